@@ -1,0 +1,8 @@
+/** Unit tests run on the TypeScript sources; end-to-end tests drive the built gateway (dist/) as child processes. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  testTimeout: 120000,
+};
