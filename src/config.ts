@@ -1,0 +1,99 @@
+/**
+ * Every setting is a REFLEX_* environment variable, validated once by one zod
+ * schema. Defaults make `npm start` work on a fresh clone; bad values stop the
+ * process at start with a message naming the variable.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const unit = z.coerce.number().min(-1).max(1);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+export const configSchema = z
+  .object({
+    REFLEX_HOME: z.string().default('.reflex'),
+    REFLEX_PORT: port.default(8080),
+    REFLEX_BIND_ADDR: z.string().min(1).default('127.0.0.1'),
+    REFLEX_STORAGE_PATH: optionalString,
+    REFLEX_MAX_BODY_BYTES: positiveInt.default(4 * 1024 * 1024),
+    REFLEX_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+    REFLEX_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    REFLEX_TEMPORAL_TASK_QUEUE: z.string().min(1).default('reflex-fill'),
+    REFLEX_TEMPORAL_UI_PORT: port.default(8233),
+    REFLEX_MILVUS_ADDRESS: z.string().min(1).default('127.0.0.1:19530'),
+    REFLEX_MILVUS_COLLECTION: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('reflex_entries'),
+    REFLEX_MILVUS_TIMEOUT_MS: positiveInt.default(2000),
+    REFLEX_MODEL_PATH: optionalString,
+    REFLEX_MODEL_NAME: z.string().min(1).default('all-MiniLM-L6-v2'),
+    REFLEX_L1_CAPACITY: positiveInt.default(10_000),
+    REFLEX_L2_CANDIDATES: positiveInt.max(1024).default(16),
+    REFLEX_L2_TOP_K: positiveInt.max(64).default(4),
+    REFLEX_SIMILARITY_THRESHOLD: unit.default(0.9),
+    REFLEX_KEY_SAMPLING: z.enum(['ignore', 'include']).default('ignore'),
+    REFLEX_UPSTREAM_URL: z.string().url().default('https://api.openai.com/v1'),
+    REFLEX_UPSTREAM_API_KEY: optionalString,
+    REFLEX_UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
+    REFLEX_CLIENT_DEADLINE_MS: positiveInt.default(120_000),
+    REFLEX_PROVIDER_MAX_ATTEMPTS: positiveInt.max(20).default(4),
+    REFLEX_MOCK_PROVIDER: bool.default('0'),
+    REFLEX_TOKEN_KEY: optionalString,
+    REFLEX_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .transform((env) => ({
+    home: path.resolve(env.REFLEX_HOME),
+    port: env.REFLEX_PORT,
+    bindAddr: env.REFLEX_BIND_ADDR,
+    storagePath: path.resolve(env.REFLEX_STORAGE_PATH ?? path.join(env.REFLEX_HOME, 'data', 'entries')),
+    maxBodyBytes: env.REFLEX_MAX_BODY_BYTES,
+    temporal: {
+      address: env.REFLEX_TEMPORAL_ADDRESS,
+      namespace: env.REFLEX_TEMPORAL_NAMESPACE,
+      taskQueue: env.REFLEX_TEMPORAL_TASK_QUEUE,
+      uiPort: env.REFLEX_TEMPORAL_UI_PORT,
+    },
+    milvus: {
+      address: env.REFLEX_MILVUS_ADDRESS,
+      collection: env.REFLEX_MILVUS_COLLECTION,
+      timeoutMs: env.REFLEX_MILVUS_TIMEOUT_MS,
+    },
+    model: {
+      path: path.resolve(env.REFLEX_MODEL_PATH ?? path.join(env.REFLEX_HOME, 'models')),
+      name: env.REFLEX_MODEL_NAME,
+    },
+    l1Capacity: env.REFLEX_L1_CAPACITY,
+    l2: { candidates: env.REFLEX_L2_CANDIDATES, topK: env.REFLEX_L2_TOP_K },
+    similarityThreshold: env.REFLEX_SIMILARITY_THRESHOLD,
+    keySampling: env.REFLEX_KEY_SAMPLING,
+    upstream: {
+      url: env.REFLEX_UPSTREAM_URL,
+      apiKey: env.REFLEX_UPSTREAM_API_KEY,
+      timeoutMs: env.REFLEX_UPSTREAM_TIMEOUT_MS,
+      maxAttempts: env.REFLEX_PROVIDER_MAX_ATTEMPTS,
+      mock: env.REFLEX_MOCK_PROVIDER,
+    },
+    clientDeadlineMs: env.REFLEX_CLIENT_DEADLINE_MS,
+    tokenKey: env.REFLEX_TOKEN_KEY,
+    logLevel: env.REFLEX_LOG_LEVEL,
+  }));
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+}

@@ -1,0 +1,27 @@
+/**
+ * A tenant is the hash of the caller's bearer token: the raw token never
+ * leaves the request that carried it. A missing token is one shared
+ * anonymous tenant.
+ */
+import { createHash } from 'node:crypto';
+
+export interface Tenant {
+  /** 16 hex chars of sha256(token); used in paths, workflow ids and logs. */
+  id: string;
+  /** The same hash as a positive int64 (60 bits), for Milvus' INT64 filter field. */
+  numeric: string;
+}
+
+const ANONYMOUS = '\u0000reflex-anonymous';
+
+export function tenantFromToken(token: string | undefined): Tenant {
+  const digest = createHash('sha256').update(token ?? ANONYMOUS).digest('hex');
+  return { id: digest.slice(0, 16), numeric: BigInt(`0x${digest.slice(0, 15)}`).toString() };
+}
+
+/** Extracts the token from an Authorization header value ("Bearer x"). */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+  return match?.[1]?.trim() || undefined;
+}

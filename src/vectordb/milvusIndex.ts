@@ -1,0 +1,156 @@
+/**
+ * The semantic index in Milvus: one BINARY_VECTOR (sign bits of the
+ * embedding) per entry, HAMMING metric, scalar fields to filter by tenant,
+ * model and context. The collection is created on first use; a later call
+ * after a Milvus outage simply tries again.
+ */
+import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
+
+export interface IndexRecord {
+  storageKey: string;
+  tenantNumeric: string;
+  model: string;
+  context: string;
+  createdAt: number;
+  bits: Buffer;
+}
+
+export interface SearchFilter {
+  tenantNumeric: string;
+  context: string;
+}
+
+export interface IndexHit {
+  storageKey: string;
+  hamming: number;
+}
+
+export interface MilvusIndexOptions {
+  address: string;
+  collection: string;
+  dim: number;
+  timeoutMs: number;
+}
+
+export class VectorIndexError extends Error {
+  override name = 'VectorIndexError';
+}
+
+const OK = 0;
+const VECTOR_FIELD = 'bits';
+
+export class MilvusIndex {
+  private readonly client: MilvusClient;
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly options: MilvusIndexOptions) {
+    this.client = new MilvusClient({
+      address: options.address,
+      timeout: options.timeoutMs,
+      maxRetries: 0,
+      logLevel: 'error',
+      // Milvus Lite answers no Connect handshake we need, and a failed eager
+      // connect would reject a promise nobody awaits.
+      __SKIP_CONNECT__: true,
+      // Notice a restarted Milvus within seconds, not gRPC's default two minutes.
+      channelOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2000 },
+    });
+  }
+
+  async upsert(record: IndexRecord): Promise<void> {
+    await this.ensureCollection();
+    const res = await this.client.upsert({
+      collection_name: this.options.collection,
+      data: [
+        {
+          storage_key: record.storageKey,
+          tenant: record.tenantNumeric,
+          model: record.model,
+          context: record.context,
+          created_at: record.createdAt,
+          [VECTOR_FIELD]: Array.from(record.bits),
+        },
+      ],
+    });
+    check(res.status, 'upsert');
+  }
+
+  async search(bits: Buffer, filter: SearchFilter, limit: number): Promise<IndexHit[]> {
+    await this.ensureCollection();
+    const res = await this.client.search({
+      collection_name: this.options.collection,
+      anns_field: VECTOR_FIELD,
+      data: [Array.from(bits)],
+      limit,
+      metric_type: 'HAMMING',
+      // The context hash already covers the model; it is hex, so no user text
+      // ever reaches the filter expression.
+      filter: `tenant == ${BigInt(filter.tenantNumeric)} and context == "${hex(filter.context)}"`,
+      output_fields: ['storage_key'],
+    });
+    check(res.status, 'search');
+    return res.results.map((r) => ({ storageKey: String(r.storage_key ?? r.id), hamming: Number(r.score) }));
+  }
+
+  /** Readiness probe: a cheap call Milvus Lite implements (it has no CheckHealth). */
+  async check(): Promise<void> {
+    await this.ensureCollection();
+  }
+
+  async close(): Promise<void> {
+    await this.client.closeConnection();
+  }
+
+  private ensureCollection(): Promise<void> {
+    this.ready ??= this.createIfMissing().catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  private async createIfMissing(): Promise<void> {
+    const name = this.options.collection;
+    const described = await this.client.describeCollection({ collection_name: name });
+    if (described.status.code === OK) {
+      this.assertDim(described.schema.fields.find((f) => f.name === VECTOR_FIELD)?.type_params);
+    } else {
+      const created = await this.client.createCollection({
+        collection_name: name,
+        fields: [
+          { name: 'storage_key', data_type: DataType.VarChar, is_primary_key: true, max_length: 128 },
+          { name: 'tenant', data_type: DataType.Int64 },
+          { name: 'model', data_type: DataType.VarChar, max_length: 256 },
+          { name: 'context', data_type: DataType.VarChar, max_length: 64 },
+          { name: 'created_at', data_type: DataType.Int64 },
+          { name: VECTOR_FIELD, data_type: DataType.BinaryVector, dim: this.options.dim },
+        ],
+      });
+      check(created, 'createCollection');
+      check(
+        await this.client.createIndex({ collection_name: name, field_name: VECTOR_FIELD, index_type: 'BIN_FLAT', metric_type: 'HAMMING' }),
+        'createIndex',
+      );
+    }
+    check(await this.client.loadCollection({ collection_name: name }), 'loadCollection');
+  }
+
+  private assertDim(typeParams: { key: string; value: unknown }[] | undefined): void {
+    const dim = Number(typeParams?.find((p) => p.key === 'dim')?.value);
+    if (dim !== this.options.dim) {
+      throw new VectorIndexError(
+        `collection ${this.options.collection} holds ${dim}-bit vectors but the model makes ${this.options.dim}; run \`reflex reindex\``,
+      );
+    }
+  }
+}
+
+function check(status: { code?: number; error_code?: string | number; reason?: string }, op: string): void {
+  if (status.code === OK || status.error_code === 'Success') return;
+  throw new VectorIndexError(`milvus ${op} failed: ${status.reason || JSON.stringify(status)}`);
+}
+
+function hex(s: string): string {
+  if (!/^[0-9a-f]+$/.test(s)) throw new VectorIndexError('context must be a hex hash');
+  return s;
+}

@@ -1,0 +1,32 @@
+/**
+ * L3: decides whether a semantically close cached entry really answers the
+ * new question. A false hit (serving another question's answer) is the worst
+ * failure of a semantic cache, so anything doubtful is rejected.
+ */
+export interface Candidate {
+  /** The cached entry's semantic text (its last user turn). */
+  text: string;
+  /** Full-precision cosine similarity between query and candidate embeddings. */
+  similarity: number;
+}
+
+export interface Verdict {
+  accepted: boolean;
+  /** Short machine-readable reason, e.g. "below_threshold", "number_mismatch". */
+  reason: string;
+}
+
+export interface Verifier {
+  verify(query: string, candidate: Candidate): Verdict;
+}
+
+/** The similarity floor alone; guards are layered on top of it. */
+export class ThresholdVerifier implements Verifier {
+  constructor(private readonly threshold: number) {}
+
+  verify(_query: string, candidate: Candidate): Verdict {
+    return candidate.similarity >= this.threshold
+      ? { accepted: true, reason: 'similar' }
+      : { accepted: false, reason: 'below_threshold' };
+  }
+}
