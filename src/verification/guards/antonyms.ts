@@ -1,0 +1,65 @@
+/**
+ * Opposite terms ("enable"/"disable", "ascending"/"descending",
+ * "upload"/"download") sit almost on top of each other in embedding space.
+ * A conflict needs one term on one side only and its opposite on the other
+ * side only; a question that mentions both poles is left to the threshold.
+ */
+import type { Guard } from './guard';
+import { stem, stems } from '../text';
+
+const PAIRS = (
+  'enable/disable activate/deactivate on/off start/stop begin/end open/close buy/sell add/remove add/delete ' +
+  'create/delete insert/delete show/hide allow/block allow/deny accept/reject win/lose gain/lose love/hate ' +
+  'best/worst better/worse good/bad positive/negative true/false rich/poor male/female men/women man/woman ' +
+  'boy/girl husband/wife father/mother son/daughter brother/sister first/last old/new young/old cheap/expensive ' +
+  'fast/slow faster/slower hot/cold high/low higher/lower big/small bigger/smaller large/small larger/smaller ' +
+  'long/short longer/shorter more/less most/least above/below inside/outside before/after early/late ' +
+  'north/south east/west left/right push/pull send/receive give/take lend/borrow import/export input/output ' +
+  'client/server maximum/minimum max/min ascending/descending asc/desc increase/decrease increase/reduce ' +
+  'pros/cons advantage/disadvantage success/failure pass/fail profit/loss day/night summer/winter light/dark ' +
+  'white/black sunrise/sunset upload/download upgrade/downgrade upvote/downvote uppercase/lowercase ' +
+  'upper/lower encrypt/decrypt encode/decode compress/decompress serialize/deserialize login/logout ' +
+  'sign-in/sign-out include/exclude inbound/outbound internal/external legal/illegal happy/sad easy/hard ' +
+  'easy/difficult strong/weak safe/dangerous agree/disagree like/dislike always/never everyone/nobody ' +
+  'all/none import/export lock/unlock mount/unmount follow/unfollow block/unblock subscribe/unsubscribe ' +
+  'install/uninstall zip/unzip connect/disconnect online/offline sender/receiver buyer/seller import/export ' +
+  'student/teacher employee/employer parent/child love/hatred'
+)
+  .split(' ')
+  .map((p) => p.split('/').map((w) => stem(w.replace('-', ''))) as [string, string]);
+
+// Generic prefix opposites for terms the list misses: "do"/"undo", "encode"/"decode".
+const ADDED_PREFIXES = ['un', 'dis', 'de', 'non', 'anti', 'mis', 'in', 'im', 'il', 'ir'];
+const SWAPPED_PREFIXES: Array<[string, string]> = [
+  ['en', 'de'], ['in', 'de'], ['in', 'ex'], ['im', 'ex'], ['in', 'out'], ['up', 'down'],
+  ['over', 'under'], ['pre', 'post'], ['as', 'de'], ['upper', 'lower'], ['max', 'min'],
+];
+const MIN_ROOT = 4;
+
+function prefixOpposite(x: string, y: string): boolean {
+  for (const p of ADDED_PREFIXES) {
+    if (y === p + x && x.length >= MIN_ROOT) return true;
+    if (x === p + y && y.length >= MIN_ROOT) return true;
+  }
+  for (const [p, q] of SWAPPED_PREFIXES) {
+    const root = x.startsWith(p) ? x.slice(p.length) : x.startsWith(q) ? x.slice(q.length) : '';
+    if (root.length >= MIN_ROOT && ((x === p + root && y === q + root) || (x === q + root && y === p + root))) return true;
+  }
+  return false;
+}
+
+/** +1 when only the first pole occurs, -1 when only the second, 0 otherwise. */
+function pole(set: Set<string>, [x, y]: [string, string]): number {
+  return Number(set.has(x)) - Number(set.has(y));
+}
+
+export function opposed(query: string, candidate: string): boolean {
+  const a = new Set(stems(query));
+  const b = new Set(stems(candidate));
+  if (PAIRS.some((pair) => pole(a, pair) * pole(b, pair) === -1)) return true;
+  const onlyA = [...a].filter((w) => !b.has(w));
+  const onlyB = [...b].filter((w) => !a.has(w));
+  return onlyA.some((x) => onlyB.some((y) => prefixOpposite(x, y)));
+}
+
+export const antonymGuard: Guard = { name: 'antonym_mismatch', conflict: opposed };

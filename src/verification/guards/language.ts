@@ -1,0 +1,59 @@
+/**
+ * A cached English answer must not be served to a Spanish question, even
+ * when a multilingual-ish embedding puts the two close. Two signals: the
+ * dominant writing system, then, for Latin script, the language whose most
+ * frequent function words the text uses.
+ */
+import type { Guard } from './guard';
+import { words } from '../text';
+
+const SCRIPTS: Array<[string, RegExp]> = [
+  ['latin', /\p{Script=Latin}/u], ['cyrillic', /\p{Script=Cyrillic}/u], ['greek', /\p{Script=Greek}/u],
+  ['arabic', /\p{Script=Arabic}/u], ['hebrew', /\p{Script=Hebrew}/u], ['devanagari', /\p{Script=Devanagari}/u],
+  ['han', /\p{Script=Han}/u], ['kana', /[\p{Script=Hiragana}\p{Script=Katakana}]/u], ['hangul', /\p{Script=Hangul}/u],
+  ['thai', /\p{Script=Thai}/u],
+];
+
+export function dominantScript(text: string): string {
+  const counts = new Map<string, number>();
+  for (const ch of text) {
+    const hit = SCRIPTS.find(([, re]) => re.test(ch));
+    if (hit) counts.set(hit[0], (counts.get(hit[0]) ?? 0) + 1);
+  }
+  // Japanese mixes kanji with kana: any kana makes it Japanese, not Chinese.
+  if ((counts.get('kana') ?? 0) > 0) return 'kana';
+  return [...counts].sort((x, y) => y[1] - x[1])[0]?.[0] ?? 'none';
+}
+
+// Frequent function words that are not also frequent English words.
+const FUNCTION_WORDS: Record<string, string[]> = {
+  en: 'the is are what how why do does can of to and in my i you with for'.split(' '),
+  es: 'el la los las es qué cómo por qué para con una uno del mi puedo se y en de que'.split(' '),
+  fr: 'le la les est quoi comment pourquoi pour avec une des du mon je et dans de que qui'.split(' '),
+  de: 'der die das ist was wie warum für mit ein eine und ich mein nicht zu den im von'.split(' '),
+  it: 'il lo la gli è che come perché per con una uno del mio di e non sono'.split(' '),
+  pt: 'o a os as é que como por para com uma um do da meu eu e não em'.split(' '),
+  nl: 'de het een is wat hoe waarom voor met ik mijn en niet van op'.split(' '),
+};
+
+/** Best-scoring language, or '' when the text is too short to tell. */
+export function latinLanguage(text: string): string {
+  const ws = words(text);
+  const scores = Object.entries(FUNCTION_WORDS)
+    .map(([lang, list]) => [lang, ws.filter((w) => list.includes(w)).length] as const)
+    .sort((x, y) => y[1] - x[1]);
+  const [best, second] = scores;
+  return best && best[1] >= 2 && best[1] > (second?.[1] ?? 0) ? best[0] : '';
+}
+
+export function differentLanguage(query: string, candidate: string): boolean {
+  const sa = dominantScript(query);
+  const sb = dominantScript(candidate);
+  if (sa !== sb) return sa !== 'none' && sb !== 'none';
+  if (sa !== 'latin') return false;
+  const la = latinLanguage(query);
+  const lb = latinLanguage(candidate);
+  return la !== '' && lb !== '' && la !== lb;
+}
+
+export const languageGuard: Guard = { name: 'language_mismatch', conflict: differentLanguage };

@@ -1,0 +1,48 @@
+/**
+ * Shared text helpers for the L3 guards. Everything here is deliberately
+ * crude and deterministic: the guards only have to notice that two questions
+ * differ in a way the embedding glosses over, never to understand them.
+ */
+
+/** Lower-cased word tokens; apostrophes stay inside so "don't" is one token. */
+export function words(text: string): string[] {
+  return text.normalize('NFKC').toLowerCase().replace(/’/g, "'").match(/[\p{L}\p{N}]+(?:'[\p{L}]+)*/gu) ?? [];
+}
+
+/**
+ * A light suffix stripper so "disables", "disabled" and "disabling" meet
+ * "disable". Not a real stemmer: it only has to make inflections collide.
+ */
+export function stem(word: string): string {
+  let w = word.replace(/'s$/, '');
+  if (/(?:ing|ed)$/.test(w) && w.length > 5) w = w.replace(/(?:ing|ed)$/, '');
+  else if (/ies$/.test(w) && w.length > 4) w = w.slice(0, -3) + 'y';
+  else if (/[^s]s$/.test(w) && w.length > 3) w = w.slice(0, -1);
+  if (/e$/.test(w) && w.length > 3) w = w.slice(0, -1);
+  return w;
+}
+
+export function stems(text: string): string[] {
+  return words(text).map(stem);
+}
+
+/** Sorted distinct values, so two extractions compare with one join. */
+export function distinctSorted(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}
+
+export function sameSet(a: Iterable<string>, b: Iterable<string>): boolean {
+  return distinctSorted(a).join('\u0000') === distinctSorted(b).join('\u0000');
+}
+
+/** Function words: ignored when deciding which content two questions share. */
+export const STOPWORDS = new Set(
+  (
+    'a an the and or but if of to in on at by for with about as into from than then so do does did done doing ' +
+    'i me my mine we us our you your he him his she her it its they them their this that these those there here ' +
+    'is are was were be been being am has have had having can could will would shall should may might must ' +
+    'what which who whom whose when where why how whats hows whos ' +
+    'some any all each every much many more most such very just also too only own same other another ' +
+    'one ones thing things way ways get got getting go going make made really quite please'
+  ).split(' '),
+);
