@@ -23,6 +23,7 @@ export const configSchema = z
     REFLEX_PORT: port.default(8080),
     REFLEX_BIND_ADDR: z.string().min(1).default('127.0.0.1'),
     REFLEX_STORAGE_PATH: optionalString,
+    REFLEX_VENV: optionalString,
     REFLEX_MAX_BODY_BYTES: positiveInt.default(4 * 1024 * 1024),
     REFLEX_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     REFLEX_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -44,6 +45,7 @@ export const configSchema = z
     REFLEX_CLIENT_DEADLINE_MS: positiveInt.default(120_000),
     REFLEX_PROVIDER_MAX_ATTEMPTS: positiveInt.max(20).default(4),
     REFLEX_MOCK_PROVIDER: bool.default('0'),
+    REFLEX_INDEX_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(0),
     REFLEX_TOKEN_KEY: optionalString,
     REFLEX_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
@@ -51,6 +53,8 @@ export const configSchema = z
     home: path.resolve(env.REFLEX_HOME),
     port: env.REFLEX_PORT,
     bindAddr: env.REFLEX_BIND_ADDR,
+    dataDir: path.resolve(env.REFLEX_HOME, 'data'),
+    venv: path.resolve(env.REFLEX_VENV ?? path.join(env.REFLEX_HOME, 'venv')),
     storagePath: path.resolve(env.REFLEX_STORAGE_PATH ?? path.join(env.REFLEX_HOME, 'data', 'entries')),
     maxBodyBytes: env.REFLEX_MAX_BODY_BYTES,
     temporal: {
@@ -80,6 +84,7 @@ export const configSchema = z
       mock: env.REFLEX_MOCK_PROVIDER,
     },
     clientDeadlineMs: env.REFLEX_CLIENT_DEADLINE_MS,
+    indexMaxAttempts: env.REFLEX_INDEX_MAX_ATTEMPTS,
     tokenKey: env.REFLEX_TOKEN_KEY,
     logLevel: env.REFLEX_LOG_LEVEL,
   }));

@@ -45,6 +45,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export function cacheIdentity(req: KeyableRequest, sampling: SamplingPolicy = 'ignore'): CacheIdentity {
   const fields = sampling === 'include' ? [...IDENTITY_FIELDS, ...SAMPLING_FIELDS] : IDENTITY_FIELDS;
   const keyed = pick(req, fields);
+  // n changes the answer's shape (n choices), so it always joins the key unless it is 1.
+  if (req.n !== undefined && req.n !== 1) keyed.n = req.n;
   const lastUser = lastUserIndex(req.messages);
   const semanticText = lastUser >= 0 ? contentText(req.messages[lastUser]!.content) : '';
   // The last user turn's text is compared by meaning; anything else in it (images,

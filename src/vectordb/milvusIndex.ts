@@ -112,7 +112,8 @@ export class MilvusIndex {
   private async createIfMissing(): Promise<void> {
     const name = this.options.collection;
     const described = await this.client.describeCollection({ collection_name: name });
-    if (described.status.code === OK) {
+    // Milvus Lite answers "Success" with no schema for a collection it lacks.
+    if (described.status.code === OK && described.schema) {
       this.assertDim(described.schema.fields.find((f) => f.name === VECTOR_FIELD)?.type_params);
     } else {
       const created = await this.client.createCollection({
@@ -131,6 +132,9 @@ export class MilvusIndex {
         await this.client.createIndex({ collection_name: name, field_name: VECTOR_FIELD, index_type: 'BIN_FLAT', metric_type: 'HAMMING' }),
         'createIndex',
       );
+      // The SDK caches descriptions (insert/search read the cached schema); replace
+      // the empty one cached before the collection existed.
+      await this.client.describeCollection({ collection_name: name });
     }
     check(await this.client.loadCollection({ collection_name: name }), 'loadCollection');
   }

@@ -7,6 +7,9 @@
 import type { Candidate, Verdict, Verifier } from './verifier';
 import { GUARD_NAMES, guardsByName, type Guard } from './guards';
 
+/** Recommended REFLEX_SIMILARITY_THRESHOLD; how it was chosen is in BENCHMARKS.md. */
+export const DEFAULT_SIMILARITY_THRESHOLD = 0.9;
+
 export interface VerifierOptions {
   /** Cosine floor (REFLEX_SIMILARITY_THRESHOLD). */
   threshold: number;

@@ -1,0 +1,82 @@
+/**
+ * The fill workflow's side effects. Each is small and idempotent, so Temporal
+ * can retry it: the provider call (retried only for 429/5xx/transport
+ * failures), embedding, the atomic entry write, and the Milvus upsert (keyed
+ * by tenant/key, so a retry or a re-fill overwrites instead of duplicating).
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Embedder } from '../embedding/embedder';
+import type { Provider } from '../provider/provider';
+import { UpstreamError } from '../provider/provider';
+import { signBits } from '../quantization/signBits';
+import type { TokenSeal } from '../secrets/tokenSeal';
+import { ChatCompletion, Entry, storageKey } from '../storage/entry';
+import type { EntryStore } from '../storage/entryStore';
+import type { MilvusIndex } from '../vectordb/milvusIndex';
+import type { FillFailureDetails } from '../workflows/definitions';
+
+export interface ActivityDeps {
+  provider: Provider;
+  /** The configured upstream key; when unset the caller's sealed token is used. */
+  upstreamKey: string | undefined;
+  seal: TokenSeal;
+  embedder: () => Promise<Embedder>;
+  store: EntryStore;
+  index: MilvusIndex;
+}
+
+export interface ProviderCall {
+  request: Record<string, unknown>;
+  sealedToken?: string;
+}
+
+export interface IndexCall {
+  tenant: string;
+  key: string;
+  tenantNumeric: string;
+  model: string;
+  context: string;
+  createdAt: number;
+  embedding: number[];
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    async callProvider(call: ProviderCall): Promise<ChatCompletion> {
+      const apiKey = deps.upstreamKey ?? (call.sealedToken ? deps.seal.unseal(call.sealedToken) : undefined);
+      try {
+        return await deps.provider.complete(call.request, apiKey);
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        const details: FillFailureDetails = err.failure;
+        throw ApplicationFailure.create({
+          message: err.message,
+          type: err.failure.retryable ? 'ProviderServerError' : 'ProviderClientError',
+          nonRetryable: !err.failure.retryable,
+          details: [details],
+        });
+      }
+    },
+
+    async embed(text: string): Promise<number[]> {
+      return Array.from(await (await deps.embedder()).embed(text));
+    },
+
+    async writeEntry(entry: Entry): Promise<void> {
+      await deps.store.write(entry);
+    },
+
+    async indexEntry(call: IndexCall): Promise<void> {
+      await deps.index.upsert({
+        storageKey: storageKey(call.tenant, call.key),
+        tenantNumeric: call.tenantNumeric,
+        model: call.model,
+        context: call.context,
+        createdAt: call.createdAt,
+        bits: signBits(call.embedding),
+      });
+    },
+  };
+}
+
+export type FillActivities = ReturnType<typeof createActivities>;

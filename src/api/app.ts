@@ -1,0 +1,37 @@
+/**
+ * The HTTP surface, as a small Koa core with behaviour composed from
+ * middleware: request id → OpenAI-shaped errors → JSON body parsing (with a
+ * size limit) → routes. It only speaks HTTP; the cache lives in the stages.
+ */
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa from 'koa';
+import { GatewayError } from '../errors';
+import type { Services } from '../services';
+import { openAIErrors } from './middleware/errors';
+import { requestId } from './middleware/requestId';
+import { chatCompletions } from './routes/chat';
+import { healthz, ready } from './routes/health';
+
+export function createApp(services: Services): Koa {
+  const router = new Router();
+  router.post('/v1/chat/completions', chatCompletions(services));
+  router.get('/healthz', healthz);
+  router.get('/ready', ready(services));
+
+  const app = new Koa();
+  app.use(requestId(services.log));
+  app.use(openAIErrors);
+  app.use(notFound);
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: services.config.maxBodyBytes, encoding: 'utf-8' }));
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}
+
+async function notFound(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  await next();
+  if (ctx.status === 404 && ctx.body === undefined) {
+    throw new GatewayError(404, `Unknown route ${ctx.method} ${ctx.path}.`, 'invalid_request_error', 'unknown_url');
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * GET /healthz: the process is up. GET /ready: 200 only when every dependency
+ * the gateway needs is usable right now; the JSON names each one.
+ */
+import type { Context } from 'koa';
+import type { Services } from '../../services';
+
+type Check = () => Promise<unknown>;
+
+const PROBE_TIMEOUT_MS = 2_000;
+
+export function healthz(ctx: Context): void {
+  ctx.body = { status: 'ok' };
+}
+
+export function ready(services: Services) {
+  const checks: Record<string, Check> = {
+    temporal: () => services.temporal.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () => services.temporal.workflowService.getSystemInfo({})),
+    milvus: () => services.index.check(),
+    storage: () => services.store.checkWritable(),
+    model: async () => {
+      if (services.embedder.dim <= 0) throw new Error('model not loaded');
+    },
+  };
+  return async (ctx: Context): Promise<void> => {
+    const names = Object.keys(checks);
+    const results = await Promise.all(names.map((n) => probe(checks[n]!)));
+    const report = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+    const ok = results.every((r) => r.ok);
+    ctx.status = ok ? 200 : 503;
+    ctx.body = { status: ok ? 'ready' : 'not_ready', checks: report };
+  };
+}
+
+async function probe(check: Check): Promise<{ ok: boolean; error?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), PROBE_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * reflex <command>
+ *   start    the embedded default: Temporal dev server + Milvus Lite + worker + API
+ *   serve    worker + API against an existing Temporal and Milvus
+ *   api      the HTTP API only
+ *   worker   the fill worker only
+ */
+import type { Server } from 'node:http';
+import { createApp } from './api/app';
+import { Config, ConfigError, loadConfig } from './config';
+import { createLogger, createServices, Services } from './services';
+import { ManagedProcess } from './stack/managedProcess';
+import { startMilvus } from './stack/milvus';
+import { startTemporal } from './stack/temporal';
+import { createWorker } from './worker';
+
+type Role = 'api' | 'worker';
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0] ?? 'start';
+  const config = loadConfig();
+  const log = createLogger(config);
+  const stack: ManagedProcess[] = [];
+  const roles: Record<string, Role[]> = { start: ['api', 'worker'], serve: ['api', 'worker'], api: ['api'], worker: ['worker'] };
+  const selected = roles[command];
+  if (!selected) throw new ConfigError(`unknown command '${command}'; expected one of: ${Object.keys(roles).join(', ')}`);
+
+  if (command === 'start') stack.push(...(await startEmbedded(config, log)));
+  const services = await createServices(config, log);
+  const stops: (() => Promise<void>)[] = [];
+  if (selected.includes('worker')) stops.push(await runWorker(services));
+  if (selected.includes('api')) stops.push(await runApi(services));
+  onShutdown(async () => {
+    await Promise.allSettled(stops.map((s) => s()));
+    await services.close();
+    await Promise.allSettled(stack.map((p) => p.stop()));
+  }, log);
+}
+
+async function startEmbedded(config: Config, log: Services['log']): Promise<ManagedProcess[]> {
+  log.info('starting the embedded Temporal dev server and Milvus Lite');
+  const [temporal, milvus] = await Promise.all([
+    startTemporal({ venv: config.venv, address: config.temporal.address, uiPort: config.temporal.uiPort, dataDir: config.dataDir, namespace: config.temporal.namespace }),
+    startMilvus({ venv: config.venv, address: config.milvus.address, dataDir: config.dataDir }),
+  ]);
+  log.info({ temporalUi: `http://127.0.0.1:${config.temporal.uiPort}`, milvus: config.milvus.address }, 'embedded stack up');
+  return [temporal, milvus];
+}
+
+async function runWorker(services: Services): Promise<() => Promise<void>> {
+  const worker = await createWorker(services);
+  const running = worker.run().catch((err: unknown) => {
+    services.log.fatal({ err }, 'worker stopped');
+    process.exit(1);
+  });
+  services.log.info({ taskQueue: services.config.temporal.taskQueue }, 'worker running');
+  return async () => {
+    worker.shutdown();
+    await running;
+  };
+}
+
+async function runApi(services: Services): Promise<() => Promise<void>> {
+  const { port, bindAddr } = services.config;
+  const server: Server = await new Promise((resolve) => {
+    const s = createApp(services).listen(port, bindAddr, () => resolve(s));
+  });
+  services.log.info({ url: `http://${bindAddr}:${port}` }, 'API listening');
+  return () => new Promise((resolve) => server.close(() => resolve()));
+}
+
+function onShutdown(stop: () => Promise<void>, log: Services['log']): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      void stop().finally(() => process.exit(0));
+    });
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

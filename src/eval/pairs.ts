@@ -1,0 +1,79 @@
+/**
+ * Labelled question pairs for evaluation: `{"a","b","label"}` per line, plain
+ * or gzipped, optionally with a `kind` and the conversation context
+ * (`system_a`/`system_b`, `history_a`/`history_b`) that the gateway keys on.
+ */
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+
+export interface ChatTurn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface Pair {
+  a: string;
+  b: string;
+  label: 0 | 1;
+  kind?: string;
+  system_a?: string;
+  system_b?: string;
+  history_a?: ChatTurn[];
+  history_b?: ChatTurn[];
+}
+
+export function loadPairs(file: string): Pair[] {
+  const raw = fs.readFileSync(file);
+  const text = file.endsWith('.gz') ? zlib.gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, i) => parsePair(line, `${file}:${i + 1}`));
+}
+
+function parsePair(line: string, where: string): Pair {
+  const p = JSON.parse(line) as Partial<Pair>;
+  if (typeof p.a !== 'string' || typeof p.b !== 'string' || (p.label !== 0 && p.label !== 1)) {
+    throw new Error(`${where}: expected {"a": string, "b": string, "label": 0|1}`);
+  }
+  return p as Pair;
+}
+
+/** mulberry32: a tiny seeded PRNG, so a sample is the same on every machine. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  const rand = prng(seed);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+export interface SampleOptions {
+  /** Shuffle seed; 0 keeps file order (hand-written sets). */
+  seed: number;
+  /** Pairs skipped after the shuffle: `--offset 3000` gives a slice disjoint from the first 3000. */
+  offset: number;
+  limit?: number;
+}
+
+export function sample(pairs: readonly Pair[], opts: SampleOptions): Pair[] {
+  const ordered = opts.seed === 0 ? [...pairs] : shuffled(pairs, opts.seed);
+  return ordered.slice(opts.offset, opts.limit === undefined ? undefined : opts.offset + opts.limit);
+}
+
+/** The chat request the gateway would receive for one side of a pair. */
+export function chatMessages(text: string, system?: string, history: ChatTurn[] = []): Array<{ role: string; content: string }> {
+  return [...(system === undefined ? [] : [{ role: 'system', content: system }]), ...history, { role: 'user', content: text }];
+}

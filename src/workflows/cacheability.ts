@@ -1,0 +1,14 @@
+/** Which provider answers may be stored. Pure, so the workflow can call it. */
+import type { ChatCompletion } from '../storage/entry';
+
+const UNCACHEABLE_FINISH = new Set(['length', 'content_filter']);
+
+/** A truncated or filtered answer is not the answer to the question; never cache it. */
+export function isCacheable(response: ChatCompletion): boolean {
+  const choices = Array.isArray(response.choices) ? response.choices : [];
+  if (choices.length === 0) return false;
+  return choices.every((c) => {
+    const finish = (c as { finish_reason?: unknown }).finish_reason;
+    return typeof finish === 'string' && !UNCACHEABLE_FINISH.has(finish);
+  });
+}

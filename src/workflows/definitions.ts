@@ -1,0 +1,66 @@
+/**
+ * What the fill workflow and its callers share: inputs, results, and the
+ * update/query definitions. Types and definitions only, nothing with side
+ * effects, so both the workflow bundle and the API can import it.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ChatCompletion } from '../storage/entry';
+
+export const FILL_WORKFLOW = 'cacheFillWorkflow';
+
+export interface FillPolicy {
+  providerMaxAttempts: number;
+  providerTimeoutMs: number;
+  /** 0 = keep retrying until Milvus answers. */
+  indexMaxAttempts: number;
+}
+
+export interface FillInput {
+  tenant: string;
+  tenantNumeric: string;
+  key: string;
+  context: string;
+  model: string;
+  semanticText: string;
+  /** The caller's request, forwarded to the provider unchanged. */
+  request: Record<string, unknown>;
+  /** The caller's bearer token, sealed (see secrets/tokenSeal); absent when an upstream key is configured. */
+  sealedToken?: string;
+  /** The query embedding the API already computed; the workflow embeds only when it is absent. */
+  embedding?: number[];
+  policy: FillPolicy;
+  requestId?: string;
+}
+
+export type StepOutcome = 'pending' | 'done' | 'skipped' | 'failed';
+
+export interface FillStatus {
+  provider: StepOutcome;
+  embed: StepOutcome;
+  store: StepOutcome;
+  index: StepOutcome;
+}
+
+export type FillOutcome = 'cached' | 'not_cacheable' | 'provider_failed';
+
+export interface FillResult {
+  outcome: FillOutcome;
+  steps: FillStatus;
+}
+
+/** The provider's error as the update reports it to the API (ApplicationFailure details[0]). */
+export interface FillFailureDetails {
+  status: number;
+  body: { error: { message: string; type: string; param: string | null; code: string | null } };
+  retryable: boolean;
+  retryAfter?: string;
+}
+
+export const PROVIDER_FAILURE_TYPE = 'ProviderFailure';
+
+/** Update: returns the provider's answer as soon as it exists (early return). */
+export const answerUpdate = defineUpdate<ChatCompletion>('answer');
+/** Query: where the fill is, step by step. */
+export const statusQuery = defineQuery<FillStatus>('status');
+
+export const fillWorkflowId = (tenant: string, key: string) => `fill-${tenant}-${key}`;

@@ -1,0 +1,114 @@
+/**
+ * cacheFillWorkflow: one cache miss, end to end, durably.
+ *
+ * Early-return pattern: the API calls update-with-start; the `answer` update
+ * returns as soon as the provider has answered, while the workflow goes on
+ * to embed (only if the API did not pass the vector), store the entry and
+ * index it. Identical concurrent misses share the workflow id, so they share
+ * one provider call. Orchestration only: every side effect is an activity.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+} from '@temporalio/workflow';
+import type { FillActivities } from '../activities';
+import type { ChatCompletion } from '../storage/entry';
+import { isCacheable } from './cacheability';
+import {
+  FillFailureDetails,
+  FillInput,
+  FillResult,
+  FillStatus,
+  PROVIDER_FAILURE_TYPE,
+  answerUpdate,
+  statusQuery,
+} from './definitions';
+
+export async function cacheFillWorkflow(input: FillInput): Promise<FillResult> {
+  const steps: FillStatus = { provider: 'pending', embed: 'pending', store: 'pending', index: 'pending' };
+  let answer: ChatCompletion | undefined;
+  let failure: FillFailureDetails | undefined;
+
+  setHandler(statusQuery, () => steps);
+  setHandler(answerUpdate, async () => {
+    await condition(() => answer !== undefined || failure !== undefined);
+    if (failure) throw ApplicationFailure.create({ message: failure.body.error.message, type: PROVIDER_FAILURE_TYPE, nonRetryable: true, details: [failure] });
+    return answer!;
+  });
+
+  const acts = activitiesFor(input);
+  try {
+    answer = await acts.provider.callProvider({ request: input.request, sealedToken: input.sealedToken });
+    steps.provider = 'done';
+  } catch (err) {
+    failure = failureDetails(err);
+    steps.provider = 'failed';
+    return finish('provider_failed', steps);
+  }
+
+  if (!isCacheable(answer)) {
+    steps.embed = steps.store = steps.index = 'skipped';
+    return finish('not_cacheable', steps);
+  }
+
+  const embedding = input.embedding ?? (await acts.embed.embed(input.semanticText));
+  steps.embed = input.embedding ? 'skipped' : 'done';
+  const createdAt = Date.now();
+  await acts.store.writeEntry({
+    version: 1,
+    tenant: input.tenant,
+    key: input.key,
+    context: input.context,
+    model: input.model,
+    createdAt,
+    semanticText: input.semanticText,
+    embedding,
+    response: answer,
+  });
+  steps.store = 'done';
+  await recordSteps(steps);
+  await acts.index.indexEntry({ tenant: input.tenant, key: input.key, tenantNumeric: input.tenantNumeric, model: input.model, context: input.context, createdAt, embedding });
+  steps.index = 'done';
+  return finish('cached', steps);
+}
+
+async function finish(outcome: FillResult['outcome'], steps: FillStatus): Promise<FillResult> {
+  await recordSteps(steps, outcome);
+  // Let a late-arriving `answer` update complete before the run closes.
+  await condition(allHandlersFinished);
+  return { outcome, steps };
+}
+
+async function recordSteps(steps: FillStatus, outcome?: string): Promise<void> {
+  upsertMemo({ steps: { ...steps }, ...(outcome ? { outcome } : {}) });
+}
+
+function failureDetails(err: unknown): FillFailureDetails {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as FillFailureDetails | undefined) : undefined;
+  if (details && typeof details.status === 'number') return details;
+  const message = cause instanceof Error ? cause.message : 'provider call failed';
+  return { status: 0, retryable: true, body: { error: { message, type: 'api_error', param: null, code: null } } };
+}
+
+function activitiesFor(input: FillInput) {
+  const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' } as const;
+  return {
+    provider: proxyActivities<FillActivities>({
+      startToCloseTimeout: input.policy.providerTimeoutMs + 5_000,
+      retry: { ...retry, maximumAttempts: input.policy.providerMaxAttempts, nonRetryableErrorTypes: ['ProviderClientError'] },
+    }),
+    embed: proxyActivities<FillActivities>({ startToCloseTimeout: '1m', retry: { ...retry, maximumAttempts: 5 } }),
+    store: proxyActivities<FillActivities>({ startToCloseTimeout: '1m', retry: { ...retry, maximumInterval: '10s', maximumAttempts: 50 } }),
+    index: proxyActivities<FillActivities>({
+      startToCloseTimeout: '30s',
+      // Temporal reads an absent maximumAttempts as "no limit".
+      retry: { ...retry, maximumAttempts: input.policy.indexMaxAttempts || undefined },
+    }),
+  };
+}

@@ -1,0 +1,2 @@
+/** The workflow bundle's entry point (the worker's workflowsPath). */
+export { cacheFillWorkflow } from './fill';
