@@ -58,6 +58,11 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
+    /** The stored answer for (tenant, key), if a previous fill already wrote it. */
+    async readStoredAnswer(address: { tenant: string; key: string }): Promise<ChatCompletion | null> {
+      return (await deps.store.read(address.tenant, address.key))?.response ?? null;
+    },
+
     async embed(text: string): Promise<number[]> {
       return Array.from(await (await deps.embedder()).embed(text));
     },

@@ -95,6 +95,8 @@ export class MilvusIndex {
   /** Readiness probe: a cheap call Milvus Lite implements (it has no CheckHealth). */
   async check(): Promise<void> {
     await this.ensureCollection();
+    const res = await this.client.getLoadState({ collection_name: this.options.collection });
+    check(res.status, 'getLoadState');
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@
  * microseconds on the hit path, next to the one embedding L2 already paid.
  */
 import type { Candidate, Verdict, Verifier } from './verifier';
-import { GUARD_NAMES, guardsByName, type Guard } from './guards';
+import { DEFAULT_GUARDS, guardsByName, type Guard } from './guards';
 
 /** Recommended REFLEX_SIMILARITY_THRESHOLD; how it was chosen is in BENCHMARKS.md. */
 export const DEFAULT_SIMILARITY_THRESHOLD = 0.9;
@@ -13,7 +13,7 @@ export const DEFAULT_SIMILARITY_THRESHOLD = 0.9;
 export interface VerifierOptions {
   /** Cosine floor (REFLEX_SIMILARITY_THRESHOLD). */
   threshold: number;
-  /** Guard names to apply (REFLEX_VERIFIER_GUARDS); default: all of them. */
+  /** Guard names to apply (REFLEX_VERIFIER_GUARDS); default: DEFAULT_GUARDS. */
   guards?: readonly string[];
 }
 
@@ -33,5 +33,5 @@ export class GuardedVerifier implements Verifier {
 }
 
 export function createVerifier(options: VerifierOptions): GuardedVerifier {
-  return new GuardedVerifier(options.threshold, guardsByName(options.guards ?? GUARD_NAMES));
+  return new GuardedVerifier(options.threshold, guardsByName(options.guards ?? DEFAULT_GUARDS));
 }

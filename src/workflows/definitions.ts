@@ -41,7 +41,7 @@ export interface FillStatus {
   index: StepOutcome;
 }
 
-export type FillOutcome = 'cached' | 'not_cacheable' | 'provider_failed';
+export type FillOutcome = 'cached' | 'already_cached' | 'not_cacheable' | 'provider_failed';
 
 export interface FillResult {
   outcome: FillOutcome;

@@ -13,6 +13,7 @@ import {
   allHandlersFinished,
   condition,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
 } from '@temporalio/workflow';
@@ -42,6 +43,14 @@ export async function cacheFillWorkflow(input: FillInput): Promise<FillResult> {
   });
 
   const acts = activitiesFor(input);
+  // A request that missed L1 just before an identical fill finished starts a
+  // new run under the same id; it must not pay the provider a second time.
+  const stored = await acts.local.readStoredAnswer({ tenant: input.tenant, key: input.key }).catch(() => null);
+  if (stored) {
+    answer = stored;
+    steps.provider = steps.embed = steps.store = steps.index = 'skipped';
+    return finish('already_cached', steps);
+  }
   try {
     answer = await acts.provider.callProvider({ request: input.request, sealedToken: input.sealedToken });
     steps.provider = 'done';
@@ -99,6 +108,7 @@ function failureDetails(err: unknown): FillFailureDetails {
 function activitiesFor(input: FillInput) {
   const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' } as const;
   return {
+    local: proxyLocalActivities<FillActivities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 2 } }),
     provider: proxyActivities<FillActivities>({
       startToCloseTimeout: input.policy.providerTimeoutMs + 5_000,
       retry: { ...retry, maximumAttempts: input.policy.providerMaxAttempts, nonRetryableErrorTypes: ['ProviderClientError'] },

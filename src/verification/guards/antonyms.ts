@@ -19,7 +19,7 @@ const PAIRS = (
   'pros/cons advantage/disadvantage success/failure pass/fail profit/loss day/night summer/winter light/dark ' +
   'white/black sunrise/sunset upload/download upgrade/downgrade upvote/downvote uppercase/lowercase ' +
   'upper/lower encrypt/decrypt encode/decode compress/decompress serialize/deserialize login/logout ' +
-  'sign-in/sign-out include/exclude inbound/outbound internal/external legal/illegal happy/sad easy/hard ' +
+  'signin/signout checkin/checkout optin/optout logon/logoff include/exclude inbound/outbound internal/external legal/illegal happy/sad easy/hard ' +
   'easy/difficult strong/weak safe/dangerous agree/disagree like/dislike always/never everyone/nobody ' +
   'all/none import/export lock/unlock mount/unmount follow/unfollow block/unblock subscribe/unsubscribe ' +
   'install/uninstall zip/unzip connect/disconnect online/offline sender/receiver buyer/seller import/export ' +
@@ -53,9 +53,12 @@ function pole(set: Set<string>, [x, y]: [string, string]): number {
   return Number(set.has(x)) - Number(set.has(y));
 }
 
+// Phrasal verbs whose particle carries the polarity: "log in" vs "log out".
+const joinParticles = (text: string) => text.replace(/\b(log|sign|check|opt|clock|plug)[\s-]+(in|out|on|off)\b/gi, '$1$2');
+
 export function opposed(query: string, candidate: string): boolean {
-  const a = new Set(stems(query));
-  const b = new Set(stems(candidate));
+  const a = new Set(stems(joinParticles(query)));
+  const b = new Set(stems(joinParticles(candidate)));
   if (PAIRS.some((pair) => pole(a, pair) * pole(b, pair) === -1)) return true;
   const onlyA = [...a].filter((w) => !b.has(w));
   const onlyB = [...b].filter((w) => !a.has(w));

@@ -3,11 +3,12 @@
  * and embed almost identically, yet ask opposite things. For each directional
  * connector we take the nearest shared content word on either side; if the
  * other question has those two words the other way round, it is a swap.
+ * Surface words, not stems: a stemmer would merge HTTP and HTTPS.
  */
 import type { Guard } from './guard';
-import { STOPWORDS, stem, stems } from '../text';
+import { STOPWORDS, words } from '../text';
 
-const CONNECTORS = new Set(['to', 'into', 'from', 'than', 'vs', 'versus', 'over', 'onto', 'toward', 'towards', 'against'].map(stem));
+const CONNECTORS = new Set(['to', 'into', 'from', 'than', 'vs', 'versus', 'over', 'onto', 'toward', 'towards', 'against']);
 
 function orderedPairs(tokens: string[], shared: Set<string>): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
@@ -21,8 +22,8 @@ function orderedPairs(tokens: string[], shared: Set<string>): Array<[string, str
 }
 
 export function swapped(query: string, candidate: string): boolean {
-  const a = stems(query);
-  const b = stems(candidate);
+  const a = words(query);
+  const b = words(candidate);
   const inB = new Set(b);
   const shared = new Set(a.filter((t) => inB.has(t) && !STOPWORDS.has(t) && !CONNECTORS.has(t)));
   const reversed = (tokens: string[], [x, y]: [string, string]) => tokens.indexOf(x) > tokens.indexOf(y);

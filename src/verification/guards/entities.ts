@@ -6,7 +6,7 @@
  * capitalise consistently).
  */
 import type { Guard } from './guard';
-import { stem, stems } from '../text';
+import { STOPWORDS, stems, words } from '../text';
 
 const QUOTED = /["“”`]([^"“”`]{1,120})["“”`]/g;
 // camelCase, snake_case, dotted.paths, calls(), scope::names, --flags, file/paths.
@@ -18,31 +18,28 @@ function quoted(text: string): string[] {
 }
 
 function rawTokens(text: string): string[] {
-  return text.split(/\s+/).map((t) => t.replace(/^[("'“‘[{]+|[)"'”’\]},;:!?]+$|\.$/g, '')).filter(Boolean);
+  return text
+    .split(/\s+/)
+    .map((t) => t.replace(/^[("'“‘[{]+/, '').replace(/[,;:!?"'”’]+$/, '').replace(/\.$/, ''))
+    .map((t) => (t.endsWith(')') && !t.includes('(') ? t.replace(/\)+$/, '') : t))
+    .filter(Boolean);
 }
 
 function codeIdentifiers(text: string): string[] {
   return rawTokens(text).filter((t) => CODE.test(t)).map((t) => t.toLowerCase());
 }
 
-/** Title Case or SHOUTED questions say nothing about which words are names. */
-function capitalisationIsMeaningful(tokens: string[]): boolean {
-  const long = tokens.filter((t) => /^\p{L}{4,}/u.test(t));
-  const capped = long.filter((t) => /^\p{Lu}/u.test(t));
-  return long.length < 3 || capped.length / long.length < 0.6;
-}
-
 /** Capitalised words not at a sentence start, and acronyms anywhere. */
 function names(text: string): string[] {
   const tokens = text.split(/\s+/).filter(Boolean);
-  if (!capitalisationIsMeaningful(tokens)) return [];
   const out: string[] = [];
   tokens.forEach((tok, i) => {
     const word = tok.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
     const sentenceStart = i === 0 || /[.?!:]["')]?$/.test(tokens[i - 1]!);
-    if (!word || PRONOUNS.has(word)) return;
-    const acronym = /^\p{Lu}{2,}s?$/u.test(word);
-    if (acronym || (!sentenceStart && /^\p{Lu}/u.test(word))) out.push(...stems(word));
+    // Title Case questions capitalise function words too; those are never names.
+    if (!word || PRONOUNS.has(word) || STOPWORDS.has(word.toLowerCase())) return;
+    if (/^\p{Lu}{2,}s?$/u.test(word)) out.push(word.toLowerCase()); // acronyms are not stemmed: HTTP vs HTTPS
+    else if (!sentenceStart && /^\p{Lu}/u.test(word)) out.push(...stems(word));
   });
   return out;
 }
@@ -50,9 +47,9 @@ function names(text: string): string[] {
 /** Every salient item of `from` that `to` lacks. */
 export function missingItems(from: string, to: string): string[] {
   const toLower = to.normalize('NFKC').toLowerCase();
-  const toStems = new Set(stems(to));
+  const toStems = new Set([...stems(to), ...words(to)]);
   const missingText = [...quoted(from), ...codeIdentifiers(from)].filter((q) => !toLower.includes(q));
-  const missingNames = names(from).filter((n) => !toStems.has(n) && !toStems.has(stem(n)));
+  const missingNames = names(from).filter((n) => !toStems.has(n));
   return [...missingText, ...missingNames];
 }
 

@@ -1,0 +1,213 @@
+/**
+ * The end-to-end contract of the cache, against the real stack: a Temporal
+ * dev server, Milvus Lite, the gateway as its own process, and an
+ * OpenAI-compatible upstream reached over HTTP.
+ */
+import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
+import { startStack, TestStack } from '../support/stack';
+import { FakeUpstream } from '../support/upstream';
+
+const A = 'How do I reset my router password?';
+const A_PARAPHRASE = 'How can I reset my router password?';
+const UNRELATED = 'What is the boiling point of water at sea level?';
+
+let stack: TestStack;
+let upstream: FakeUpstream;
+let gateway: GatewayProcess;
+
+beforeAll(async () => {
+  stack = await startStack();
+  upstream = new FakeUpstream();
+  await upstream.start();
+  gateway = new GatewayProcess(stack, { REFLEX_UPSTREAM_URL: upstream.url, REFLEX_CLIENT_DEADLINE_MS: '20000' });
+  await gateway.start();
+}, 180_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  await upstream?.stop();
+  await stack?.stop();
+});
+
+const content = (res: ChatResponse) => res.body.choices[0].message.content as string;
+const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
+
+describe('exact and semantic hits', () => {
+  let first: ChatResponse;
+
+  test('a new question is a MISS answered by the provider', async () => {
+    first = await gateway.chat(ask(A), 'tenant-a');
+    expect(first.status).toBe(200);
+    expect(status(first)).toBe('MISS');
+    expect(content(first)).toBe(`Answer to: ${A}`);
+    expect(upstream.calls).toBe(1);
+    // No upstream key configured: the caller's own token is forwarded.
+    expect(upstream.received[0]!.headers.authorization).toBe('Bearer tenant-a');
+    await expect(gateway.awaitFill(first)).resolves.toMatchObject({ outcome: 'cached' });
+  });
+
+  test('the same question again is an L1 hit with the identical body', async () => {
+    const again = await gateway.chat(ask(A), 'tenant-a');
+    expect(status(again)).toBe('HIT_L1_EXACT');
+    expect(again.body).toEqual(first.body);
+    expect(upstream.calls).toBe(1);
+  });
+
+  test("a paraphrase is a verified semantic hit with A's answer", async () => {
+    const para = await gateway.chat(ask(A_PARAPHRASE), 'tenant-a');
+    expect(status(para)).toBe('HIT_L3_VERIFIED');
+    expect(para.body).toEqual(first.body);
+    expect(upstream.calls).toBe(1);
+  });
+
+  test('an unrelated question is a MISS', async () => {
+    const other = await gateway.chat(ask(UNRELATED), 'tenant-a');
+    expect(status(other)).toBe('MISS');
+    expect(content(other)).toBe(`Answer to: ${UNRELATED}`);
+    await gateway.awaitFill(other);
+  });
+
+  test('another bearer token is another tenant: MISS', async () => {
+    const before = upstream.calls;
+    const res = await gateway.chat(ask(A), 'tenant-b');
+    expect(status(res)).toBe('MISS');
+    expect(upstream.calls).toBe(before + 1);
+    await gateway.awaitFill(res);
+    const para = await gateway.chat(ask(A_PARAPHRASE), 'tenant-c');
+    expect(status(para)).toBe('MISS');
+    await gateway.awaitFill(para);
+  });
+
+  test('after a restart, A is served from disk and the paraphrase still hits', async () => {
+    await gateway.restart();
+    const again = await gateway.chat(ask(A), 'tenant-a');
+    expect(status(again)).toBe('HIT_L1_EXACT');
+    expect(again.body).toEqual(first.body);
+    const para = await gateway.chat(ask('how can i reset the password on my router'), 'tenant-a');
+    expect(status(para)).toBe('HIT_L3_VERIFIED');
+    expect(para.body).toEqual(first.body);
+  });
+
+  test('the fill is readable in Temporal: id, completion and its activities', async () => {
+    const id = first.headers.get('x-reflex-fill-id')!;
+    expect(id).toMatch(/^fill-[0-9a-f]{16}-[0-9a-f]{64}$/);
+    const handle = (await gateway.temporalClient()).workflow.getHandle(id);
+    const description = await handle.describe();
+    expect(description.status.name).toBe('COMPLETED');
+    expect(description.memo).toMatchObject({ model: 'test-model', kind: 'fill', steps: { provider: 'done', store: 'done', index: 'done' } });
+    const history = await handle.fetchHistory();
+    const completed = (history.events ?? []).filter((e) => e.activityTaskCompletedEventAttributes).length;
+    // Provider, store and index (the API passed its embedding, so no embed activity).
+    expect(completed).toBe(3);
+  });
+});
+
+describe('coalescing', () => {
+  test('50 concurrent identical misses share one provider call', async () => {
+    const before = upstream.calls;
+    upstream.delayMs = 500;
+    const q = ask('Explain coalescing of identical concurrent requests in one sentence.');
+    const results = await Promise.all(Array.from({ length: 50 }, () => gateway.chat(q, 'tenant-a')));
+    upstream.delayMs = 0;
+    expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
+    expect(new Set(results.map((r) => JSON.stringify(r.body))).size).toBe(1);
+    expect(upstream.calls - before).toBe(1);
+  });
+});
+
+describe('provider errors', () => {
+  test('a provider 400 reaches the client as an OpenAI-shaped 400 and nothing is cached', async () => {
+    const before = upstream.calls;
+    const error = { error: { message: 'max_tokens is too large', type: 'invalid_request_error', param: 'max_tokens', code: 'invalid_value' } };
+    upstream.failNext({ status: 400, body: error });
+    const q = ask('A question the provider rejects the first time.');
+    const res = await gateway.chat(q, 'tenant-a');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual(error);
+    expect(upstream.calls - before).toBe(1); // 4xx is not retried
+    const again = await gateway.chat(q, 'tenant-a');
+    expect(again.status).toBe(200);
+    expect(status(again)).toBe('MISS');
+    expect(upstream.calls - before).toBe(2);
+  });
+
+  test('a provider 500 is retried and the client gets the 200', async () => {
+    const before = upstream.calls;
+    upstream.failNext({ status: 500 });
+    const res = await gateway.chat(ask('A question that meets a flaky provider.'), 'tenant-a');
+    expect(res.status).toBe(200);
+    expect(content(res)).toBe('Answer to: A question that meets a flaky provider.');
+    expect(upstream.calls - before).toBe(2);
+  });
+
+  test('a provider that keeps failing gives a 502, and nothing is cached', async () => {
+    upstream.failNext({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
+    const q = ask('A question for a provider that is down.');
+    const res = await gateway.chat(q, 'tenant-a');
+    expect(res.status).toBe(502);
+    expect(res.body.error).toMatchObject({ type: 'api_error', code: 'upstream_error' });
+    const again = await gateway.chat(q, 'tenant-a');
+    expect(status(again)).toBe('MISS');
+  });
+});
+
+describe('bad input is a 4xx, never a 5xx', () => {
+  const cases: [string, string, number][] = [
+    ['malformed JSON', '{"model": "x", "messages": [', 400],
+    ['a JSON array', '[1, 2, 3]', 400],
+    ['missing messages', '{"model": "x"}', 400],
+    ['wrong types', '{"model": 42, "messages": "hello"}', 400],
+    ['an unknown role', '{"model": "x", "messages": [{"role": "robot", "content": "hi"}]}', 400],
+    ['legacy functions', '{"model": "x", "messages": [{"role": "user", "content": "hi"}], "functions": []}', 400],
+    ['legacy function_call', '{"model": "x", "messages": [{"role": "user", "content": "hi"}], "function_call": "auto"}', 400],
+    ['a function-role message', '{"model": "x", "messages": [{"role": "function", "name": "f", "content": "hi"}]}', 400],
+    ['temperature out of range', '{"model": "x", "messages": [{"role": "user", "content": "hi"}], "temperature": 7}', 400],
+  ];
+  test.each(cases.map(([name, body, expected]) => ({ name, body, expected })))('$name → $expected with an OpenAI error body', async ({ body, expected }) => {
+    const res = await gateway.request('POST', '/v1/chat/completions', body, 'tenant-a');
+    expect(res.status).toBe(expected);
+    expect(res.body.error).toEqual(expect.objectContaining({ message: expect.any(String), type: 'invalid_request_error' }));
+    expect(res.body.error).toHaveProperty('param');
+    expect(res.body.error).toHaveProperty('code');
+  });
+
+  test('a 10 MB body → 413', async () => {
+    const huge = JSON.stringify(ask('x'.repeat(10 * 1024 * 1024)));
+    const res = await gateway.request('POST', '/v1/chat/completions', huge, 'tenant-a');
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('request_too_large');
+  });
+
+  test('an unknown route → 404 OpenAI-shaped', async () => {
+    const res = await gateway.request('GET', '/v1/nothing-here');
+    expect(res.status).toBe(404);
+    expect(res.body.error.type).toBe('invalid_request_error');
+  });
+});
+
+describe('degradation', () => {
+  test('Milvus down: L1 hits served, misses answered; back up: the entry becomes reachable by paraphrase', async () => {
+    await stack.stopMilvus();
+    const ready = await gateway.request('GET', '/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.milvus.ok).toBe(false);
+
+    const hit = await gateway.chat(ask(A), 'tenant-a');
+    expect(status(hit)).toBe('HIT_L1_EXACT');
+
+    const question = 'Which wire gauge do I need for a 20 amp circuit?';
+    const miss = await gateway.chat(ask(question), 'tenant-a');
+    expect(miss.status).toBe(200);
+    expect(status(miss)).toBe('MISS');
+    const fill = gateway.awaitFill(miss); // blocked on the index step while Milvus is down
+
+    await new Promise((r) => setTimeout(r, 2_000));
+    await stack.startMilvus();
+    await expect(fill).resolves.toMatchObject({ outcome: 'cached' });
+    const calls = upstream.calls;
+    const para = await gateway.chat(ask('What wire gauge is needed for a 20 amp circuit?'), 'tenant-a');
+    expect(status(para)).toBe('HIT_L3_VERIFIED');
+    expect(content(para)).toBe(`Answer to: ${question}`);
+    expect(upstream.calls).toBe(calls);
+  });
+});

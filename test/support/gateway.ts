@@ -1,0 +1,117 @@
+/**
+ * The gateway under test, as a real child process (`node dist/cli.js serve`:
+ * API + worker) pointed at the test stack and the fake upstream over HTTP.
+ * Restarting it drops everything in memory; disk, Temporal and Milvus stay.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { freePort } from './ports';
+import { MODELS, REPO, TestStack, VENV } from './stack';
+
+export interface ChatResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+export class GatewayProcess {
+  url = '';
+  private child?: ChildProcess;
+  private temporal?: Connection;
+
+  constructor(
+    private readonly stack: TestStack,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  async start(): Promise<void> {
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    const log = createWriteStream(path.join(this.stack.home, 'gateway.log'), { flags: 'a' });
+    this.child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'serve'], {
+      env: {
+        ...process.env,
+        REFLEX_HOME: this.stack.home,
+        REFLEX_VENV: VENV,
+        REFLEX_MODEL_PATH: MODELS,
+        REFLEX_PORT: String(port),
+        REFLEX_TEMPORAL_ADDRESS: this.stack.temporalAddress,
+        REFLEX_MILVUS_ADDRESS: this.stack.milvusAddress,
+        REFLEX_LOG_LEVEL: 'warn',
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.pipe(log);
+    this.child.stderr!.pipe(log);
+    await this.waitHealthy();
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    await this.temporal?.close();
+    this.temporal = undefined;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async chat(body: unknown, token?: string, headers: Record<string, string> = {}): Promise<ChatResponse> {
+    return this.request('POST', '/v1/chat/completions', JSON.stringify(body), token, headers);
+  }
+
+  async request(method: string, route: string, body?: string, token?: string, headers: Record<string, string> = {}): Promise<ChatResponse> {
+    const res = await fetch(this.url + route, {
+      method,
+      body,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* keep the text */
+    }
+    return { status: res.status, headers: res.headers, body: parsed };
+  }
+
+  /** Waits until the fill behind a MISS has finished storing and indexing. */
+  async awaitFill(res: ChatResponse): Promise<unknown> {
+    const id = res.headers.get('x-reflex-fill-id');
+    if (!id) throw new Error('response carries no X-Reflex-Fill-Id');
+    return (await this.temporalClient()).workflow.getHandle(id).result();
+  }
+
+  async temporalClient(): Promise<Client> {
+    this.temporal ??= await Connection.connect({ address: this.stack.temporalAddress });
+    return new Client({ connection: this.temporal });
+  }
+
+  private async waitHealthy(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (this.child!.exitCode !== null) throw new Error(`gateway exited with ${this.child!.exitCode}; see ${this.stack.home}/gateway.log`);
+      try {
+        const res = await fetch(`${this.url}/ready`);
+        if (res.status === 200) return;
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`gateway not ready after 60 s; see ${this.stack.home}/gateway.log`);
+  }
+}
+
+export const ask = (content: string, model = 'test-model') => ({ model, messages: [{ role: 'user', content }] });

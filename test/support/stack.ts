@@ -1,0 +1,50 @@
+/**
+ * The real services for end-to-end tests: a Temporal dev server and Milvus
+ * Lite, started by the project's own stack code on free ports in a temp dir.
+ * Milvus can be stopped and restarted to test degradation.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ManagedProcess } from '../../src/stack/managedProcess';
+import { startMilvus } from '../../src/stack/milvus';
+import { startTemporal } from '../../src/stack/temporal';
+import { freePort } from './ports';
+
+export const REPO = path.resolve(__dirname, '../..');
+export const VENV = path.join(REPO, '.reflex', 'venv');
+export const MODELS = path.join(REPO, '.reflex', 'models');
+
+export interface TestStack {
+  home: string;
+  temporalAddress: string;
+  milvusAddress: string;
+  stopMilvus(): Promise<void>;
+  startMilvus(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(): Promise<TestStack> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'reflex-e2e-'));
+  const dataDir = path.join(home, 'data');
+  const temporalAddress = `127.0.0.1:${await freePort()}`;
+  const milvusAddress = `127.0.0.1:${await freePort()}`;
+  const temporal = await startTemporal({ venv: VENV, address: temporalAddress, uiPort: await freePort(), headless: true, dataDir, namespace: 'default' });
+  let milvus: ManagedProcess | undefined = await startMilvus({ venv: VENV, address: milvusAddress, dataDir });
+  return {
+    home,
+    temporalAddress,
+    milvusAddress,
+    async stopMilvus() {
+      await milvus?.stop();
+      milvus = undefined;
+    },
+    async startMilvus() {
+      milvus ??= await startMilvus({ venv: VENV, address: milvusAddress, dataDir });
+    },
+    async stop() {
+      await Promise.allSettled([temporal.stop(), milvus?.stop()]);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
