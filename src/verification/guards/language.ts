@@ -25,18 +25,19 @@ export function dominantScript(text: string): string {
   return [...counts].sort((x, y) => y[1] - x[1])[0]?.[0] ?? 'none';
 }
 
-// Frequent function words that are rare in English text, and letters English does not use.
+// Frequent function words that are rare in English text (no one-letter words: "a" is English
+// too), and letters English does not use.
 const FUNCTION_WORDS: Record<string, string[]> = {
   en: ('the is are was were what how why do does did can of to and in my i you with for which who has have an ' +
     'from after on at it this that be will would should or not if there your some as by when where get any').split(' '),
-  es: 'el la los las es qué cómo por para con una del mi puedo se y en de que cuál dónde cuándo está muy hoy'.split(' '),
+  es: 'el la los las es qué cómo por para con una del mi puedo se en de que cuál dónde cuándo está muy hoy'.split(' '),
   fr: 'le la les est quoi comment pourquoi pour avec une des du mon je et dans de que qui quel quelle ce sont il fait'.split(' '),
   de: 'der die das ist was wie warum für mit ein eine und ich mein nicht zu den im von wo wer sind'.split(' '),
-  it: 'il lo la gli è che come perché per con una uno del mio di e non sono qual cosa'.split(' '),
-  pt: 'o a os as é que como por para com uma um do da meu eu e não em qual onde'.split(' '),
+  it: 'il lo la gli è che come perché per con una uno del mio di non sono qual cosa'.split(' '),
+  pt: 'os é que como por para com uma um meu eu não em qual onde'.split(' '),
   nl: 'de het een is wat hoe waarom voor met ik mijn en niet van op zijn'.split(' '),
 };
-const LETTERS: Record<string, RegExp> = { es: /[¿¡ñ]/g, fr: /[çœèêëîû]/g, de: /[ßäöü]/g, pt: /[ãõ]/g };
+const LETTERS: Record<string, RegExp> = { es: /[¿¡ñ]/g, fr: /[çœèêëîûà]/g, de: /[ßäöü]/g, pt: /[ãõ]/g };
 
 /** Best-scoring language, or '' when the text gives no clear winner. */
 export function latinLanguage(text: string): string {
