@@ -1,0 +1,60 @@
+import { parseChatRequest } from '../../src/api/chatRequest';
+import { ConfigError, loadConfig } from '../../src/config';
+import { GatewayError } from '../../src/errors';
+
+const ok = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+
+describe('chat request validation', () => {
+  test('unknown fields are kept for the provider', () => {
+    expect(parseChatRequest({ ...ok, some_vendor_flag: { x: 1 } })).toMatchObject({ some_vendor_flag: { x: 1 } });
+  });
+
+  test.each([
+    ['functions', { ...ok, functions: [] }, 'functions'],
+    ['function_call', { ...ok, function_call: 'auto' }, 'function_call'],
+    ['role function', { model: 'm', messages: [{ role: 'function', name: 'f', content: 'x' }] }, 'messages.0.role'],
+    ['empty messages', { model: 'm', messages: [] }, 'messages'],
+    ['tool without id', { model: 'm', messages: [{ role: 'tool', content: 'x' }] }, 'messages.0.tool_call_id'],
+  ])('%s is a 400 naming the parameter', (_name, body, param) => {
+    try {
+      parseChatRequest(body);
+      throw new Error('accepted');
+    } catch (err) {
+      expect(err).toBeInstanceOf(GatewayError);
+      expect((err as GatewayError).status).toBe(400);
+      expect((err as GatewayError).toBody().error.param).toBe(param);
+    }
+  });
+
+  test('assistant turns with tool calls and null content are valid', () => {
+    const body = {
+      model: 'm',
+      messages: [
+        { role: 'user', content: 'weather?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'w', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'c1', content: 'sunny' },
+      ],
+    };
+    expect(() => parseChatRequest(body)).not.toThrow();
+  });
+});
+
+describe('configuration', () => {
+  test('defaults make a working embedded setup', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.temporal.address).toBe('127.0.0.1:7233');
+    expect(c.keySampling).toBe('ignore');
+    expect(c.upstream.mock).toBe(false);
+  });
+
+  test('bad values are rejected at start, naming each variable', () => {
+    expect(() => loadConfig({ REFLEX_PORT: 'eighty', REFLEX_SIMILARITY_THRESHOLD: '3', REFLEX_KEY_SAMPLING: 'maybe' })).toThrow(ConfigError);
+    try {
+      loadConfig({ REFLEX_PORT: 'eighty', REFLEX_UPSTREAM_URL: 'not a url' });
+    } catch (err) {
+      expect((err as Error).message).toMatch(/REFLEX_PORT/);
+      expect((err as Error).message).toMatch(/REFLEX_UPSTREAM_URL/);
+    }
+  });
+});

@@ -1,0 +1,75 @@
+import { cacheIdentity } from '../../src/keys/cacheKey';
+import { canonicalJson } from '../../src/keys/canonical';
+import { bearerToken, tenantFromToken } from '../../src/keys/tenant';
+
+const base = { model: 'm', messages: [{ role: 'user', content: 'How do I enable 2FA?' }] };
+
+describe('canonical JSON', () => {
+  test('sorts keys at every depth and drops undefined', () => {
+    expect(canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[{"y":2,"z":1}]},"b":1}');
+  });
+});
+
+describe('cache identity', () => {
+  test('field order does not change the key', () => {
+    expect(cacheIdentity({ messages: base.messages, model: 'm' }).key).toBe(cacheIdentity(base).key);
+  });
+
+  test('sampling parameters are ignored by default and join the key when included', () => {
+    const hot = { ...base, temperature: 1.5 };
+    expect(cacheIdentity(hot).key).toBe(cacheIdentity(base).key);
+    expect(cacheIdentity(hot, 'include').key).not.toBe(cacheIdentity(base, 'include').key);
+  });
+
+  test('n > 1 always joins the key (it changes the answer shape)', () => {
+    expect(cacheIdentity({ ...base, n: 2 }).key).not.toBe(cacheIdentity(base).key);
+    expect(cacheIdentity({ ...base, n: 1 }).key).toBe(cacheIdentity(base).key);
+  });
+
+  test('model, tools and response_format change both key and context', () => {
+    for (const variant of [{ ...base, model: 'other' }, { ...base, tools: [{ type: 'function', function: { name: 'f' } }] }, { ...base, response_format: { type: 'json_object' } }]) {
+      const id = cacheIdentity(variant);
+      expect(id.key).not.toBe(cacheIdentity(base).key);
+      expect(id.context).not.toBe(cacheIdentity(base).context);
+    }
+  });
+
+  test('the semantic text is the last user turn; the rest is context', () => {
+    const a = cacheIdentity({ model: 'm', messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'What is 2FA?' }] });
+    const b = cacheIdentity({ model: 'm', messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'Explain 2FA' }] });
+    const c = cacheIdentity({ model: 'm', messages: [{ role: 'system', content: 'Answer in French.' }, { role: 'user', content: 'What is 2FA?' }] });
+    expect(a.semanticText).toBe('What is 2FA?');
+    expect(a.context).toBe(b.context);
+    expect(a.context).not.toBe(c.context);
+  });
+
+  test('non-text parts of the last user turn stay in the context', () => {
+    const withImage = (url: string) => ({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url } }] }] });
+    const a = cacheIdentity(withImage('http://x/1.png'));
+    const b = cacheIdentity(withImage('http://x/2.png'));
+    expect(a.semanticText).toBe('What is this?');
+    expect(a.context).not.toBe(b.context);
+  });
+});
+
+describe('tenants', () => {
+  test('the tenant is a hash of the token, never the token', () => {
+    const t = tenantFromToken('sk-secret-token');
+    expect(t.id).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.stringify(t)).not.toContain('secret');
+    expect(BigInt(t.numeric)).toBeLessThan(2n ** 63n);
+    expect(tenantFromToken('sk-other').id).not.toBe(t.id);
+  });
+
+  test('no token is one anonymous tenant, distinct from any token', () => {
+    expect(tenantFromToken(undefined).id).toBe(tenantFromToken(undefined).id);
+    expect(tenantFromToken(undefined).id).not.toBe(tenantFromToken('').id);
+  });
+
+  test('bearer parsing', () => {
+    expect(bearerToken('Bearer abc')).toBe('abc');
+    expect(bearerToken('bearer   abc ')).toBe('abc');
+    expect(bearerToken('Basic abc')).toBeUndefined();
+    expect(bearerToken(undefined)).toBeUndefined();
+  });
+});

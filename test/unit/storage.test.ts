@@ -1,0 +1,41 @@
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ExactCache } from '../../src/l1/exactCache';
+import { Entry } from '../../src/storage/entry';
+import { EntryStore } from '../../src/storage/entryStore';
+
+const tenant = 'a'.repeat(16);
+const entry = (key: string): Entry => ({
+  version: 1, tenant, key, context: 'c0ffee', model: 'm', createdAt: 1, semanticText: 'q', embedding: [0.1, 0.2], response: { id: 'x', choices: [] },
+});
+
+describe('entry store', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'reflex-store-'));
+  const store = new EntryStore(root);
+
+  test('writes atomically and reads back, leaving no temp files', async () => {
+    await store.write(entry('b'.repeat(64)));
+    expect(await store.read(tenant, 'b'.repeat(64))).toEqual(entry('b'.repeat(64)));
+    const dir = path.dirname(store.pathOf(tenant, 'b'.repeat(64)));
+    expect(readdirSync(dir)).toEqual([`${'b'.repeat(64)}.json`]);
+    expect(statSync(store.pathOf(tenant, 'b'.repeat(64))).mode & 0o777).toBe(0o600);
+  });
+
+  test('a missing entry is undefined', async () => {
+    expect(await store.read(tenant, 'c'.repeat(64))).toBeUndefined();
+  });
+
+  test('addresses that could escape the store are refused', () => {
+    expect(() => store.pathOf('../../etc', 'b'.repeat(64))).toThrow();
+    expect(() => store.pathOf(tenant, '../x')).toThrow();
+  });
+
+  test('L1 serves from memory after the first disk read', async () => {
+    const l1 = new ExactCache(store, 10);
+    const read = jest.spyOn(store, 'read');
+    await l1.get(tenant, 'b'.repeat(64));
+    await l1.get(tenant, 'b'.repeat(64));
+    expect(read).toHaveBeenCalledTimes(1);
+  });
+});
