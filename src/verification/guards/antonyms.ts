@@ -23,7 +23,11 @@ const PAIRS = (
   'easy/difficult strong/weak safe/dangerous agree/disagree like/dislike always/never everyone/nobody ' +
   'all/none import/export lock/unlock mount/unmount follow/unfollow block/unblock subscribe/unsubscribe ' +
   'install/uninstall zip/unzip connect/disconnect online/offline sender/receiver buyer/seller import/export ' +
-  'student/teacher employee/employer parent/child love/hatred'
+  'student/teacher employee/employer parent/child love/hatred ' +
+  // Superlatives embed like their opposites too: "shortest" vs "longest".
+  'shortest/longest highest/lowest biggest/smallest largest/smallest fastest/slowest oldest/youngest ' +
+  'oldest/newest strongest/weakest easiest/hardest richest/poorest hottest/coldest cheapest/costliest ' +
+  'earliest/latest nearest/farthest closest/farthest'
 )
   .split(' ')
   .map((p) => p.split('/').map((w) => stem(w.replace('-', ''))) as [string, string]);

@@ -1,0 +1,117 @@
+import { antonymGuard } from '../../src/verification/guards/antonyms';
+import { directionGuard } from '../../src/verification/guards/direction';
+import { entityGuard, missingItems } from '../../src/verification/guards/entities';
+import { differentLanguage, dominantScript, latinLanguage } from '../../src/verification/guards/language';
+import { isNegated, negationGuard } from '../../src/verification/guards/negation';
+import { numberGuard, numbersIn } from '../../src/verification/guards/numbers';
+import { addedDetail } from '../../src/verification/guards/detail';
+import { stem } from '../../src/verification/text';
+
+describe('text helpers', () => {
+  it('stems inflections of one verb to the same form', () => {
+    expect(new Set(['disable', 'disables', 'disabled', 'disabling'].map(stem)).size).toBe(1);
+  });
+});
+
+describe('number guard', () => {
+  it('canonicalises separators, leading zeros and spelled numbers', () => {
+    expect(numbersIn('1,000 items in 07 boxes')).toEqual(['1000', '7']);
+    expect(numbersIn('Give me four reasons')).toEqual(['4']);
+  });
+  it('flags changed or missing numbers', () => {
+    expect(numberGuard.conflict('How many calories in 2 eggs?', 'How many calories in 3 eggs?')).toBe(true);
+    expect(numberGuard.conflict('Is the iPhone 12 waterproof?', 'Is the iPhone waterproof?')).toBe(true);
+    expect(numberGuard.conflict('Python 2.7 vs 3', 'Python 2.70 vs 3.0')).toBe(false);
+  });
+  it('treats a digit and its word as the same number', () => {
+    expect(numberGuard.conflict('walk 5 km', 'walk five km')).toBe(false);
+  });
+});
+
+describe('negation guard', () => {
+  it('detects negation with and without apostrophes', () => {
+    expect(isNegated("Why doesn't it start?")).toBe(true);
+    expect(isNegated('why doesnt it start')).toBe(true);
+    expect(isNegated('How do I make bread without yeast?')).toBe(true);
+    expect(isNegated('Why does it start?')).toBe(false);
+  });
+  it('flags one-sided negation only', () => {
+    expect(negationGuard.conflict('Is coffee good for you?', 'Is coffee not good for you?')).toBe(true);
+    expect(negationGuard.conflict("Why won't my car start?", "Why doesn't my car start?")).toBe(false);
+  });
+});
+
+describe('antonym guard', () => {
+  it.each([
+    ['How do I enable 2FA?', 'How do I disable 2FA?'],
+    ['Sort in ascending order', 'Sort in descending order'],
+    ['How to upload files to Drive', 'How to download files from Drive'],
+    ['How do I uninstall Node?', 'How do I install Node?'],
+    ['How do I log in to Gmail?', 'How do I log out of Gmail?'],
+    ['Which carrier has the shortest wait?', 'Which carrier has the longest wait?'],
+  ])('flags %s / %s', (a, b) => {
+    expect(antonymGuard.conflict(a, b)).toBe(true);
+  });
+  it('leaves a question that names both poles, and plain rewordings, alone', () => {
+    expect(antonymGuard.conflict('How do I enable or disable 2FA?', 'How do I disable 2FA?')).toBe(false);
+    expect(antonymGuard.conflict('How do I enable 2FA?', 'How can I enable 2FA?')).toBe(false);
+  });
+});
+
+describe('direction guard', () => {
+  it('flags swapped source and target', () => {
+    expect(directionGuard.conflict('How do I convert JSON to YAML?', 'How do I convert YAML to JSON?')).toBe(true);
+    expect(directionGuard.conflict('Is Python faster than Java?', 'Is Java faster than Python?')).toBe(true);
+    expect(directionGuard.conflict('Redirect HTTP to HTTPS', 'Redirect HTTPS to HTTP')).toBe(true);
+  });
+  it('accepts the same direction reworded', () => {
+    expect(directionGuard.conflict('How do I convert JSON to YAML?', 'Convert JSON to YAML quickly')).toBe(false);
+    expect(directionGuard.conflict('Difference between Python and Java', 'Difference between Java and Python')).toBe(false);
+  });
+});
+
+describe('entity guard', () => {
+  it('flags different names, including when one side is lower-case', () => {
+    expect(entityGuard.conflict('What are the best hotels in Paris?', 'What are the best hotels in London?')).toBe(true);
+    expect(entityGuard.conflict('best hotels in paris', 'What are the best hotels in London?')).toBe(true);
+  });
+  it('ignores capitalisation differences of the same name', () => {
+    expect(entityGuard.conflict('How do I learn Java?', 'how do i learn java')).toBe(false);
+    expect(entityGuard.conflict('What Is The Best Way To Learn Java?', 'What is the best way to learn Java?')).toBe(false);
+  });
+  it('flags code identifiers and quoted strings that differ', () => {
+    expect(missingItems('What does getUserById return?', 'What does getUserByName return?')).toEqual(['getuserbyid']);
+    expect(entityGuard.conflict('Why is my_list.sort() None?', 'Why is my_list.reverse() None?')).toBe(true);
+    expect(entityGuard.conflict('What does "foo" mean?', 'What does "bar" mean?')).toBe(true);
+    expect(entityGuard.conflict('What does git push --force do?', 'What does git push --force-with-lease do?')).toBe(true);
+  });
+  it('does not treat HTTP and HTTPS as the same acronym', () => {
+    expect(entityGuard.conflict('Is HTTP secure?', 'Is HTTPS secure?')).toBe(true);
+  });
+});
+
+describe('language guard', () => {
+  it('tells scripts apart', () => {
+    expect(dominantScript('Как сбросить пароль?')).toBe('cyrillic');
+    expect(dominantScript('パスワードをリセットする方法')).toBe('kana');
+    expect(dominantScript('如何重置我的密码')).toBe('han');
+  });
+  it('tells Latin-script languages apart by function words', () => {
+    expect(latinLanguage('¿Cómo restablezco mi contraseña?')).toBe('es');
+    expect(latinLanguage('Wie setze ich mein Passwort zurück?')).toBe('de');
+    expect(latinLanguage('How do I reset my password?')).toBe('en');
+  });
+  it('flags different languages but not short or ambiguous English', () => {
+    expect(differentLanguage('How do I reset my password?', 'Comment réinitialiser mon mot de passe ?')).toBe(true);
+    expect(differentLanguage('How do I reset my password?', 'Как сбросить мой пароль?')).toBe(true);
+    expect(differentLanguage("What's a good name for a grocery store?", 'What is a good domain name for a store?')).toBe(false);
+    expect(differentLanguage('Who is Robert De Niro?', 'Who is De Niro?')).toBe(false);
+  });
+});
+
+describe('added-detail guard (opt-in)', () => {
+  it('flags a qualifier added on one side only, not a reworded one', () => {
+    expect(addedDetail('Best restaurants in San Francisco', 'Best hotpot restaurants in San Francisco')).toBe(true);
+    expect(addedDetail('Where can I buy shoes?', 'Where can I purchase shoes?')).toBe(false);
+  });
+});
