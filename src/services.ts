@@ -2,7 +2,7 @@
  * The composition root: builds each pipeline stage once from the config and
  * hands the same instances to the API and the worker.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
 import type { Config } from './config';
 import { Embedder, TransformersEmbedder } from './embedding/embedder';
@@ -43,8 +43,13 @@ export async function createServices(config: Config, log: Logger = createLogger(
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   const verifier = new ThresholdVerifier(config.similarityThreshold);
   const semantic = new SemanticLookup(index, exact, verifier, config.l2);
-  // Lazy: the API starts (and serves hits) even while Temporal is down.
-  const temporal = Connection.lazy({ address: config.temporal.address, connectTimeout: '3s' });
+  // Lazy: the API starts (and serves hits) even while Temporal is down. A short
+  // gRPC retry budget lets a miss fail fast with 503 instead of hanging ~20 s.
+  const temporal = Connection.lazy({
+    address: config.temporal.address,
+    connectTimeout: '3s',
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))],
+  });
   const client = new Client({ connection: temporal, namespace: config.temporal.namespace });
   return {
     config,

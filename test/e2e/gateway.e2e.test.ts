@@ -211,3 +211,31 @@ describe('degradation', () => {
     expect(upstream.calls).toBe(calls);
   });
 });
+
+describe('Temporal outage', () => {
+  test('hits are still served, misses fail with a clear 503, and fills work again once Temporal is back', async () => {
+    await stack.stopTemporal();
+    const ready = await gateway.request('GET', '/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.temporal.ok).toBe(false);
+
+    const hit = await gateway.chat(ask(A), 'tenant-a');
+    expect(status(hit)).toBe('HIT_L1_EXACT');
+    const para = await gateway.chat(ask(A_PARAPHRASE), 'tenant-a');
+    expect(status(para)).toBe('HIT_L3_VERIFIED');
+
+    const miss = await gateway.chat(ask('A question asked while Temporal is down.'), 'tenant-a');
+    expect(miss.status).toBe(503);
+    expect(miss.body.error).toMatchObject({ type: 'service_unavailable', code: 'temporal_unavailable' });
+
+    await stack.startTemporal();
+    const deadline = Date.now() + 60_000;
+    let after = await gateway.chat(ask('A question asked after Temporal came back.'), 'tenant-a');
+    while (after.status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      after = await gateway.chat(ask('A question asked after Temporal came back.'), 'tenant-a');
+    }
+    expect(after.status).toBe(200);
+    expect(content(after)).toBe('Answer to: A question asked after Temporal came back.');
+  });
+});

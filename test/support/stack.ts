@@ -19,6 +19,8 @@ export interface TestStack {
   home: string;
   temporalAddress: string;
   milvusAddress: string;
+  stopTemporal(): Promise<void>;
+  startTemporal(): Promise<void>;
   stopMilvus(): Promise<void>;
   startMilvus(): Promise<void>;
   stop(): Promise<void>;
@@ -29,12 +31,20 @@ export async function startStack(): Promise<TestStack> {
   const dataDir = path.join(home, 'data');
   const temporalAddress = `127.0.0.1:${await freePort()}`;
   const milvusAddress = `127.0.0.1:${await freePort()}`;
-  const temporal = await startTemporal({ venv: VENV, address: temporalAddress, uiPort: await freePort(), headless: true, dataDir, namespace: 'default' });
+  const temporalOptions = { venv: VENV, address: temporalAddress, uiPort: await freePort(), headless: true, dataDir, namespace: 'default' };
+  let temporal: ManagedProcess | undefined = await startTemporal(temporalOptions);
   let milvus: ManagedProcess | undefined = await startMilvus({ venv: VENV, address: milvusAddress, dataDir });
   return {
     home,
     temporalAddress,
     milvusAddress,
+    async stopTemporal() {
+      await temporal?.stop();
+      temporal = undefined;
+    },
+    async startTemporal() {
+      temporal ??= await startTemporal(temporalOptions);
+    },
     async stopMilvus() {
       await milvus?.stop();
       milvus = undefined;
@@ -43,7 +53,7 @@ export async function startStack(): Promise<TestStack> {
       milvus ??= await startMilvus({ venv: VENV, address: milvusAddress, dataDir });
     },
     async stop() {
-      await Promise.allSettled([temporal.stop(), milvus?.stop()]);
+      await Promise.allSettled([temporal?.stop(), milvus?.stop()]);
       rmSync(home, { recursive: true, force: true });
     },
   };
