@@ -15,7 +15,7 @@ import { OpenAIProvider, Provider } from './provider/provider';
 import { TokenSeal } from './secrets/tokenSeal';
 import { EntryStore } from './storage/entryStore';
 import { MilvusIndex } from './vectordb/milvusIndex';
-import { ThresholdVerifier } from './verification/verifier';
+import { createVerifier } from './verification/guardedVerifier';
 
 export interface Services {
   config: Config;
@@ -41,7 +41,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
   const store = new EntryStore(config.storagePath);
   const exact = new ExactCache(store, config.l1Capacity);
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
-  const verifier = new ThresholdVerifier(config.similarityThreshold);
+  const verifier = createVerifier({ threshold: config.similarityThreshold });
   const semantic = new SemanticLookup(index, exact, verifier, config.l2);
   // Lazy: the API starts (and serves hits) even while Temporal is down. A short
   // gRPC retry budget lets a miss fail fast with 503 instead of hanging ~20 s.
