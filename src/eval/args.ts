@@ -18,6 +18,7 @@ export interface EvalArgs {
   modelName: string;
   sweep?: number[];
   json: boolean;
+  showFalsePositives: number;
   url: string;
   temporal: string;
   namespace: string;
@@ -42,6 +43,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
       candidates: { type: 'string' }, 'top-k': { type: 'string' }, 'model-path': { type: 'string' },
       'model-name': { type: 'string' }, sweep: { type: 'string' }, json: { type: 'boolean', default: false },
       url: { type: 'string' }, temporal: { type: 'string' }, namespace: { type: 'string' }, concurrency: { type: 'string' },
+      'show-fp': { type: 'string' },
     },
   });
   if (!v.pairs) throw new Error('--pairs FILE is required');
@@ -61,6 +63,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     modelName: v['model-name'] ?? process.env.REFLEX_MODEL_NAME ?? 'all-MiniLM-L6-v2',
     sweep: v.sweep === undefined ? undefined : v.sweep === 'default' ? DEFAULT_SWEEP : v.sweep.split(',').map(Number),
     json: v.json ?? false,
+    showFalsePositives: num(v['show-fp'], 'show-fp') ?? 0,
     url: v.url ?? 'http://127.0.0.1:8080',
     temporal: v.temporal ?? '127.0.0.1:7233',
     namespace: v.namespace ?? 'default',

@@ -5,7 +5,7 @@
  * content is `a`'s answer. Loopback only, bounded concurrency.
  */
 import { randomBytes } from 'node:crypto';
-import { chatMessages, loadPairs, sample, type Pair } from './pairs';
+import { chatMessages, loadPairs, sample, withoutCrossExactRepeats, type Pair } from './pairs';
 import { formatScores, percentile, score, type Outcome, type Scores } from './metrics';
 import { FillWaiter } from './fillWaiter';
 import { mapBounded, Progress } from './progress';
@@ -72,7 +72,9 @@ async function ask(url: string, token: string, text: string, system?: string, hi
 export async function runGatewayEval(opts: GatewayEvalOptions): Promise<GatewayEvalResult> {
   assertLoopback(opts.url);
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const pairs = sample(loadPairs(opts.pairs), { seed: opts.seed ?? 42, offset: opts.offset ?? 0, limit: opts.limit });
+  const sampled = sample(loadPairs(opts.pairs), { seed: opts.seed ?? 42, offset: opts.offset ?? 0, limit: opts.limit });
+  const pairs = opts.protocol === 'corpus' ? withoutCrossExactRepeats(sampled) : sampled;
+  if (pairs.length < sampled.length) log(`corpus: left out ${sampled.length - pairs.length} pairs whose b is another pair's a verbatim (an L1 exact hit)`);
   const run = randomBytes(4).toString('hex'); // fresh tenants every run, so earlier runs cannot answer
   const token = (i: number) => (opts.protocol === 'corpus' ? `eval-${run}` : `eval-${run}-${i}`);
   const waiter = await FillWaiter.connect(opts.temporal, opts.namespace, opts.fallbackWaitMs ?? 3000, log);

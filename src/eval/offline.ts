@@ -9,7 +9,7 @@
 import { cacheIdentity } from '../keys/cacheKey';
 import { TransformersEmbedder } from '../embedding/embedder';
 import { createVerifier, DEFAULT_SIMILARITY_THRESHOLD } from '../verification/guardedVerifier';
-import { chatMessages, loadPairs, sample, type Pair } from './pairs';
+import { chatMessages, loadPairs, sample, withoutCrossExactRepeats, type Pair } from './pairs';
 import { formatScores, formatSweep, score, type Outcome, type Scores } from './metrics';
 import { SemanticIndex } from './semanticIndex';
 import { parseEvalArgs, type Protocol } from './args';
@@ -27,6 +27,8 @@ export interface OfflineOptions {
   modelPath: string;
   modelName: string;
   sweep?: number[];
+  /** How many false positives to list in the result (default 0). */
+  showFalsePositives?: number;
   log?: (line: string) => void;
 }
 
@@ -35,7 +37,16 @@ interface Trace {
   pair: Pair;
   ownId: number;
   exactId?: number;
-  ranked: Array<{ id: number; similarity: number; veto?: string }>;
+  ranked: Array<{ id: number; text: string; similarity: number; veto?: string }>;
+}
+
+/** A false positive at the chosen threshold, for reading what went wrong. */
+export interface FalsePositive {
+  asked: string;
+  served: string;
+  own: string;
+  label: 0 | 1;
+  similarity?: number;
 }
 
 export interface OfflineResult {
@@ -44,6 +55,7 @@ export interface OfflineResult {
   sweep: Array<{ threshold: number; scores: Scores }>;
   embedMsPerText: number;
   verifyUsPerCandidate: number;
+  falsePositives: FalsePositive[];
 }
 
 function identity(text: string, system?: string, history?: Pair['history_a']) {
@@ -58,7 +70,9 @@ function decide(t: Trace, threshold: number): Outcome {
 
 export async function runOfflineEval(opts: OfflineOptions): Promise<OfflineResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const pairs = sample(loadPairs(opts.pairs), { seed: opts.seed ?? 42, offset: opts.offset ?? 0, limit: opts.limit });
+  const sampled = sample(loadPairs(opts.pairs), { seed: opts.seed ?? 42, offset: opts.offset ?? 0, limit: opts.limit });
+  const pairs = opts.protocol === 'corpus' ? withoutCrossExactRepeats(sampled) : sampled;
+  if (pairs.length < sampled.length) log(`corpus: left out ${sampled.length - pairs.length} pairs whose b is another pair's a verbatim (an L1 exact hit)`);
   const embedder = await TransformersEmbedder.load(opts.modelPath, opts.modelName);
   const vectors = new Map<string, Float32Array>();
   const t0 = performance.now();
@@ -77,7 +91,18 @@ export async function runOfflineEval(opts: OfflineOptions): Promise<OfflineResul
     sweep: (opts.sweep ?? []).map((t) => ({ threshold: t, scores: score(outcomesAt(t)) })),
     embedMsPerText,
     verifyUsPerCandidate: verifyUs,
+    falsePositives: falsePositives(traces, threshold).slice(0, opts.showFalsePositives ?? 0),
   };
+}
+
+function falsePositives(traces: Trace[], threshold: number): FalsePositive[] {
+  return traces.flatMap((t) => {
+    const o = decide(t, threshold);
+    if (o.served === 'miss' || (o.served === 'own' && t.pair.label === 1)) return [];
+    const hit = t.exactId === undefined ? t.ranked.find((c) => c.similarity >= threshold && !c.veto) : undefined;
+    const served = hit?.text ?? (o.served === 'own' ? t.pair.a : t.pair.b);
+    return [{ asked: t.pair.b, served, own: t.pair.a, label: t.pair.label, similarity: hit?.similarity }];
+  });
 }
 
 function trace(
@@ -104,7 +129,7 @@ function trace(
       const veto = verifier.firstConflict(q.semanticText, c.entry.text);
       verifyNs += Number(process.hrtime.bigint() - start);
       verified++;
-      return { id: c.entry.id, similarity: c.similarity, veto };
+      return { id: c.entry.id, text: c.entry.text, similarity: c.similarity, veto };
     });
     return { pair, ownId: own.id, exactId, ranked };
   });
@@ -116,13 +141,14 @@ export function formatOffline(r: OfflineResult): string {
     `threshold ${r.threshold}`,
     formatScores(r.scores),
     `embedding ${r.embedMsPerText.toFixed(1)} ms/text, verifier ${r.verifyUsPerCandidate.toFixed(1)} µs/candidate`,
+    ...r.falsePositives.map((f) => `FP sim=${f.similarity?.toFixed(3) ?? 'exact'} label=${f.label} | asked: ${f.asked} | served: ${f.served} | own: ${f.own}`),
     ...(r.sweep.length ? ['', formatSweep(r.sweep)] : []),
   ].join('\n');
 }
 
 async function main(): Promise<void> {
   const args = parseEvalArgs(process.argv.slice(2));
-  const result = await runOfflineEval({ ...args, modelPath: args.modelPath, modelName: args.modelName });
+  const result = await runOfflineEval(args);
   process.stdout.write(args.json ? JSON.stringify(result, null, 2) + '\n' : formatOffline(result) + '\n');
 }
 

@@ -77,3 +77,16 @@ export function sample(pairs: readonly Pair[], opts: SampleOptions): Pair[] {
 export function chatMessages(text: string, system?: string, history: ChatTurn[] = []): Array<{ role: string; content: string }> {
   return [...(system === undefined ? [] : [{ role: 'system', content: system }]), ...history, { role: 'user', content: text }];
 }
+
+/**
+ * For the corpus protocol: drops pairs whose `b` is, word for word and in the
+ * same conversation, another pair's stored `a`. Quora repeats questions across
+ * pairs; asking one of them is an L1 exact hit on the identical question,
+ * correct by definition, and would otherwise be scored as "another entry's
+ * answer". What remains measures L2/L3.
+ */
+export function withoutCrossExactRepeats(pairs: readonly Pair[]): Pair[] {
+  const side = (text: string, system?: string, history?: ChatTurn[]) => JSON.stringify([text, system ?? null, history ?? []]);
+  const stored = new Set(pairs.map((p) => side(p.a, p.system_a, p.history_a)));
+  return pairs.filter((p) => side(p.b, p.system_b, p.history_b) === side(p.a, p.system_a, p.history_a) || !stored.has(side(p.b, p.system_b, p.history_b)));
+}

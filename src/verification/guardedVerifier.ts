@@ -8,7 +8,7 @@ import type { Candidate, Verdict, Verifier } from './verifier';
 import { DEFAULT_GUARDS, guardsByName, type Guard } from './guards';
 
 /** Recommended REFLEX_SIMILARITY_THRESHOLD; how it was chosen is in BENCHMARKS.md. */
-export const DEFAULT_SIMILARITY_THRESHOLD = 0.9;
+export const DEFAULT_SIMILARITY_THRESHOLD = 0.97;
 
 export interface VerifierOptions {
   /** Cosine floor (REFLEX_SIMILARITY_THRESHOLD). */
@@ -21,7 +21,7 @@ export class GuardedVerifier implements Verifier {
   constructor(private readonly threshold: number, private readonly guards: readonly Guard[]) {}
 
   verify(query: string, candidate: Candidate): Verdict {
-    if (!(candidate.similarity >= this.threshold)) return { accepted: false, reason: 'below_threshold' };
+    if (!(candidate.similarity >= (candidate.threshold ?? this.threshold))) return { accepted: false, reason: 'below_threshold' };
     const veto = this.firstConflict(query, candidate.text);
     return veto ? { accepted: false, reason: veto } : { accepted: true, reason: 'verified' };
   }

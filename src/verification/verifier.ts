@@ -8,6 +8,8 @@ export interface Candidate {
   text: string;
   /** Full-precision cosine similarity between query and candidate embeddings. */
   similarity: number;
+  /** A per-request floor (X-Reflex-Threshold) that replaces the configured one. */
+  threshold?: number;
 }
 
 export interface Verdict {
@@ -25,7 +27,7 @@ export class ThresholdVerifier implements Verifier {
   constructor(private readonly threshold: number) {}
 
   verify(_query: string, candidate: Candidate): Verdict {
-    return candidate.similarity >= this.threshold
+    return candidate.similarity >= (candidate.threshold ?? this.threshold)
       ? { accepted: true, reason: 'similar' }
       : { accepted: false, reason: 'below_threshold' };
   }
