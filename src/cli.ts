@@ -4,11 +4,19 @@
  *   start    the embedded default: Temporal dev server + Milvus Lite + worker + API
  *   serve    worker + API against an existing Temporal and Milvus
  *   api      the HTTP API only
- *   worker   the fill worker only
+ *   worker   the fill worker only (and the expiry/eviction sweeper)
+ *   replay   [--since 24h] [--dry-run]  finish failed fills from their stored entries
+ *   reindex  [--restart] [--reembed]    rebuild the Milvus collection from the entry store
+ *   eval     --pairs FILE [--limit N] [--protocol isolated|corpus] [--url URL]  hit quality of a running gateway
  */
 import type { Server } from 'node:http';
 import { createApp } from './api/app';
 import { Config, ConfigError, loadConfig } from './config';
+import { serveMetrics } from './metrics/server';
+import { parseEvalArgs } from './eval/args';
+import { formatGatewayEval, runGatewayEval } from './eval/gateway';
+import { reindexCommand, replayCommand } from './ops/commands';
+import { Sweeper } from './ops/expiry';
 import { createLogger, createServices, Services } from './services';
 import { ManagedProcess } from './stack/managedProcess';
 import { startMilvus } from './stack/milvus';
@@ -21,6 +29,9 @@ async function main(argv: string[]): Promise<void> {
   const command = argv[0] ?? 'start';
   const config = loadConfig();
   const log = createLogger(config);
+  if (command === 'replay') return replayCommand(config, log, argv.slice(1));
+  if (command === 'reindex') return reindexCommand(config, log, argv.slice(1));
+  if (command === 'eval') return evalCommand(argv.slice(1));
   const stack: ManagedProcess[] = [];
   const roles: Record<string, Role[]> = { start: ['api', 'worker'], serve: ['api', 'worker'], api: ['api'], worker: ['worker'] };
   const selected = roles[command];
@@ -29,7 +40,8 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'start') stack.push(...(await startEmbedded(config, log)));
   const services = await createServices(config, log);
   const stops: (() => Promise<void>)[] = [];
-  if (selected.includes('worker')) stops.push(await runWorker(services));
+  if (selected.includes('worker')) stops.push(await runWorker(services), runSweeper(services));
+  if (command === 'worker' && config.workerMetricsPort) stops.push(await serveMetrics(services.metrics, config.workerMetricsPort, config.bindAddr));
   if (selected.includes('api')) stops.push(await runApi(services));
   onShutdown(async () => {
     await Promise.allSettled(stops.map((s) => s()));
@@ -61,6 +73,14 @@ async function runWorker(services: Services): Promise<() => Promise<void>> {
   };
 }
 
+/** Expiry and the storage bound, in the background of each worker (sweeps are idempotent). */
+function runSweeper(services: Services): () => Promise<void> {
+  const { store, index, expiry, metrics, log, config } = services;
+  const sweeper = new Sweeper({ store, index, expiry, maxEntries: config.retention.maxEntries, metrics, log });
+  sweeper.start(config.retention.sweepIntervalMs);
+  return () => sweeper.stop();
+}
+
 async function runApi(services: Services): Promise<() => Promise<void>> {
   const { port, bindAddr } = services.config;
   const server: Server = await new Promise((resolve) => {
@@ -68,6 +88,12 @@ async function runApi(services: Services): Promise<() => Promise<void>> {
   });
   services.log.info({ url: `http://${bindAddr}:${port}` }, 'API listening');
   return () => new Promise((resolve) => server.close(() => resolve()));
+}
+
+async function evalCommand(argv: string[]): Promise<void> {
+  const args = parseEvalArgs(argv);
+  const result = await runGatewayEval({ ...args, log: (line) => process.stderr.write(`${line}\n`) });
+  console.log(args.json ? JSON.stringify(result, null, 2) : formatGatewayEval(result));
 }
 
 function onShutdown(stop: () => Promise<void>, log: Services['log']): void {

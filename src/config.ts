@@ -37,8 +37,15 @@ export const configSchema = z
     REFLEX_L1_CAPACITY: positiveInt.default(10_000),
     REFLEX_L2_CANDIDATES: positiveInt.max(1024).default(16),
     REFLEX_L2_TOP_K: positiveInt.max(64).default(4),
-    REFLEX_SIMILARITY_THRESHOLD: unit.default(0.9),
+    // Chosen on labelled QQP pairs for precision first; see BENCHMARKS.md.
+    REFLEX_SIMILARITY_THRESHOLD: unit.default(0.97),
+    REFLEX_VERIFIER_GUARDS: optionalString,
     REFLEX_KEY_SAMPLING: z.enum(['ignore', 'include']).default('ignore'),
+    // Bounds for the per-request X-Reflex-Threshold override (outside them: 400).
+    REFLEX_THRESHOLD_MIN: unit.default(0.8),
+    REFLEX_THRESHOLD_MAX: unit.default(1),
+    // Response body encoding when the request has no X-Reflex-Format header.
+    REFLEX_RESPONSE_FORMAT: z.enum(['openai', 'tauq']).default('openai'),
     REFLEX_UPSTREAM_URL: z.string().url().default('https://api.openai.com/v1'),
     REFLEX_UPSTREAM_API_KEY: optionalString,
     REFLEX_UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
@@ -46,6 +53,13 @@ export const configSchema = z
     REFLEX_PROVIDER_MAX_ATTEMPTS: positiveInt.max(20).default(4),
     REFLEX_MOCK_PROVIDER: bool.default('0'),
     REFLEX_INDEX_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(0),
+    // Expiry, invalidation and the storage bound (see docs/operations.md).
+    REFLEX_TTL: z.coerce.number().int().min(0).default(0),
+    REFLEX_MAX_ENTRIES: z.coerce.number().int().min(0).default(0),
+    REFLEX_SWEEP_INTERVAL: positiveInt.default(60),
+    REFLEX_L1_REVALIDATE_MS: z.coerce.number().int().min(0).default(5_000),
+    REFLEX_ADMIN_TOKEN: optionalString,
+    REFLEX_WORKER_METRICS_PORT: port.default(0),
     REFLEX_TOKEN_KEY: optionalString,
     REFLEX_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
@@ -75,7 +89,11 @@ export const configSchema = z
     l1Capacity: env.REFLEX_L1_CAPACITY,
     l2: { candidates: env.REFLEX_L2_CANDIDATES, topK: env.REFLEX_L2_TOP_K },
     similarityThreshold: env.REFLEX_SIMILARITY_THRESHOLD,
+    /** undefined = the default guard set; [] = none ("none"). */
+    verifierGuards: env.REFLEX_VERIFIER_GUARDS === undefined ? undefined : env.REFLEX_VERIFIER_GUARDS === 'none' ? [] : env.REFLEX_VERIFIER_GUARDS.split(',').map((g) => g.trim()).filter(Boolean),
     keySampling: env.REFLEX_KEY_SAMPLING,
+    thresholdBounds: { min: env.REFLEX_THRESHOLD_MIN, max: env.REFLEX_THRESHOLD_MAX },
+    responseFormat: env.REFLEX_RESPONSE_FORMAT,
     upstream: {
       url: env.REFLEX_UPSTREAM_URL,
       apiKey: env.REFLEX_UPSTREAM_API_KEY,
@@ -85,6 +103,14 @@ export const configSchema = z
     },
     clientDeadlineMs: env.REFLEX_CLIENT_DEADLINE_MS,
     indexMaxAttempts: env.REFLEX_INDEX_MAX_ATTEMPTS,
+    retention: {
+      ttlSeconds: env.REFLEX_TTL,
+      maxEntries: env.REFLEX_MAX_ENTRIES,
+      sweepIntervalMs: env.REFLEX_SWEEP_INTERVAL * 1000,
+      l1RevalidateMs: env.REFLEX_L1_REVALIDATE_MS,
+    },
+    adminToken: env.REFLEX_ADMIN_TOKEN,
+    workerMetricsPort: env.REFLEX_WORKER_METRICS_PORT,
     tokenKey: env.REFLEX_TOKEN_KEY,
     logLevel: env.REFLEX_LOG_LEVEL,
   }));

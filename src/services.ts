@@ -7,13 +7,17 @@ import pino, { Logger } from 'pino';
 import type { Config } from './config';
 import { Embedder, TransformersEmbedder } from './embedding/embedder';
 import { FillClient } from './fill/fillClient';
+import { VisibilitySupport } from './fill/visibilitySupport';
 import { ExactCache } from './l1/exactCache';
 import { SemanticLookup } from './l2/semanticLookup';
 import { CacheLookup } from './lookup/cacheLookup';
+import { Metrics } from './metrics/metrics';
+import { MaintenanceClient } from './ops/maintenanceClient';
 import { MockProvider } from './provider/mockProvider';
 import { OpenAIProvider, Provider } from './provider/provider';
 import { TokenSeal } from './secrets/tokenSeal';
 import { EntryStore } from './storage/entryStore';
+import { Expiry } from './storage/expiry';
 import { MilvusIndex } from './vectordb/milvusIndex';
 import { createVerifier } from './verification/guardedVerifier';
 
@@ -29,6 +33,11 @@ export interface Services {
   seal: TokenSeal;
   temporal: Connection;
   fill: FillClient;
+  client: Client;
+  metrics: Metrics;
+  expiry: Expiry;
+  visibility: VisibilitySupport;
+  maintenance: MaintenanceClient;
   close(): Promise<void>;
 }
 
@@ -39,10 +48,12 @@ export function createLogger(config: Config): Logger {
 export async function createServices(config: Config, log: Logger = createLogger(config)): Promise<Services> {
   const embedder = await TransformersEmbedder.load(config.model.path, config.model.name);
   const store = new EntryStore(config.storagePath);
-  const exact = new ExactCache(store, config.l1Capacity);
+  const { retention } = config;
+  const expiry = Expiry.fromSeconds(retention.ttlSeconds);
+  const exact = new ExactCache(store, config.l1Capacity, { expiry, revalidateMs: retention.l1RevalidateMs, trackRecency: retention.maxEntries > 0 });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
-  const verifier = createVerifier({ threshold: config.similarityThreshold });
-  const semantic = new SemanticLookup(index, exact, verifier, config.l2);
+  const verifier = createVerifier({ threshold: config.similarityThreshold, guards: config.verifierGuards });
+  const semantic = new SemanticLookup(index, exact, verifier, { ...config.l2, expiry });
   // Lazy: the API starts (and serves hits) even while Temporal is down. A short
   // gRPC retry budget lets a miss fail fast with 503 instead of hanging ~20 s.
   const temporal = Connection.lazy({
@@ -51,6 +62,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))],
   });
   const client = new Client({ connection: temporal, namespace: config.temporal.namespace });
+  const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
   return {
     config,
     log,
@@ -62,7 +74,12 @@ export async function createServices(config: Config, log: Logger = createLogger(
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
     temporal,
-    fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs),
+    fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility),
+    client,
+    metrics: new Metrics(),
+    expiry,
+    visibility,
+    maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
     async close() {
       await Promise.allSettled([temporal.close(), index.close()]);
     },

@@ -205,10 +205,14 @@ describe('degradation', () => {
     await stack.startMilvus();
     await expect(fill).resolves.toMatchObject({ outcome: 'cached' });
     const calls = upstream.calls;
-    const para = await gateway.chat(ask('What wire gauge is needed for a 20 amp circuit?'), 'tenant-a');
+    const para = await gateway.chat(ask('What wire gauge do I need for a 20 amp circuit?'), 'tenant-a');
     expect(status(para)).toBe('HIT_L3_VERIFIED');
     expect(content(para)).toBe(`Answer to: ${question}`);
     expect(upstream.calls).toBe(calls);
+    // Close in wording, different in substance: the verifier must not serve it.
+    const other = await gateway.chat(ask('Which wire gauge do I need for a 30 amp circuit?'), 'tenant-a');
+    expect(status(other)).toBe('MISS');
+    expect(content(other)).toBe('Answer to: Which wire gauge do I need for a 30 amp circuit?');
   });
 });
 
