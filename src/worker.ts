@@ -4,10 +4,13 @@
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { activityLogs, installTemporalLogger } from './logging/temporalLogs';
+import { metricsSinks, upstreamCallCounter } from './metrics/workerMetrics';
 import type { Services } from './services';
 
 export async function createWorker(services: Services): Promise<Worker> {
   const { config, log } = services;
+  installTemporalLogger(log);
   const connection = await connectWithRetry(config.temporal.address, log);
   return Worker.create({
     connection,
@@ -21,7 +24,10 @@ export async function createWorker(services: Services): Promise<Worker> {
       embedder: async () => services.embedder,
       store: services.store,
       index: services.index,
+      expiry: services.expiry,
     }),
+    sinks: metricsSinks(services.metrics),
+    interceptors: { activity: [upstreamCallCounter(services.metrics), activityLogs(log)] },
   });
 }
 

@@ -12,8 +12,10 @@ import { signBits } from '../quantization/signBits';
 import type { TokenSeal } from '../secrets/tokenSeal';
 import { ChatCompletion, Entry, storageKey } from '../storage/entry';
 import type { EntryStore } from '../storage/entryStore';
+import type { Expiry } from '../storage/expiry';
 import type { MilvusIndex } from '../vectordb/milvusIndex';
 import type { FillFailureDetails } from '../workflows/definitions';
+import { createMaintenanceActivities } from './maintenance';
 
 export interface ActivityDeps {
   provider: Provider;
@@ -23,11 +25,14 @@ export interface ActivityDeps {
   embedder: () => Promise<Embedder>;
   store: EntryStore;
   index: MilvusIndex;
+  expiry: Expiry;
 }
 
 export interface ProviderCall {
   request: Record<string, unknown>;
   sealedToken?: string;
+  /** The API request that started the fill; only for logs. */
+  requestId?: string;
 }
 
 export interface IndexCall {
@@ -38,10 +43,12 @@ export interface IndexCall {
   context: string;
   createdAt: number;
   embedding: number[];
+  requestId?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createMaintenanceActivities(deps),
     async callProvider(call: ProviderCall): Promise<ChatCompletion> {
       const apiKey = deps.upstreamKey ?? (call.sealedToken ? deps.seal.unseal(call.sealedToken) : undefined);
       try {
@@ -60,7 +67,9 @@ export function createActivities(deps: ActivityDeps) {
 
     /** The stored answer for (tenant, key), if a previous fill already wrote it. */
     async readStoredAnswer(address: { tenant: string; key: string }): Promise<ChatCompletion | null> {
-      return (await deps.store.read(address.tenant, address.key))?.response ?? null;
+      const entry = await deps.store.read(address.tenant, address.key);
+      // An expired entry is refilled, never served.
+      return entry && !deps.expiry.isExpired(entry) ? entry.response : null;
     },
 
     async embed(text: string): Promise<number[]> {

@@ -7,24 +7,34 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { GatewayError } from '../errors';
+import { httpMetrics } from '../metrics/httpMetrics';
 import type { Services } from '../services';
 import { openAIErrors } from './middleware/errors';
 import { requestId } from './middleware/requestId';
 import { chatCompletions } from './routes/chat';
+import { adminRoutes } from './routes/admin';
 import { healthz, ready } from './routes/health';
+import { metricsRoute } from './routes/metrics';
+import { models } from './routes/models';
 
 export function createApp(services: Services): Koa {
   const router = new Router();
   router.post('/v1/chat/completions', chatCompletions(services));
+  router.get('/v1/models', models(services));
+  router.get('/v1/models/:model', models(services));
   router.get('/healthz', healthz);
   router.get('/ready', ready(services));
+  router.get('/metrics', metricsRoute(services.metrics));
+  const admin = adminRoutes(services);
 
   const app = new Koa();
   app.use(requestId(services.log));
+  app.use(httpMetrics(services.metrics));
   app.use(openAIErrors);
   app.use(notFound);
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: services.config.maxBodyBytes, encoding: 'utf-8' }));
   app.use(router.routes());
+  app.use(admin.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;
 }

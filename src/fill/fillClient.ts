@@ -9,6 +9,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { GatewayError, ProviderError, unavailable } from '../errors';
 import type { ChatCompletion } from '../storage/entry';
 import type { cacheFillWorkflow } from '../workflows/fill';
+import { startAttributes } from '../workflows/visibility';
+import type { VisibilitySupport } from './visibilitySupport';
 import { FILL_WORKFLOW, FillFailureDetails, FillInput, PROVIDER_FAILURE_TYPE, answerUpdate, fillWorkflowId } from '../workflows/definitions';
 
 export interface FillAnswer {
@@ -21,17 +23,12 @@ export class FillClient {
     private readonly client: Client,
     private readonly taskQueue: string,
     private readonly deadlineMs: number,
+    private readonly visibility?: VisibilitySupport,
   ) {}
 
   async fill(input: FillInput): Promise<FillAnswer> {
-    const workflowId = fillWorkflowId(input.tenant, input.key);
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, {
-      workflowId,
-      taskQueue: this.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      memo: { tenant: input.tenant, model: input.model, key: input.key, kind: 'fill', requestId: input.requestId ?? null },
-    });
+    const workflowId = fillWorkflowId(input.tenant, input.key, input.store !== false);
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled()));
     try {
       const response = await withDeadline(
         this.client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation }),
@@ -41,6 +38,41 @@ export class FillClient {
     } catch (err) {
       throw toGatewayError(err);
     }
+  }
+
+  /**
+   * Hands a streamed miss's complete answer (input.prefetched) to the fill
+   * workflow for store + index. A plain start, not an update: nothing waits
+   * for an answer, and a fill already running under the id is simply kept.
+   */
+  async handOff(input: FillInput): Promise<string> {
+    const workflowId = fillWorkflowId(input.tenant, input.key);
+    await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled())), this.deadlineMs);
+    return workflowId;
+  }
+
+  /** Waits (at most ms) for a fill to finish; false if it did not in time or failed. */
+  async settled(workflowId: string, ms: number): Promise<boolean> {
+    return withDeadline(this.client.workflow.getHandle(workflowId).result(), ms).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Search attributes only where the cluster has them registered (see fill/visibilitySupport). */
+  private async labelled(): Promise<boolean> {
+    return (await this.visibility?.available()) ?? false;
+  }
+
+  private startOptions(workflowId: string, input: FillInput, labelled: boolean) {
+    return {
+      workflowId,
+      taskQueue: this.taskQueue,
+      args: [input] as [FillInput],
+      workflowIdConflictPolicy: 'USE_EXISTING' as const,
+      memo: { tenant: input.tenant, model: input.model, key: input.key, kind: 'fill', requestId: input.requestId ?? null },
+      ...(labelled ? { typedSearchAttributes: startAttributes({ tenant: input.tenant, key: input.key, model: input.model, kind: 'fill' }) } : {}),
+    };
   }
 }
 
@@ -66,7 +98,7 @@ export function toGatewayError(err: unknown): GatewayError {
 }
 
 /** Client errors keep the provider's status; 429 keeps Retry-After; everything else is a 502. */
-function providerError(details: FillFailureDetails): GatewayError {
+export function providerError(details: FillFailureDetails): GatewayError {
   const { status, body, retryAfter } = details;
   const passThrough = (status >= 400 && status < 500 && status !== 408 && status !== 409) || status === 429;
   const headers: Record<string, string> = retryAfter ? { 'Retry-After': retryAfter } : {};

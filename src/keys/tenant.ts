@@ -16,7 +16,13 @@ const ANONYMOUS = '\u0000reflex-anonymous';
 
 export function tenantFromToken(token: string | undefined): Tenant {
   const digest = createHash('sha256').update(token ?? ANONYMOUS).digest('hex');
-  return { id: digest.slice(0, 16), numeric: BigInt(`0x${digest.slice(0, 15)}`).toString() };
+  return tenantFromId(digest.slice(0, 16));
+}
+
+/** The tenant behind an id an operator copied from the UI or logs (16 hex chars). */
+export function tenantFromId(id: string): Tenant {
+  if (!/^[0-9a-f]{16}$/.test(id)) throw new Error('a tenant id is 16 lowercase hex characters');
+  return { id, numeric: BigInt(`0x${id.slice(0, 15)}`).toString() };
 }
 
 /** Extracts the token from an Authorization header value ("Bearer x"). */

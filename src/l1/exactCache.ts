@@ -1,29 +1,64 @@
 /**
  * L1: exact-key lookup. An in-process LRU in front of the entry store, so a
  * repeat is answered from memory, and after a restart from the entry file.
+ * Expired entries are never returned. Memory copies are re-read from disk
+ * after `revalidateMs`, so a delete made through another replica stops being
+ * served within that window. Hits refresh the file's mtime (at most once a
+ * minute per key): that is the LRU clock storage eviction uses.
  */
 import { LRUCache } from 'lru-cache';
 import { Entry } from '../storage/entry';
 import { EntryStore } from '../storage/entryStore';
+import { Expiry, NEVER_EXPIRES } from '../storage/expiry';
+
+export interface ExactCacheOptions {
+  expiry?: Expiry;
+  /** 0 = memory copies are trusted until evicted. */
+  revalidateMs?: number;
+  /** Refresh the file's mtime on use (only worth a syscall when storage is bounded). */
+  trackRecency?: boolean;
+}
+
+const TOUCH_EVERY_MS = 60_000;
 
 export class ExactCache {
   private readonly lru: LRUCache<string, Entry>;
+  private readonly touched: LRUCache<string, true>;
+  private readonly expiry: Expiry;
 
-  constructor(private readonly store: EntryStore, capacity: number) {
-    this.lru = new LRUCache({ max: capacity });
+  constructor(private readonly store: EntryStore, capacity: number, private readonly options: ExactCacheOptions = {}) {
+    this.lru = new LRUCache({ max: capacity, ...(options.revalidateMs ? { ttl: options.revalidateMs } : {}) });
+    this.touched = new LRUCache({ max: capacity, ttl: TOUCH_EVERY_MS });
+    this.expiry = options.expiry ?? NEVER_EXPIRES;
   }
 
   /** Memory first, then disk (promoting what disk had). */
   async get(tenant: string, key: string): Promise<Entry | undefined> {
     const id = `${tenant}:${key}`;
-    const hot = this.lru.get(id);
-    if (hot) return hot;
-    const cold = await this.store.read(tenant, key);
-    if (cold) this.lru.set(id, cold);
-    return cold;
+    const entry = this.lru.get(id) ?? (await this.store.read(tenant, key));
+    if (!entry) return undefined;
+    if (this.expiry.isExpired(entry)) {
+      this.lru.delete(id);
+      return undefined;
+    }
+    if (!this.lru.has(id)) this.lru.set(id, entry);
+    this.markUsed(id, tenant, key);
+    return entry;
   }
 
   remember(entry: Entry): void {
     this.lru.set(`${entry.tenant}:${entry.key}`, entry);
+  }
+
+  forget(tenant: string, key?: string): void {
+    if (key !== undefined) this.lru.delete(`${tenant}:${key}`);
+    else for (const id of this.lru.keys()) if (id.startsWith(`${tenant}:`)) this.lru.delete(id);
+  }
+
+  private markUsed(id: string, tenant: string, key: string): void {
+    if (!this.options.trackRecency || this.touched.has(id)) return;
+    this.touched.set(id, true);
+    // Best effort: a lost touch only makes the entry look a minute older to eviction.
+    this.store.touch(tenant, key).catch(() => undefined);
   }
 }

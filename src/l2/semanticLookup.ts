@@ -7,6 +7,7 @@
 import { ExactCache } from '../l1/exactCache';
 import { signBits } from '../quantization/signBits';
 import { Entry } from '../storage/entry';
+import type { Expiry } from '../storage/expiry';
 import { MilvusIndex } from '../vectordb/milvusIndex';
 import { cosine } from '../verification/cosine';
 import { Verifier } from '../verification/verifier';
@@ -17,6 +18,8 @@ export interface SemanticQuery {
   context: string;
   text: string;
   embedding: Float32Array;
+  /** Per-request similarity floor for the verifier (X-Reflex-Threshold). */
+  threshold?: number;
 }
 
 export interface SemanticHit {
@@ -29,6 +32,8 @@ export interface SemanticLookupOptions {
   candidates: number;
   /** How many rescored candidates the verifier may consider (K_final). */
   topK: number;
+  /** With a TTL, Milvus skips expired entries (L1 re-checks each candidate anyway). */
+  expiry?: Expiry;
 }
 
 export class SemanticLookup {
@@ -40,14 +45,15 @@ export class SemanticLookup {
   ) {}
 
   async find(query: SemanticQuery): Promise<SemanticHit | undefined> {
-    const hits = await this.index.search(signBits(query.embedding), query, this.options.candidates);
+    const filter = { ...query, createdAfter: this.options.expiry?.cutoff() };
+    const hits = await this.index.search(signBits(query.embedding), filter, this.options.candidates);
     const loaded = await Promise.all(hits.map((h) => this.load(h.storageKey, query)));
     const ranked = loaded
       .filter((e): e is Entry => e !== undefined)
       .map((entry) => ({ entry, similarity: cosine(query.embedding, entry.embedding) }))
       .sort((a, b) => b.similarity - a.similarity)
       .slice(0, this.options.topK);
-    return ranked.find((c) => this.verifier.verify(query.text, { text: c.entry.semanticText, similarity: c.similarity }).accepted);
+    return ranked.find((c) => this.verifier.verify(query.text, { text: c.entry.semanticText, similarity: c.similarity, threshold: query.threshold }).accepted);
   }
 
   /** Loads a candidate, re-checking tenant and context: the index is a hint, the entry is the truth. */

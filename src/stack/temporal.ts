@@ -5,6 +5,7 @@
  * dev servers refuse it otherwise.
  */
 import path from 'node:path';
+import { searchAttributeFlags } from '../workflows/visibility';
 import { ManagedProcess, assertPortFree, splitAddress, waitForPort } from './managedProcess';
 
 export interface TemporalOptions {
@@ -30,6 +31,8 @@ export async function startTemporal(options: TemporalOptions): Promise<ManagedPr
     '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
   ];
+  // Registered on every start (idempotent), so the UI can filter fills at once.
+  for (const attribute of searchAttributeFlags()) args.push('--search-attribute', attribute);
   if (options.headless) args.push('--headless');
   await assertPortFree('temporal', host, port);
   const proc = ManagedProcess.start({

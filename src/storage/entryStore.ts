@@ -46,10 +46,70 @@ export class EntryStore {
     await syncDir(dir);
   }
 
+  /** Removes one entry; false when it was not there. */
+  async remove(tenant: string, key: string): Promise<boolean> {
+    try {
+      await fs.unlink(this.pathOf(tenant, key));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  /** Removes every entry of a tenant; returns how many there were. */
+  async removeTenant(tenant: string): Promise<number> {
+    if (!KEY_PATTERN.test(tenant)) throw new Error(`invalid tenant ${tenant}`);
+    let count = 0;
+    for await (const _ of this.list(tenant)) count++;
+    await fs.rm(path.join(this.root, tenant), { recursive: true, force: true });
+    return count;
+  }
+
+  /**
+   * Marks an entry as just used: its file's mtime is the LRU clock shared by
+   * every replica on this storage (the contents are never touched).
+   */
+  async touch(tenant: string, key: string, at = new Date()): Promise<void> {
+    await fs.utimes(this.pathOf(tenant, key), at, at);
+  }
+
+  /** Every entry file (optionally one tenant's), in a stable order, with size and last use. */
+  async *list(tenant?: string): AsyncGenerator<StoredFile> {
+    const tenants = tenant ? [tenant] : await dirNames(this.root);
+    for (const t of tenants.filter((n) => KEY_PATTERN.test(n))) {
+      for (const prefix of await dirNames(path.join(this.root, t))) {
+        const dir = path.join(this.root, t, prefix);
+        for (const name of await dirNames(dir)) {
+          if (!name.endsWith('.json') || name.startsWith('.')) continue;
+          const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
+          if (stat) yield { tenant: t, key: name.slice(0, -5), bytes: stat.size, usedAt: stat.mtimeMs };
+        }
+      }
+    }
+  }
+
   /** Probe used by /ready: the root exists (created if needed) and is writable. */
   async checkWritable(): Promise<void> {
     await fs.mkdir(this.root, { recursive: true });
     await fs.access(this.root, fs.constants.W_OK);
+  }
+}
+
+export interface StoredFile {
+  tenant: string;
+  key: string;
+  bytes: number;
+  /** Last write or use (file mtime), in ms. */
+  usedAt: number;
+}
+
+async function dirNames(dir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
   }
 }
 

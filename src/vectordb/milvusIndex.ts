@@ -18,6 +18,8 @@ export interface IndexRecord {
 export interface SearchFilter {
   tenantNumeric: string;
   context: string;
+  /** With a TTL: skip entries created before this (ms), so expired ones take no shortlist slot. */
+  createdAfter?: number;
 }
 
 export interface IndexHit {
@@ -58,21 +60,54 @@ export class MilvusIndex {
   }
 
   async upsert(record: IndexRecord): Promise<void> {
+    await this.upsertMany([record]);
+  }
+
+  async upsertMany(records: IndexRecord[]): Promise<void> {
+    if (records.length === 0) return;
     await this.ensureCollection();
     const res = await this.client.upsert({
       collection_name: this.options.collection,
-      data: [
-        {
-          storage_key: record.storageKey,
-          tenant: record.tenantNumeric,
-          model: record.model,
-          context: record.context,
-          created_at: record.createdAt,
-          [VECTOR_FIELD]: Array.from(record.bits),
-        },
-      ],
+      data: records.map((record) => ({
+        storage_key: record.storageKey,
+        tenant: record.tenantNumeric,
+        model: record.model,
+        context: record.context,
+        created_at: record.createdAt,
+        [VECTOR_FIELD]: Array.from(record.bits),
+      })),
     });
     check(res.status, 'upsert');
+  }
+
+  /** Removes entries by storage key (tenant/key, both hex, so safe to quote). */
+  async deleteKeys(storageKeys: string[]): Promise<void> {
+    if (storageKeys.length === 0) return;
+    const quoted = storageKeys.map((k) => {
+      if (!/^[0-9a-f]+\/[0-9a-f]+$/.test(k)) throw new VectorIndexError(`invalid storage key ${k}`);
+      return `"${k}"`;
+    });
+    await this.deleteWhere(`storage_key in [${quoted.join(', ')}]`);
+  }
+
+  async deleteTenant(tenantNumeric: string): Promise<void> {
+    await this.deleteWhere(`tenant == ${BigInt(tenantNumeric)}`);
+  }
+
+  async deleteCreatedBefore(ms: number): Promise<void> {
+    await this.deleteWhere(`created_at < ${Math.floor(ms)}`);
+  }
+
+  /** Drops the collection (reindex with a new model); the next call creates it afresh. */
+  async drop(): Promise<void> {
+    this.ready = undefined;
+    check(await this.client.dropCollection({ collection_name: this.options.collection }), 'dropCollection');
+  }
+
+  private async deleteWhere(filter: string): Promise<void> {
+    await this.ensureCollection();
+    const res = await this.client.delete({ collection_name: this.options.collection, filter });
+    check(res.status, 'delete');
   }
 
   async search(bits: Buffer, filter: SearchFilter, limit: number): Promise<IndexHit[]> {
@@ -85,7 +120,7 @@ export class MilvusIndex {
       metric_type: 'HAMMING',
       // The context hash already covers the model; it is hex, so no user text
       // ever reaches the filter expression.
-      filter: `tenant == ${BigInt(filter.tenantNumeric)} and context == "${hex(filter.context)}"`,
+      filter: `tenant == ${BigInt(filter.tenantNumeric)} and context == "${hex(filter.context)}"${filter.createdAfter ? ` and created_at >= ${Math.floor(filter.createdAfter)}` : ''}`,
       output_fields: ['storage_key'],
     });
     check(res.status, 'search');

@@ -30,6 +30,12 @@ export interface FillInput {
   embedding?: number[];
   policy: FillPolicy;
   requestId?: string;
+  /** The provider's complete answer, already fetched by the API (a streamed miss): store it, call nobody. */
+  prefetched?: ChatCompletion;
+  /** Cache-Control: no-cache / X-Reflex-Cache: refresh: overwrite an existing entry. */
+  replace?: boolean;
+  /** false for Cache-Control: no-store / bypass: answer, never store. */
+  store?: boolean;
 }
 
 export type StepOutcome = 'pending' | 'done' | 'skipped' | 'failed';
@@ -41,7 +47,12 @@ export interface FillStatus {
   index: StepOutcome;
 }
 
-export type FillOutcome = 'cached' | 'already_cached' | 'not_cacheable' | 'provider_failed';
+export type FillOutcome = 'cached' | 'already_cached' | 'not_cacheable' | 'not_stored' | 'provider_failed';
+/** How a fill ends Failed: its answer reached the client, but the entry is not (fully) written. */
+export type FillFailedOutcome = 'store_failed' | 'index_failed';
+
+/** The failure type of a fill whose store or index retry budget ran out; `reflex replay` looks for these. */
+export const WRITE_FAILURE_TYPE = 'EntryWriteFailed';
 
 export interface FillResult {
   outcome: FillOutcome;
@@ -63,4 +74,5 @@ export const answerUpdate = defineUpdate<ChatCompletion>('answer');
 /** Query: where the fill is, step by step. */
 export const statusQuery = defineQuery<FillStatus>('status');
 
-export const fillWorkflowId = (tenant: string, key: string) => `fill-${tenant}-${key}`;
+/** No-store fills get their own id, so a storing request never joins a fill that will not store. */
+export const fillWorkflowId = (tenant: string, key: string, store = true) => `fill-${tenant}-${key}${store ? '' : '-nostore'}`;

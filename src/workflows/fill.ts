@@ -12,31 +12,38 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  log,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  upsertMemo,
 } from '@temporalio/workflow';
 import type { FillActivities } from '../activities';
 import type { ChatCompletion } from '../storage/entry';
 import { isCacheable } from './cacheability';
 import {
+  FillFailedOutcome,
   FillFailureDetails,
   FillInput,
   FillResult,
   FillStatus,
   PROVIDER_FAILURE_TYPE,
+  WRITE_FAILURE_TYPE,
   answerUpdate,
   statusQuery,
 } from './definitions';
+import { metrics, record } from './observe';
 
 export async function cacheFillWorkflow(input: FillInput): Promise<FillResult> {
   const steps: FillStatus = { provider: 'pending', embed: 'pending', store: 'pending', index: 'pending' };
   let answer: ChatCompletion | undefined;
   let failure: FillFailureDetails | undefined;
+  let callers = 0;
 
+  metrics.workflowStarted('fill');
+  log.info('fill started', { requestId: input.requestId, tenant: input.tenant, model: input.model });
   setHandler(statusQuery, () => steps);
   setHandler(answerUpdate, async () => {
+    if (++callers > 1) metrics.coalesced();
     await condition(() => answer !== undefined || failure !== undefined);
     if (failure) throw ApplicationFailure.create({ message: failure.body.error.message, type: PROVIDER_FAILURE_TYPE, nonRetryable: true, details: [failure] });
     return answer!;
@@ -45,30 +52,38 @@ export async function cacheFillWorkflow(input: FillInput): Promise<FillResult> {
   const acts = activitiesFor(input);
   // A request that missed L1 just before an identical fill finished starts a
   // new run under the same id; it must not pay the provider a second time.
-  const stored = await acts.local.readStoredAnswer({ tenant: input.tenant, key: input.key }).catch(() => null);
+  // A refresh (replace) or a no-store request asked for a fresh answer, so it skips this guard.
+  const guarded = !input.replace && input.store !== false;
+  const stored = guarded ? await acts.local.readStoredAnswer({ tenant: input.tenant, key: input.key }).catch(() => null) : null;
   if (stored) {
     answer = stored;
     steps.provider = steps.embed = steps.store = steps.index = 'skipped';
     return finish('already_cached', steps);
   }
-  try {
-    answer = await acts.provider.callProvider({ request: input.request, sealedToken: input.sealedToken });
-    steps.provider = 'done';
-  } catch (err) {
-    failure = failureDetails(err);
-    steps.provider = 'failed';
-    return finish('provider_failed', steps);
+  if (input.prefetched) {
+    // A streamed miss: the API already has the provider's complete answer; never ask twice.
+    answer = input.prefetched;
+    steps.provider = 'skipped';
+  } else {
+    try {
+      answer = await acts.provider.callProvider({ request: input.request, sealedToken: input.sealedToken, requestId: input.requestId });
+      steps.provider = 'done';
+    } catch (err) {
+      failure = failureDetails(err);
+      steps.provider = 'failed';
+      return finish('provider_failed', steps);
+    }
   }
 
-  if (!isCacheable(answer)) {
+  if (input.store === false || !isCacheable(answer)) {
     steps.embed = steps.store = steps.index = 'skipped';
-    return finish('not_cacheable', steps);
+    return finish(input.store === false ? 'not_stored' : 'not_cacheable', steps);
   }
 
   const embedding = input.embedding ?? (await acts.embed.embed(input.semanticText));
   steps.embed = input.embedding ? 'skipped' : 'done';
   const createdAt = Date.now();
-  await acts.store.writeEntry({
+  const storing = acts.store.writeEntry({
     version: 1,
     tenant: input.tenant,
     key: input.key,
@@ -79,22 +94,42 @@ export async function cacheFillWorkflow(input: FillInput): Promise<FillResult> {
     embedding,
     response: answer,
   });
-  steps.store = 'done';
-  await recordSteps(steps);
-  await acts.index.indexEntry({ tenant: input.tenant, key: input.key, tenantNumeric: input.tenantNumeric, model: input.model, context: input.context, createdAt, embedding });
-  steps.index = 'done';
+  await writeStep(steps, 'store', storing);
+  record({ steps: { ...steps } });
+  const indexCall = { tenant: input.tenant, key: input.key, tenantNumeric: input.tenantNumeric, model: input.model, context: input.context, createdAt, embedding, requestId: input.requestId };
+  await writeStep(steps, 'index', acts.index.indexEntry(indexCall));
   return finish('cached', steps);
 }
 
+/**
+ * A store or index step whose retry budget ran out fails the fill, visibly
+ * and with the reason: the client already has its answer, and `reflex replay`
+ * finishes the entry later from storage, never from the provider.
+ */
+async function writeStep(steps: FillStatus, step: 'store' | 'index', work: Promise<void>): Promise<void> {
+  try {
+    await work;
+    steps[step] = 'done';
+  } catch (err) {
+    steps[step] = 'failed';
+    const outcome: FillFailedOutcome = `${step}_failed`;
+    const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+    const message = `${step} step gave up after its retry budget: ${cause}. ${step === 'index' ? 'The entry is stored; run `reflex replay` to index it.' : 'Nothing was stored.'}`;
+    await settle(steps, outcome);
+    throw ApplicationFailure.create({ message, type: WRITE_FAILURE_TYPE, nonRetryable: true, details: [{ step, steps }] });
+  }
+}
+
 async function finish(outcome: FillResult['outcome'], steps: FillStatus): Promise<FillResult> {
-  await recordSteps(steps, outcome);
-  // Let a late-arriving `answer` update complete before the run closes.
-  await condition(allHandlersFinished);
+  await settle(steps, outcome);
   return { outcome, steps };
 }
 
-async function recordSteps(steps: FillStatus, outcome?: string): Promise<void> {
-  upsertMemo({ steps: { ...steps }, ...(outcome ? { outcome } : {}) });
+async function settle(steps: FillStatus, outcome: string): Promise<void> {
+  record({ steps: { ...steps } }, outcome);
+  metrics.workflowFinished('fill', outcome);
+  // Let a late-arriving `answer` update complete before the run closes.
+  await condition(allHandlersFinished);
 }
 
 function failureDetails(err: unknown): FillFailureDetails {

@@ -1,2 +1,3 @@
 /** The workflow bundle's entry point (the worker's workflowsPath). */
 export { cacheFillWorkflow } from './fill';
+export { deleteEntryWorkflow, purgeTenantWorkflow, replayFillWorkflow } from './maintenance';

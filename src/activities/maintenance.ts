@@ -1,0 +1,62 @@
+/**
+ * Side effects of the maintenance workflows: index an entry from storage
+ * (replay), and remove entries from storage and Milvus (delete, purge).
+ * All idempotent: removing what is gone or re-upserting what is indexed
+ * changes nothing.
+ */
+import { tenantFromId } from '../keys/tenant';
+import { signBits } from '../quantization/signBits';
+import { Entry, storageKey } from '../storage/entry';
+import type { EntryStore } from '../storage/entryStore';
+import type { Expiry } from '../storage/expiry';
+import type { IndexRecord, MilvusIndex } from '../vectordb/milvusIndex';
+import type { ReplayOutcome } from '../workflows/maintenanceDefinitions';
+
+export interface MaintenanceDeps {
+  store: EntryStore;
+  index: MilvusIndex;
+  expiry: Expiry;
+}
+
+interface Address {
+  tenant: string;
+  key: string;
+}
+
+export function indexRecordOf(entry: Entry, embedding: number[] = entry.embedding): IndexRecord {
+  return {
+    storageKey: storageKey(entry.tenant, entry.key),
+    tenantNumeric: tenantFromId(entry.tenant).numeric,
+    model: entry.model,
+    context: entry.context,
+    createdAt: entry.createdAt,
+    bits: signBits(embedding),
+  };
+}
+
+export function createMaintenanceActivities(deps: MaintenanceDeps) {
+  return {
+    async indexStoredEntry({ tenant, key }: Address): Promise<ReplayOutcome> {
+      const entry = await deps.store.read(tenant, key);
+      if (!entry || deps.expiry.isExpired(entry)) return 'nothing_stored';
+      await deps.index.upsert(indexRecordOf(entry));
+      return 'indexed';
+    },
+
+    async removeEntry({ tenant, key }: Address): Promise<boolean> {
+      return deps.store.remove(tenant, key);
+    },
+
+    async unindexEntry({ tenant, key }: Address): Promise<void> {
+      await deps.index.deleteKeys([storageKey(tenant, key)]);
+    },
+
+    async removeTenant({ tenant }: { tenant: string }): Promise<number> {
+      return deps.store.removeTenant(tenant);
+    },
+
+    async unindexTenant({ tenant }: { tenant: string }): Promise<void> {
+      await deps.index.deleteTenant(tenantFromId(tenant).numeric);
+    },
+  };
+}

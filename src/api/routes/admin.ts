@@ -1,0 +1,55 @@
+/**
+ * The admin API (behind adminAuth): stats, delete one entry, purge a tenant.
+ * Deletes run as durable workflows; this process also drops its own L1 copy
+ * at once (other replicas re-read within REFLEX_L1_REVALIDATE_MS).
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { collectStats } from '../../admin/stats';
+import { invalidRequest } from '../../errors';
+import { toGatewayError } from '../../fill/fillClient';
+import type { Services } from '../../services';
+import { adminAuth } from '../middleware/adminAuth';
+
+const TENANT = /^[0-9a-f]{16}$/;
+const KEY = /^[0-9a-f]{64}$/;
+
+export function adminRoutes(services: Services): Router {
+  const { store, metrics, maintenance, exact } = services;
+  const router = new Router({ prefix: '/admin' });
+  router.use(adminAuth(services.config.adminToken));
+
+  router.get('/stats', async (ctx: Context) => {
+    const tenant = typeof ctx.query.tenant === 'string' ? tenantParam(ctx.query.tenant) : undefined;
+    ctx.body = await collectStats(store, metrics, tenant);
+  });
+
+  router.delete('/entries/:tenant/:key', async (ctx: Context) => {
+    const tenant = tenantParam(ctx.params.tenant);
+    const key = ctx.params.key ?? '';
+    if (!KEY.test(key)) throw invalidRequest('key must be the 64-hex cache key', 'key', 'invalid_key');
+    const result = await maintenance.deleteEntry(tenant, key, ctx.state.requestId).catch(rethrow);
+    exact.forget(tenant, key);
+    ctx.state.log?.info({ tenant, key, removed: result.removed }, 'entry deleted');
+    ctx.body = { deleted: result.removed, tenant, key };
+  });
+
+  router.delete('/tenants/:tenant', async (ctx: Context) => {
+    const tenant = tenantParam(ctx.params.tenant);
+    const result = await maintenance.purgeTenant(tenant, ctx.state.requestId).catch(rethrow);
+    exact.forget(tenant);
+    ctx.state.log?.info({ tenant, removed: result.removed }, 'tenant purged');
+    ctx.body = { deleted: result.removed, tenant };
+  });
+  return router;
+}
+
+function tenantParam(value: string | undefined): string {
+  if (!value || !TENANT.test(value)) throw invalidRequest('tenant must be the 16-hex tenant id (sha256 of the bearer token, first 16 hex)', 'tenant', 'invalid_tenant');
+  return value;
+}
+
+/** Temporal unreachable is a 503 the caller can retry, not an opaque 500. */
+function rethrow(err: unknown): never {
+  throw toGatewayError(err);
+}

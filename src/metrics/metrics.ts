@@ -1,0 +1,50 @@
+/**
+ * The gateway's Prometheus metrics, on a registry of its own (not prom-client's
+ * global one), so each process, and each test, counts only itself. The API
+ * fills the request metrics; the worker fills the workflow and upstream ones.
+ */
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** X-Reflex-Status values plus what a request without one was. */
+export type Tier = 'HIT_L1_EXACT' | 'HIT_L3_VERIFIED' | 'MISS' | 'ERROR';
+
+const FAILED_OUTCOMES = new Set(['provider_failed', 'store_failed', 'index_failed']);
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({ name: 'reflex_requests_total', help: 'Chat completion requests by HTTP status and cache tier', labelNames: ['status', 'tier'], registers: [this.registry] });
+  readonly latency = new Histogram({ name: 'reflex_request_duration_seconds', help: 'Chat completion latency by cache tier (MISS = provider via the fill workflow)', labelNames: ['tier'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly tokensSaved = new Counter({ name: 'reflex_tokens_saved_total', help: 'Provider tokens not spent because a hit answered (from the cached usage)', labelNames: ['type'], registers: [this.registry] });
+  readonly upstreamCalls = new Counter({ name: 'reflex_upstream_calls_total', help: 'Provider calls made by fill activities (each retry counts)', labelNames: ['result'], registers: [this.registry] });
+  readonly coalesced = new Counter({ name: 'reflex_coalesced_requests_total', help: 'Misses that joined a fill another request had started', registers: [this.registry] });
+  readonly fillsStarted = new Counter({ name: 'reflex_fills_started_total', help: 'Fill workflows started', registers: [this.registry] });
+  readonly fillsCompleted = new Counter({ name: 'reflex_fills_completed_total', help: 'Fill workflows completed, by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  readonly fillsFailed = new Counter({ name: 'reflex_fills_failed_total', help: 'Fills that failed: provider error, or store/index budget exhausted (replayable)', labelNames: ['outcome'], registers: [this.registry] });
+  readonly maintenance = new Counter({ name: 'reflex_maintenance_total', help: 'Replay, delete and purge workflows finished, by outcome', labelNames: ['kind', 'outcome'], registers: [this.registry] });
+  readonly swept = new Counter({ name: 'reflex_entries_swept_total', help: 'Entries removed in the background, by reason', labelNames: ['reason'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'reflex_' });
+  }
+
+  workflowStarted(kind: string): void {
+    if (kind === 'fill') this.fillsStarted.inc();
+  }
+
+  workflowFinished(kind: string, outcome: string): void {
+    if (kind !== 'fill') this.maintenance.inc({ kind, outcome });
+    else if (FAILED_OUTCOMES.has(outcome)) this.fillsFailed.inc({ outcome });
+    else this.fillsCompleted.inc({ outcome });
+  }
+
+  /** Requests per tier in this process, for the admin stats' hit rates. */
+  async requestsByTier(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const v of (await this.requests.get()).values) {
+      const tier = String(v.labels.tier);
+      counts[tier] = (counts[tier] ?? 0) + v.value;
+    }
+    return counts;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * What an operator filters on in the Temporal UI: Keyword search attributes
+ * set when a workflow starts and upserted as it progresses. Definitions only
+ * (no side effects), so the workflow bundle, the API and the dev-server
+ * launcher share one list.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** What a workflow does to the cache; one value per workflow type. */
+export type EntryKind = 'fill' | 'replay' | 'delete' | 'purge';
+
+export const reflexAttributes = {
+  tenant: defineSearchAttributeKey('ReflexTenant', SearchAttributeType.KEYWORD),
+  model: defineSearchAttributeKey('ReflexModel', SearchAttributeType.KEYWORD),
+  key: defineSearchAttributeKey('ReflexKey', SearchAttributeType.KEYWORD),
+  kind: defineSearchAttributeKey('ReflexKind', SearchAttributeType.KEYWORD),
+  outcome: defineSearchAttributeKey('ReflexOutcome', SearchAttributeType.KEYWORD),
+} as const;
+
+export const REFLEX_ATTRIBUTE_NAMES = Object.values(reflexAttributes).map((k) => k.name);
+
+/** `temporal server start-dev --search-attribute` values (and the operator's create commands). */
+export const searchAttributeFlags = (): string[] => REFLEX_ATTRIBUTE_NAMES.map((name) => `${name}=Keyword`);
+
+export interface Labels {
+  tenant: string;
+  key?: string;
+  model?: string;
+  kind: EntryKind;
+}
+
+/** Start-time attributes; `outcome` starts as "running" so open workflows are filterable too. */
+export function startAttributes(labels: Labels) {
+  const a = reflexAttributes;
+  return [
+    { key: a.tenant, value: labels.tenant },
+    { key: a.kind, value: labels.kind },
+    { key: a.outcome, value: 'running' },
+    ...(labels.key ? [{ key: a.key, value: labels.key }] : []),
+    ...(labels.model ? [{ key: a.model, value: labels.model }] : []),
+  ];
+}

@@ -1,0 +1,254 @@
+/**
+ * Operating the gateway, against the real stack: fills readable in Temporal
+ * visibility, failed indexing replayed from storage (never the provider),
+ * reindex, admin delete and purge, /metrics, and expiry.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { tenantFromToken } from '../../src/keys/tenant';
+import { runCli } from '../support/cli';
+import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
+import { MilvusProbe } from '../support/milvus';
+import { startStack, TestStack } from '../support/stack';
+import { FakeUpstream } from '../support/upstream';
+
+const ADMIN = 'admin-secret-for-tests';
+
+let stack: TestStack;
+let upstream: FakeUpstream;
+let gateway: GatewayProcess;
+let milvus: MilvusProbe;
+
+beforeAll(async () => {
+  stack = await startStack();
+  upstream = new FakeUpstream();
+  await upstream.start();
+  gateway = new GatewayProcess(stack, {
+    REFLEX_UPSTREAM_URL: upstream.url,
+    REFLEX_CLIENT_DEADLINE_MS: '20000',
+    REFLEX_INDEX_MAX_ATTEMPTS: '2',
+    REFLEX_ADMIN_TOKEN: ADMIN,
+    REFLEX_LOG_LEVEL: 'info',
+  });
+  await gateway.start();
+  milvus = new MilvusProbe(stack.milvusAddress);
+}, 180_000);
+
+afterAll(async () => {
+  await milvus?.close();
+  await gateway?.stop();
+  await upstream?.stop();
+  await stack?.stop();
+});
+
+const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
+const fillId = (res: ChatResponse) => res.headers.get('x-reflex-fill-id')!;
+const keyOf = (res: ChatResponse) => fillId(res).split('-')[2]!;
+const admin = (method: string, route: string) => gateway.request(method, route, undefined, ADMIN);
+
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+async function metric(name: string, labels = ''): Promise<number> {
+  const text = (await gateway.request('GET', '/metrics')).body as string;
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('visibility', () => {
+  test('a fill carries search attributes, a memo with each step, and the request id', async () => {
+    const res = await gateway.chat(ask('What is the capital of Australia?'), 'tenant-v', { 'x-request-id': 'req-visibility-1' });
+    expect(status(res)).toBe('MISS');
+    await gateway.awaitFill(res);
+    const client = await gateway.temporalClient();
+    const described = await client.workflow.getHandle(fillId(res)).describe();
+    const tenant = tenantFromToken('tenant-v').id;
+    expect(described.searchAttributes).toMatchObject({
+      ReflexTenant: [tenant],
+      ReflexKind: ['fill'],
+      ReflexModel: ['test-model'],
+      ReflexKey: [keyOf(res)],
+      ReflexOutcome: ['cached'],
+    });
+    expect(described.memo).toMatchObject({ requestId: 'req-visibility-1', outcome: 'cached', steps: { provider: 'done', store: 'done', index: 'done' } });
+    // The filter an operator pastes into the UI.
+    const query = `ReflexTenant = '${tenant}' AND ReflexKind = 'fill' AND ReflexOutcome = 'cached'`;
+    const found = await eventually(async () => (await client.workflow.count(query)).count, (n) => n === 1);
+    expect(found).toBe(1);
+  });
+});
+
+describe('replay of failed indexing', () => {
+  const questions = ['How do I descale an espresso machine?', 'What is the best way to store fresh basil?', 'How often should I rotate my car tyres?'];
+  const paraphrases = ['How can I descale my espresso machine?', 'What is the best way to keep fresh basil?', 'How often should car tyres be rotated?'];
+  let misses: ChatResponse[] = [];
+
+  test('with Milvus down, answers still arrive and the fills end Failed saying why', async () => {
+    await stack.stopMilvus();
+    misses = [];
+    for (const q of questions) misses.push(await gateway.chat(ask(q), 'tenant-r'));
+    expect(misses.map(status)).toEqual(['MISS', 'MISS', 'MISS']);
+    const client = await gateway.temporalClient();
+    for (const res of misses) {
+      await expect(gateway.awaitFill(res)).rejects.toThrow();
+      const described = await client.workflow.getHandle(fillId(res)).describe();
+      expect(described.status.name).toBe('FAILED');
+      expect(described.memo).toMatchObject({ outcome: 'index_failed', steps: { store: 'done', index: 'failed' } });
+    }
+    const history = await client.workflow.getHandle(fillId(misses[0]!)).fetchHistory();
+    const failed = history.events?.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes;
+    expect(failed?.failure?.message).toMatch(/index step gave up.*reflex replay/);
+  });
+
+  test('replay --dry-run lists them; replay indexes them from storage; the provider is not called', async () => {
+    await stack.startMilvus();
+    const calls = upstream.calls;
+    const dry = await eventually(() => runCli(stack, ['replay', '--since', '1h', '--dry-run']), (r) => r.summary?.found >= 3);
+    expect(dry.summary).toMatchObject({ found: 3, would_replay: 3, indexed: 0 });
+
+    const run = await runCli(stack, ['replay', '--since', '1h']);
+    expect(run.code).toBe(0);
+    expect(run.summary).toMatchObject({ found: 3, indexed: 3, errors: 0 });
+    for (const [i, p] of paraphrases.entries()) {
+      const res = await gateway.chat(ask(p), 'tenant-r');
+      expect(status(res)).toBe('HIT_L3_VERIFIED');
+      expect(res.body.choices[0].message.content).toBe(`Answer to: ${questions[i]}`);
+    }
+    expect(upstream.calls).toBe(calls);
+
+    const again = await runCli(stack, ['replay', '--since', '1h']);
+    expect(again.summary).toMatchObject({ found: 3, indexed: 0, already_replayed: 3 });
+    expect(upstream.calls).toBe(calls);
+    const replays = await (await gateway.temporalClient()).workflow.count("ReflexKind = 'replay' AND ReflexOutcome = 'indexed'");
+    expect(replays.count).toBe(3);
+  });
+});
+
+describe('metrics', () => {
+  test('/metrics counts requests by tier, fills, upstream calls and saved tokens', async () => {
+    const before = { l1: await metric('reflex_requests_total', 'status="200",tier="HIT_L1_EXACT"'), tokens: await metric('reflex_tokens_saved_total', 'type="prompt"') };
+    const q = ask('How many moons does Mars have?');
+    const miss = await gateway.chat(q, 'tenant-m');
+    await gateway.awaitFill(miss);
+    await gateway.chat(q, 'tenant-m');
+    expect(await metric('reflex_requests_total', 'status="200",tier="HIT_L1_EXACT"')).toBe(before.l1 + 1);
+    expect(await metric('reflex_tokens_saved_total', 'type="prompt"')).toBe(before.tokens + 7);
+    expect(await metric('reflex_requests_total', 'status="200",tier="MISS"')).toBeGreaterThanOrEqual(5);
+    expect(await metric('reflex_fills_failed_total', 'outcome="index_failed"')).toBe(3);
+    expect(await metric('reflex_fills_completed_total', 'outcome="cached"')).toBeGreaterThanOrEqual(2);
+    expect(await metric('reflex_fills_started_total')).toBeGreaterThanOrEqual(5);
+    expect(await metric('reflex_upstream_calls_total', 'result="ok"')).toBe(upstream.calls);
+    expect(await metric('reflex_maintenance_total', 'kind="replay",outcome="indexed"')).toBe(3);
+    const text = (await gateway.request('GET', '/metrics')).body as string;
+    expect(text).toMatch(/reflex_request_duration_seconds_bucket\{le="0.005",tier="HIT_L1_EXACT"\}/);
+  });
+});
+
+describe('admin API', () => {
+  test('needs the admin token', async () => {
+    expect((await gateway.request('GET', '/admin/stats')).status).toBe(401);
+    expect((await gateway.request('GET', '/admin/stats', undefined, 'tenant-a')).status).toBe(401);
+    const stats = await admin('GET', '/admin/stats');
+    expect(stats.status).toBe(200);
+    expect(stats.body).toMatchObject({ entries: expect.any(Number), bytes: expect.any(Number) });
+    expect(stats.body.entries).toBeGreaterThanOrEqual(5);
+    expect(stats.body.hitRate.total).toBeGreaterThan(0);
+  });
+
+  test('delete one entry: gone from L1, storage and Milvus; the next ask is a MISS', async () => {
+    const q = ask('What temperature should I bake sourdough at?');
+    const miss = await gateway.chat(q, 'tenant-d');
+    await gateway.awaitFill(miss);
+    expect(status(await gateway.chat(q, 'tenant-d'))).toBe('HIT_L1_EXACT');
+    expect(await milvus.keysOf('tenant-d')).toHaveLength(1);
+    const tenant = tenantFromToken('tenant-d').id;
+    const res = await admin('DELETE', `/admin/entries/${tenant}/${keyOf(miss)}`);
+    expect(res.body).toEqual({ deleted: 1, tenant, key: keyOf(miss) });
+    expect(await milvus.keysOf('tenant-d')).toHaveLength(0);
+    const calls = upstream.calls;
+    const again = await gateway.chat(q, 'tenant-d');
+    expect(status(again)).toBe('MISS');
+    expect(upstream.calls).toBe(calls + 1);
+    await gateway.awaitFill(again);
+  });
+
+  test('purge a tenant: every entry of it, and only of it', async () => {
+    for (const q of ['Why is the sky blue?', 'Why do leaves change colour in autumn?']) await gateway.awaitFill(await gateway.chat(ask(q), 'tenant-p'));
+    expect(await milvus.keysOf('tenant-p')).toHaveLength(2);
+    const others = await milvus.keysOf('tenant-r');
+    const tenant = tenantFromToken('tenant-p').id;
+    const res = await admin('DELETE', `/admin/tenants/${tenant}`);
+    expect(res.body).toEqual({ deleted: 2, tenant });
+    expect(await milvus.keysOf('tenant-p')).toHaveLength(0);
+    expect(existsSync(path.join(stack.home, 'data', 'entries', tenant))).toBe(false);
+    expect(await milvus.keysOf('tenant-r')).toEqual(others);
+    expect(status(await gateway.chat(ask('Why is the sky blue?'), 'tenant-p'))).toBe('MISS');
+    const purges = await (await gateway.temporalClient()).workflow.count(`ReflexKind = 'purge' AND ReflexTenant = '${tenant}'`);
+    expect(purges.count).toBe(1);
+  });
+});
+
+describe('reindex', () => {
+  test('rebuilds a lost collection from storage, and resumes from a checkpoint', async () => {
+    const stats = (await admin('GET', '/admin/stats')).body;
+    await milvus.drop();
+    const run = await runCli(stack, ['reindex']);
+    expect(run.code).toBe(0);
+    expect(run.summary).toMatchObject({ total: stats.entries, indexed: stats.entries, reembedded: 0 });
+    expect(await milvus.keysOf('tenant-r')).toHaveLength(3);
+    const calls = upstream.calls;
+    expect(status(await gateway.chat(ask('How can I descale my espresso machine?'), 'tenant-r'))).toBe('HIT_L3_VERIFIED');
+    expect(upstream.calls).toBe(calls);
+    expect(existsSync(path.join(stack.home, 'data', 'reindex-reflex_entries.json'))).toBe(false);
+  });
+});
+
+describe('expiry', () => {
+  let short: GatewayProcess;
+  const store = () => path.join(stack.home, 'ttl-entries');
+
+  beforeAll(async () => {
+    await gateway.stop();
+    short = new GatewayProcess(stack, {
+      REFLEX_UPSTREAM_URL: upstream.url,
+      REFLEX_TTL: '3',
+      REFLEX_SWEEP_INTERVAL: '1',
+      REFLEX_STORAGE_PATH: store(),
+      REFLEX_MILVUS_COLLECTION: 'ttl_entries',
+    });
+    await short.start();
+  }, 120_000);
+
+  afterAll(() => short?.stop());
+
+  test('an expired entry is not served, and the sweeper removes it from storage and Milvus', async () => {
+    const probe = new MilvusProbe(stack.milvusAddress, 'ttl_entries');
+    try {
+      const q = ask('What is the tallest mountain in Africa?');
+      const miss = await short.chat(q, 'tenant-t');
+      await short.awaitFill(miss);
+      expect(status(await short.chat(q, 'tenant-t'))).toBe('HIT_L1_EXACT');
+      expect(await probe.keysOf('tenant-t')).toHaveLength(1);
+      const file = path.join(store(), tenantFromToken('tenant-t').id, keyOf(miss).slice(0, 2), `${keyOf(miss)}.json`);
+      expect(existsSync(file)).toBe(true);
+
+      await new Promise((r) => setTimeout(r, 3_500));
+      const gone = await eventually(async () => existsSync(file), (exists) => !exists, 10_000);
+      expect(gone).toBe(false);
+      expect(await eventually(() => probe.keysOf('tenant-t'), (k) => k.length === 0, 10_000)).toHaveLength(0);
+      const calls = upstream.calls;
+      const again = await short.chat(q, 'tenant-t');
+      expect(status(again)).toBe('MISS');
+      expect(upstream.calls).toBe(calls + 1);
+      await short.awaitFill(again);
+    } finally {
+      await probe.close();
+    }
+  });
+});

@@ -1,0 +1,30 @@
+/** Reads the test stack's Milvus directly, to check what the gateway indexed (or removed). */
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { tenantFromToken } from '../../src/keys/tenant';
+
+export class MilvusProbe {
+  private readonly client: MilvusClient;
+
+  constructor(address: string, private readonly collection = 'reflex_entries') {
+    this.client = new MilvusClient({ address, __SKIP_CONNECT__: true, logLevel: 'error' });
+  }
+
+  /** Storage keys indexed for the tenant behind this bearer token. */
+  async keysOf(token: string): Promise<string[]> {
+    const res = await this.client.query({
+      collection_name: this.collection,
+      filter: `tenant == ${tenantFromToken(token).numeric}`,
+      output_fields: ['storage_key'],
+      limit: 1000,
+    });
+    return (res.data ?? []).map((r) => String(r.storage_key));
+  }
+
+  async drop(): Promise<void> {
+    await this.client.dropCollection({ collection_name: this.collection });
+  }
+
+  async close(): Promise<void> {
+    await this.client.closeConnection();
+  }
+}
