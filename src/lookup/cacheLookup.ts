@@ -26,13 +26,13 @@ export class CacheLookup {
     private readonly log: Logger,
   ) {}
 
-  async lookup(tenant: Tenant, identity: CacheIdentity): Promise<LookupResult> {
+  async lookup(tenant: Tenant, identity: CacheIdentity, options: { threshold?: number } = {}): Promise<LookupResult> {
     const exact = await this.exactHit(tenant, identity);
     if (exact) return { status: 'HIT_L1_EXACT', entry: exact };
     if (!identity.semanticText) return { status: 'MISS' };
     const embedding = await this.embed(identity.semanticText);
     if (!embedding) return { status: 'MISS' };
-    const hit = await this.semanticHit(tenant, identity, embedding);
+    const hit = await this.semanticHit(tenant, identity, embedding, options.threshold);
     if (!hit) return { status: 'MISS', embedding };
     this.exact.remember(hit.entry);
     return { status: 'HIT_L3_VERIFIED', entry: hit.entry, similarity: hit.similarity };
@@ -56,7 +56,7 @@ export class CacheLookup {
     }
   }
 
-  private async semanticHit(tenant: Tenant, identity: CacheIdentity, embedding: Float32Array) {
+  private async semanticHit(tenant: Tenant, identity: CacheIdentity, embedding: Float32Array, threshold: number | undefined) {
     try {
       return await this.semantic.find({
         tenant: tenant.id,
@@ -64,6 +64,7 @@ export class CacheLookup {
         context: identity.context,
         text: identity.semanticText,
         embedding,
+        threshold,
       });
     } catch (err) {
       this.log.warn({ err: String(err), tier: 'l2' }, 'L2 unavailable; skipping semantic lookup');

@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { contentText } from '../keys/cacheKey';
 import type { ChatCompletion } from '../storage/entry';
+import { completionToChunks } from '../streaming/replay';
+import type { CompletionChunk } from '../streaming/chunks';
 import type { Provider } from './provider';
 
 export class MockProvider implements Provider {
@@ -23,5 +25,13 @@ export class MockProvider implements Provider {
       choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
       usage: { prompt_tokens: words(question), completion_tokens: words(content), total_tokens: words(question) + words(content) },
     };
+  }
+
+  async stream(request: Record<string, unknown>): Promise<AsyncIterable<CompletionChunk>> {
+    const includeUsage = (request.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    const chunks = completionToChunks(await this.complete(request), { includeUsage });
+    return (async function* () {
+      yield* chunks;
+    })();
   }
 }

@@ -6,6 +6,7 @@
 import OpenAI from 'openai';
 import type { OpenAIErrorBody } from '../errors';
 import type { ChatCompletion } from '../storage/entry';
+import type { CompletionChunk } from '../streaming/chunks';
 
 export interface ProviderFailure {
   /** The provider's HTTP status; 0 when no response arrived (connection error, timeout). */
@@ -25,6 +26,12 @@ export class UpstreamError extends Error {
 
 export interface Provider {
   complete(request: Record<string, unknown>, apiKey: string | undefined): Promise<ChatCompletion>;
+  /**
+   * Opens a streaming completion. Resolves once the provider accepted the
+   * request (its HTTP status is known), so refusals are UpstreamErrors before
+   * any byte reaches the client; failures mid-stream are UpstreamErrors too.
+   */
+  stream(request: Record<string, unknown>, apiKey: string | undefined, signal: AbortSignal): Promise<AsyncIterable<CompletionChunk>>;
 }
 
 export interface OpenAIProviderOptions {
@@ -36,18 +43,36 @@ export class OpenAIProvider implements Provider {
   constructor(private readonly options: OpenAIProviderOptions) {}
 
   async complete(request: Record<string, unknown>, apiKey: string | undefined): Promise<ChatCompletion> {
-    const client = new OpenAI({
-      baseURL: this.options.baseURL,
-      apiKey: apiKey ?? 'reflex-no-key',
-      timeout: this.options.timeoutMs,
-      maxRetries: 0,
-    });
     try {
-      const body = { ...request, stream: false } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
-      return (await client.chat.completions.create(body)) as unknown as ChatCompletion;
+      // The caller's body goes out as sent; `stream` is only touched when it asked for one.
+      const body = (request.stream ? { ...request, stream: false } : request) as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
+      return (await this.client(apiKey).chat.completions.create(body)) as unknown as ChatCompletion;
     } catch (err) {
       throw new UpstreamError(classify(err));
     }
+  }
+
+  async stream(request: Record<string, unknown>, apiKey: string | undefined, signal: AbortSignal): Promise<AsyncIterable<CompletionChunk>> {
+    const body = { ...request, stream: true } as unknown as OpenAI.ChatCompletionCreateParamsStreaming;
+    try {
+      const chunks = await this.client(apiKey).chat.completions.create(body, { signal });
+      return classified(chunks as unknown as AsyncIterable<CompletionChunk>);
+    } catch (err) {
+      throw new UpstreamError(classify(err));
+    }
+  }
+
+  private client(apiKey: string | undefined): OpenAI {
+    return new OpenAI({ baseURL: this.options.baseURL, apiKey: apiKey ?? 'reflex-no-key', timeout: this.options.timeoutMs, maxRetries: 0 });
+  }
+}
+
+/** Mid-stream failures (an error event, a dropped connection) classified like any other. */
+async function* classified(chunks: AsyncIterable<CompletionChunk>): AsyncIterable<CompletionChunk> {
+  try {
+    yield* chunks;
+  } catch (err) {
+    throw new UpstreamError(classify(err));
   }
 }
 

@@ -1,0 +1,38 @@
+/**
+ * Writing an answer: JSON (in the requested encoding) or an SSE replay, with
+ * the cache's response headers — X-Reflex-Status always, X-Reflex-Similarity
+ * on semantic hits, Age (seconds since the entry was stored) on every hit.
+ */
+import type { Context } from 'koa';
+import type { ResponseFormat } from '../controls/cacheControls';
+import { formatCompletion } from '../format/responseFormat';
+import type { LookupResult } from '../lookup/cacheLookup';
+import type { ChatCompletion } from '../storage/entry';
+import { replayToSink } from '../streaming/streamingMiss';
+import { SseSink } from './sse';
+
+type Hit = Exclude<LookupResult, { status: 'MISS' }>;
+
+export interface Delivery {
+  stream: boolean;
+  includeUsage: boolean;
+  format: ResponseFormat;
+}
+
+export function hitHeaders(hit: Hit): Record<string, string> {
+  const headers: Record<string, string> = {
+    'X-Reflex-Status': hit.status,
+    Age: String(Math.max(0, Math.floor((Date.now() - hit.entry.createdAt) / 1000))),
+  };
+  if (hit.status === 'HIT_L3_VERIFIED') headers['X-Reflex-Similarity'] = hit.similarity.toFixed(4);
+  return headers;
+}
+
+export async function respond(ctx: Context, completion: ChatCompletion, headers: Record<string, string>, delivery: Delivery): Promise<void> {
+  // Streams always carry the provider's own chunks; Tauq applies to JSON bodies only.
+  const format: ResponseFormat = delivery.stream ? 'openai' : delivery.format;
+  const all = { ...headers, 'X-Reflex-Format': format };
+  if (delivery.stream) return replayToSink(new SseSink(ctx), completion, delivery.includeUsage, all);
+  ctx.set(all);
+  ctx.body = formatCompletion(completion, format);
+}

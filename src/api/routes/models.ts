@@ -1,0 +1,16 @@
+/** GET /v1/models and /v1/models/:model: the upstream's list, passed through (never cached). */
+import type { Context } from 'koa';
+import { bearerToken } from '../../keys/tenant';
+import { fetchModels, mockModels } from '../../provider/models';
+import type { Services } from '../../services';
+
+export function models(services: Services) {
+  const { upstream } = services.config;
+  return async (ctx: Context): Promise<void> => {
+    const modelId = typeof ctx.params?.model === 'string' ? ctx.params.model : undefined;
+    const apiKey = upstream.apiKey ?? bearerToken(ctx.get('authorization'));
+    const answer = upstream.mock ? mockModels(modelId) : await fetchModels(upstream.url, apiKey, modelId, upstream.timeoutMs);
+    ctx.status = answer.status;
+    ctx.body = answer.body;
+  };
+}
