@@ -18,7 +18,9 @@ export function installTemporalLogger(log: Logger): void {
   const level: LogLevel = log.isLevelEnabled('debug') ? 'DEBUG' : 'INFO';
   Runtime.install({
     logger: new DefaultLogger(level, ({ level: l, message, meta }) => {
-      const method = l === 'TRACE' ? 'trace' : (l.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+      // The worker's own chatter (bundling, state changes) is debug; workflow and activity lines keep their level.
+      const chatter = l === 'INFO' && meta?.sdkComponent === 'worker';
+      const method = l === 'TRACE' || chatter ? 'debug' : (l.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       temporal[method](meta ?? {}, message);
     }),
   });

@@ -20,7 +20,9 @@ export function httpMetrics(metrics: Metrics) {
       const header = ctx.response.get('X-Reflex-Status');
       const tier: Tier = header === 'HIT_L1_EXACT' || header === 'HIT_L3_VERIFIED' || header === 'MISS' ? header : 'ERROR';
       metrics.requests.inc({ status: String(ctx.status), tier });
-      stopTimer({ tier });
+      const seconds = stopTimer({ tier });
+      // One line per request: ids, status and timing only, never the prompt or the token.
+      ctx.state.log?.info({ status: ctx.status, tier, ms: Math.round(seconds * 1000), fillId: ctx.response.get('X-Reflex-Fill-Id') || undefined }, 'chat completion');
       if (HITS.has(tier)) countSavedTokens(metrics, ctx);
     }
   };
