@@ -1,0 +1,37 @@
+/** Workflows are labelled with search attributes only where the cluster has them all registered. */
+import type { Connection } from '@temporalio/client';
+import pino from 'pino';
+import { VisibilitySupport } from '../../src/fill/visibilitySupport';
+import { REFLEX_ATTRIBUTE_NAMES, searchAttributeFlags } from '../../src/workflows/visibility';
+
+const connection = (list: () => Promise<{ customAttributes: Record<string, number> }>) =>
+  ({ operatorService: { listSearchAttributes: jest.fn(list) } }) as unknown as Connection & { operatorService: { listSearchAttributes: jest.Mock } };
+const log = pino({ level: 'silent' });
+
+test('all registered: labelled, and not asked again', async () => {
+  const c = connection(async () => ({ customAttributes: Object.fromEntries(REFLEX_ATTRIBUTE_NAMES.map((n) => [n, 2])) }));
+  const v = new VisibilitySupport(c, 'default', log);
+  expect(await v.available()).toBe(true);
+  expect(await v.available()).toBe(true);
+  expect(c.operatorService.listSearchAttributes).toHaveBeenCalledTimes(1);
+});
+
+test('missing on an existing cluster: memo only, asked again later', async () => {
+  const c = connection(async () => ({ customAttributes: { ReflexTenant: 2 } }));
+  const v = new VisibilitySupport(c, 'default', log);
+  expect(await v.available()).toBe(false);
+  expect(await v.available()).toBe(false);
+  expect(c.operatorService.listSearchAttributes).toHaveBeenCalledTimes(1);
+});
+
+test('Temporal unreachable: not labelled, and not remembered', async () => {
+  const c = connection(async () => Promise.reject(new Error('unavailable')));
+  const v = new VisibilitySupport(c, 'default', log);
+  expect(await v.available()).toBe(false);
+  await v.available();
+  expect(c.operatorService.listSearchAttributes).toHaveBeenCalledTimes(2);
+});
+
+test('the dev server flags register every attribute as Keyword', () => {
+  expect(searchAttributeFlags()).toEqual(['ReflexTenant=Keyword', 'ReflexModel=Keyword', 'ReflexKey=Keyword', 'ReflexKind=Keyword', 'ReflexOutcome=Keyword']);
+});
