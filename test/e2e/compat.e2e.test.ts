@@ -4,29 +4,15 @@
  * not, and provider errors must surface as the SDK's own error classes.
  */
 import OpenAI from 'openai';
-import { GatewayProcess } from '../support/gateway';
-import { startStack, TestStack } from '../support/stack';
-import { FakeUpstream } from '../support/upstream';
+import { useGateway } from '../support/harness';
 
-let stack: TestStack;
-let upstream: FakeUpstream;
-let gateway: GatewayProcess;
+const h = useGateway({ REFLEX_PROVIDER_MAX_ATTEMPTS: '2' });
+
 let client: OpenAI;
 
-beforeAll(async () => {
-  stack = await startStack();
-  upstream = new FakeUpstream();
-  await upstream.start();
-  gateway = new GatewayProcess(stack, { REFLEX_UPSTREAM_URL: upstream.url, REFLEX_CLIENT_DEADLINE_MS: '20000', REFLEX_PROVIDER_MAX_ATTEMPTS: '2' });
-  await gateway.start();
+beforeAll(() => {
   // No SDK retries: each gateway answer must be the one the test sees.
-  client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sdk-tenant', maxRetries: 0 });
-}, 180_000);
-
-afterAll(async () => {
-  await gateway?.stop();
-  await upstream?.stop();
-  await stack?.stop();
+  client = new OpenAI({ baseURL: `${h.gateway.url}/v1`, apiKey: 'sdk-tenant', maxRetries: 0 });
 });
 
 const user = (content: string): OpenAI.ChatCompletionMessageParam[] => [{ role: 'user', content }];
@@ -35,7 +21,7 @@ const user = (content: string): OpenAI.ChatCompletionMessageParam[] => [{ role: 
 async function missThenHit(params: OpenAI.ChatCompletionCreateParamsNonStreaming) {
   const first = await client.chat.completions.create(params).withResponse();
   expect(first.response.headers.get('x-reflex-status')).toBe('MISS');
-  await gateway.awaitFill({ status: 200, headers: first.response.headers, body: null });
+  await h.gateway.awaitFill({ status: 200, headers: first.response.headers, body: null });
   const second = await client.chat.completions.create(params).withResponse();
   expect(second.response.headers.get('x-reflex-status')).toBe('HIT_L1_EXACT');
   expect(second.data).toEqual(first.data);
@@ -61,7 +47,7 @@ describe('the official SDK against the gateway', () => {
     const params = { model: 'test-model', messages: user('What is the capital of Spain?'), stream: true as const };
     const miss = await collect(params);
     expect(miss.status).toBe('MISS');
-    await gateway.awaitFill({ status: 200, headers: miss.headers, body: null });
+    await h.gateway.awaitFill({ status: 200, headers: miss.headers, body: null });
     const hit = await collect(params);
     expect(hit.status).toBe('HIT_L1_EXACT');
     expect(text(hit.chunks)).toBe(text(miss.chunks));
@@ -102,7 +88,7 @@ describe('the official SDK against the gateway', () => {
     };
     const answer = await missThenHit({ model: 'test-model', messages: user('Answer in JSON: what is 2+2?'), response_format });
     expect(JSON.parse(answer.choices[0]!.message.content!)).toMatchObject({ answer: 'Answer in JSON: what is 2+2?' });
-    expect(upstream.received.at(-1)?.body.response_format).toEqual(response_format);
+    expect(h.upstream.received.at(-1)?.body.response_format).toEqual(response_format);
   });
 
   test('n=2: both choices, miss then hit, streamed too', async () => {
@@ -138,9 +124,9 @@ describe('the official SDK against the gateway', () => {
       some_future_field: { nested: [1, 2] },
     };
     await client.chat.completions.create(params as OpenAI.ChatCompletionCreateParamsNonStreaming);
-    expect(upstream.received.at(-1)!.body).toEqual(params);
+    expect(h.upstream.received.at(-1)!.body).toEqual(params);
     await collect({ ...params, messages: user('Pass-through check, streamed.'), stream: true, stream_options: { include_usage: true } } as OpenAI.ChatCompletionCreateParamsStreaming);
-    expect(upstream.received.at(-1)!.body).toEqual({ ...params, messages: user('Pass-through check, streamed.'), stream: true, stream_options: { include_usage: true } });
+    expect(h.upstream.received.at(-1)!.body).toEqual({ ...params, messages: user('Pass-through check, streamed.'), stream: true, stream_options: { include_usage: true } });
   });
 
   test('models.list and models.retrieve are passed through', async () => {
@@ -162,8 +148,8 @@ describe('provider errors become the SDK error classes', () => {
 
   test.each(cases)('%s without stream', async (name, status, body, headers, ErrorClass, expected) => {
     // Retryable statuses are retried (REFLEX_PROVIDER_MAX_ATTEMPTS=2), so script both attempts.
-    upstream.reset();
-    upstream.failNext({ status, body, headers }, { status, body, headers });
+    h.upstream.reset();
+    h.upstream.failNext({ status, body, headers }, { status, body, headers });
     const failure = await client.chat.completions.create({ model: 'test-model', messages: user(`Error case ${name}.`) }).catch((e) => e);
     expect(failure).toBeInstanceOf(ErrorClass);
     expect(failure.status).toBe(expected);
@@ -172,8 +158,8 @@ describe('provider errors become the SDK error classes', () => {
   });
 
   test.each(cases)('%s with stream', async (name, status, body, headers, ErrorClass, expected) => {
-    upstream.reset();
-    upstream.failNext({ status, body, headers }, { status, body, headers });
+    h.upstream.reset();
+    h.upstream.failNext({ status, body, headers }, { status, body, headers });
     const failure = await collect({ model: 'test-model', messages: user(`Streamed error case ${name}.`), stream: true }).catch((e) => e);
     expect(failure).toBeInstanceOf(ErrorClass);
     expect(failure.status).toBe(expected);
@@ -181,11 +167,11 @@ describe('provider errors become the SDK error classes', () => {
   });
 
   test('a stream the provider breaks off raises in the SDK instead of ending quietly', async () => {
-    upstream.breakNextStreams = 1;
+    h.upstream.breakNextStreams = 1;
     await expect(collect({ model: 'test-model', messages: user('Broken stream for the SDK.'), stream: true })).rejects.toBeInstanceOf(OpenAI.APIError);
   });
 
-  test('a gateway validation error is a BadRequestError', async () => {
+  test('a h.gateway validation error is a BadRequestError', async () => {
     const failure = await client.chat.completions.create({ model: 'test-model', messages: [], temperature: 1 }).catch((e) => e);
     expect(failure).toBeInstanceOf(OpenAI.BadRequestError);
   });

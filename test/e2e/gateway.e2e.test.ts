@@ -3,31 +3,14 @@
  * dev server, Milvus Lite, the gateway as its own process, and an
  * OpenAI-compatible upstream reached over HTTP.
  */
-import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
-import { startStack, TestStack } from '../support/stack';
-import { FakeUpstream } from '../support/upstream';
+import { ask, ChatResponse } from '../support/gateway';
+import { useGateway } from '../support/harness';
 
 const A = 'How do I reset my router password?';
 const A_PARAPHRASE = 'How can I reset my router password?';
 const UNRELATED = 'What is the boiling point of water at sea level?';
 
-let stack: TestStack;
-let upstream: FakeUpstream;
-let gateway: GatewayProcess;
-
-beforeAll(async () => {
-  stack = await startStack();
-  upstream = new FakeUpstream();
-  await upstream.start();
-  gateway = new GatewayProcess(stack, { REFLEX_UPSTREAM_URL: upstream.url, REFLEX_CLIENT_DEADLINE_MS: '20000' });
-  await gateway.start();
-}, 180_000);
-
-afterAll(async () => {
-  await gateway?.stop();
-  await upstream?.stop();
-  await stack?.stop();
-});
+const h = useGateway();
 
 const content = (res: ChatResponse) => res.body.choices[0].message.content as string;
 const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
@@ -36,54 +19,54 @@ describe('exact and semantic hits', () => {
   let first: ChatResponse;
 
   test('a new question is a MISS answered by the provider', async () => {
-    first = await gateway.chat(ask(A), 'tenant-a');
+    first = await h.gateway.chat(ask(A), 'tenant-a');
     expect(first.status).toBe(200);
     expect(status(first)).toBe('MISS');
     expect(content(first)).toBe(`Answer to: ${A}`);
-    expect(upstream.calls).toBe(1);
+    expect(h.upstream.calls).toBe(1);
     // No upstream key configured: the caller's own token is forwarded.
-    expect(upstream.received[0]!.headers.authorization).toBe('Bearer tenant-a');
-    await expect(gateway.awaitFill(first)).resolves.toMatchObject({ outcome: 'cached' });
+    expect(h.upstream.received[0]!.headers.authorization).toBe('Bearer tenant-a');
+    await expect(h.gateway.awaitFill(first)).resolves.toMatchObject({ outcome: 'cached' });
   });
 
   test('the same question again is an L1 hit with the identical body', async () => {
-    const again = await gateway.chat(ask(A), 'tenant-a');
+    const again = await h.gateway.chat(ask(A), 'tenant-a');
     expect(status(again)).toBe('HIT_L1_EXACT');
     expect(again.body).toEqual(first.body);
-    expect(upstream.calls).toBe(1);
+    expect(h.upstream.calls).toBe(1);
   });
 
   test("a paraphrase is a verified semantic hit with A's answer", async () => {
-    const para = await gateway.chat(ask(A_PARAPHRASE), 'tenant-a');
+    const para = await h.gateway.chat(ask(A_PARAPHRASE), 'tenant-a');
     expect(status(para)).toBe('HIT_L3_VERIFIED');
     expect(para.body).toEqual(first.body);
-    expect(upstream.calls).toBe(1);
+    expect(h.upstream.calls).toBe(1);
   });
 
   test('an unrelated question is a MISS', async () => {
-    const other = await gateway.chat(ask(UNRELATED), 'tenant-a');
+    const other = await h.gateway.chat(ask(UNRELATED), 'tenant-a');
     expect(status(other)).toBe('MISS');
     expect(content(other)).toBe(`Answer to: ${UNRELATED}`);
-    await gateway.awaitFill(other);
+    await h.gateway.awaitFill(other);
   });
 
   test('another bearer token is another tenant: MISS', async () => {
-    const before = upstream.calls;
-    const res = await gateway.chat(ask(A), 'tenant-b');
+    const before = h.upstream.calls;
+    const res = await h.gateway.chat(ask(A), 'tenant-b');
     expect(status(res)).toBe('MISS');
-    expect(upstream.calls).toBe(before + 1);
-    await gateway.awaitFill(res);
-    const para = await gateway.chat(ask(A_PARAPHRASE), 'tenant-c');
+    expect(h.upstream.calls).toBe(before + 1);
+    await h.gateway.awaitFill(res);
+    const para = await h.gateway.chat(ask(A_PARAPHRASE), 'tenant-c');
     expect(status(para)).toBe('MISS');
-    await gateway.awaitFill(para);
+    await h.gateway.awaitFill(para);
   });
 
   test('after a restart, A is served from disk and the paraphrase still hits', async () => {
-    await gateway.restart();
-    const again = await gateway.chat(ask(A), 'tenant-a');
+    await h.gateway.restart();
+    const again = await h.gateway.chat(ask(A), 'tenant-a');
     expect(status(again)).toBe('HIT_L1_EXACT');
     expect(again.body).toEqual(first.body);
-    const para = await gateway.chat(ask('how can i reset the password on my router'), 'tenant-a');
+    const para = await h.gateway.chat(ask('how can i reset the password on my router'), 'tenant-a');
     expect(status(para)).toBe('HIT_L3_VERIFIED');
     expect(para.body).toEqual(first.body);
   });
@@ -91,7 +74,7 @@ describe('exact and semantic hits', () => {
   test('the fill is readable in Temporal: id, completion and its activities', async () => {
     const id = first.headers.get('x-reflex-fill-id')!;
     expect(id).toMatch(/^fill-[0-9a-f]{16}-[0-9a-f]{64}$/);
-    const handle = (await gateway.temporalClient()).workflow.getHandle(id);
+    const handle = (await h.gateway.temporalClient()).workflow.getHandle(id);
     const description = await handle.describe();
     expect(description.status.name).toBe('COMPLETED');
     expect(description.memo).toMatchObject({ model: 'test-model', kind: 'fill', steps: { provider: 'done', store: 'done', index: 'done' } });
@@ -104,49 +87,49 @@ describe('exact and semantic hits', () => {
 
 describe('coalescing', () => {
   test('50 concurrent identical misses share one provider call', async () => {
-    const before = upstream.calls;
-    upstream.delayMs = 500;
+    const before = h.upstream.calls;
+    h.upstream.delayMs = 500;
     const q = ask('Explain coalescing of identical concurrent requests in one sentence.');
-    const results = await Promise.all(Array.from({ length: 50 }, () => gateway.chat(q, 'tenant-a')));
-    upstream.delayMs = 0;
+    const results = await Promise.all(Array.from({ length: 50 }, () => h.gateway.chat(q, 'tenant-a')));
+    h.upstream.delayMs = 0;
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
     expect(new Set(results.map((r) => JSON.stringify(r.body))).size).toBe(1);
-    expect(upstream.calls - before).toBe(1);
+    expect(h.upstream.calls - before).toBe(1);
   });
 });
 
 describe('provider errors', () => {
   test('a provider 400 reaches the client as an OpenAI-shaped 400 and nothing is cached', async () => {
-    const before = upstream.calls;
+    const before = h.upstream.calls;
     const error = { error: { message: 'max_tokens is too large', type: 'invalid_request_error', param: 'max_tokens', code: 'invalid_value' } };
-    upstream.failNext({ status: 400, body: error });
+    h.upstream.failNext({ status: 400, body: error });
     const q = ask('A question the provider rejects the first time.');
-    const res = await gateway.chat(q, 'tenant-a');
+    const res = await h.gateway.chat(q, 'tenant-a');
     expect(res.status).toBe(400);
     expect(res.body).toEqual(error);
-    expect(upstream.calls - before).toBe(1); // 4xx is not retried
-    const again = await gateway.chat(q, 'tenant-a');
+    expect(h.upstream.calls - before).toBe(1); // 4xx is not retried
+    const again = await h.gateway.chat(q, 'tenant-a');
     expect(again.status).toBe(200);
     expect(status(again)).toBe('MISS');
-    expect(upstream.calls - before).toBe(2);
+    expect(h.upstream.calls - before).toBe(2);
   });
 
   test('a provider 500 is retried and the client gets the 200', async () => {
-    const before = upstream.calls;
-    upstream.failNext({ status: 500 });
-    const res = await gateway.chat(ask('A question that meets a flaky provider.'), 'tenant-a');
+    const before = h.upstream.calls;
+    h.upstream.failNext({ status: 500 });
+    const res = await h.gateway.chat(ask('A question that meets a flaky provider.'), 'tenant-a');
     expect(res.status).toBe(200);
     expect(content(res)).toBe('Answer to: A question that meets a flaky provider.');
-    expect(upstream.calls - before).toBe(2);
+    expect(h.upstream.calls - before).toBe(2);
   });
 
   test('a provider that keeps failing gives a 502, and nothing is cached', async () => {
-    upstream.failNext({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
+    h.upstream.failNext({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
     const q = ask('A question for a provider that is down.');
-    const res = await gateway.chat(q, 'tenant-a');
+    const res = await h.gateway.chat(q, 'tenant-a');
     expect(res.status).toBe(502);
     expect(res.body.error).toMatchObject({ type: 'api_error', code: 'upstream_error' });
-    const again = await gateway.chat(q, 'tenant-a');
+    const again = await h.gateway.chat(q, 'tenant-a');
     expect(status(again)).toBe('MISS');
   });
 });
@@ -164,7 +147,7 @@ describe('bad input is a 4xx, never a 5xx', () => {
     ['temperature out of range', '{"model": "x", "messages": [{"role": "user", "content": "hi"}], "temperature": 7}', 400],
   ];
   test.each(cases.map(([name, body, expected]) => ({ name, body, expected })))('$name → $expected with an OpenAI error body', async ({ body, expected }) => {
-    const res = await gateway.request('POST', '/v1/chat/completions', body, 'tenant-a');
+    const res = await h.gateway.request('POST', '/v1/chat/completions', body, 'tenant-a');
     expect(res.status).toBe(expected);
     expect(res.body.error).toEqual(expect.objectContaining({ message: expect.any(String), type: 'invalid_request_error' }));
     expect(res.body.error).toHaveProperty('param');
@@ -173,13 +156,13 @@ describe('bad input is a 4xx, never a 5xx', () => {
 
   test('a 10 MB body → 413', async () => {
     const huge = JSON.stringify(ask('x'.repeat(10 * 1024 * 1024)));
-    const res = await gateway.request('POST', '/v1/chat/completions', huge, 'tenant-a');
+    const res = await h.gateway.request('POST', '/v1/chat/completions', huge, 'tenant-a');
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('request_too_large');
   });
 
   test('an unknown route → 404 OpenAI-shaped', async () => {
-    const res = await gateway.request('GET', '/v1/nothing-here');
+    const res = await h.gateway.request('GET', '/v1/nothing-here');
     expect(res.status).toBe(404);
     expect(res.body.error.type).toBe('invalid_request_error');
   });
@@ -187,30 +170,30 @@ describe('bad input is a 4xx, never a 5xx', () => {
 
 describe('degradation', () => {
   test('Milvus down: L1 hits served, misses answered; back up: the entry becomes reachable by paraphrase', async () => {
-    await stack.stopMilvus();
-    const ready = await gateway.request('GET', '/ready');
+    await h.stack.stopMilvus();
+    const ready = await h.gateway.request('GET', '/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.checks.milvus.ok).toBe(false);
 
-    const hit = await gateway.chat(ask(A), 'tenant-a');
+    const hit = await h.gateway.chat(ask(A), 'tenant-a');
     expect(status(hit)).toBe('HIT_L1_EXACT');
 
     const question = 'Which wire gauge do I need for a 20 amp circuit?';
-    const miss = await gateway.chat(ask(question), 'tenant-a');
+    const miss = await h.gateway.chat(ask(question), 'tenant-a');
     expect(miss.status).toBe(200);
     expect(status(miss)).toBe('MISS');
-    const fill = gateway.awaitFill(miss); // blocked on the index step while Milvus is down
+    const fill = h.gateway.awaitFill(miss); // blocked on the index step while Milvus is down
 
     await new Promise((r) => setTimeout(r, 2_000));
-    await stack.startMilvus();
+    await h.stack.startMilvus();
     await expect(fill).resolves.toMatchObject({ outcome: 'cached' });
-    const calls = upstream.calls;
-    const para = await gateway.chat(ask('What wire gauge do I need for a 20 amp circuit?'), 'tenant-a');
+    const calls = h.upstream.calls;
+    const para = await h.gateway.chat(ask('What wire gauge do I need for a 20 amp circuit?'), 'tenant-a');
     expect(status(para)).toBe('HIT_L3_VERIFIED');
     expect(content(para)).toBe(`Answer to: ${question}`);
-    expect(upstream.calls).toBe(calls);
+    expect(h.upstream.calls).toBe(calls);
     // Close in wording, different in substance: the verifier must not serve it.
-    const other = await gateway.chat(ask('Which wire gauge do I need for a 30 amp circuit?'), 'tenant-a');
+    const other = await h.gateway.chat(ask('Which wire gauge do I need for a 30 amp circuit?'), 'tenant-a');
     expect(status(other)).toBe('MISS');
     expect(content(other)).toBe('Answer to: Which wire gauge do I need for a 30 amp circuit?');
   });
@@ -218,26 +201,26 @@ describe('degradation', () => {
 
 describe('Temporal outage', () => {
   test('hits are still served, misses fail with a clear 503, and fills work again once Temporal is back', async () => {
-    await stack.stopTemporal();
-    const ready = await gateway.request('GET', '/ready');
+    await h.stack.stopTemporal();
+    const ready = await h.gateway.request('GET', '/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.checks.temporal.ok).toBe(false);
 
-    const hit = await gateway.chat(ask(A), 'tenant-a');
+    const hit = await h.gateway.chat(ask(A), 'tenant-a');
     expect(status(hit)).toBe('HIT_L1_EXACT');
-    const para = await gateway.chat(ask(A_PARAPHRASE), 'tenant-a');
+    const para = await h.gateway.chat(ask(A_PARAPHRASE), 'tenant-a');
     expect(status(para)).toBe('HIT_L3_VERIFIED');
 
-    const miss = await gateway.chat(ask('A question asked while Temporal is down.'), 'tenant-a');
+    const miss = await h.gateway.chat(ask('A question asked while Temporal is down.'), 'tenant-a');
     expect(miss.status).toBe(503);
     expect(miss.body.error).toMatchObject({ type: 'service_unavailable', code: 'temporal_unavailable' });
 
-    await stack.startTemporal();
+    await h.stack.startTemporal();
     const deadline = Date.now() + 60_000;
-    let after = await gateway.chat(ask('A question asked after Temporal came back.'), 'tenant-a');
+    let after = await h.gateway.chat(ask('A question asked after Temporal came back.'), 'tenant-a');
     while (after.status !== 200 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1_000));
-      after = await gateway.chat(ask('A question asked after Temporal came back.'), 'tenant-a');
+      after = await h.gateway.chat(ask('A question asked after Temporal came back.'), 'tenant-a');
     }
     expect(after.status).toBe(200);
     expect(content(after)).toBe('Answer to: A question asked after Temporal came back.');

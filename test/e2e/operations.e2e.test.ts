@@ -9,43 +9,27 @@ import { tenantFromToken } from '../../src/keys/tenant';
 import { EntryStore } from '../../src/storage/entryStore';
 import { runCli } from '../support/cli';
 import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
+import { useGateway } from '../support/harness';
 import { MilvusProbe } from '../support/milvus';
-import { startStack, TestStack } from '../support/stack';
-import { FakeUpstream } from '../support/upstream';
 
 const ADMIN = 'admin-secret-for-tests';
 
-let stack: TestStack;
-let upstream: FakeUpstream;
-let gateway: GatewayProcess;
+const h = useGateway({ REFLEX_INDEX_MAX_ATTEMPTS: '2', REFLEX_ADMIN_TOKEN: ADMIN, REFLEX_LOG_LEVEL: 'info' });
+
 let milvus: MilvusProbe;
 
-beforeAll(async () => {
-  stack = await startStack();
-  upstream = new FakeUpstream();
-  await upstream.start();
-  gateway = new GatewayProcess(stack, {
-    REFLEX_UPSTREAM_URL: upstream.url,
-    REFLEX_CLIENT_DEADLINE_MS: '20000',
-    REFLEX_INDEX_MAX_ATTEMPTS: '2',
-    REFLEX_ADMIN_TOKEN: ADMIN,
-    REFLEX_LOG_LEVEL: 'info',
-  });
-  await gateway.start();
-  milvus = new MilvusProbe(stack.milvusAddress);
-}, 180_000);
+beforeAll(() => {
+  milvus = new MilvusProbe(h.stack.milvusAddress);
+});
 
 afterAll(async () => {
   await milvus?.close();
-  await gateway?.stop();
-  await upstream?.stop();
-  await stack?.stop();
 });
 
 const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
 const fillId = (res: ChatResponse) => res.headers.get('x-reflex-fill-id')!;
 const keyOf = (res: ChatResponse) => fillId(res).split('-')[2]!;
-const admin = (method: string, route: string) => gateway.request(method, route, undefined, ADMIN);
+const admin = (method: string, route: string) => h.gateway.request(method, route, undefined, ADMIN);
 
 async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -57,17 +41,17 @@ async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms 
 }
 
 async function metric(name: string, labels = ''): Promise<number> {
-  const text = (await gateway.request('GET', '/metrics')).body as string;
+  const text = (await h.gateway.request('GET', '/metrics')).body as string;
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
 describe('visibility', () => {
   test('a fill carries search attributes, a memo with each step, and the request id', async () => {
-    const res = await gateway.chat(ask('What is the capital of Australia?'), 'tenant-v', { 'x-request-id': 'req-visibility-1' });
+    const res = await h.gateway.chat(ask('What is the capital of Australia?'), 'tenant-v', { 'x-request-id': 'req-visibility-1' });
     expect(status(res)).toBe('MISS');
-    await gateway.awaitFill(res);
-    const client = await gateway.temporalClient();
+    await h.gateway.awaitFill(res);
+    const client = await h.gateway.temporalClient();
     const described = await client.workflow.getHandle(fillId(res)).describe();
     const tenant = tenantFromToken('tenant-v').id;
     expect(described.searchAttributes).toMatchObject({
@@ -91,13 +75,13 @@ describe('replay of failed indexing', () => {
   let misses: ChatResponse[] = [];
 
   test('with Milvus down, answers still arrive and the fills end Failed saying why', async () => {
-    await stack.stopMilvus();
+    await h.stack.stopMilvus();
     misses = [];
-    for (const q of questions) misses.push(await gateway.chat(ask(q), 'tenant-r'));
+    for (const q of questions) misses.push(await h.gateway.chat(ask(q), 'tenant-r'));
     expect(misses.map(status)).toEqual(['MISS', 'MISS', 'MISS']);
-    const client = await gateway.temporalClient();
+    const client = await h.gateway.temporalClient();
     for (const res of misses) {
-      await expect(gateway.awaitFill(res)).rejects.toThrow();
+      await expect(h.gateway.awaitFill(res)).rejects.toThrow();
       const described = await client.workflow.getHandle(fillId(res)).describe();
       expect(described.status.name).toBe('FAILED');
       expect(described.memo).toMatchObject({ outcome: 'index_failed', steps: { store: 'done', index: 'failed' } });
@@ -108,53 +92,53 @@ describe('replay of failed indexing', () => {
   });
 
   test('replay --dry-run lists them; replay indexes them from storage; the provider is not called', async () => {
-    await stack.startMilvus();
-    const calls = upstream.calls;
-    const dry = await eventually(() => runCli(stack, ['replay', '--since', '1h', '--dry-run']), (r) => r.summary?.found >= 3);
+    await h.stack.startMilvus();
+    const calls = h.upstream.calls;
+    const dry = await eventually(() => runCli(h.stack, ['replay', '--since', '1h', '--dry-run']), (r) => r.summary?.found >= 3);
     expect(dry.summary).toMatchObject({ found: 3, would_replay: 3, indexed: 0 });
 
-    const run = await runCli(stack, ['replay', '--since', '1h']);
+    const run = await runCli(h.stack, ['replay', '--since', '1h']);
     expect(run.code).toBe(0);
     expect(run.summary).toMatchObject({ found: 3, indexed: 3, errors: 0 });
     for (const [i, p] of paraphrases.entries()) {
-      const res = await gateway.chat(ask(p), 'tenant-r');
+      const res = await h.gateway.chat(ask(p), 'tenant-r');
       expect(status(res)).toBe('HIT_L3_VERIFIED');
       expect(res.body.choices[0].message.content).toBe(`Answer to: ${questions[i]}`);
     }
-    expect(upstream.calls).toBe(calls);
+    expect(h.upstream.calls).toBe(calls);
 
-    const again = await runCli(stack, ['replay', '--since', '1h']);
+    const again = await runCli(h.stack, ['replay', '--since', '1h']);
     expect(again.summary).toMatchObject({ found: 3, indexed: 0, already_replayed: 3 });
-    expect(upstream.calls).toBe(calls);
-    const replays = await (await gateway.temporalClient()).workflow.count("ReflexKind = 'replay' AND ReflexOutcome = 'indexed'");
+    expect(h.upstream.calls).toBe(calls);
+    const replays = await (await h.gateway.temporalClient()).workflow.count("ReflexKind = 'replay' AND ReflexOutcome = 'indexed'");
     expect(replays.count).toBe(3);
   });
 });
 
 describe('metrics', () => {
-  test('/metrics counts requests by tier, fills, upstream calls and saved tokens', async () => {
+  test('/metrics counts requests by tier, fills, h.upstream calls and saved tokens', async () => {
     const before = { l1: await metric('reflex_requests_total', 'status="200",tier="HIT_L1_EXACT"'), tokens: await metric('reflex_tokens_saved_total', 'type="prompt"') };
     const q = ask('How many moons does Mars have?');
-    const miss = await gateway.chat(q, 'tenant-m');
-    await gateway.awaitFill(miss);
-    await gateway.chat(q, 'tenant-m');
+    const miss = await h.gateway.chat(q, 'tenant-m');
+    await h.gateway.awaitFill(miss);
+    await h.gateway.chat(q, 'tenant-m');
     expect(await metric('reflex_requests_total', 'status="200",tier="HIT_L1_EXACT"')).toBe(before.l1 + 1);
     expect(await metric('reflex_tokens_saved_total', 'type="prompt"')).toBe(before.tokens + 7);
     expect(await metric('reflex_requests_total', 'status="200",tier="MISS"')).toBeGreaterThanOrEqual(5);
     expect(await metric('reflex_fills_failed_total', 'outcome="index_failed"')).toBe(3);
     expect(await metric('reflex_fills_completed_total', 'outcome="cached"')).toBeGreaterThanOrEqual(2);
     expect(await metric('reflex_fills_started_total')).toBeGreaterThanOrEqual(5);
-    expect(await metric('reflex_upstream_calls_total', 'result="ok"')).toBe(upstream.calls);
+    expect(await metric('reflex_upstream_calls_total', 'result="ok"')).toBe(h.upstream.calls);
     expect(await metric('reflex_maintenance_total', 'kind="replay",outcome="indexed"')).toBe(3);
-    const text = (await gateway.request('GET', '/metrics')).body as string;
+    const text = (await h.gateway.request('GET', '/metrics')).body as string;
     expect(text).toMatch(/reflex_request_duration_seconds_bucket\{le="0.005",tier="HIT_L1_EXACT"\}/);
   });
 });
 
 describe('admin API', () => {
   test('needs the admin token', async () => {
-    expect((await gateway.request('GET', '/admin/stats')).status).toBe(401);
-    expect((await gateway.request('GET', '/admin/stats', undefined, 'tenant-a')).status).toBe(401);
+    expect((await h.gateway.request('GET', '/admin/stats')).status).toBe(401);
+    expect((await h.gateway.request('GET', '/admin/stats', undefined, 'tenant-a')).status).toBe(401);
     const stats = await admin('GET', '/admin/stats');
     expect(stats.status).toBe(200);
     expect(stats.body).toMatchObject({ entries: expect.any(Number), bytes: expect.any(Number) });
@@ -164,33 +148,33 @@ describe('admin API', () => {
 
   test('delete one entry: gone from L1, storage and Milvus; the next ask is a MISS', async () => {
     const q = ask('What temperature should I bake sourdough at?');
-    const miss = await gateway.chat(q, 'tenant-d');
-    await gateway.awaitFill(miss);
-    expect(status(await gateway.chat(q, 'tenant-d'))).toBe('HIT_L1_EXACT');
+    const miss = await h.gateway.chat(q, 'tenant-d');
+    await h.gateway.awaitFill(miss);
+    expect(status(await h.gateway.chat(q, 'tenant-d'))).toBe('HIT_L1_EXACT');
     expect(await milvus.keysOf('tenant-d')).toHaveLength(1);
     const tenant = tenantFromToken('tenant-d').id;
     const res = await admin('DELETE', `/admin/entries/${tenant}/${keyOf(miss)}`);
     expect(res.body).toEqual({ deleted: 1, tenant, key: keyOf(miss) });
     expect(await milvus.keysOf('tenant-d')).toHaveLength(0);
-    const calls = upstream.calls;
-    const again = await gateway.chat(q, 'tenant-d');
+    const calls = h.upstream.calls;
+    const again = await h.gateway.chat(q, 'tenant-d');
     expect(status(again)).toBe('MISS');
-    expect(upstream.calls).toBe(calls + 1);
-    await gateway.awaitFill(again);
+    expect(h.upstream.calls).toBe(calls + 1);
+    await h.gateway.awaitFill(again);
   });
 
   test('purge a tenant: every entry of it, and only of it', async () => {
-    for (const q of ['Why is the sky blue?', 'Why do leaves change colour in autumn?']) await gateway.awaitFill(await gateway.chat(ask(q), 'tenant-p'));
+    for (const q of ['Why is the sky blue?', 'Why do leaves change colour in autumn?']) await h.gateway.awaitFill(await h.gateway.chat(ask(q), 'tenant-p'));
     expect(await milvus.keysOf('tenant-p')).toHaveLength(2);
     const others = await milvus.keysOf('tenant-r');
     const tenant = tenantFromToken('tenant-p').id;
     const res = await admin('DELETE', `/admin/tenants/${tenant}`);
     expect(res.body).toEqual({ deleted: 2, tenant });
     expect(await milvus.keysOf('tenant-p')).toHaveLength(0);
-    expect(existsSync(path.join(stack.home, 'data', 'entries', tenant))).toBe(false);
+    expect(existsSync(path.join(h.stack.home, 'data', 'entries', tenant))).toBe(false);
     expect(await milvus.keysOf('tenant-r')).toEqual(others);
-    expect(status(await gateway.chat(ask('Why is the sky blue?'), 'tenant-p'))).toBe('MISS');
-    const purges = await (await gateway.temporalClient()).workflow.count(`ReflexKind = 'purge' AND ReflexTenant = '${tenant}'`);
+    expect(status(await h.gateway.chat(ask('Why is the sky blue?'), 'tenant-p'))).toBe('MISS');
+    const purges = await (await h.gateway.temporalClient()).workflow.count(`ReflexKind = 'purge' AND ReflexTenant = '${tenant}'`);
     expect(purges.count).toBe(1);
   });
 });
@@ -199,24 +183,24 @@ describe('reindex', () => {
   test('rebuilds a lost collection from storage, and resumes from a checkpoint', async () => {
     const stats = (await admin('GET', '/admin/stats')).body;
     await milvus.drop();
-    const run = await runCli(stack, ['reindex']);
+    const run = await runCli(h.stack, ['reindex']);
     expect(run.code).toBe(0);
     expect(run.summary).toMatchObject({ total: stats.entries, indexed: stats.entries, reembedded: 0 });
     expect(await milvus.keysOf('tenant-r')).toHaveLength(3);
-    const calls = upstream.calls;
-    expect(status(await gateway.chat(ask('How can I descale an espresso machine?'), 'tenant-r'))).toBe('HIT_L3_VERIFIED');
-    expect(upstream.calls).toBe(calls);
-    expect(existsSync(path.join(stack.home, 'data', 'reindex-reflex_entries.json'))).toBe(false);
+    const calls = h.upstream.calls;
+    expect(status(await h.gateway.chat(ask('How can I descale an espresso machine?'), 'tenant-r'))).toBe('HIT_L3_VERIFIED');
+    expect(h.upstream.calls).toBe(calls);
+    expect(existsSync(path.join(h.stack.home, 'data', 'reindex-reflex_entries.json'))).toBe(false);
 
     // A run that stopped after the first entry: the rerun continues after it instead of starting over.
-    const first = (await new EntryStore(path.join(stack.home, 'data', 'entries')).list().next()).value!;
+    const first = (await new EntryStore(path.join(h.stack.home, 'data', 'entries')).list().next()).value!;
     const firstKey = `${first.tenant}/${first.key}`;
     const checkpoint = { lastKey: firstKey, summary: { total: 0, indexed: 1, reembedded: 0, expired: 0, unreadable: 0 } };
-    writeFileSync(path.join(stack.home, 'data', 'reindex-reflex_entries.json'), JSON.stringify(checkpoint));
+    writeFileSync(path.join(h.stack.home, 'data', 'reindex-reflex_entries.json'), JSON.stringify(checkpoint));
     await milvus.drop();
-    const resumed = await runCli(stack, ['reindex']);
+    const resumed = await runCli(h.stack, ['reindex']);
     expect(resumed.summary).toMatchObject({ resumedAfter: firstKey, indexed: stats.entries });
-    const restarted = await runCli(stack, ['reindex', '--restart']);
+    const restarted = await runCli(h.stack, ['reindex', '--restart']);
     expect(restarted.summary).toMatchObject({ indexed: stats.entries });
     expect(restarted.summary.resumedAfter).toBeUndefined();
   });
@@ -224,12 +208,12 @@ describe('reindex', () => {
 
 describe('expiry', () => {
   let short: GatewayProcess;
-  const store = () => path.join(stack.home, 'ttl-entries');
+  const store = () => path.join(h.stack.home, 'ttl-entries');
 
   beforeAll(async () => {
-    await gateway.stop();
-    short = new GatewayProcess(stack, {
-      REFLEX_UPSTREAM_URL: upstream.url,
+    await h.gateway.stop();
+    short = new GatewayProcess(h.stack, {
+      REFLEX_UPSTREAM_URL: h.upstream.url,
       REFLEX_TTL: '3',
       REFLEX_SWEEP_INTERVAL: '1',
       REFLEX_STORAGE_PATH: store(),
@@ -241,7 +225,7 @@ describe('expiry', () => {
   afterAll(() => short?.stop());
 
   test('an expired entry is not served, and the sweeper removes it from storage and Milvus', async () => {
-    const probe = new MilvusProbe(stack.milvusAddress, 'ttl_entries');
+    const probe = new MilvusProbe(h.stack.milvusAddress, 'ttl_entries');
     try {
       const q = ask('What is the tallest mountain in Africa?');
       const miss = await short.chat(q, 'tenant-t');
@@ -255,10 +239,10 @@ describe('expiry', () => {
       const gone = await eventually(async () => existsSync(file), (exists) => !exists, 10_000);
       expect(gone).toBe(false);
       expect(await eventually(() => probe.keysOf('tenant-t'), (k) => k.length === 0, 10_000)).toHaveLength(0);
-      const calls = upstream.calls;
+      const calls = h.upstream.calls;
       const again = await short.chat(q, 'tenant-t');
       expect(status(again)).toBe('MISS');
-      expect(upstream.calls).toBe(calls + 1);
+      expect(h.upstream.calls).toBe(calls + 1);
       await short.awaitFill(again);
     } finally {
       await probe.close();
