@@ -3,6 +3,8 @@
  * dev server, Milvus Lite, the gateway as its own process, and an
  * OpenAI-compatible upstream reached over HTTP.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ask, ChatResponse } from '../support/gateway';
 import { useGateway } from '../support/harness';
 
@@ -10,7 +12,8 @@ const A = 'How do I reset my router password?';
 const A_PARAPHRASE = 'How can I reset my router password?';
 const UNRELATED = 'What is the boiling point of water at sea level?';
 
-const h = useGateway();
+// Debug logs, so the secrets test checks everything the gateway can write.
+const h = useGateway({ REFLEX_LOG_LEVEL: 'debug' });
 
 const content = (res: ChatResponse) => res.body.choices[0].message.content as string;
 const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
@@ -82,6 +85,25 @@ describe('exact and semantic hits', () => {
     const completed = (history.events ?? []).filter((e) => e.activityTaskCompletedEventAttributes).length;
     // Provider, store and index (the API passed its embedding, so no embed activity).
     expect(completed).toBe(3);
+  });
+});
+
+describe('secrets', () => {
+  test('a forwarded bearer token reaches the provider but is never stored in Temporal or written to the logs', async () => {
+    const token = 'sk-reflex-e2e-SECRET-4b1d';
+    const res = await h.gateway.chat(ask('Which secrets does a caching gateway keep?'), token);
+    expect(res.status).toBe(200);
+    expect(h.upstream.received.at(-1)!.headers.authorization).toBe(`Bearer ${token}`);
+    await h.gateway.awaitFill(res);
+    const history = await (await h.gateway.temporalClient()).workflow.getHandle(res.headers.get('x-reflex-fill-id')!).fetchHistory();
+    const payloads = (history.events ?? []).flatMap((e) => [
+      ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
+      ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
+    ]);
+    const stored = payloads.map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
+    expect(stored).toContain('sealedToken'); // the token did travel, sealed
+    expect(stored).not.toContain(token);
+    expect(readFileSync(path.join(h.stack.home, 'gateway.log'), 'utf8')).not.toContain(token);
   });
 });
 
