@@ -63,6 +63,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
   });
   const client = new Client({ connection: temporal, namespace: config.temporal.namespace });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
+  const metrics = new Metrics();
   return {
     config,
     log,
@@ -74,9 +75,9 @@ export async function createServices(config: Config, log: Logger = createLogger(
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
     temporal,
-    fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility),
+    fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility, () => metrics.coalesced.inc()),
     client,
-    metrics: new Metrics(),
+    metrics,
     expiry,
     visibility,
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),

@@ -19,15 +19,37 @@ export interface FillAnswer {
 }
 
 export class FillClient {
+  /**
+   * Identical misses already waiting in this process. Each `answer` update
+   * costs the workflow a task, so a burst of N identical misses would queue N
+   * tasks on one workflow; joining the first caller's update here makes it one
+   * per process (Temporal still coalesces across processes).
+   */
+  private readonly waiting = new Map<string, Promise<FillAnswer>>();
+
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
     private readonly deadlineMs: number,
     private readonly visibility?: VisibilitySupport,
+    private readonly onCoalesced: () => void = () => undefined,
   ) {}
 
-  async fill(input: FillInput): Promise<FillAnswer> {
+  fill(input: FillInput): Promise<FillAnswer> {
     const workflowId = fillWorkflowId(input.tenant, input.key, input.store !== false);
+    const joined = input.replace ? undefined : this.waiting.get(workflowId);
+    if (joined) {
+      this.onCoalesced();
+      return joined;
+    }
+    const call = this.update(workflowId, input).finally(() => {
+      if (this.waiting.get(workflowId) === call) this.waiting.delete(workflowId);
+    });
+    if (!input.replace) this.waiting.set(workflowId, call);
+    return call;
+  }
+
+  private async update(workflowId: string, input: FillInput): Promise<FillAnswer> {
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled()));
     try {
       const response = await withDeadline(

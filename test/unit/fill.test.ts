@@ -1,14 +1,14 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { toGatewayError } from '../../src/fill/fillClient';
+import { FillClient, toGatewayError } from '../../src/fill/fillClient';
 import { classify } from '../../src/provider/provider';
 import { TokenSeal } from '../../src/secrets/tokenSeal';
 import { isCacheable } from '../../src/workflows/cacheability';
-import { PROVIDER_FAILURE_TYPE } from '../../src/workflows/definitions';
+import { FillInput, PROVIDER_FAILURE_TYPE } from '../../src/workflows/definitions';
 
 const failed = (status: number, retryAfter?: string) =>
   new WorkflowUpdateFailedError(
@@ -83,5 +83,34 @@ describe('token sealing', () => {
     const sealed = Buffer.from(seal.seal('t'), 'base64');
     sealed[sealed.length - 1]! ^= 1;
     expect(() => seal.unseal(sealed.toString('base64'))).toThrow();
+  });
+});
+
+describe('in-process coalescing of identical misses', () => {
+  const input = (extra: Partial<FillInput> = {}): FillInput => ({
+    tenant: 'a'.repeat(16), tenantNumeric: '1', key: 'b'.repeat(64), context: 'c', model: 'm', semanticText: 'q',
+    request: {}, policy: { providerMaxAttempts: 1, providerTimeoutMs: 1000, indexMaxAttempts: 0 }, ...extra,
+  });
+
+  test('concurrent identical misses share one update; a refresh never joins; a finished one is not reused', async () => {
+    const pending: (() => void)[] = [];
+    const update = jest.fn(() => new Promise((resolve) => pending.push(() => resolve({ id: 'answer' }))));
+    const client = { workflow: { executeUpdateWithStart: update } } as unknown as Client;
+    const coalesced = jest.fn();
+    const fills = new FillClient(client, 'q', 10_000, undefined, coalesced);
+
+    const first = fills.fill(input());
+    const second = fills.fill(input());
+    const refresh = fills.fill(input({ replace: true }));
+    await new Promise((r) => setImmediate(r));
+    expect(update).toHaveBeenCalledTimes(2); // the first, and the refresh
+    expect(coalesced).toHaveBeenCalledTimes(1);
+    pending.forEach((release) => release());
+    await expect(first).resolves.toEqual(await second);
+    await refresh.catch(() => undefined);
+
+    void fills.fill(input());
+    await new Promise((r) => setImmediate(r));
+    expect(update).toHaveBeenCalledTimes(3);
   });
 });
