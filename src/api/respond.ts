@@ -32,6 +32,8 @@ export async function respond(ctx: Context, completion: ChatCompletion, headers:
   // Streams always carry the provider's own chunks; Tauq applies to JSON bodies only.
   const format: ResponseFormat = delivery.stream ? 'openai' : delivery.format;
   const all = { ...headers, 'X-Reflex-Format': format };
+  // The metrics middleware reads this to count tokens a hit saved (a stream has no body to read).
+  ctx.state.usage = completion.usage;
   if (delivery.stream) return replayToSink(new SseSink(ctx), completion, delivery.includeUsage, all);
   ctx.set(all);
   ctx.body = formatCompletion(completion, format);

@@ -171,7 +171,7 @@ describe('provider errors become the SDK error classes', () => {
     await expect(collect({ model: 'test-model', messages: user('Broken stream for the SDK.'), stream: true })).rejects.toBeInstanceOf(OpenAI.APIError);
   });
 
-  test('a h.gateway validation error is a BadRequestError', async () => {
+  test('a gateway validation error is a BadRequestError', async () => {
     const failure = await client.chat.completions.create({ model: 'test-model', messages: [], temperature: 1 }).catch((e) => e);
     expect(failure).toBeInstanceOf(OpenAI.BadRequestError);
   });

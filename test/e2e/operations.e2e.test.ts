@@ -11,6 +11,7 @@ import { runCli } from '../support/cli';
 import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
 import { useGateway } from '../support/harness';
 import { MilvusProbe } from '../support/milvus';
+import { streamChat } from '../support/sse';
 
 const ADMIN = 'admin-secret-for-tests';
 
@@ -116,7 +117,7 @@ describe('replay of failed indexing', () => {
 });
 
 describe('metrics', () => {
-  test('/metrics counts requests by tier, fills, h.upstream calls and saved tokens', async () => {
+  test('/metrics counts requests by tier, fills, upstream calls and saved tokens (streamed hits too)', async () => {
     const before = { l1: await metric('reflex_requests_total', 'status="200",tier="HIT_L1_EXACT"'), tokens: await metric('reflex_tokens_saved_total', 'type="prompt"') };
     const q = ask('How many moons does Mars have?');
     const miss = await h.gateway.chat(q, 'tenant-m');
@@ -124,6 +125,10 @@ describe('metrics', () => {
     await h.gateway.chat(q, 'tenant-m');
     expect(await metric('reflex_requests_total', 'status="200",tier="HIT_L1_EXACT"')).toBe(before.l1 + 1);
     expect(await metric('reflex_tokens_saved_total', 'type="prompt"')).toBe(before.tokens + 7);
+    // A streamed hit saves the same tokens, though it has no JSON body to read them from.
+    const streamed = await streamChat(h.gateway.url, q, 'tenant-m');
+    expect(streamed.headers.get('x-reflex-status')).toBe('HIT_L1_EXACT');
+    expect(await metric('reflex_tokens_saved_total', 'type="prompt"')).toBe(before.tokens + 14);
     expect(await metric('reflex_requests_total', 'status="200",tier="MISS"')).toBeGreaterThanOrEqual(5);
     expect(await metric('reflex_fills_failed_total', 'outcome="index_failed"')).toBe(3);
     expect(await metric('reflex_fills_completed_total', 'outcome="cached"')).toBeGreaterThanOrEqual(2);
