@@ -109,8 +109,10 @@ describe('in-process coalescing of identical misses', () => {
     await expect(first).resolves.toEqual(await second);
     await refresh.catch(() => undefined);
 
-    void fills.fill(input());
+    const later = fills.fill(input());
     await new Promise((r) => setImmediate(r));
     expect(update).toHaveBeenCalledTimes(3);
+    pending.forEach((release) => release());
+    await expect(later).resolves.toMatchObject({ response: { id: 'answer' } });
   });
 });
