@@ -5,6 +5,9 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { GUARD_NAMES } from './verification/guards';
+
+const guardList = (v: string) => v.split(',').map((g) => g.trim()).filter(Boolean);
 
 const bool = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
@@ -39,7 +42,10 @@ export const configSchema = z
     REFLEX_L2_TOP_K: positiveInt.max(64).default(4),
     // Chosen on labelled QQP pairs for precision first; see BENCHMARKS.md.
     REFLEX_SIMILARITY_THRESHOLD: unit.default(0.97),
-    REFLEX_VERIFIER_GUARDS: optionalString,
+    REFLEX_VERIFIER_GUARDS: optionalString.refine(
+      (v) => v === undefined || v === 'none' || guardList(v).every((g) => GUARD_NAMES.includes(g)),
+      { message: `expected "none" or a comma list of: ${GUARD_NAMES.join(', ')}` },
+    ),
     REFLEX_KEY_SAMPLING: z.enum(['ignore', 'include']).default('ignore'),
     // Bounds for the per-request X-Reflex-Threshold override (outside them: 400).
     REFLEX_THRESHOLD_MIN: unit.default(0.8),
@@ -90,7 +96,7 @@ export const configSchema = z
     l2: { candidates: env.REFLEX_L2_CANDIDATES, topK: env.REFLEX_L2_TOP_K },
     similarityThreshold: env.REFLEX_SIMILARITY_THRESHOLD,
     /** undefined = the default guard set; [] = none ("none"). */
-    verifierGuards: env.REFLEX_VERIFIER_GUARDS === undefined ? undefined : env.REFLEX_VERIFIER_GUARDS === 'none' ? [] : env.REFLEX_VERIFIER_GUARDS.split(',').map((g) => g.trim()).filter(Boolean),
+    verifierGuards: env.REFLEX_VERIFIER_GUARDS === undefined ? undefined : env.REFLEX_VERIFIER_GUARDS === 'none' ? [] : guardList(env.REFLEX_VERIFIER_GUARDS),
     keySampling: env.REFLEX_KEY_SAMPLING,
     thresholdBounds: { min: env.REFLEX_THRESHOLD_MIN, max: env.REFLEX_THRESHOLD_MAX },
     responseFormat: env.REFLEX_RESPONSE_FORMAT,

@@ -48,6 +48,12 @@ describe('configuration', () => {
     expect(c.upstream.mock).toBe(false);
   });
 
+  test('verifier guards are checked by name at start', () => {
+    expect(loadConfig({ REFLEX_VERIFIER_GUARDS: 'number_mismatch, negation_mismatch' }).verifierGuards).toEqual(['number_mismatch', 'negation_mismatch']);
+    expect(loadConfig({ REFLEX_VERIFIER_GUARDS: 'none' }).verifierGuards).toEqual([]);
+    expect(() => loadConfig({ REFLEX_VERIFIER_GUARDS: 'number_mismatch,bogus' })).toThrow(/REFLEX_VERIFIER_GUARDS/);
+  });
+
   test('bad values are rejected at start, naming each variable', () => {
     expect(() => loadConfig({ REFLEX_PORT: 'eighty', REFLEX_SIMILARITY_THRESHOLD: '3', REFLEX_KEY_SAMPLING: 'maybe' })).toThrow(ConfigError);
     try {
