@@ -32,8 +32,18 @@ export class ExactCache {
     this.expiry = options.expiry ?? NEVER_EXPIRES;
   }
 
-  /** Memory first, then disk (promoting what disk had). */
+  /** An exact hit: memory first, then disk (promoting what disk had); counts as a use. */
   async get(tenant: string, key: string): Promise<Entry | undefined> {
+    const entry = await this.load(tenant, key);
+    if (entry) this.markUsed(entry);
+    return entry;
+  }
+
+  /**
+   * The same read without counting as a use: L2 loads a whole shortlist to
+   * rescore it, and only the candidate it serves was used (see remember).
+   */
+  async load(tenant: string, key: string): Promise<Entry | undefined> {
     const id = `${tenant}:${key}`;
     const entry = this.lru.get(id) ?? (await this.store.read(tenant, key));
     if (!entry) return undefined;
@@ -42,12 +52,13 @@ export class ExactCache {
       return undefined;
     }
     if (!this.lru.has(id)) this.lru.set(id, entry);
-    this.markUsed(id, tenant, key);
     return entry;
   }
 
+  /** Keeps an entry L2 served in memory and counts it as used. */
   remember(entry: Entry): void {
     this.lru.set(`${entry.tenant}:${entry.key}`, entry);
+    this.markUsed(entry);
   }
 
   forget(tenant: string, key?: string): void {
@@ -55,7 +66,8 @@ export class ExactCache {
     else for (const id of this.lru.keys()) if (id.startsWith(`${tenant}:`)) this.lru.delete(id);
   }
 
-  private markUsed(id: string, tenant: string, key: string): void {
+  private markUsed({ tenant, key }: Entry): void {
+    const id = `${tenant}:${key}`;
     if (!this.options.trackRecency || this.touched.has(id)) return;
     this.touched.set(id, true);
     // Best effort: a lost touch only makes the entry look a minute older to eviction.

@@ -60,7 +60,7 @@ export class SemanticLookup {
   private async load(storageKey: string, query: SemanticQuery): Promise<Entry | undefined> {
     const [tenant, key] = storageKey.split('/');
     if (tenant !== query.tenant || !key) return undefined;
-    const entry = await this.entries.get(tenant, key);
+    const entry = await this.entries.load(tenant, key);
     return entry && entry.context === query.context ? entry : undefined;
   }
 }

@@ -38,4 +38,16 @@ describe('entry store', () => {
     await l1.get(tenant, 'b'.repeat(64));
     expect(read).toHaveBeenCalledTimes(1);
   });
+
+  test('only served entries count as used: a shortlist load does not touch the file, a hit and a remember do', async () => {
+    const l1 = new ExactCache(store, 10, { trackRecency: true });
+    const touch = jest.spyOn(store, 'touch');
+    await l1.load(tenant, 'b'.repeat(64));
+    expect(touch).not.toHaveBeenCalled();
+    l1.remember(entry('b'.repeat(64)));
+    expect(touch).toHaveBeenCalledTimes(1);
+    const other = new ExactCache(store, 10, { trackRecency: true });
+    await other.get(tenant, 'b'.repeat(64));
+    expect(touch).toHaveBeenCalledTimes(2);
+  });
 });
