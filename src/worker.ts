@@ -7,6 +7,7 @@ import { createActivities } from './activities';
 import { activityLogs, installTemporalLogger } from './logging/temporalLogs';
 import { metricsSinks, upstreamCallCounter } from './metrics/workerMetrics';
 import type { Services } from './services';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export async function createWorker(services: Services): Promise<Worker> {
   const { config, log } = services;
@@ -38,7 +39,7 @@ async function connectWithRetry(address: string, log: Services['log']): Promise<
       return await NativeConnection.connect({ address });
     } catch (err) {
       log.warn({ address, err: String(err) }, 'Temporal not reachable yet; worker retrying');
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
     }
   }
 }

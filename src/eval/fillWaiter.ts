@@ -4,9 +4,10 @@
  * X-Reflex-Fill-Id; without it (or without Temporal) it sleeps a fixed time.
  */
 import { Client, Connection } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { withDeadline } from '../deadline';
 
 const FILL_TIMEOUT_MS = 60_000;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class FillWaiter {
   private failures = 0;
@@ -32,7 +33,7 @@ export class FillWaiter {
     if (!workflowId || !this.client) return sleep(this.fallbackMs);
     try {
       const done = this.client.workflow.getHandle(workflowId).result();
-      await Promise.race([done, sleep(FILL_TIMEOUT_MS).then(() => Promise.reject(new Error('timed out')))]);
+      await withDeadline(done, FILL_TIMEOUT_MS, () => new Error('timed out'));
     } catch (err) {
       // A failed or slow fill means `a` may not be indexed: the pair then scores as a miss, which is honest.
       if (this.failures++ < 5) this.log(`fill ${workflowId} did not complete: ${err instanceof Error ? err.message : String(err)}`);

@@ -6,6 +6,7 @@
  */
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { withDeadline } from '../deadline';
 import { GatewayError, ProviderError, unavailable } from '../errors';
 import type { ChatCompletion } from '../storage/entry';
 import type { cacheFillWorkflow } from '../workflows/fill';
@@ -55,6 +56,7 @@ export class FillClient {
       const response = await withDeadline(
         this.client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation }),
         this.deadlineMs,
+        exceeded,
       );
       return { response, workflowId };
     } catch (err) {
@@ -69,13 +71,13 @@ export class FillClient {
    */
   async handOff(input: FillInput): Promise<string> {
     const workflowId = fillWorkflowId(input.tenant, input.key);
-    await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled())), this.deadlineMs);
+    await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled())), this.deadlineMs, exceeded);
     return workflowId;
   }
 
   /** Waits (at most ms) for a fill to finish; false if it did not in time or failed. */
   async settled(workflowId: string, ms: number): Promise<boolean> {
-    return withDeadline(this.client.workflow.getHandle(workflowId).result(), ms).then(
+    return withDeadline(this.client.workflow.getHandle(workflowId).result(), ms, exceeded).then(
       () => true,
       () => false,
     );
@@ -99,14 +101,7 @@ export class FillClient {
 }
 
 class DeadlineExceeded extends Error {}
-
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineExceeded()), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
+const exceeded = () => new DeadlineExceeded();
 
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;

@@ -7,6 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ProcessSpec {
   name: string;
@@ -78,7 +79,7 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
   while (Date.now() < deadline) {
     if (owner && !owner.alive) throw new Error(`${owner.spec.name} exited during start; see ${owner.spec.logFile}`);
     if (await canConnect(host, port)) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`);
 }

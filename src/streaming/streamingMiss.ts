@@ -21,6 +21,7 @@ import type { CompletionChunk } from './chunks';
 import { completionToChunks } from './replay';
 import type { StreamSink } from './sink';
 import { SingleFlight } from './singleFlight';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type FlightOutcome = { completion: ChatCompletion } | { error: GatewayError } | { retry: true };
 
@@ -110,7 +111,7 @@ async function openWithRetry(deps: StreamingMissDeps, miss: StreamingMiss, signa
     } catch (err) {
       const retryable = err instanceof UpstreamError && err.failure.retryable;
       if (!retryable || attempt >= deps.maxAttempts || miss.sink.gone) throw toError(err);
-      await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** (attempt - 1), 5_000)));
+      await sleep(Math.min(500 * 2 ** (attempt - 1), 5_000));
     }
   }
 }

@@ -3,6 +3,7 @@
  * the gateway needs is usable right now; the JSON names each one.
  */
 import type { Context } from 'koa';
+import { withDeadline } from '../../deadline';
 import type { Services } from '../../services';
 
 type Check = () => Promise<unknown>;
@@ -33,16 +34,10 @@ export function ready(services: Services) {
 }
 
 async function probe(check: Check): Promise<{ ok: boolean; error?: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), PROBE_TIMEOUT_MS);
-  });
   try {
-    await Promise.race([check(), timeout]);
+    await withDeadline(check(), PROBE_TIMEOUT_MS, () => new Error('timed out'));
     return { ok: true };
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err.message : String(err) };
-  } finally {
-    clearTimeout(timer);
   }
 }
