@@ -8,14 +8,13 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Embedder } from '../embedding/embedder';
 import type { Provider } from '../provider/provider';
 import { UpstreamError } from '../provider/provider';
-import { signBits } from '../quantization/signBits';
 import type { TokenSeal } from '../secrets/tokenSeal';
-import { ChatCompletion, Entry, storageKey } from '../storage/entry';
+import { ChatCompletion, Entry } from '../storage/entry';
 import type { EntryStore } from '../storage/entryStore';
 import type { Expiry } from '../storage/expiry';
 import type { MilvusIndex } from '../vectordb/milvusIndex';
 import type { FillFailureDetails } from '../workflows/definitions';
-import { createMaintenanceActivities } from './maintenance';
+import { createMaintenanceActivities, Indexable, indexRecordOf } from './maintenance';
 
 export interface ActivityDeps {
   provider: Provider;
@@ -35,14 +34,7 @@ export interface ProviderCall {
   requestId?: string;
 }
 
-export interface IndexCall {
-  tenant: string;
-  key: string;
-  tenantNumeric: string;
-  model: string;
-  context: string;
-  createdAt: number;
-  embedding: number[];
+export interface IndexCall extends Indexable {
   requestId?: string;
 }
 
@@ -81,14 +73,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async indexEntry(call: IndexCall): Promise<void> {
-      await deps.index.upsert({
-        storageKey: storageKey(call.tenant, call.key),
-        tenantNumeric: call.tenantNumeric,
-        model: call.model,
-        context: call.context,
-        createdAt: call.createdAt,
-        bits: signBits(call.embedding),
-      });
+      await deps.index.upsert(indexRecordOf(call));
     },
   };
 }

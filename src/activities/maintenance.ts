@@ -23,7 +23,10 @@ interface Address {
   key: string;
 }
 
-export function indexRecordOf(entry: Entry, embedding: number[] = entry.embedding): IndexRecord {
+/** What Milvus holds for an entry: its address, filter fields and the sign bits of its embedding. */
+export type Indexable = Pick<Entry, 'tenant' | 'key' | 'model' | 'context' | 'createdAt' | 'embedding'>;
+
+export function indexRecordOf(entry: Indexable, embedding: number[] = entry.embedding): IndexRecord {
   return {
     storageKey: storageKey(entry.tenant, entry.key),
     tenantNumeric: tenantFromId(entry.tenant).numeric,

@@ -17,7 +17,6 @@ export interface FillPolicy {
 
 export interface FillInput {
   tenant: string;
-  tenantNumeric: string;
   key: string;
   context: string;
   model: string;

@@ -96,7 +96,7 @@ export async function cacheFillWorkflow(input: FillInput): Promise<FillResult> {
   });
   await writeStep(steps, 'store', storing);
   record({ steps: { ...steps } });
-  const indexCall = { tenant: input.tenant, key: input.key, tenantNumeric: input.tenantNumeric, model: input.model, context: input.context, createdAt, embedding, requestId: input.requestId };
+  const indexCall = { tenant: input.tenant, key: input.key, model: input.model, context: input.context, createdAt, embedding, requestId: input.requestId };
   await writeStep(steps, 'index', acts.index.indexEntry(indexCall));
   return finish('cached', steps);
 }

@@ -88,7 +88,7 @@ describe('token sealing', () => {
 
 describe('in-process coalescing of identical misses', () => {
   const input = (extra: Partial<FillInput> = {}): FillInput => ({
-    tenant: 'a'.repeat(16), tenantNumeric: '1', key: 'b'.repeat(64), context: 'c', model: 'm', semanticText: 'q',
+    tenant: 'a'.repeat(16), key: 'b'.repeat(64), context: 'c', model: 'm', semanticText: 'q',
     request: {}, policy: { providerMaxAttempts: 1, providerTimeoutMs: 1000, indexMaxAttempts: 0 }, ...extra,
   });
 

@@ -72,7 +72,6 @@ function fillInput(
   const { config, seal } = services;
   return {
     tenant: tenant.id,
-    tenantNumeric: tenant.numeric,
     key: identity.key,
     context: identity.context,
     model: request.model,
