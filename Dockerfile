@@ -16,5 +16,5 @@ RUN python3 -m venv /opt/model-venv \
  && npm run build && npm prune --omit=dev
 ENV REFLEX_MODEL_PATH=/opt/reflex/models REFLEX_HOME=/var/lib/reflex REFLEX_BIND_ADDR=0.0.0.0
 USER node
-ENTRYPOINT ["node", "dist/cli.js"]
+ENTRYPOINT ["node", "dist/cli/index.js"]
 CMD ["api"]

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { GUARD_NAMES } from './verification/guards';
+import { GUARD_NAMES } from './cache/l3/guards';
 
 const guardList = (v: string) => v.split(',').map((g) => g.trim()).filter(Boolean);
 

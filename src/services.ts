@@ -5,21 +5,21 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
 import type { Config } from './config';
-import { Embedder, TransformersEmbedder } from './embedding/embedder';
-import { FillClient } from './fill/fillClient';
-import { VisibilitySupport } from './fill/visibilitySupport';
-import { ExactCache } from './l1/exactCache';
-import { SemanticLookup } from './l2/semanticLookup';
-import { CacheLookup } from './lookup/cacheLookup';
-import { Metrics } from './metrics/metrics';
-import { MaintenanceClient } from './ops/maintenanceClient';
-import { MockProvider } from './provider/mockProvider';
+import { Embedder, TransformersEmbedder } from './cache/embedding/embedder';
+import { FillClient } from './temporal/fillClient';
+import { VisibilitySupport } from './temporal/visibilitySupport';
+import { ExactCache } from './cache/l1/exactCache';
+import { SemanticLookup } from './cache/l2/semanticLookup';
+import { CacheLookup } from './cache/lookup';
+import { Metrics } from './metrics';
+import { MaintenanceClient } from './temporal/maintenanceClient';
+import { MockProvider } from './provider/mock';
 import { OpenAIProvider, Provider } from './provider/provider';
-import { TokenSeal } from './secrets/tokenSeal';
-import { EntryStore } from './storage/entryStore';
-import { Expiry } from './storage/expiry';
-import { MilvusIndex } from './vectordb/milvusIndex';
-import { createVerifier } from './verification/guardedVerifier';
+import { TokenSeal } from './provider/credentials';
+import { EntryStore } from './cache/storage/entryStore';
+import { Expiry } from './cache/storage/expiry';
+import { MilvusIndex } from './vectordb/milvus';
+import { createVerifier } from './cache/l3/guardedVerifier';
 
 export interface Services {
   config: Config;

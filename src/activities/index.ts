@@ -5,14 +5,14 @@
  * by tenant/key, so a retry or a re-fill overwrites instead of duplicating).
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Embedder } from '../embedding/embedder';
+import type { Embedder } from '../cache/embedding/embedder';
 import type { Provider } from '../provider/provider';
 import { UpstreamError } from '../provider/provider';
-import type { TokenSeal } from '../secrets/tokenSeal';
-import { ChatCompletion, Entry } from '../storage/entry';
-import type { EntryStore } from '../storage/entryStore';
-import type { Expiry } from '../storage/expiry';
-import type { MilvusIndex } from '../vectordb/milvusIndex';
+import type { TokenSeal } from '../provider/credentials';
+import { ChatCompletion, Entry } from '../cache/storage/entry';
+import type { EntryStore } from '../cache/storage/entryStore';
+import type { Expiry } from '../cache/storage/expiry';
+import type { MilvusIndex } from '../vectordb/milvus';
 import type { FillFailureDetails } from '../workflows/definitions';
 import { createMaintenanceActivities, Indexable, indexRecordOf } from './maintenance';
 

@@ -4,12 +4,12 @@
  * All idempotent: removing what is gone or re-upserting what is indexed
  * changes nothing.
  */
-import { tenantFromId } from '../keys/tenant';
-import { signBits } from '../quantization/signBits';
-import { Entry, storageKey } from '../storage/entry';
-import type { EntryStore } from '../storage/entryStore';
-import type { Expiry } from '../storage/expiry';
-import type { IndexRecord, MilvusIndex } from '../vectordb/milvusIndex';
+import { tenantFromId } from '../cache/keys/tenant';
+import { signBits } from '../vectordb/signBits';
+import { Entry, storageKey } from '../cache/storage/entry';
+import type { EntryStore } from '../cache/storage/entryStore';
+import type { Expiry } from '../cache/storage/expiry';
+import type { IndexRecord, MilvusIndex } from '../vectordb/milvus';
 import type { ReplayOutcome } from '../workflows/maintenanceDefinitions';
 
 export interface MaintenanceDeps {

@@ -7,7 +7,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { GatewayError } from '../errors';
-import { httpMetrics } from '../metrics/httpMetrics';
+import { httpMetrics } from './middleware/metrics';
 import type { Services } from '../services';
 import { openAIErrors } from './middleware/errors';
 import { requestId } from './middleware/requestId';

@@ -4,11 +4,11 @@
  * on semantic hits, Age (seconds since the entry was stored) on every hit.
  */
 import type { Context } from 'koa';
-import type { ResponseFormat } from '../controls/cacheControls';
-import { formatCompletion } from '../format/responseFormat';
-import type { LookupResult } from '../lookup/cacheLookup';
-import type { ChatCompletion } from '../storage/entry';
-import { replayToSink } from '../streaming/streamingMiss';
+import type { ResponseFormat } from '../cache/controls';
+import { formatCompletion } from './format/responseFormat';
+import type { LookupResult } from '../cache/lookup';
+import type { ChatCompletion } from '../cache/storage/entry';
+import { replayToSink } from './streaming/relay';
 import { SseSink } from './sse';
 
 type Hit = Exclude<LookupResult, { status: 'MISS' }>;

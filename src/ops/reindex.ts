@@ -9,11 +9,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { indexRecordOf } from '../activities/maintenance';
-import type { Embedder } from '../embedding/embedder';
-import { Entry, storageKey } from '../storage/entry';
-import type { EntryStore } from '../storage/entryStore';
-import type { Expiry } from '../storage/expiry';
-import type { IndexRecord, MilvusIndex } from '../vectordb/milvusIndex';
+import type { Embedder } from '../cache/embedding/embedder';
+import { Entry, storageKey } from '../cache/storage/entry';
+import type { EntryStore } from '../cache/storage/entryStore';
+import type { Expiry } from '../cache/storage/expiry';
+import type { IndexRecord, MilvusIndex } from '../vectordb/milvus';
 
 export interface ReindexDeps {
   store: EntryStore;

@@ -8,7 +8,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { FILL_WORKFLOW } from '../workflows/definitions';
 import type { ReplayOutcome } from '../workflows/maintenanceDefinitions';
-import type { MaintenanceClient } from './maintenanceClient';
+import type { MaintenanceClient } from '../temporal/maintenanceClient';
 
 export interface ReplayOptions {
   /** Only fills that closed within this many ms; undefined = all Temporal still retains. */

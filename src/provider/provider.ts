@@ -5,8 +5,8 @@
  */
 import OpenAI from 'openai';
 import type { OpenAIErrorBody } from '../errors';
-import type { ChatCompletion } from '../storage/entry';
-import type { CompletionChunk } from '../streaming/chunks';
+import type { ChatCompletion } from '../cache/storage/entry';
+import type { CompletionChunk } from './chunks';
 
 export interface ProviderFailure {
   /** The provider's HTTP status; 0 when no response arrived (connection error, timeout). */

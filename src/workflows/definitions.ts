@@ -4,7 +4,7 @@
  * effects, so both the workflow bundle and the API can import it.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ChatCompletion } from '../storage/entry';
+import type { ChatCompletion } from '../cache/storage/entry';
 
 export const FILL_WORKFLOW = 'cacheFillWorkflow';
 

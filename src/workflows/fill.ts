@@ -18,7 +18,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { FillActivities } from '../activities';
-import type { ChatCompletion } from '../storage/entry';
+import type { ChatCompletion } from '../cache/storage/entry';
 import { isCacheable } from './cacheability';
 import {
   FillFailedOutcome,

@@ -5,8 +5,8 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tenantFromToken } from '../../src/keys/tenant';
-import { EntryStore } from '../../src/storage/entryStore';
+import { tenantFromToken } from '../../src/cache/keys/tenant';
+import { EntryStore } from '../../src/cache/storage/entryStore';
 import { runCli } from '../support/cli';
 import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
 import { useGateway } from '../support/harness';

@@ -1,5 +1,5 @@
 /**
- * The gateway under test, as a real child process (`node dist/cli.js serve`:
+ * The gateway under test, as a real child process (`node dist/cli/index.js serve`:
  * API + worker) pointed at the test stack and the fake upstream over HTTP.
  * Restarting it drops everything in memory; disk, Temporal and Milvus stay.
  */

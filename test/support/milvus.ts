@@ -1,6 +1,6 @@
 /** Reads the test stack's Milvus directly, to check what the gateway indexed (or removed). */
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { tenantFromToken } from '../../src/keys/tenant';
+import { tenantFromToken } from '../../src/cache/keys/tenant';
 
 export class MilvusProbe {
   private readonly client: MilvusClient;

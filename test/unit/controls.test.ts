@@ -1,4 +1,4 @@
-import { readControls } from '../../src/controls/cacheControls';
+import { readControls } from '../../src/cache/controls';
 import { GatewayError } from '../../src/errors';
 
 const defaults = { thresholdBounds: { min: 0.8, max: 1 }, responseFormat: 'openai' as const };

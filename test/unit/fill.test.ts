@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { FillClient, toGatewayError } from '../../src/fill/fillClient';
+import { FillClient, toGatewayError } from '../../src/temporal/fillClient';
 import { classify } from '../../src/provider/provider';
-import { TokenSeal } from '../../src/secrets/tokenSeal';
+import { TokenSeal } from '../../src/provider/credentials';
 import { isCacheable } from '../../src/workflows/cacheability';
 import { FillInput, PROVIDER_FAILURE_TYPE } from '../../src/workflows/definitions';
 

@@ -1,6 +1,6 @@
-import { cacheIdentity } from '../../src/keys/cacheKey';
-import { canonicalJson } from '../../src/keys/canonical';
-import { bearerToken, tenantFromToken } from '../../src/keys/tenant';
+import { cacheIdentity } from '../../src/cache/keys/cacheKey';
+import { canonicalJson } from '../../src/cache/keys/canonical';
+import { bearerToken, tenantFromToken } from '../../src/cache/keys/tenant';
 
 const base = { model: 'm', messages: [{ role: 'user', content: 'How do I enable 2FA?' }] };
 

@@ -1,5 +1,5 @@
-import { hamming, signBits } from '../../src/quantization/signBits';
-import { cosine } from '../../src/verification/cosine';
+import { hamming, signBits } from '../../src/vectordb/signBits';
+import { cosine } from '../../src/cache/embedding/cosine';
 
 test('sign bits are packed most significant bit first', () => {
   const v = [1, -1, 0.5, -0.1, -3, 2, 0, 7, -1, -1, -1, -1, -1, -1, -1, 1];

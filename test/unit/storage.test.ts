@@ -1,9 +1,9 @@
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ExactCache } from '../../src/l1/exactCache';
-import { Entry } from '../../src/storage/entry';
-import { EntryStore } from '../../src/storage/entryStore';
+import { ExactCache } from '../../src/cache/l1/exactCache';
+import { Entry } from '../../src/cache/storage/entry';
+import { EntryStore } from '../../src/cache/storage/entryStore';
 
 const tenant = 'a'.repeat(16);
 const entry = (key: string): Entry => ({

@@ -1,6 +1,6 @@
-import { ChunkAssembler } from '../../src/streaming/assemble';
-import { completionToChunks, pieces } from '../../src/streaming/replay';
-import { SingleFlight } from '../../src/streaming/singleFlight';
+import { ChunkAssembler } from '../../src/provider/assemble';
+import { completionToChunks, pieces } from '../../src/provider/toChunks';
+import { SingleFlight } from '../../src/api/streaming/singleFlight';
 
 const prose = {
   id: 'chatcmpl-1',

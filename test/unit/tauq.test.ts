@@ -1,5 +1,5 @@
-import { formatCompletion } from '../../src/format/responseFormat';
-import { toTauq } from '../../src/format/tauq';
+import { formatCompletion } from '../../src/api/format/responseFormat';
+import { toTauq } from '../../src/api/format/tauq';
 
 describe('Tauq encoding', () => {
   test('key-value lines, barewords, quoted strings, arrays and nesting', () => {

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadPairs, sample } from '../../src/eval/pairs';
-import { percentile, score } from '../../src/eval/metrics';
-import { SemanticIndex } from '../../src/eval/semanticIndex';
+import { loadPairs, sample } from '../../src/tools/eval/pairs';
+import { percentile, score } from '../../src/tools/eval/metrics';
+import { SemanticIndex } from '../../src/vectordb/memory';
 
 describe('eval scoring', () => {
   it('counts a hit on another entry as a false positive even on a duplicate pair', () => {

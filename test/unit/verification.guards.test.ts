@@ -1,11 +1,11 @@
-import { antonymGuard } from '../../src/verification/guards/antonyms';
-import { directionGuard } from '../../src/verification/guards/direction';
-import { entityGuard, missingItems } from '../../src/verification/guards/entities';
-import { differentLanguage, dominantScript, latinLanguage } from '../../src/verification/guards/language';
-import { isNegated, negationGuard } from '../../src/verification/guards/negation';
-import { numberGuard, numbersIn } from '../../src/verification/guards/numbers';
-import { addedDetail } from '../../src/verification/guards/detail';
-import { stem } from '../../src/verification/text';
+import { antonymGuard } from '../../src/cache/l3/guards/antonyms';
+import { directionGuard } from '../../src/cache/l3/guards/direction';
+import { entityGuard, missingItems } from '../../src/cache/l3/guards/entities';
+import { differentLanguage, dominantScript, latinLanguage } from '../../src/cache/l3/guards/language';
+import { isNegated, negationGuard } from '../../src/cache/l3/guards/negation';
+import { numberGuard, numbersIn } from '../../src/cache/l3/guards/numbers';
+import { addedDetail } from '../../src/cache/l3/guards/detail';
+import { stem } from '../../src/cache/l3/text';
 
 describe('text helpers', () => {
   it('stems inflections of one verb to the same form', () => {

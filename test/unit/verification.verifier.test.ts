@@ -1,5 +1,5 @@
-import { createVerifier, DEFAULT_SIMILARITY_THRESHOLD } from '../../src/verification/guardedVerifier';
-import { DEFAULT_GUARDS, GUARD_NAMES } from '../../src/verification/guards';
+import { createVerifier, DEFAULT_SIMILARITY_THRESHOLD } from '../../src/cache/l3/guardedVerifier';
+import { DEFAULT_GUARDS, GUARD_NAMES } from '../../src/cache/l3/guards';
 
 describe('guarded verifier', () => {
   const verifier = createVerifier({ threshold: 0.9 });

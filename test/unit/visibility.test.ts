@@ -1,7 +1,7 @@
 /** Workflows are labelled with search attributes only where the cluster has them all registered. */
 import type { Connection } from '@temporalio/client';
 import pino from 'pino';
-import { VisibilitySupport } from '../../src/fill/visibilitySupport';
+import { VisibilitySupport } from '../../src/temporal/visibilitySupport';
 import { REFLEX_ATTRIBUTE_NAMES, searchAttributeFlags } from '../../src/workflows/visibility';
 
 const connection = (list: () => Promise<{ customAttributes: Record<string, number> }>) =>

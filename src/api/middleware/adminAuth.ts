@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { GatewayError } from '../../errors';
-import { bearerToken } from '../../keys/tenant';
+import { bearerToken } from '../../cache/keys/tenant';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

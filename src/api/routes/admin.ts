@@ -5,9 +5,9 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { collectStats } from '../../admin/stats';
+import { collectStats } from '../../ops/stats';
 import { invalidRequest } from '../../errors';
-import { toGatewayError } from '../../fill/fillClient';
+import { toGatewayError } from '../../temporal/fillClient';
 import type { Services } from '../../services';
 import { adminAuth } from '../middleware/adminAuth';
 

@@ -5,14 +5,14 @@
  * stream and handing the finished answer to the workflow (stream: true).
  */
 import type { Context } from 'koa';
-import { CacheControls, readControls } from '../../controls/cacheControls';
+import { CacheControls, readControls } from '../../cache/controls';
 import { GatewayError } from '../../errors';
-import { CacheIdentity, cacheIdentity } from '../../keys/cacheKey';
-import { Tenant, bearerToken, tenantFromToken } from '../../keys/tenant';
-import type { LookupResult } from '../../lookup/cacheLookup';
+import { CacheIdentity, cacheIdentity } from '../../cache/keys/cacheKey';
+import { Tenant, bearerToken, tenantFromToken } from '../../cache/keys/tenant';
+import type { LookupResult } from '../../cache/lookup';
 import type { Services } from '../../services';
-import { SingleFlight } from '../../streaming/singleFlight';
-import { FlightOutcome, streamMiss } from '../../streaming/streamingMiss';
+import { SingleFlight } from '../streaming/singleFlight';
+import { FlightOutcome, streamMiss } from '../streaming/relay';
 import { FillInput, fillWorkflowId } from '../../workflows/definitions';
 import { ChatRequest, parseChatRequest } from '../chatRequest';
 import { Delivery, hitHeaders, respond } from '../respond';

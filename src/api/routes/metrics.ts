@@ -1,6 +1,6 @@
 /** GET /metrics: the Prometheus text exposition of this process's registry. */
 import type { Context } from 'koa';
-import type { Metrics } from '../../metrics/metrics';
+import type { Metrics } from '../../metrics';
 
 export function metricsRoute(metrics: Metrics) {
   return async (ctx: Context): Promise<void> => {

@@ -1,6 +1,6 @@
 /** GET /v1/models and /v1/models/:model: the upstream's list, passed through (never cached). */
 import type { Context } from 'koa';
-import { bearerToken } from '../../keys/tenant';
+import { bearerToken } from '../../cache/keys/tenant';
 import { fetchModels, mockModels } from '../../provider/models';
 import type { Services } from '../../services';
 

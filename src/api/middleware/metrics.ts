@@ -1,0 +1,39 @@
+/**
+ * Koa middleware that counts chat requests from what the handler already
+ * says: the X-Reflex-Status header (tier), the HTTP status, and the cached
+ * usage on hits. It never reaches into the handler; mounted outside the
+ * error middleware, so it sees the status the client gets.
+ */
+import type { Context, Next } from 'koa';
+import type { Metrics, Tier } from '../../metrics';
+
+const CHAT_ROUTE = '/v1/chat/completions';
+const HITS = new Set(['HIT_L1_EXACT', 'HIT_L3_VERIFIED']);
+
+export function httpMetrics(metrics: Metrics) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    if (ctx.path !== CHAT_ROUTE) return next();
+    const stopTimer = metrics.latency.startTimer();
+    try {
+      await next();
+    } finally {
+      const header = ctx.response.get('X-Reflex-Status');
+      const tier: Tier = header === 'HIT_L1_EXACT' || header === 'HIT_L3_VERIFIED' || header === 'MISS' ? header : 'ERROR';
+      metrics.requests.inc({ status: String(ctx.status), tier });
+      const seconds = stopTimer({ tier });
+      // One line per request: ids, status and timing only, never the prompt or the token.
+      ctx.state.log?.info({ status: ctx.status, tier, ms: Math.round(seconds * 1000), fillId: ctx.response.get('X-Reflex-Fill-Id') || undefined }, 'chat completion');
+      if (HITS.has(tier)) countSavedTokens(metrics, ctx);
+    }
+  };
+}
+
+function countSavedTokens(metrics: Metrics, ctx: Context): void {
+  // A streamed hit leaves its usage in ctx.state; a JSON hit carries it in the body.
+  const usage = (ctx.state.usage ?? (ctx.body as { usage?: unknown } | undefined)?.usage) as Record<string, unknown> | undefined;
+  if (!usage || typeof usage !== 'object') return;
+  for (const type of ['prompt', 'completion'] as const) {
+    const n = usage[`${type}_tokens`];
+    if (typeof n === 'number' && n > 0) metrics.tokensSaved.inc({ type }, n);
+  }
+}

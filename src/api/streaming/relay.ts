@@ -1,0 +1,143 @@
+/**
+ * A streaming miss: the provider's chunks go to the client as they arrive
+ * while an assembler rebuilds the complete answer. Only after the provider's
+ * terminal event (every choice finished) is the answer handed to the durable
+ * fill workflow for store + index, with no second provider call. A stream the
+ * provider breaks off, or the client abandons, is never handed off.
+ *
+ * Identical concurrent streaming misses are coalesced per process (see
+ * SingleFlight): followers wait for the leader's complete answer and get it
+ * replayed; if the leader's stream broke or was abandoned they try again.
+ */
+import type { Logger } from 'pino';
+import { GatewayError } from '../../errors';
+import type { FillClient } from '../../temporal/fillClient';
+import { providerError } from '../../temporal/fillClient';
+import { Provider, UpstreamError } from '../../provider/provider';
+import type { ChatCompletion } from '../../cache/storage/entry';
+import type { FillInput } from '../../workflows/definitions';
+import { ChunkAssembler } from '../../provider/assemble';
+import type { CompletionChunk } from '../../provider/chunks';
+import { completionToChunks } from '../../provider/toChunks';
+import type { StreamSink } from './sink';
+import { SingleFlight } from './singleFlight';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export type FlightOutcome = { completion: ChatCompletion } | { error: GatewayError } | { retry: true };
+
+export interface StreamingMissDeps {
+  provider: Provider;
+  fill: FillClient;
+  flights: SingleFlight<FlightOutcome>;
+  log: Logger;
+  maxAttempts: number;
+}
+
+export interface StreamingMiss {
+  input: FillInput;
+  apiKey: string | undefined;
+  includeUsage: boolean;
+  /** Response headers (status, fill id) sent when the stream opens. */
+  headers: Record<string, string>;
+  sink: StreamSink;
+  /** Runs after the hand-off and before `[DONE]` (a refresh makes its new entry visible here). */
+  beforeEnd?: (workflowId: string | undefined) => Promise<void>;
+}
+
+const FOLLOW_ATTEMPTS = 3;
+
+export async function streamMiss(deps: StreamingMissDeps, miss: StreamingMiss): Promise<void> {
+  const { input } = miss;
+  const flightKey = `${input.tenant}:${input.key}:${input.store === false ? 'nostore' : 'store'}`;
+  for (let attempt = 0; attempt < FOLLOW_ATTEMPTS; attempt++) {
+    const running = deps.flights.join(flightKey);
+    if (!running) return lead(deps, miss, flightKey);
+    const outcome = await running;
+    if ('completion' in outcome) return replayToSink(miss.sink, outcome.completion, miss.includeUsage, miss.headers);
+    if ('error' in outcome) throw outcome.error;
+    if (miss.sink.gone) return;
+  }
+  throw new GatewayError(502, 'The upstream stream for this request kept breaking off.', 'api_error', 'upstream_stream_broken');
+}
+
+async function lead(deps: StreamingMissDeps, miss: StreamingMiss, flightKey: string): Promise<void> {
+  const flight = deps.flights.lead(flightKey);
+  let outcome: FlightOutcome = { retry: true };
+  try {
+    outcome = await relay(deps, miss);
+  } catch (err) {
+    outcome = { error: err instanceof GatewayError ? err : toError(err) };
+    throw outcome.error;
+  } finally {
+    flight.settle(outcome);
+  }
+}
+
+async function relay(deps: StreamingMissDeps, miss: StreamingMiss): Promise<FlightOutcome> {
+  const controller = new AbortController();
+  const chunks = await openWithRetry(deps, miss, controller.signal);
+  const { sink } = miss;
+  sink.open(miss.headers);
+  sink.onGone(() => controller.abort());
+  const assembler = new ChunkAssembler();
+  try {
+    for await (const chunk of chunks) {
+      // Leaving the loop closes the provider stream (the iterator's return aborts its request).
+      if (sink.gone) break;
+      assembler.add(chunk);
+      await sink.send(chunk);
+    }
+  } catch (err) {
+    if (!sink.gone) sink.fail(toError(err).toBody());
+    return { retry: true };
+  }
+  if (sink.gone) return { retry: true };
+  if (!assembler.complete) {
+    sink.fail(new GatewayError(502, 'The upstream stream ended before its final chunk.', 'api_error', 'upstream_stream_broken').toBody());
+    return { retry: true };
+  }
+  const completion = assembler.completion();
+  const workflowId = miss.input.store !== false ? await handOff(deps, { ...miss.input, prefetched: completion }) : undefined;
+  await miss.beforeEnd?.(workflowId);
+  sink.end();
+  return { completion };
+}
+
+/** Provider refusals before the first byte retry like the workflow's would (429/5xx/transport only). */
+async function openWithRetry(deps: StreamingMissDeps, miss: StreamingMiss, signal: AbortSignal): Promise<AsyncIterable<CompletionChunk>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.provider.stream(miss.input.request, miss.apiKey, signal);
+    } catch (err) {
+      const retryable = err instanceof UpstreamError && err.failure.retryable;
+      if (!retryable || attempt >= deps.maxAttempts || miss.sink.gone) throw toError(err);
+      await sleep(Math.min(500 * 2 ** (attempt - 1), 5_000));
+    }
+  }
+}
+
+/** The client already has its answer: a failed hand-off is logged, never surfaced. */
+async function handOff(deps: StreamingMissDeps, input: FillInput): Promise<string | undefined> {
+  try {
+    return await deps.fill.handOff(input);
+  } catch (err) {
+    deps.log.warn({ err: String(err), tenant: input.tenant, key: input.key }, 'streamed answer not handed to the fill workflow; it will not be cached');
+    return undefined;
+  }
+}
+
+/** A complete answer (a hit, or a coalesced follower's) sent as a stream. */
+export async function replayToSink(sink: StreamSink, completion: ChatCompletion, includeUsage: boolean, headers: Record<string, string>): Promise<void> {
+  sink.open(headers);
+  for (const chunk of completionToChunks(completion, { includeUsage })) {
+    if (sink.gone) return;
+    await sink.send(chunk);
+  }
+  sink.end();
+}
+
+function toError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof UpstreamError) return providerError(err.failure);
+  return new GatewayError(502, `Upstream stream failed: ${err instanceof Error ? err.message : String(err)}`, 'api_error', 'upstream_error');
+}

@@ -1,0 +1,16 @@
+/** Where a stream goes: the HTTP layer implements it as Server-Sent Events. */
+import type { OpenAIErrorBody } from '../../errors';
+import type { CompletionChunk } from '../../provider/chunks';
+
+export interface StreamSink {
+  /** Commits the response (status 200, stream headers): errors after this travel in-band. */
+  open(headers: Record<string, string>): void;
+  send(chunk: CompletionChunk): Promise<void>;
+  /** The terminal `[DONE]`, then close. */
+  end(): void;
+  /** An in-band error event (OpenAI's shape), then close without `[DONE]`. */
+  fail(error: OpenAIErrorBody): void;
+  /** The client went away before the end. */
+  readonly gone: boolean;
+  onGone(listener: () => void): void;
+}

@@ -1,0 +1,66 @@
+/**
+ * L2 + L3: find a cached entry that answers the same question in other words.
+ * Sign bits of the query embedding shortlist candidates in Milvus (HAMMING,
+ * filtered by tenant and context); their stored full-precision embeddings
+ * rescore the shortlist; the verifier must accept the best before it is served.
+ */
+import { ExactCache } from '../l1/exactCache';
+import { signBits } from '../../vectordb/signBits';
+import { Entry } from '../storage/entry';
+import type { Expiry } from '../storage/expiry';
+import { MilvusIndex } from '../../vectordb/milvus';
+import { cosine } from '../embedding/cosine';
+import { Verifier } from '../l3/verifier';
+
+export interface SemanticQuery {
+  tenant: string;
+  tenantNumeric: string;
+  context: string;
+  text: string;
+  embedding: Float32Array;
+  /** Per-request similarity floor for the verifier (X-Reflex-Threshold). */
+  threshold?: number;
+}
+
+export interface SemanticHit {
+  entry: Entry;
+  similarity: number;
+}
+
+export interface SemanticLookupOptions {
+  /** Shortlist size from the binary index (K_bq). */
+  candidates: number;
+  /** How many rescored candidates the verifier may consider (K_final). */
+  topK: number;
+  /** With a TTL, Milvus skips expired entries (L1 re-checks each candidate anyway). */
+  expiry?: Expiry;
+}
+
+export class SemanticLookup {
+  constructor(
+    private readonly index: MilvusIndex,
+    private readonly entries: ExactCache,
+    private readonly verifier: Verifier,
+    private readonly options: SemanticLookupOptions,
+  ) {}
+
+  async find(query: SemanticQuery): Promise<SemanticHit | undefined> {
+    const filter = { ...query, createdAfter: this.options.expiry?.cutoff() };
+    const hits = await this.index.search(signBits(query.embedding), filter, this.options.candidates);
+    const loaded = await Promise.all(hits.map((h) => this.load(h.storageKey, query)));
+    const ranked = loaded
+      .filter((e): e is Entry => e !== undefined)
+      .map((entry) => ({ entry, similarity: cosine(query.embedding, entry.embedding) }))
+      .sort((a, b) => b.similarity - a.similarity)
+      .slice(0, this.options.topK);
+    return ranked.find((c) => this.verifier.verify(query.text, { text: c.entry.semanticText, similarity: c.similarity, threshold: query.threshold }).accepted);
+  }
+
+  /** Loads a candidate, re-checking tenant and context: the index is a hint, the entry is the truth. */
+  private async load(storageKey: string, query: SemanticQuery): Promise<Entry | undefined> {
+    const [tenant, key] = storageKey.split('/');
+    if (tenant !== query.tenant || !key) return undefined;
+    const entry = await this.entries.load(tenant, key);
+    return entry && entry.context === query.context ? entry : undefined;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The hit path, in-process and without Temporal: L1 exact, then L2 semantic
+ * with L3 verification. A failing dependency degrades the path (the tier is
+ * skipped and the request becomes a miss); it never produces an answer.
+ */
+import type { Logger } from 'pino';
+import { Embedder } from './embedding/embedder';
+import { CacheIdentity } from './keys/cacheKey';
+import { Tenant } from './keys/tenant';
+import { ExactCache } from './l1/exactCache';
+import { SemanticLookup } from './l2/semanticLookup';
+import { Entry } from './storage/entry';
+
+export type CacheStatus = 'HIT_L1_EXACT' | 'HIT_L3_VERIFIED' | 'MISS';
+
+export type LookupResult =
+  | { status: 'HIT_L1_EXACT'; entry: Entry }
+  | { status: 'HIT_L3_VERIFIED'; entry: Entry; similarity: number }
+  | { status: 'MISS'; embedding?: Float32Array };
+
+export class CacheLookup {
+  constructor(
+    private readonly exact: ExactCache,
+    private readonly semantic: SemanticLookup,
+    private readonly embedder: Embedder,
+    private readonly log: Logger,
+  ) {}
+
+  async lookup(tenant: Tenant, identity: CacheIdentity, options: { threshold?: number } = {}): Promise<LookupResult> {
+    const exact = await this.exactHit(tenant, identity);
+    if (exact) return { status: 'HIT_L1_EXACT', entry: exact };
+    if (!identity.semanticText) return { status: 'MISS' };
+    const embedding = await this.embed(identity.semanticText);
+    if (!embedding) return { status: 'MISS' };
+    const hit = await this.semanticHit(tenant, identity, embedding, options.threshold);
+    if (!hit) return { status: 'MISS', embedding };
+    this.exact.remember(hit.entry);
+    return { status: 'HIT_L3_VERIFIED', entry: hit.entry, similarity: hit.similarity };
+  }
+
+  private async exactHit(tenant: Tenant, identity: CacheIdentity): Promise<Entry | undefined> {
+    try {
+      return await this.exact.get(tenant.id, identity.key);
+    } catch (err) {
+      this.log.warn({ err, tier: 'l1' }, 'L1 lookup failed; treating as miss');
+      return undefined;
+    }
+  }
+
+  private async embed(text: string): Promise<Float32Array | undefined> {
+    try {
+      return await this.embedder.embed(text);
+    } catch (err) {
+      this.log.error({ err }, 'embedding failed; skipping L2');
+      return undefined;
+    }
+  }
+
+  private async semanticHit(tenant: Tenant, identity: CacheIdentity, embedding: Float32Array, threshold: number | undefined) {
+    try {
+      return await this.semantic.find({
+        tenant: tenant.id,
+        tenantNumeric: tenant.numeric,
+        context: identity.context,
+        text: identity.semanticText,
+        embedding,
+        threshold,
+      });
+    } catch (err) {
+      this.log.warn({ err: String(err), tier: 'l2' }, 'L2 unavailable; skipping semantic lookup');
+      return undefined;
+    }
+  }
+}

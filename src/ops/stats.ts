@@ -1,0 +1,32 @@
+/**
+ * What GET /admin/stats reports: stored entries and bytes (all tenants or
+ * one), and this process's request counts and hit rates by tier since start
+ * (fleet-wide rates come from /metrics in Prometheus).
+ */
+import type { Metrics } from '../metrics';
+import type { EntryStore } from '../cache/storage/entryStore';
+
+export interface CacheStats {
+  entries: number;
+  bytes: number;
+  tenants: number;
+  requests: Record<string, number>;
+  hitRate: { l1: number; l3: number; total: number };
+}
+
+export async function collectStats(store: EntryStore, metrics: Metrics, tenant?: string): Promise<CacheStats> {
+  let entries = 0;
+  let bytes = 0;
+  const tenants = new Set<string>();
+  for await (const file of store.list(tenant)) {
+    entries++;
+    bytes += file.bytes;
+    tenants.add(file.tenant);
+  }
+  const requests = await metrics.requestsByTier();
+  const total = Object.values(requests).reduce((a, b) => a + b, 0);
+  const rate = (n = 0) => (total ? n / total : 0);
+  const l1 = rate(requests.HIT_L1_EXACT);
+  const l3 = rate(requests.HIT_L3_VERIFIED);
+  return { entries, bytes, tenants: tenants.size, requests, hitRate: { l1, l3, total: l1 + l3 } };
+}

@@ -1,0 +1,107 @@
+/**
+ * The background sweeper, run by workers: removes expired entries
+ * (REFLEX_TTL) and, above REFLEX_MAX_ENTRIES, the least recently used ones,
+ * from storage first and then from Milvus. Serving never depends on it (L1
+ * and L2 check createdAt themselves); it reclaims space. Recency is the entry
+ * file's mtime, refreshed by hits at most once a minute per key (see
+ * l1/exactCache), so every replica on shared storage sees the same clock.
+ */
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics';
+import { storageKey } from '../cache/storage/entry';
+import type { EntryStore, StoredFile } from '../cache/storage/entryStore';
+import type { Expiry } from '../cache/storage/expiry';
+import type { MilvusIndex } from '../vectordb/milvus';
+
+export interface SweeperDeps {
+  store: EntryStore;
+  index: MilvusIndex;
+  expiry: Expiry;
+  /** 0 = unbounded. */
+  maxEntries: number;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export interface SweepReport {
+  expired: number;
+  evicted: number;
+}
+
+const DELETE_CHUNK = 256;
+
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  /** Storage keys removed from disk whose Milvus delete has not succeeded yet. */
+  private readonly unindexed = new Set<string>();
+
+  constructor(private readonly deps: SweeperDeps) {}
+
+  get enabled(): boolean {
+    return this.deps.expiry.enabled || this.deps.maxEntries > 0;
+  }
+
+  start(intervalMs: number): void {
+    if (!this.enabled) return;
+    this.timer = setInterval(() => {
+      this.running ??= this.sweep()
+        .catch((err: unknown) => this.deps.log.warn({ err: String(err) }, 'sweep failed; retrying next interval'))
+        .finally(() => (this.running = undefined));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  async sweep(now = Date.now()): Promise<SweepReport> {
+    const files: StoredFile[] = [];
+    for await (const file of this.deps.store.list()) files.push(file);
+    const expired = await this.expired(files, now);
+    const live = files.filter((f) => !expired.has(f));
+    const evicted = this.deps.maxEntries > 0 ? live.sort((a, b) => a.usedAt - b.usedAt).slice(0, Math.max(0, live.length - this.deps.maxEntries)) : [];
+    await this.remove([...expired], 'expired');
+    await this.remove(evicted, 'evicted');
+    await this.unindex(now);
+    const report = { expired: expired.size, evicted: evicted.length };
+    if (report.expired || report.evicted) this.deps.log.info(report, 'sweep removed entries');
+    return report;
+  }
+
+  /** mtime older than the cutoff proves expiry without reading; a recently used file must be read for its createdAt. */
+  private async expired(files: StoredFile[], now: number): Promise<Set<StoredFile>> {
+    const cutoff = this.deps.expiry.cutoff(now);
+    const out = new Set<StoredFile>();
+    if (cutoff === undefined) return out;
+    for (const f of files) {
+      if (f.usedAt < cutoff) out.add(f);
+      else {
+        const entry = await this.deps.store.read(f.tenant, f.key).catch(() => undefined);
+        if (entry && entry.createdAt < cutoff) out.add(f);
+      }
+    }
+    return out;
+  }
+
+  private async remove(files: StoredFile[], reason: 'expired' | 'evicted'): Promise<void> {
+    for (const f of files) {
+      if (await this.deps.store.remove(f.tenant, f.key)) this.deps.metrics.swept.inc({ reason });
+      this.unindexed.add(storageKey(f.tenant, f.key));
+    }
+  }
+
+  private async unindex(now: number): Promise<void> {
+    const keys = [...this.unindexed];
+    for (let i = 0; i < keys.length; i += DELETE_CHUNK) {
+      const chunk = keys.slice(i, i + DELETE_CHUNK);
+      await this.deps.index.deleteKeys(chunk);
+      for (const k of chunk) this.unindexed.delete(k);
+    }
+    // Also catches vectors whose files another replica's sweep already removed.
+    const cutoff = this.deps.expiry.cutoff(now);
+    if (cutoff !== undefined) await this.deps.index.deleteCreatedBefore(cutoff);
+  }
+}

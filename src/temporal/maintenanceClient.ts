@@ -1,0 +1,79 @@
+/**
+ * Starts the maintenance workflows (delete, purge, replay) with readable
+ * ids, the same memo and search attributes as fills, and join-if-running
+ * semantics: two admins deleting the same entry share one workflow.
+ */
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { VisibilitySupport } from './visibilitySupport';
+import {
+  DELETE_WORKFLOW,
+  DeleteResult,
+  PURGE_WORKFLOW,
+  REPLAY_WORKFLOW,
+  ReplayInput,
+  ReplayOutcome,
+  deleteWorkflowId,
+  purgeWorkflowId,
+  replayWorkflowId,
+} from '../workflows/maintenanceDefinitions';
+import { EntryKind, Labels, startAttributes } from '../workflows/visibility';
+
+export class MaintenanceClient {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+    private readonly visibility: VisibilitySupport,
+  ) {}
+
+  async deleteEntry(tenant: string, key: string, requestId?: string): Promise<DeleteResult> {
+    const options = await this.options(deleteWorkflowId(tenant, key), { tenant, key, kind: 'delete' }, requestId);
+    return this.client.workflow.execute(DELETE_WORKFLOW, { ...options, args: [{ tenant, key, requestId }] });
+  }
+
+  async purgeTenant(tenant: string, requestId?: string): Promise<DeleteResult> {
+    const options = await this.options(purgeWorkflowId(tenant), { tenant, kind: 'purge' }, requestId);
+    return this.client.workflow.execute(PURGE_WORKFLOW, { ...options, args: [{ tenant, requestId }] });
+  }
+
+  /**
+   * Starts (or, when it is still running, joins) the replay of one failed run.
+   * A replay id is never reused once its run completed: `already` means a
+   * previous `reflex replay` finished this one.
+   */
+  async replay(input: ReplayInput): Promise<ReplayOutcome | 'already_replayed'> {
+    const id = replayWorkflowId(input.tenant, input.key, input.replayOf.runId);
+    const options = await this.options(id, { tenant: input.tenant, key: input.key, kind: 'replay' });
+    try {
+      const handle = await this.client.workflow.start(REPLAY_WORKFLOW, {
+        ...options,
+        args: [input],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      });
+      return (await handle.result()) as ReplayOutcome;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return 'already_replayed';
+      throw err;
+    }
+  }
+
+  /** Whether a replay of this run already completed (for --dry-run). */
+  async replayed(tenant: string, key: string, runId: string): Promise<boolean> {
+    try {
+      const described = await this.client.workflow.getHandle(replayWorkflowId(tenant, key, runId)).describe();
+      return described.status.name === 'COMPLETED';
+    } catch {
+      return false;
+    }
+  }
+
+  private async options(workflowId: string, labels: Labels & { kind: EntryKind }, requestId?: string) {
+    const labelled = await this.visibility.available();
+    return {
+      workflowId,
+      taskQueue: this.taskQueue,
+      workflowIdConflictPolicy: 'USE_EXISTING' as const,
+      memo: { tenant: labels.tenant, key: labels.key ?? null, kind: labels.kind, requestId: requestId ?? null },
+      ...(labelled ? { typedSearchAttributes: startAttributes(labels) } : {}),
+    };
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * `reflex eval` against a running gateway over HTTP: store each pair's `a`
+ * (a MISS that starts a fill workflow), wait for that fill to be indexed,
+ * ask `b`, and score the answer by X-Reflex-Status and by whether its
+ * content is `a`'s answer. Loopback only, bounded concurrency.
+ */
+import { randomBytes } from 'node:crypto';
+import { chatMessages, loadPairs, sample, withoutCrossExactRepeats, type Pair } from './pairs';
+import { formatScores, percentile, score, type Outcome, type Scores } from './metrics';
+import { FillWaiter } from './fillWaiter';
+import { mapBounded, Progress } from './progress';
+import { parseEvalArgs, type Protocol } from '../../cli/evalArgs';
+
+export interface GatewayEvalOptions {
+  pairs: string;
+  protocol: Protocol;
+  limit?: number;
+  offset?: number;
+  seed?: number;
+  url: string;
+  /** Temporal frontend used to await fills; a fixed wait is used when unreachable. */
+  temporal: string;
+  namespace: string;
+  concurrency?: number;
+  /** Wait when a MISS carries no X-Reflex-Fill-Id (or Temporal is unreachable). */
+  fallbackWaitMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface GatewayEvalResult {
+  scores: Scores;
+  statuses: Record<string, number>;
+  errors: number;
+  /** Storing `a` did not answer MISS (e.g. an `a` repeated within the corpus). */
+  unexpectedStoreStatus: number;
+  hitLatencyMs: { p50: number; p90: number; p99: number; max: number; count: number };
+}
+
+interface Reply {
+  status: string;
+  content: string;
+  fillId?: string;
+  ms: number;
+  ok: boolean;
+}
+
+function assertLoopback(url: string): void {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (!(host === 'localhost' || host === '::1' || /^127\./.test(host))) {
+    throw new Error(`refusing to evaluate against ${host}: the eval only talks to a gateway on this machine (loopback)`);
+  }
+}
+
+async function ask(url: string, token: string, text: string, system?: string, history?: Pair['history_a']): Promise<Reply> {
+  const started = performance.now();
+  const res = await fetch(`${url.replace(/\/$/, '')}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ model: 'eval-model', messages: chatMessages(text, system, history) }),
+    signal: AbortSignal.timeout(120_000),
+  });
+  const body = (await res.json().catch(() => ({}))) as { choices?: Array<{ message?: { content?: unknown } }> };
+  return {
+    ok: res.ok,
+    status: res.headers.get('x-reflex-status') ?? `HTTP_${res.status}`,
+    fillId: res.headers.get('x-reflex-fill-id') ?? undefined,
+    content: String(body.choices?.[0]?.message?.content ?? ''),
+    ms: performance.now() - started,
+  };
+}
+
+export async function runGatewayEval(opts: GatewayEvalOptions): Promise<GatewayEvalResult> {
+  assertLoopback(opts.url);
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const sampled = sample(loadPairs(opts.pairs), { seed: opts.seed ?? 42, offset: opts.offset ?? 0, limit: opts.limit });
+  const pairs = opts.protocol === 'corpus' ? withoutCrossExactRepeats(sampled) : sampled;
+  if (pairs.length < sampled.length) log(`corpus: left out ${sampled.length - pairs.length} pairs whose b is another pair's a verbatim (an L1 exact hit)`);
+  const run = randomBytes(4).toString('hex'); // fresh tenants every run, so earlier runs cannot answer
+  const token = (i: number) => (opts.protocol === 'corpus' ? `eval-${run}` : `eval-${run}-${i}`);
+  const waiter = await FillWaiter.connect(opts.temporal, opts.namespace, opts.fallbackWaitMs ?? 3000, log);
+  const limit = opts.concurrency ?? 4;
+  const statuses: Record<string, number> = {};
+  let errors = 0;
+  const count = (r: Reply) => {
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    if (!r.ok) errors++;
+    return r;
+  };
+  try {
+    const store = async (p: Pair, i: number) => {
+      const r = count(await ask(opts.url, token(i), p.a, p.system_a, p.history_a));
+      if (opts.protocol === 'isolated') await waiter.wait(r.fillId);
+      return r;
+    };
+    const query = async (p: Pair, i: number) => count(await ask(opts.url, token(i), p.b, p.system_b, p.history_b));
+    let stored: Reply[];
+    let asked: Reply[];
+    if (opts.protocol === 'isolated') {
+      // Each pair in its own tenant: store, wait for its fill, then ask.
+      const both = await mapBounded(pairs, limit, new Progress('pairs', pairs.length), async (p, i) => [await store(p, i), await query(p, i)] as const);
+      stored = both.map((x) => x[0]);
+      asked = both.map((x) => x[1]);
+    } else {
+      // One tenant: every `a` is stored and indexed before any `b` is asked.
+      stored = await mapBounded(pairs, limit, new Progress('store', pairs.length), store);
+      await waiter.waitAll(stored.map((r) => r.fillId));
+      asked = await mapBounded(pairs, limit, new Progress('ask', pairs.length), query);
+    }
+    return summarise(pairs, stored, asked, statuses, errors);
+  } finally {
+    await waiter.close();
+  }
+}
+
+function summarise(pairs: Pair[], stored: Reply[], asked: Reply[], statuses: Record<string, number>, errors: number): GatewayEvalResult {
+  const outcomes: Outcome[] = pairs.map((p, i) => {
+    const r = asked[i]!;
+    const hit = r.ok && r.status.startsWith('HIT');
+    const served = !hit ? 'miss' : r.content === stored[i]!.content ? 'own' : 'other';
+    return { label: p.label, kind: p.kind ?? (p.label ? 'duplicate' : 'non_duplicate'), served };
+  });
+  const hitMs = asked.filter((r) => r.ok && r.status.startsWith('HIT')).map((r) => r.ms);
+  return {
+    scores: score(outcomes),
+    statuses,
+    errors,
+    unexpectedStoreStatus: stored.filter((r) => r.status !== 'MISS').length,
+    hitLatencyMs: {
+      p50: percentile(hitMs, 50), p90: percentile(hitMs, 90), p99: percentile(hitMs, 99),
+      max: hitMs.length ? Math.max(...hitMs) : NaN, count: hitMs.length,
+    },
+  };
+}
+
+export function formatGatewayEval(r: GatewayEvalResult): string {
+  const l = r.hitLatencyMs;
+  return [
+    formatScores(r.scores),
+    `hit latency ms (client-side, ${l.count} hits): p50 ${l.p50.toFixed(1)}  p90 ${l.p90.toFixed(1)}  p99 ${l.p99.toFixed(1)}  max ${l.max.toFixed(1)}`,
+    `statuses ${JSON.stringify(r.statuses)}  errors ${r.errors}  stores not answered MISS ${r.unexpectedStoreStatus}`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const a = parseEvalArgs(process.argv.slice(2));
+  const result = await runGatewayEval({ ...a });
+  process.stdout.write(a.json ? JSON.stringify(result, null, 2) + '\n' : formatGatewayEval(result) + '\n');
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
