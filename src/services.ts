@@ -1,57 +1,76 @@
 /**
- * The composition root: builds each pipeline stage once from the config and
- * hands the same instances to the API and the worker.
+ * The composition root: builds each pipeline stage once from the config.
+ * Both roles share the core (storage, index, model, provider, Temporal);
+ * only the API builds the hit path (L1, L2, the verifier) and the clients
+ * that start workflows, so a worker-only process carries none of them.
  */
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
-import type { Config } from './config';
 import { Embedder, TransformersEmbedder } from './cache/embedding/embedder';
-import { FillClient } from './temporal/fillClient';
-import { VisibilitySupport } from './temporal/visibilitySupport';
 import { ExactCache } from './cache/l1/exactCache';
 import { SemanticLookup } from './cache/l2/semanticLookup';
+import { createVerifier } from './cache/l3/guardedVerifier';
 import { CacheLookup } from './cache/lookup';
-import { Metrics } from './metrics';
-import { MaintenanceClient } from './temporal/maintenanceClient';
-import { MockProvider } from './provider/mock';
-import { OpenAIProvider, Provider } from './provider/provider';
-import { TokenSeal } from './provider/credentials';
 import { EntryStore } from './cache/storage/entryStore';
 import { Expiry } from './cache/storage/expiry';
+import type { Config } from './config';
+import { Metrics } from './metrics';
+import { TokenSeal } from './provider/credentials';
+import { MockProvider } from './provider/mock';
+import { OpenAIProvider, Provider } from './provider/provider';
+import { FillClient } from './temporal/fillClient';
+import { MaintenanceClient } from './temporal/maintenanceClient';
+import { VisibilitySupport } from './temporal/visibilitySupport';
 import { MilvusIndex } from './vectordb/milvus';
-import { createVerifier } from './cache/l3/guardedVerifier';
 
-export interface Services {
+/** What both roles use. */
+export interface Core {
   config: Config;
   log: Logger;
   embedder: Embedder;
   store: EntryStore;
-  exact: ExactCache;
+  expiry: Expiry;
   index: MilvusIndex;
-  lookup: CacheLookup;
   provider: Provider;
   seal: TokenSeal;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/** What the API adds: the hit path, and the Temporal clients of the miss path and the admin API. */
+export interface ApiServices extends Core {
+  exact: ExactCache;
+  lookup: CacheLookup;
   temporal: Connection;
   fill: FillClient;
-  client: Client;
-  metrics: Metrics;
-  expiry: Expiry;
-  visibility: VisibilitySupport;
   maintenance: MaintenanceClient;
-  close(): Promise<void>;
 }
 
 export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { service: 'reflex' } });
 }
 
-export async function createServices(config: Config, log: Logger = createLogger(config)): Promise<Services> {
+export async function createCore(config: Config, log: Logger = createLogger(config)): Promise<Core> {
   const embedder = await TransformersEmbedder.load(config.model.path, config.model.name);
-  const store = new EntryStore(config.storagePath);
-  const { retention } = config;
-  const expiry = Expiry.fromSeconds(retention.ttlSeconds);
-  const exact = new ExactCache(store, config.l1Capacity, { expiry, revalidateMs: retention.l1RevalidateMs, trackRecency: retention.maxEntries > 0 });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
+  return {
+    config,
+    log,
+    embedder,
+    store: new EntryStore(config.storagePath),
+    expiry: Expiry.fromSeconds(config.retention.ttlSeconds),
+    index,
+    provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
+    seal: TokenSeal.fromConfig(config.tokenKey, config.home),
+    metrics: new Metrics(),
+    close: () => index.close(),
+  };
+}
+
+export function createApiServices(core: Core): ApiServices {
+  const { config, log, store, expiry, index, embedder, metrics } = core;
+  const { retention } = config;
+  const exact = new ExactCache(store, config.l1Capacity, { expiry, revalidateMs: retention.l1RevalidateMs, trackRecency: retention.maxEntries > 0 });
   const verifier = createVerifier({ threshold: config.similarityThreshold, guards: config.verifierGuards });
   const semantic = new SemanticLookup(index, exact, verifier, { ...config.l2, expiry });
   // Lazy: the API starts (and serves hits) even while Temporal is down. A short
@@ -63,26 +82,15 @@ export async function createServices(config: Config, log: Logger = createLogger(
   });
   const client = new Client({ connection: temporal, namespace: config.temporal.namespace });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
-  const metrics = new Metrics();
   return {
-    config,
-    log,
-    embedder,
-    store,
+    ...core,
     exact,
-    index,
     lookup: new CacheLookup(exact, semantic, embedder, log),
-    provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
-    seal: TokenSeal.fromConfig(config.tokenKey, config.home),
     temporal,
     fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility, () => metrics.coalesced.inc()),
-    client,
-    metrics,
-    expiry,
-    visibility,
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
     async close() {
-      await Promise.allSettled([temporal.close(), index.close()]);
+      await Promise.allSettled([temporal.close(), core.close()]);
     },
   };
 }

@@ -6,24 +6,25 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Embedder } from '../cache/embedding/embedder';
-import type { Provider } from '../provider/provider';
-import { UpstreamError } from '../provider/provider';
-import type { TokenSeal } from '../provider/credentials';
-import { ChatCompletion, Entry } from '../cache/storage/entry';
+import type { Entry } from '../cache/storage/entry';
 import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
-import type { MilvusIndex } from '../vectordb/milvus';
-import type { FillFailureDetails } from '../workflows/definitions';
-import { createMaintenanceActivities, Indexable, indexRecordOf } from './maintenance';
+import type { TokenSeal } from '../provider/credentials';
+import { UpstreamError } from '../provider/failure';
+import type { Provider } from '../provider/provider';
+import type { ChatCompletion } from '../provider/wire';
+import type { VectorIndex } from '../vectordb/index';
+import { Indexable, indexRecordOf } from '../vectordb/record';
+import { createMaintenanceActivities } from './maintenance';
 
 export interface ActivityDeps {
   provider: Provider;
   /** The configured upstream key; when unset the caller's sealed token is used. */
   upstreamKey: string | undefined;
   seal: TokenSeal;
-  embedder: () => Promise<Embedder>;
+  embedder: Embedder;
   store: EntryStore;
-  index: MilvusIndex;
+  index: VectorIndex;
   expiry: Expiry;
 }
 
@@ -47,12 +48,11 @@ export function createActivities(deps: ActivityDeps) {
         return await deps.provider.complete(call.request, apiKey);
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
-        const details: FillFailureDetails = err.failure;
         throw ApplicationFailure.create({
           message: err.message,
           type: err.failure.retryable ? 'ProviderServerError' : 'ProviderClientError',
           nonRetryable: !err.failure.retryable,
-          details: [details],
+          details: [err.failure],
         });
       }
     },
@@ -65,7 +65,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async embed(text: string): Promise<number[]> {
-      return Array.from(await (await deps.embedder()).embed(text));
+      return Array.from(await deps.embedder.embed(text));
     },
 
     async writeEntry(entry: Entry): Promise<void> {
@@ -73,7 +73,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async indexEntry(call: IndexCall): Promise<void> {
-      await deps.index.upsert(indexRecordOf(call));
+      await deps.index.upsert([indexRecordOf(call)]);
     },
   };
 }

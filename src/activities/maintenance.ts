@@ -4,37 +4,23 @@
  * All idempotent: removing what is gone or re-upserting what is indexed
  * changes nothing.
  */
-import { tenantFromId } from '../cache/keys/tenant';
-import { signBits } from '../vectordb/signBits';
-import { Entry, storageKey } from '../cache/storage/entry';
 import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
-import type { IndexRecord, MilvusIndex } from '../vectordb/milvus';
-import type { ReplayOutcome } from '../workflows/maintenanceDefinitions';
+import type { VectorIndex } from '../vectordb/index';
+import { indexRecordOf } from '../vectordb/record';
 
 export interface MaintenanceDeps {
   store: EntryStore;
-  index: MilvusIndex;
+  index: VectorIndex;
   expiry: Expiry;
 }
+
+/** `indexed`: the stored entry is in Milvus now; `nothing_stored`: the fill never stored it (or it expired), nothing to do. */
+export type ReplayOutcome = 'indexed' | 'nothing_stored';
 
 interface Address {
   tenant: string;
   key: string;
-}
-
-/** What Milvus holds for an entry: its address, filter fields and the sign bits of its embedding. */
-export type Indexable = Pick<Entry, 'tenant' | 'key' | 'model' | 'context' | 'createdAt' | 'embedding'>;
-
-export function indexRecordOf(entry: Indexable, embedding: number[] = entry.embedding): IndexRecord {
-  return {
-    storageKey: storageKey(entry.tenant, entry.key),
-    tenantNumeric: tenantFromId(entry.tenant).numeric,
-    model: entry.model,
-    context: entry.context,
-    createdAt: entry.createdAt,
-    bits: signBits(embedding),
-  };
 }
 
 export function createMaintenanceActivities(deps: MaintenanceDeps) {
@@ -42,7 +28,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     async indexStoredEntry({ tenant, key }: Address): Promise<ReplayOutcome> {
       const entry = await deps.store.read(tenant, key);
       if (!entry || deps.expiry.isExpired(entry)) return 'nothing_stored';
-      await deps.index.upsert(indexRecordOf(entry));
+      await deps.index.upsert([indexRecordOf(entry)]);
       return 'indexed';
     },
 
@@ -51,7 +37,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     },
 
     async unindexEntry({ tenant, key }: Address): Promise<void> {
-      await deps.index.deleteKeys([storageKey(tenant, key)]);
+      await deps.index.delete([{ tenant, key }]);
     },
 
     async removeTenant({ tenant }: { tenant: string }): Promise<number> {
@@ -59,7 +45,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     },
 
     async unindexTenant({ tenant }: { tenant: string }): Promise<void> {
-      await deps.index.deleteTenant(tenantFromId(tenant).numeric);
+      await deps.index.deleteTenant(tenant);
     },
   };
 }

@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { GatewayError } from '../errors';
 import { httpMetrics } from './middleware/metrics';
-import type { Services } from '../services';
+import type { ApiServices } from '../services';
 import { openAIErrors } from './middleware/errors';
 import { requestId } from './middleware/requestId';
 import { chatCompletions } from './routes/chat';
@@ -17,15 +17,16 @@ import { healthz, ready } from './routes/health';
 import { metricsRoute } from './routes/metrics';
 import { models } from './routes/models';
 
-export function createApp(services: Services): Koa {
+export function createApp(services: ApiServices): Koa {
   const router = new Router();
   router.post('/v1/chat/completions', chatCompletions(services));
-  router.get('/v1/models', models(services));
-  router.get('/v1/models/:model', models(services));
+  const listModels = models(services.config.upstream);
+  router.get('/v1/models', listModels);
+  router.get('/v1/models/:model', listModels);
   router.get('/healthz', healthz);
   router.get('/ready', ready(services));
   router.get('/metrics', metricsRoute(services.metrics));
-  const admin = adminRoutes(services);
+  const admin = adminRoutes({ ...services, adminToken: services.config.adminToken });
 
   const app = new Koa();
   app.use(requestId(services.log));

@@ -7,9 +7,9 @@ import type { Context } from 'koa';
 import type { ResponseFormat } from '../cache/controls';
 import { formatCompletion } from './format/responseFormat';
 import type { LookupResult } from '../cache/lookup';
-import type { ChatCompletion } from '../cache/storage/entry';
-import { replayToSink } from './streaming/relay';
+import { replayToSink } from './streaming/replay';
 import { SseSink } from './sse';
+import type { ChatCompletion } from '../provider/wire';
 
 type Hit = Exclude<LookupResult, { status: 'MISS' }>;
 

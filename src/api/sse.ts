@@ -5,8 +5,8 @@
  */
 import type { Context } from 'koa';
 import type { OpenAIErrorBody } from '../errors';
-import type { CompletionChunk } from '../provider/chunks';
 import type { StreamSink } from './streaming/sink';
+import type { CompletionChunk } from '../provider/wire';
 
 export class SseSink implements StreamSink {
   private finished = false;

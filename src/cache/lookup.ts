@@ -60,7 +60,6 @@ export class CacheLookup {
     try {
       return await this.semantic.find({
         tenant: tenant.id,
-        tenantNumeric: tenant.numeric,
         context: identity.context,
         text: identity.semanticText,
         embedding,

@@ -13,11 +13,11 @@ import type { Server } from 'node:http';
 import { createApp } from '../api/app';
 import { Config, ConfigError, loadConfig } from '../config';
 import { serveMetrics } from '../ops/metricsServer';
-import { parseEvalArgs } from './evalArgs';
+import { parseEvalArgs } from '../tools/eval/args';
 import { formatGatewayEval, runGatewayEval } from '../tools/eval/gateway';
 import { reindexCommand, replayCommand } from './commands';
 import { Sweeper } from '../ops/sweeper';
-import { createLogger, createServices, Services } from '../services';
+import { ApiServices, Core, createApiServices, createCore, createLogger } from '../services';
 import { ManagedProcess } from '../stack/managedProcess';
 import { startMilvus } from '../stack/milvus';
 import { startTemporal } from '../stack/temporal';
@@ -38,11 +38,12 @@ async function main(argv: string[]): Promise<void> {
   if (!selected) throw new ConfigError(`unknown command '${command}'; expected one of: ${Object.keys(roles).join(', ')}`);
 
   if (command === 'start') stack.push(...(await startEmbedded(config, log)));
-  const services = await createServices(config, log);
+  const core = await createCore(config, log);
+  const services = selected.includes('api') ? createApiServices(core) : core;
   const stops: (() => Promise<void>)[] = [];
-  if (selected.includes('worker')) stops.push(await runWorker(services), runSweeper(services));
-  if (command === 'worker' && config.workerMetricsPort) stops.push(await serveMetrics(services.metrics, config.workerMetricsPort, config.bindAddr));
-  if (selected.includes('api')) stops.push(await runApi(services));
+  if (selected.includes('worker')) stops.push(await runWorker(core), runSweeper(core));
+  if (command === 'worker' && config.workerMetricsPort) stops.push(await serveMetrics(core.metrics, config.workerMetricsPort, config.bindAddr));
+  if (selected.includes('api')) stops.push(await runApi(services as ApiServices));
   onShutdown(async () => {
     await Promise.allSettled(stops.map((s) => s()));
     await services.close();
@@ -50,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
   }, log);
 }
 
-async function startEmbedded(config: Config, log: Services['log']): Promise<ManagedProcess[]> {
+async function startEmbedded(config: Config, log: Core['log']): Promise<ManagedProcess[]> {
   log.info('starting the embedded Temporal dev server and Milvus Lite');
   const [temporal, milvus] = await Promise.all([
     startTemporal({ venv: config.venv, address: config.temporal.address, uiPort: config.temporal.uiPort, dataDir: config.dataDir, namespace: config.temporal.namespace }),
@@ -60,13 +61,16 @@ async function startEmbedded(config: Config, log: Services['log']): Promise<Mana
   return [temporal, milvus];
 }
 
-async function runWorker(services: Services): Promise<() => Promise<void>> {
-  const worker = await createWorker(services);
+async function runWorker(core: Core): Promise<() => Promise<void>> {
+  const { config, log, metrics } = core;
+  const { provider, seal, embedder, store, index, expiry } = core;
+  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, index, expiry };
+  const worker = await createWorker({ ...config.temporal, log, metrics, activities });
   const running = worker.run().catch((err: unknown) => {
-    services.log.fatal({ err }, 'worker stopped');
+    log.fatal({ err }, 'worker stopped');
     process.exit(1);
   });
-  services.log.info({ taskQueue: services.config.temporal.taskQueue }, 'worker running');
+  log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   return async () => {
     worker.shutdown();
     await running;
@@ -74,14 +78,14 @@ async function runWorker(services: Services): Promise<() => Promise<void>> {
 }
 
 /** Expiry and the storage bound, in the background of each worker (sweeps are idempotent). */
-function runSweeper(services: Services): () => Promise<void> {
-  const { store, index, expiry, metrics, log, config } = services;
+function runSweeper(core: Core): () => Promise<void> {
+  const { store, index, expiry, metrics, log, config } = core;
   const sweeper = new Sweeper({ store, index, expiry, maxEntries: config.retention.maxEntries, metrics, log });
   sweeper.start(config.retention.sweepIntervalMs);
   return () => sweeper.stop();
 }
 
-async function runApi(services: Services): Promise<() => Promise<void>> {
+async function runApi(services: ApiServices): Promise<() => Promise<void>> {
   const { port, bindAddr } = services.config;
   const server: Server = await new Promise((resolve) => {
     const s = createApp(services).listen(port, bindAddr, () => resolve(s));
@@ -96,7 +100,7 @@ async function evalCommand(argv: string[]): Promise<void> {
   console.log(args.json ? JSON.stringify(result, null, 2) : formatGatewayEval(result));
 }
 
-function onShutdown(stop: () => Promise<void>, log: Services['log']): void {
+function onShutdown(stop: () => Promise<void>, log: Core['log']): void {
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

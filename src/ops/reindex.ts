@@ -8,16 +8,16 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { indexRecordOf } from '../activities/maintenance';
 import type { Embedder } from '../cache/embedding/embedder';
 import { Entry, storageKey } from '../cache/storage/entry';
 import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
-import type { IndexRecord, MilvusIndex } from '../vectordb/milvus';
+import type { IndexRecord, VectorIndex } from '../vectordb/index';
+import { indexRecordOf } from '../vectordb/record';
 
 export interface ReindexDeps {
   store: EntryStore;
-  index: MilvusIndex;
+  index: VectorIndex;
   embedder: Embedder;
   expiry: Expiry;
   checkpointFile: string;
@@ -95,9 +95,10 @@ async function recordFor(deps: ReindexDeps, tenant: string, key: string, options
 }
 
 async function flush(deps: ReindexDeps, batch: IndexRecord[], lastKey: string | undefined, summary: ReindexSummary): Promise<IndexRecord[]> {
-  if (batch.length) await deps.index.upsertMany(batch);
+  if (batch.length) await deps.index.upsert(batch);
   summary.indexed += batch.length;
-  const last = lastKey ?? batch.at(-1)?.storageKey;
+  const tail = batch.at(-1);
+  const last = lastKey ?? (tail && storageKey(tail.tenant, tail.key));
   if (last) await writeCheckpoint(deps.checkpointFile, { lastKey: last, summary });
   return [];
 }

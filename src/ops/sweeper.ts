@@ -8,14 +8,13 @@
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics';
-import { storageKey } from '../cache/storage/entry';
 import type { EntryStore, StoredFile } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
-import type { MilvusIndex } from '../vectordb/milvus';
+import type { EntryAddress, VectorIndex } from '../vectordb/index';
 
 export interface SweeperDeps {
   store: EntryStore;
-  index: MilvusIndex;
+  index: VectorIndex;
   expiry: Expiry;
   /** 0 = unbounded. */
   maxEntries: number;
@@ -33,8 +32,8 @@ const DELETE_CHUNK = 256;
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
-  /** Storage keys removed from disk whose Milvus delete has not succeeded yet. */
-  private readonly unindexed = new Set<string>();
+  /** Removed from storage, not yet from the index, by tenant/key. */
+  private readonly unindexed = new Map<string, EntryAddress>();
 
   constructor(private readonly deps: SweeperDeps) {}
 
@@ -89,16 +88,16 @@ export class Sweeper {
   private async remove(files: StoredFile[], reason: 'expired' | 'evicted'): Promise<void> {
     for (const f of files) {
       if (await this.deps.store.remove(f.tenant, f.key)) this.deps.metrics.swept.inc({ reason });
-      this.unindexed.add(storageKey(f.tenant, f.key));
+      this.unindexed.set(`${f.tenant}/${f.key}`, { tenant: f.tenant, key: f.key });
     }
   }
 
   private async unindex(now: number): Promise<void> {
-    const keys = [...this.unindexed];
-    for (let i = 0; i < keys.length; i += DELETE_CHUNK) {
-      const chunk = keys.slice(i, i + DELETE_CHUNK);
-      await this.deps.index.deleteKeys(chunk);
-      for (const k of chunk) this.unindexed.delete(k);
+    const pending = [...this.unindexed];
+    for (let i = 0; i < pending.length; i += DELETE_CHUNK) {
+      const chunk = pending.slice(i, i + DELETE_CHUNK);
+      await this.deps.index.delete(chunk.map(([, address]) => address));
+      for (const [id] of chunk) this.unindexed.delete(id);
     }
     // Also catches vectors whose files another replica's sweep already removed.
     const cutoff = this.deps.expiry.cutoff(now);

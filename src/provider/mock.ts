@@ -4,11 +4,11 @@
  * question, which makes a wrong cache hit visible.
  */
 import { createHash } from 'node:crypto';
-import { contentText } from '../cache/keys/cacheKey';
-import type { ChatCompletion } from '../cache/storage/entry';
 import { completionToChunks } from './toChunks';
-import type { CompletionChunk } from './chunks';
 import type { Provider } from './provider';
+import type { ChatCompletion } from './wire';
+import { contentText } from './wire';
+import type { CompletionChunk } from './wire';
 
 export class MockProvider implements Provider {
   async complete(request: Record<string, unknown>): Promise<ChatCompletion> {

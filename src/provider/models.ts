@@ -1,9 +1,8 @@
 /**
  * GET /v1/models[/id] passed through to the upstream with the same key the
- * completions use. Client errors keep their status and body (429 keeps
- * Retry-After); 5xx and transport failures become a 502, like completions.
+ * completions use. Failures follow the completions' rule (./failure).
  */
-import { GatewayError, ProviderError } from '../errors';
+import { providerError, failureOf } from './failure';
 
 export interface ModelsAnswer {
   status: number;
@@ -18,23 +17,15 @@ export async function fetchModels(baseURL: string, apiKey: string | undefined, m
   try {
     res = await fetch(url, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {}, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    throw new ProviderError(502, `Upstream provider unreachable: ${err instanceof Error ? err.message : String(err)}`, 'api_error', 'upstream_error');
+    throw providerError(failureOf(0, undefined, `upstream unreachable: ${err instanceof Error ? err.message : String(err)}`));
   }
   const body = await res.json().catch(() => undefined);
   if (res.ok) return { status: res.status, body };
-  throw upstreamFailure(res, body);
+  const error = (body as { error?: unknown } | undefined)?.error;
+  throw providerError(failureOf(res.status, error, `upstream status ${res.status}`, res.headers.get('retry-after') ?? undefined));
 }
 
 export function mockModels(modelId: string | undefined): ModelsAnswer {
   if (!modelId) return { status: 200, body: MOCK_MODELS };
   return { status: 200, body: { id: modelId, object: 'model', created: 0, owned_by: 'reflex-mock' } };
-}
-
-function upstreamFailure(res: Response, body: unknown): GatewayError {
-  const e = ((body as { error?: Record<string, unknown> } | undefined)?.error ?? {}) as Record<string, unknown>;
-  const str = (v: unknown) => (typeof v === 'string' ? v : null);
-  const message = str(e.message) ?? `upstream status ${res.status}`;
-  if (res.status >= 500) return new ProviderError(502, `Upstream provider failed (status ${res.status}): ${message}`, 'api_error', 'upstream_error');
-  const retryAfter = res.headers.get('retry-after');
-  return new ProviderError(res.status, message, str(e.type) ?? 'invalid_request_error', str(e.code), str(e.param), retryAfter ? { 'Retry-After': retryAfter } : {});
 }

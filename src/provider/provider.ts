@@ -4,25 +4,8 @@
  * client itself never retries; each failure is classified once here.
  */
 import OpenAI from 'openai';
-import type { OpenAIErrorBody } from '../errors';
-import type { ChatCompletion } from '../cache/storage/entry';
-import type { CompletionChunk } from './chunks';
-
-export interface ProviderFailure {
-  /** The provider's HTTP status; 0 when no response arrived (connection error, timeout). */
-  status: number;
-  body: OpenAIErrorBody;
-  /** Worth retrying: 408, 409, 429, 5xx and transport failures. */
-  retryable: boolean;
-  retryAfter?: string;
-}
-
-export class UpstreamError extends Error {
-  override name = 'UpstreamError';
-  constructor(readonly failure: ProviderFailure) {
-    super(failure.body.error.message);
-  }
-}
+import { ProviderFailure, UpstreamError, failureOf } from './failure';
+import type { ChatCompletion, CompletionChunk } from './wire';
 
 export interface Provider {
   complete(request: Record<string, unknown>, apiKey: string | undefined): Promise<ChatCompletion>;
@@ -78,23 +61,7 @@ async function* classified(chunks: AsyncIterable<CompletionChunk>): AsyncIterabl
 
 export function classify(err: unknown): ProviderFailure {
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
-    const status = err.status;
-    const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
-    const retryAfter = err.headers?.get?.('retry-after') ?? undefined;
-    return { status, retryable, retryAfter, body: errorBody(err.error, err.message, status) };
+    return failureOf(err.status, err.error, err.message, err.headers?.get?.('retry-after') ?? undefined);
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return { status: 0, retryable: true, body: errorBody(undefined, `upstream unreachable: ${message}`, 0) };
-}
-
-function errorBody(error: unknown, fallback: string, status: number): OpenAIErrorBody {
-  const e = (error && typeof error === 'object' ? error : {}) as Record<string, unknown>;
-  return {
-    error: {
-      message: typeof e.message === 'string' ? e.message : fallback,
-      type: typeof e.type === 'string' ? e.type : status >= 500 || status === 0 ? 'api_error' : 'invalid_request_error',
-      param: typeof e.param === 'string' ? e.param : null,
-      code: typeof e.code === 'string' ? e.code : null,
-    },
-  };
+  return failureOf(0, undefined, `upstream unreachable: ${err instanceof Error ? err.message : String(err)}`);
 }

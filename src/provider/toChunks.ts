@@ -5,8 +5,8 @@
  * the caller asked for one. Every chunk carries the completion's own id, so
  * concatenating the deltas gives back exactly the stored message.
  */
-import type { ChatCompletion } from '../cache/storage/entry';
-import type { ChunkChoice, ChunkDelta, CompletionChunk, StoredChoice, StoredMessage } from './chunks';
+import type { ChatCompletion } from './wire';
+import type { ChunkChoice, ChunkDelta, CompletionChunk, StoredChoice, StoredMessage } from './wire';
 
 export interface ReplayOptions {
   /** stream_options.include_usage: every chunk has usage:null, plus a final usage chunk. */

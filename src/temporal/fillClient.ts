@@ -7,12 +7,14 @@
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { withDeadline } from '../deadline';
-import { GatewayError, ProviderError, unavailable } from '../errors';
-import type { ChatCompletion } from '../cache/storage/entry';
+import { GatewayError, unavailable } from '../errors';
+import { providerError } from '../provider/failure';
+import type { ProviderFailure } from '../provider/failure';
 import type { cacheFillWorkflow } from '../workflows/fill';
 import { startAttributes } from '../workflows/visibility';
 import type { VisibilitySupport } from './visibilitySupport';
-import { FILL_WORKFLOW, FillFailureDetails, FillInput, PROVIDER_FAILURE_TYPE, answerUpdate, fillWorkflowId } from '../workflows/definitions';
+import { FILL_WORKFLOW, FillInput, PROVIDER_FAILURE_TYPE, answerUpdate, fillWorkflowId } from '../workflows/definitions';
+import type { ChatCompletion } from '../provider/wire';
 
 export interface FillAnswer {
   response: ChatCompletion;
@@ -109,17 +111,7 @@ export function toGatewayError(err: unknown): GatewayError {
     return new GatewayError(504, 'The provider did not answer within the gateway deadline.', 'timeout', 'upstream_timeout');
   }
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === PROVIDER_FAILURE_TYPE) {
-    return providerError(err.cause.details?.[0] as FillFailureDetails);
+    return providerError(err.cause.details?.[0] as ProviderFailure);
   }
   return unavailable(`The fill service (Temporal) is unavailable: ${err instanceof Error ? err.message : String(err)}`, 'temporal_unavailable');
-}
-
-/** Client errors keep the provider's status; 429 keeps Retry-After; everything else is a 502. */
-export function providerError(details: FillFailureDetails): GatewayError {
-  const { status, body, retryAfter } = details;
-  const passThrough = (status >= 400 && status < 500 && status !== 408 && status !== 409) || status === 429;
-  const headers: Record<string, string> = retryAfter ? { 'Retry-After': retryAfter } : {};
-  if (passThrough) return new ProviderError(status, body.error.message, body.error.type, body.error.code, body.error.param, headers);
-  const detail = status ? `status ${status}` : 'no response';
-  return new ProviderError(502, `Upstream provider failed (${detail}): ${body.error.message}`, 'api_error', 'upstream_error');
 }

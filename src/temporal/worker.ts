@@ -1,39 +1,42 @@
 /**
- * The Temporal worker: runs fill workflows and their activities. Tiny by
- * design; the activities get the same stage instances the API uses.
+ * The Temporal worker: runs fill and maintenance workflows and their
+ * activities. Tiny by design; the activities get the stage instances the
+ * composition root built.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { ActivityDeps, createActivities } from '../activities';
+import type { Metrics } from '../metrics';
 import { activityLogs, installTemporalLogger } from './logs';
 import { metricsSinks, upstreamCallCounter } from './workerMetrics';
-import type { Services } from '../services';
-import { setTimeout as sleep } from 'node:timers/promises';
 
-export async function createWorker(services: Services): Promise<Worker> {
-  const { config, log } = services;
+export interface WorkerOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  log: Logger;
+  metrics: Metrics;
+  activities: ActivityDeps;
+}
+
+export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  const { log, metrics } = options;
   installTemporalLogger(log);
-  const connection = await connectWithRetry(config.temporal.address, log);
+  const connection = await connectWithRetry(options.address, log);
   return Worker.create({
     connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({
-      provider: services.provider,
-      upstreamKey: config.upstream.apiKey,
-      seal: services.seal,
-      embedder: async () => services.embedder,
-      store: services.store,
-      index: services.index,
-      expiry: services.expiry,
-    }),
-    sinks: metricsSinks(services.metrics),
-    interceptors: { activity: [upstreamCallCounter(services.metrics), activityLogs(log)] },
+    activities: createActivities(options.activities),
+    sinks: metricsSinks(metrics),
+    interceptors: { activity: [upstreamCallCounter(metrics), activityLogs(log)] },
   });
 }
 
 /** A worker that starts before Temporal waits for it instead of dying. */
-async function connectWithRetry(address: string, log: Services['log']): Promise<NativeConnection> {
+async function connectWithRetry(address: string, log: Logger): Promise<NativeConnection> {
   for (let delay = 500; ; delay = Math.min(delay * 2, 5_000)) {
     try {
       return await NativeConnection.connect({ address });

@@ -1,58 +1,68 @@
 /**
- * An in-process stand-in for the gateway's L2 (Milvus HAMMING search over
- * sign bits, filtered by tenant context, then full-precision cosine
- * rescoring), so the offline eval makes the decision the gateway makes.
+ * The VectorIndex contract in process memory: an exact HAMMING scan per
+ * (tenant, context). It makes the same shortlist Milvus' BIN_FLAT makes (ties
+ * broken by insertion order), so the offline eval and unit tests drive the
+ * real L2 code without a Milvus server.
  */
-import { hamming, signBits } from './signBits';
-import { cosine } from '../cache/embedding/cosine';
+import type { EntryAddress, IndexHit, IndexRecord, SearchFilter, VectorIndex } from './index';
+import { hamming } from './signBits';
 
-export interface IndexedEntry {
-  id: number;
-  context: string;
-  text: string;
-  vector: Float32Array;
-  bits: Buffer;
+interface Stored {
+  record: IndexRecord;
+  seq: number;
 }
 
-export interface Scored {
-  entry: IndexedEntry;
-  similarity: number;
-}
+const addressOf = (a: EntryAddress) => `${a.tenant}/${a.key}`;
 
-export class SemanticIndex {
-  private readonly byContext = new Map<string, IndexedEntry[]>();
-  private readonly byKey = new Map<string, IndexedEntry>();
-  private nextId = 0;
+export class MemoryIndex implements VectorIndex {
+  private readonly records = new Map<string, Stored>();
+  private seq = 0;
 
-  /** Adds an entry unless one with the same context and text exists (the gateway's exact key would collide too). */
-  add(context: string, text: string, vector: Float32Array): IndexedEntry {
-    const key = `${context}\u0000${text}`;
-    const existing = this.byKey.get(key);
-    if (existing) return existing;
-    const entry = { id: this.nextId++, context, text, vector, bits: signBits(vector) };
-    this.byKey.set(key, entry);
-    const list = this.byContext.get(context) ?? [];
-    list.push(entry);
-    this.byContext.set(context, list);
-    return entry;
+  async upsert(records: IndexRecord[]): Promise<void> {
+    for (const record of records) {
+      const id = addressOf(record);
+      this.records.set(id, { record, seq: this.records.get(id)?.seq ?? this.seq++ });
+    }
   }
 
-  /** L1: identical context and last turn is an exact hit that skips L3. */
-  exact(context: string, text: string): IndexedEntry | undefined {
-    return this.byKey.get(`${context}\u0000${text}`);
+  async search(bits: Buffer, filter: SearchFilter, limit: number): Promise<IndexHit[]> {
+    const pool: { hit: IndexHit; seq: number }[] = [];
+    for (const { record, seq } of this.records.values()) {
+      if (record.tenant !== filter.tenant || record.context !== filter.context) continue;
+      if (filter.createdAfter !== undefined && record.createdAt < filter.createdAfter) continue;
+      pool.push({ hit: { tenant: record.tenant, key: record.key, hamming: hamming(bits, record.bits) }, seq });
+    }
+    return pool
+      .sort((a, b) => a.hit.hamming - b.hit.hamming || a.seq - b.seq)
+      .slice(0, limit)
+      .map((p) => p.hit);
   }
 
-  /** L2: hamming shortlist of `candidates`, cosine rescoring, best `topK` first. */
-  search(context: string, vector: Float32Array, candidates: number, topK: number): Scored[] {
-    const bits = signBits(vector);
-    const pool = this.byContext.get(context) ?? [];
-    const shortlist = pool
-      .map((entry) => ({ entry, d: hamming(bits, entry.bits) }))
-      .sort((x, y) => x.d - y.d || x.entry.id - y.entry.id)
-      .slice(0, candidates);
-    return shortlist
-      .map(({ entry }) => ({ entry, similarity: cosine(vector, entry.vector) }))
-      .sort((x, y) => y.similarity - x.similarity)
-      .slice(0, topK);
+  async delete(addresses: EntryAddress[]): Promise<void> {
+    for (const a of addresses) this.records.delete(addressOf(a));
+  }
+
+  async deleteTenant(tenant: string): Promise<void> {
+    this.deleteWhere((r) => r.tenant === tenant);
+  }
+
+  async deleteCreatedBefore(ms: number): Promise<void> {
+    this.deleteWhere((r) => r.createdAt < ms);
+  }
+
+  async drop(): Promise<void> {
+    this.records.clear();
+  }
+
+  async check(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  private deleteWhere(match: (r: IndexRecord) => boolean): void {
+    for (const [id, { record }] of this.records) if (match(record)) this.records.delete(id);
   }
 }

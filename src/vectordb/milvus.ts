@@ -5,27 +5,7 @@
  * after a Milvus outage simply tries again.
  */
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
-
-export interface IndexRecord {
-  storageKey: string;
-  tenantNumeric: string;
-  model: string;
-  context: string;
-  createdAt: number;
-  bits: Buffer;
-}
-
-export interface SearchFilter {
-  tenantNumeric: string;
-  context: string;
-  /** With a TTL: skip entries created before this (ms), so expired ones take no shortlist slot. */
-  createdAfter?: number;
-}
-
-export interface IndexHit {
-  storageKey: string;
-  hamming: number;
-}
+import { EntryAddress, IndexHit, IndexRecord, SearchFilter, VectorIndex, VectorIndexError } from './index';
 
 export interface MilvusIndexOptions {
   address: string;
@@ -34,14 +14,10 @@ export interface MilvusIndexOptions {
   timeoutMs: number;
 }
 
-export class VectorIndexError extends Error {
-  override name = 'VectorIndexError';
-}
-
 const OK = 0;
 const VECTOR_FIELD = 'bits';
 
-export class MilvusIndex {
+export class MilvusIndex implements VectorIndex {
   private readonly client: MilvusClient;
   private ready: Promise<void> | undefined;
 
@@ -59,18 +35,14 @@ export class MilvusIndex {
     });
   }
 
-  async upsert(record: IndexRecord): Promise<void> {
-    await this.upsertMany([record]);
-  }
-
-  async upsertMany(records: IndexRecord[]): Promise<void> {
+  async upsert(records: IndexRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.ensureCollection();
     const res = await this.client.upsert({
       collection_name: this.options.collection,
       data: records.map((record) => ({
-        storage_key: record.storageKey,
-        tenant: record.tenantNumeric,
+        storage_key: primaryKey(record),
+        tenant: tenantHint(record.tenant).toString(),
         model: record.model,
         context: record.context,
         created_at: record.createdAt,
@@ -80,25 +52,19 @@ export class MilvusIndex {
     check(res.status, 'upsert');
   }
 
-  /** Removes entries by storage key (tenant/key, both hex, so safe to quote). */
-  async deleteKeys(storageKeys: string[]): Promise<void> {
-    if (storageKeys.length === 0) return;
-    const quoted = storageKeys.map((k) => {
-      if (!/^[0-9a-f]+\/[0-9a-f]+$/.test(k)) throw new VectorIndexError(`invalid storage key ${k}`);
-      return `"${k}"`;
-    });
-    await this.deleteWhere(`storage_key in [${quoted.join(', ')}]`);
+  async delete(addresses: EntryAddress[]): Promise<void> {
+    if (addresses.length === 0) return;
+    await this.deleteWhere(`storage_key in [${addresses.map((a) => `"${primaryKey(a)}"`).join(', ')}]`);
   }
 
-  async deleteTenant(tenantNumeric: string): Promise<void> {
-    await this.deleteWhere(`tenant == ${BigInt(tenantNumeric)}`);
+  async deleteTenant(tenant: string): Promise<void> {
+    await this.deleteWhere(`tenant == ${tenantHint(tenant)}`);
   }
 
   async deleteCreatedBefore(ms: number): Promise<void> {
     await this.deleteWhere(`created_at < ${Math.floor(ms)}`);
   }
 
-  /** Drops the collection (reindex with a new model); the next call creates it afresh. */
   async drop(): Promise<void> {
     this.ready = undefined;
     check(await this.client.dropCollection({ collection_name: this.options.collection }), 'dropCollection');
@@ -120,14 +86,14 @@ export class MilvusIndex {
       metric_type: 'HAMMING',
       // The context hash already covers the model; it is hex, so no user text
       // ever reaches the filter expression.
-      filter: `tenant == ${BigInt(filter.tenantNumeric)} and context == "${hex(filter.context)}"${filter.createdAfter ? ` and created_at >= ${Math.floor(filter.createdAfter)}` : ''}`,
+      filter: `tenant == ${tenantHint(filter.tenant)} and context == "${hex(filter.context)}"${filter.createdAfter ? ` and created_at >= ${Math.floor(filter.createdAfter)}` : ''}`,
       output_fields: ['storage_key'],
     });
     check(res.status, 'search');
-    return res.results.map((r) => ({ storageKey: String(r.storage_key ?? r.id), hamming: Number(r.score) }));
+    return res.results.map((r) => ({ ...addressOf(String(r.storage_key ?? r.id)), hamming: Number(r.score) }));
   }
 
-  /** Readiness probe: a cheap call Milvus Lite implements (it has no CheckHealth). */
+  /** A cheap call Milvus Lite implements (it has no CheckHealth). */
   async check(): Promise<void> {
     await this.ensureCollection();
     const res = await this.client.getLoadState({ collection_name: this.options.collection });
@@ -191,7 +157,18 @@ function check(status: { code?: number; error_code?: string | number; reason?: s
   throw new VectorIndexError(`milvus ${op} failed: ${status.reason || JSON.stringify(status)}`);
 }
 
+/** The primary key: tenant/key, both hex, so safe to quote in a filter. */
+const primaryKey = (a: EntryAddress) => `${hex(a.tenant)}/${hex(a.key)}`;
+
+function addressOf(primary: string): EntryAddress {
+  const [tenant = '', key = ''] = primary.split('/');
+  return { tenant, key };
+}
+
+/** The INT64 filter field: the tenant id's first 60 bits (an index hint; loaded entries are re-checked). */
+const tenantHint = (tenant: string) => BigInt(`0x${hex(tenant).slice(0, 15)}`);
+
 function hex(s: string): string {
-  if (!/^[0-9a-f]+$/.test(s)) throw new VectorIndexError('context must be a hex hash');
+  if (!/^[0-9a-f]+$/.test(s)) throw new VectorIndexError('tenant, key and context must be hex');
   return s;
 }

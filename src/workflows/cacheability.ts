@@ -1,5 +1,5 @@
+import type { ChatCompletion } from '../provider/wire';
 /** Which provider answers may be stored. Pure, so the workflow can call it. */
-import type { ChatCompletion } from '../cache/storage/entry';
 
 const UNCACHEABLE_FINISH = new Set(['length', 'content_filter']);
 

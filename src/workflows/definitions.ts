@@ -4,7 +4,7 @@
  * effects, so both the workflow bundle and the API can import it.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ChatCompletion } from '../cache/storage/entry';
+import type { ChatCompletion } from '../provider/wire';
 
 export const FILL_WORKFLOW = 'cacheFillWorkflow';
 
@@ -58,14 +58,7 @@ export interface FillResult {
   steps: FillStatus;
 }
 
-/** The provider's error as the update reports it to the API (ApplicationFailure details[0]). */
-export interface FillFailureDetails {
-  status: number;
-  body: { error: { message: string; type: string; param: string | null; code: string | null } };
-  retryable: boolean;
-  retryAfter?: string;
-}
-
+/** The failure type of an `answer` update whose provider call failed; details[0] is the ProviderFailure. */
 export const PROVIDER_FAILURE_TYPE = 'ProviderFailure';
 
 /** Update: returns the provider's answer as soon as it exists (early return). */

@@ -18,11 +18,9 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { FillActivities } from '../activities';
-import type { ChatCompletion } from '../cache/storage/entry';
 import { isCacheable } from './cacheability';
 import {
   FillFailedOutcome,
-  FillFailureDetails,
   FillInput,
   FillResult,
   FillStatus,
@@ -32,11 +30,14 @@ import {
   statusQuery,
 } from './definitions';
 import { metrics, record } from './observe';
+import type { ProviderFailure } from '../provider/failure';
+import { PROVIDER_RETRY } from '../provider/retry';
+import type { ChatCompletion } from '../provider/wire';
 
 export async function cacheFillWorkflow(input: FillInput): Promise<FillResult> {
   const steps: FillStatus = { provider: 'pending', embed: 'pending', store: 'pending', index: 'pending' };
   let answer: ChatCompletion | undefined;
-  let failure: FillFailureDetails | undefined;
+  let failure: ProviderFailure | undefined;
   let callers = 0;
 
   metrics.workflowStarted('fill');
@@ -132,16 +133,17 @@ async function settle(steps: FillStatus, outcome: string): Promise<void> {
   await condition(allHandlersFinished);
 }
 
-function failureDetails(err: unknown): FillFailureDetails {
+function failureDetails(err: unknown): ProviderFailure {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as FillFailureDetails | undefined) : undefined;
+  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as ProviderFailure | undefined) : undefined;
   if (details && typeof details.status === 'number') return details;
   const message = cause instanceof Error ? cause.message : 'provider call failed';
   return { status: 0, retryable: true, body: { error: { message, type: 'api_error', param: null, code: null } } };
 }
 
 function activitiesFor(input: FillInput) {
-  const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' } as const;
+  const { initialIntervalMs, backoffCoefficient, maximumIntervalMs } = PROVIDER_RETRY;
+  const retry = { initialInterval: initialIntervalMs, backoffCoefficient, maximumInterval: maximumIntervalMs };
   return {
     local: proxyLocalActivities<FillActivities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 2 } }),
     provider: proxyActivities<FillActivities>({

@@ -16,8 +16,7 @@ export interface ReplayInput {
   indexMaxAttempts: number;
 }
 
-/** `indexed`: the stored entry is in Milvus now; `nothing_stored`: the fill never stored it (or it expired), nothing to do. */
-export type ReplayOutcome = 'indexed' | 'nothing_stored';
+export type { ReplayOutcome } from '../activities/maintenance';
 
 export interface DeleteInput {
   tenant: string;

@@ -13,7 +13,8 @@ export class MilvusProbe {
   async keysOf(token: string): Promise<string[]> {
     const res = await this.client.query({
       collection_name: this.collection,
-      filter: `tenant == ${tenantFromToken(token).numeric}`,
+      // The collection's INT64 tenant field holds the tenant id's first 60 bits.
+      filter: `tenant == ${BigInt(`0x${tenantFromToken(token).id.slice(0, 15)}`)}`,
       output_fields: ['storage_key'],
       limit: 1000,
     });

@@ -13,7 +13,8 @@ import { Sweeper } from '../../src/ops/sweeper';
 import { Entry } from '../../src/cache/storage/entry';
 import { EntryStore } from '../../src/cache/storage/entryStore';
 import { Expiry, NEVER_EXPIRES } from '../../src/cache/storage/expiry';
-import type { MilvusIndex } from '../../src/vectordb/milvus';
+import type { EntryAddress, VectorIndex } from '../../src/vectordb/index';
+import { MemoryIndex } from '../../src/vectordb/memory';
 
 const TENANT = 'ab'.repeat(8);
 const key = (n: number) => n.toString(16).padStart(64, '0');
@@ -21,18 +22,18 @@ const entry = (n: number, createdAt: number): Entry => ({
   version: 1, tenant: TENANT, key: key(n), context: 'cc', model: 'm', createdAt, semanticText: `q${n}`, embedding: [1, -1], response: { choices: [] },
 });
 
-class RecordingIndex {
+class RecordingIndex extends MemoryIndex {
   deletedKeys: string[] = [];
   deletedBefore: number[] = [];
-  async deleteKeys(keys: string[]) { this.deletedKeys.push(...keys); }
-  async deleteCreatedBefore(ms: number) { this.deletedBefore.push(ms); }
+  override async delete(addresses: EntryAddress[]) { this.deletedKeys.push(...addresses.map((a) => `${a.tenant}/${a.key}`)); }
+  override async deleteCreatedBefore(ms: number) { this.deletedBefore.push(ms); }
 }
 
 let root: string;
 let store: EntryStore;
 let index: RecordingIndex;
 const sweeper = (expiry: Expiry, maxEntries: number) =>
-  new Sweeper({ store, index: index as unknown as MilvusIndex, expiry, maxEntries, metrics: new Metrics(), log: pino({ level: 'silent' }) });
+  new Sweeper({ store, index, expiry, maxEntries, metrics: new Metrics(), log: pino({ level: 'silent' }) });
 
 beforeEach(() => {
   root = mkdtempSync(path.join(os.tmpdir(), 'reflex-sweep-'));
@@ -72,9 +73,9 @@ test('above the bound, the least recently used entries are evicted; an L1 hit co
 
 test('a failed Milvus delete is retried on the next sweep', async () => {
   await store.write(entry(1, 0));
-  const failing = { deleteKeys: jest.fn().mockRejectedValueOnce(new Error('milvus down')).mockResolvedValue(undefined), deleteCreatedBefore: jest.fn() };
-  const s = new Sweeper({ store, index: failing as unknown as MilvusIndex, expiry: new Expiry(1_000), maxEntries: 0, metrics: new Metrics(), log: pino({ level: 'silent' }) });
+  const failing = { delete: jest.fn().mockRejectedValueOnce(new Error('milvus down')).mockResolvedValue(undefined), deleteCreatedBefore: jest.fn() };
+  const s = new Sweeper({ store, index: failing as unknown as VectorIndex, expiry: new Expiry(1_000), maxEntries: 0, metrics: new Metrics(), log: pino({ level: 'silent' }) });
   await expect(s.sweep()).rejects.toThrow('milvus down');
   await s.sweep();
-  expect(failing.deleteKeys).toHaveBeenLastCalledWith([`${TENANT}/${key(1)}`]);
+  expect(failing.delete).toHaveBeenLastCalledWith([{ tenant: TENANT, key: key(1) }]);
 });

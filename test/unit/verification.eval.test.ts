@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadPairs, sample } from '../../src/tools/eval/pairs';
 import { percentile, score } from '../../src/tools/eval/metrics';
-import { SemanticIndex } from '../../src/vectordb/memory';
+import { SemanticIndex } from '../../src/tools/eval/semanticIndex';
 
 describe('eval scoring', () => {
   it('counts a hit on another entry as a false positive even on a duplicate pair', () => {

@@ -7,8 +7,8 @@
  * they are already minimal, and clients must still be able to run tools.
  */
 import type { ResponseFormat } from '../../cache/controls';
-import type { ChatCompletion } from '../../cache/storage/entry';
 import { toTauq } from './tauq';
+import type { ChatCompletion } from '../../provider/wire';
 
 export function formatCompletion(completion: ChatCompletion, format: ResponseFormat): ChatCompletion {
   if (format === 'openai' || !Array.isArray(completion.choices)) return completion;

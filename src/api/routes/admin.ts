@@ -8,16 +8,17 @@ import type { Context } from 'koa';
 import { collectStats } from '../../ops/stats';
 import { invalidRequest } from '../../errors';
 import { toGatewayError } from '../../temporal/fillClient';
-import type { Services } from '../../services';
+import type { ApiServices } from '../../services';
 import { adminAuth } from '../middleware/adminAuth';
 
 const TENANT = /^[0-9a-f]{16}$/;
 const KEY = /^[0-9a-f]{64}$/;
 
-export function adminRoutes(services: Services): Router {
-  const { store, metrics, maintenance, exact } = services;
+type AdminDeps = Pick<ApiServices, 'store' | 'metrics' | 'maintenance' | 'exact'> & { adminToken: string | undefined };
+
+export function adminRoutes({ store, metrics, maintenance, exact, adminToken }: AdminDeps): Router {
   const router = new Router({ prefix: '/admin' });
-  router.use(adminAuth(services.config.adminToken));
+  router.use(adminAuth(adminToken));
 
   router.get('/stats', async (ctx: Context) => {
     const tenant = typeof ctx.query.tenant === 'string' ? tenantParam(ctx.query.tenant) : undefined;

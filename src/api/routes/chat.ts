@@ -10,7 +10,7 @@ import { GatewayError } from '../../errors';
 import { CacheIdentity, cacheIdentity } from '../../cache/keys/cacheKey';
 import { Tenant, bearerToken, tenantFromToken } from '../../cache/keys/tenant';
 import type { LookupResult } from '../../cache/lookup';
-import type { Services } from '../../services';
+import type { ApiServices } from '../../services';
 import { SingleFlight } from '../streaming/singleFlight';
 import { FlightOutcome, streamMiss } from '../streaming/relay';
 import { FillInput, fillWorkflowId } from '../../workflows/definitions';
@@ -21,7 +21,9 @@ import { SseSink } from '../sse';
 /** How long a refresh waits for its new entry to be stored before answering (read-your-writes). */
 const REFRESH_SETTLE_MS = 5_000;
 
-export function chatCompletions(services: Services) {
+type ChatDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill' | 'provider' | 'seal'>;
+
+export function chatCompletions(services: ChatDeps) {
   const { config, lookup, fill, exact, log } = services;
   const flights = new SingleFlight<FlightOutcome>();
   return async (ctx: Context): Promise<void> => {
@@ -60,7 +62,7 @@ export function chatCompletions(services: Services) {
 }
 
 function fillInput(
-  services: Services,
+  services: ChatDeps,
   ctx: Context,
   request: ChatRequest,
   tenant: Tenant,

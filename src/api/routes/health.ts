@@ -4,7 +4,7 @@
  */
 import type { Context } from 'koa';
 import { withDeadline } from '../../deadline';
-import type { Services } from '../../services';
+import type { ApiServices } from '../../services';
 
 type Check = () => Promise<unknown>;
 
@@ -14,14 +14,13 @@ export function healthz(ctx: Context): void {
   ctx.body = { status: 'ok' };
 }
 
-export function ready(services: Services) {
+export function ready({ temporal, index, store, embedder }: Pick<ApiServices, 'temporal' | 'index' | 'store' | 'embedder'>) {
   const checks: Record<string, Check> = {
-    temporal: () => services.temporal.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () => services.temporal.workflowService.getSystemInfo({})),
-    milvus: () => services.index.check(),
-    storage: () => services.store.checkWritable(),
-    model: async () => {
-      if (services.embedder.dim <= 0) throw new Error('model not loaded');
-    },
+    temporal: () => temporal.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({})),
+    milvus: () => index.check(),
+    storage: () => store.checkWritable(),
+    // A real (tiny) inference: the model must still answer, not merely have loaded once.
+    model: () => embedder.embed('ready'),
   };
   return async (ctx: Context): Promise<void> => {
     const names = Object.keys(checks);

@@ -2,10 +2,9 @@
 import type { Context } from 'koa';
 import { bearerToken } from '../../cache/keys/tenant';
 import { fetchModels, mockModels } from '../../provider/models';
-import type { Services } from '../../services';
+import type { Config } from '../../config';
 
-export function models(services: Services) {
-  const { upstream } = services.config;
+export function models(upstream: Config['upstream']) {
   return async (ctx: Context): Promise<void> => {
     const modelId = typeof ctx.params?.model === 'string' ? ctx.params.model : undefined;
     const apiKey = upstream.apiKey ?? bearerToken(ctx.get('authorization'));

@@ -9,19 +9,19 @@
  * SingleFlight): followers wait for the leader's complete answer and get it
  * replayed; if the leader's stream broke or was abandoned they try again.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors';
-import type { FillClient } from '../../temporal/fillClient';
-import { providerError } from '../../temporal/fillClient';
-import { Provider, UpstreamError } from '../../provider/provider';
-import type { ChatCompletion } from '../../cache/storage/entry';
-import type { FillInput } from '../../workflows/definitions';
 import { ChunkAssembler } from '../../provider/assemble';
-import type { CompletionChunk } from '../../provider/chunks';
-import { completionToChunks } from '../../provider/toChunks';
+import { UpstreamError, providerError } from '../../provider/failure';
+import type { Provider } from '../../provider/provider';
+import { retryDelayMs } from '../../provider/retry';
+import type { ChatCompletion, CompletionChunk } from '../../provider/wire';
+import type { FillClient } from '../../temporal/fillClient';
+import type { FillInput } from '../../workflows/definitions';
+import { replayToSink } from './replay';
 import type { StreamSink } from './sink';
 import { SingleFlight } from './singleFlight';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export type FlightOutcome = { completion: ChatCompletion } | { error: GatewayError } | { retry: true };
 
@@ -111,7 +111,7 @@ async function openWithRetry(deps: StreamingMissDeps, miss: StreamingMiss, signa
     } catch (err) {
       const retryable = err instanceof UpstreamError && err.failure.retryable;
       if (!retryable || attempt >= deps.maxAttempts || miss.sink.gone) throw toError(err);
-      await sleep(Math.min(500 * 2 ** (attempt - 1), 5_000));
+      await sleep(retryDelayMs(attempt));
     }
   }
 }
@@ -124,16 +124,6 @@ async function handOff(deps: StreamingMissDeps, input: FillInput): Promise<strin
     deps.log.warn({ err: String(err), tenant: input.tenant, key: input.key }, 'streamed answer not handed to the fill workflow; it will not be cached');
     return undefined;
   }
-}
-
-/** A complete answer (a hit, or a coalesced follower's) sent as a stream. */
-export async function replayToSink(sink: StreamSink, completion: ChatCompletion, includeUsage: boolean, headers: Record<string, string>): Promise<void> {
-  sink.open(headers);
-  for (const chunk of completionToChunks(completion, { includeUsage })) {
-    if (sink.gone) return;
-    await sink.send(chunk);
-  }
-  sink.end();
 }
 
 function toError(err: unknown): GatewayError {

@@ -1,6 +1,6 @@
 /** Where a stream goes: the HTTP layer implements it as Server-Sent Events. */
 import type { OpenAIErrorBody } from '../../errors';
-import type { CompletionChunk } from '../../provider/chunks';
+import type { CompletionChunk } from '../../provider/wire';
 
 export interface StreamSink {
   /** Commits the response (status 200, stream headers): errors after this travel in-band. */

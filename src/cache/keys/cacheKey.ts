@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical';
+import { contentText, isTextPart } from '../../provider/wire';
 
 export interface KeyableMessage {
   role: string;
@@ -70,20 +71,7 @@ function lastUserIndex(messages: KeyableMessage[]): number {
   return -1;
 }
 
-const isTextPart = (p: unknown) => !!p && typeof p === 'object' && (p as { type?: unknown }).type === 'text';
-
 function nonTextParts(content: unknown): unknown[] {
   return Array.isArray(content) ? content.filter((p) => !isTextPart(p)) : [];
 }
 
-/** Text of a message's content: a string, or the text parts of a content-part array. */
-export function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((p) => (isTextPart(p) ? String((p as { text?: unknown }).text ?? '') : ''))
-      .filter(Boolean)
-      .join('\n');
-  }
-  return '';
-}

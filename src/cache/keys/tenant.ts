@@ -8,8 +8,6 @@ import { createHash } from 'node:crypto';
 export interface Tenant {
   /** 16 hex chars of sha256(token); used in paths, workflow ids and logs. */
   id: string;
-  /** The same hash as a positive int64 (60 bits), for Milvus' INT64 filter field. */
-  numeric: string;
 }
 
 const ANONYMOUS = '\u0000reflex-anonymous';
@@ -22,7 +20,7 @@ export function tenantFromToken(token: string | undefined): Tenant {
 /** The tenant behind an id an operator copied from the UI or logs (16 hex chars). */
 export function tenantFromId(id: string): Tenant {
   if (!/^[0-9a-f]{16}$/.test(id)) throw new Error('a tenant id is 16 lowercase hex characters');
-  return { id, numeric: BigInt(`0x${id.slice(0, 15)}`).toString() };
+  return { id };
 }
 
 /** Extracts the token from an Authorization header value ("Bearer x"). */

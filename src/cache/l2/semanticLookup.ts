@@ -8,13 +8,12 @@ import { ExactCache } from '../l1/exactCache';
 import { signBits } from '../../vectordb/signBits';
 import { Entry } from '../storage/entry';
 import type { Expiry } from '../storage/expiry';
-import { MilvusIndex } from '../../vectordb/milvus';
+import type { EntryAddress, VectorIndex } from '../../vectordb/index';
 import { cosine } from '../embedding/cosine';
 import { Verifier } from '../l3/verifier';
 
 export interface SemanticQuery {
   tenant: string;
-  tenantNumeric: string;
   context: string;
   text: string;
   embedding: Float32Array;
@@ -38,7 +37,7 @@ export interface SemanticLookupOptions {
 
 export class SemanticLookup {
   constructor(
-    private readonly index: MilvusIndex,
+    private readonly index: VectorIndex,
     private readonly entries: ExactCache,
     private readonly verifier: Verifier,
     private readonly options: SemanticLookupOptions,
@@ -47,7 +46,7 @@ export class SemanticLookup {
   async find(query: SemanticQuery): Promise<SemanticHit | undefined> {
     const filter = { ...query, createdAfter: this.options.expiry?.cutoff() };
     const hits = await this.index.search(signBits(query.embedding), filter, this.options.candidates);
-    const loaded = await Promise.all(hits.map((h) => this.load(h.storageKey, query)));
+    const loaded = await Promise.all(hits.map((h) => this.load(h, query)));
     const ranked = loaded
       .filter((e): e is Entry => e !== undefined)
       .map((entry) => ({ entry, similarity: cosine(query.embedding, entry.embedding) }))
@@ -57,8 +56,7 @@ export class SemanticLookup {
   }
 
   /** Loads a candidate, re-checking tenant and context: the index is a hint, the entry is the truth. */
-  private async load(storageKey: string, query: SemanticQuery): Promise<Entry | undefined> {
-    const [tenant, key] = storageKey.split('/');
+  private async load({ tenant, key }: EntryAddress, query: SemanticQuery): Promise<Entry | undefined> {
     if (tenant !== query.tenant || !key) return undefined;
     const entry = await this.entries.load(tenant, key);
     return entry && entry.context === query.context ? entry : undefined;

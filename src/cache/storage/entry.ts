@@ -1,8 +1,8 @@
 /** One cached answer, as stored on disk: everything needed to serve it and to re-index it. */
+import type { ChatCompletion } from '../../provider/wire';
+
 export const ENTRY_FORMAT_VERSION = 1;
 
-/** The provider's chat.completion, kept verbatim (unknown fields included). */
-export type ChatCompletion = Record<string, unknown> & { id?: string; choices?: unknown[] };
 
 export interface Entry {
   version: typeof ENTRY_FORMAT_VERSION;

@@ -9,7 +9,7 @@ import { chatMessages, loadPairs, sample, withoutCrossExactRepeats, type Pair } 
 import { formatScores, percentile, score, type Outcome, type Scores } from './metrics';
 import { FillWaiter } from './fillWaiter';
 import { mapBounded, Progress } from './progress';
-import { parseEvalArgs, type Protocol } from '../../cli/evalArgs';
+import { parseEvalArgs, type Protocol } from './args';
 
 export interface GatewayEvalOptions {
   pairs: string;

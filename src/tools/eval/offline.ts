@@ -11,8 +11,8 @@ import { TransformersEmbedder } from '../../cache/embedding/embedder';
 import { createVerifier, DEFAULT_SIMILARITY_THRESHOLD } from '../../cache/l3/guardedVerifier';
 import { chatMessages, loadPairs, sample, withoutCrossExactRepeats, type Pair } from './pairs';
 import { formatScores, formatSweep, score, type Outcome, type Scores } from './metrics';
-import { SemanticIndex } from '../../vectordb/memory';
-import { parseEvalArgs, type Protocol } from '../../cli/evalArgs';
+import { SemanticIndex } from './semanticIndex';
+import { parseEvalArgs, type Protocol } from './args';
 
 export interface OfflineOptions {
   pairs: string;

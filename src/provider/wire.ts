@@ -1,7 +1,12 @@
 /**
- * OpenAI's streaming shapes (chat.completion.chunk), kept loose on purpose:
- * provider chunks are forwarded verbatim, so unknown fields must survive.
+ * OpenAI's wire shapes the gateway handles: chat.completion and its streaming
+ * chat.completion.chunk, kept loose on purpose (provider answers are stored
+ * and forwarded verbatim, so unknown fields must survive), and message content.
  */
+
+/** The provider's chat.completion, kept verbatim (unknown fields included). */
+export type ChatCompletion = Record<string, unknown> & { id?: string; choices?: unknown[] };
+
 export interface ToolCallDelta {
   index: number;
   id?: string;
@@ -49,4 +54,18 @@ export interface StoredChoice {
   message?: StoredMessage;
   finish_reason?: string | null;
   logprobs?: unknown;
+}
+
+export const isTextPart = (p: unknown) => !!p && typeof p === 'object' && (p as { type?: unknown }).type === 'text';
+
+/** Text of a message's content: a string, or the text parts of a content-part array. */
+export function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((p) => (isTextPart(p) ? String((p as { text?: unknown }).text ?? '') : ''))
+      .filter(Boolean)
+      .join('\n');
+  }
+  return '';
 }

@@ -1,0 +1,52 @@
+/**
+ * A provider failure, classified once, and the one rule for what the client
+ * sees: provider client errors keep their status and body (429 keeps
+ * Retry-After), everything retryable that still failed becomes a 502.
+ */
+import { GatewayError, OpenAIErrorBody, ProviderError } from '../errors';
+import { isRetryableStatus } from './retry';
+
+export interface ProviderFailure {
+  /** The provider's HTTP status; 0 when no response arrived (connection error, timeout). */
+  status: number;
+  body: OpenAIErrorBody;
+  /** Worth retrying (see isRetryableStatus). */
+  retryable: boolean;
+  retryAfter?: string;
+}
+
+export class UpstreamError extends Error {
+  override name = 'UpstreamError';
+  constructor(readonly failure: ProviderFailure) {
+    super(failure.body.error.message);
+  }
+}
+
+/** A failure from the provider's status and (possibly absent or malformed) error body. */
+export function failureOf(status: number, error: unknown, fallbackMessage: string, retryAfter?: string): ProviderFailure {
+  const e = (error && typeof error === 'object' ? error : {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    status,
+    retryable: isRetryableStatus(status),
+    retryAfter: retryAfter ?? undefined,
+    body: {
+      error: {
+        message: str(e.message) ?? fallbackMessage,
+        type: str(e.type) ?? (status >= 500 || status === 0 ? 'api_error' : 'invalid_request_error'),
+        param: str(e.param),
+        code: str(e.code),
+      },
+    },
+  };
+}
+
+export function providerError(failure: ProviderFailure): GatewayError {
+  const { status, body, retryAfter } = failure;
+  const headers: Record<string, string> = retryAfter ? { 'Retry-After': retryAfter } : {};
+  if (status === 429 || (status >= 400 && !failure.retryable)) {
+    return new ProviderError(status, body.error.message, body.error.type, body.error.code, body.error.param, headers);
+  }
+  const detail = status ? `status ${status}` : 'no response';
+  return new ProviderError(502, `Upstream provider failed (${detail}): ${body.error.message}`, 'api_error', 'upstream_error');
+}
