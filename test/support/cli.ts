@@ -15,7 +15,7 @@ export function runCli(stack: TestStack, args: string[], env: Record<string, str
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [path.join(REPO, 'dist', 'cli.js'), ...args],
+      [path.join(REPO, 'dist', 'cli', 'index.js'), ...args],
       {
         env: {
           ...process.env,

@@ -30,7 +30,7 @@ export class GatewayProcess {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     const log = createWriteStream(path.join(this.stack.home, 'gateway.log'), { flags: 'a' });
-    this.child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'serve'], {
+    this.child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), 'serve'], {
       env: {
         ...process.env,
         REFLEX_HOME: this.stack.home,
