@@ -8,13 +8,13 @@
  * downloaded and update-with-start behaves as in production.
  */
 import { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, InjectedSinks, Runtime, DefaultLogger, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FillActivities } from '../../src/activities';
+import { historyToJSON } from './historyJson';
 import type { FillInput } from '../../src/workflows/definitions';
 import type { MetricsSink } from '../../src/workflows/observe';
 import { reflexAttributes } from '../../src/workflows/visibility';
@@ -177,7 +177,9 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   if (process.env.REFLEX_RECORD_HISTORIES !== '1') return;
   const history = await handle.fetchHistory();
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+  // Stack traces and worker identities name this machine's paths, host and pid; replay reads neither.
+  const scrubbed = historyToJSON(history).replace(/"(stackTrace|identity)": "(?:[^"\\]|\\.)*"/g, '"$1": ""');
+  writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), `${scrubbed}\n`);
 }
 
 type Choice = { message?: { content?: unknown }; finish_reason?: unknown };
