@@ -9,7 +9,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   FILL_WORKFLOW,
-  FillFailureDetails,
   FillInput,
   FillResult,
   PROVIDER_FAILURE_TYPE,
@@ -18,6 +17,7 @@ import {
   fillWorkflowId,
   statusQuery,
 } from '../../src/workflows/definitions';
+import type { ProviderFailure } from '../../src/provider/failure';
 import type { cacheFillWorkflow } from '../../src/workflows/fill';
 import { reflexAttributes, startAttributes } from '../../src/workflows/visibility';
 import { ChatCompletion, FakeActivities, SinkLog, completion, contentOf, finishOf, createTestEnv, eventually, fillInput, gate, recordHistory, withWorker } from './support';
@@ -60,7 +60,7 @@ async function miss(taskQueue: string, input: FillInput) {
   return { answer, result, handle };
 }
 
-const providerFailure = (status: number): FillFailureDetails => ({
+const providerFailure = (status: number): ProviderFailure => ({
   status,
   retryable: status >= 500,
   body: { error: { message: `provider says ${status}`, type: 'invalid_request_error', param: 'messages', code: 'bad_thing' } },
