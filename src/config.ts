@@ -26,6 +26,7 @@ export const configSchema = z
     REFLEX_PORT: port.default(8080),
     REFLEX_BIND_ADDR: z.string().min(1).default('127.0.0.1'),
     REFLEX_STORAGE_PATH: optionalString,
+    REFLEX_EMBEDDINGS_PATH: optionalString,
     REFLEX_VENV: optionalString,
     REFLEX_MAX_BODY_BYTES: positiveInt.default(4 * 1024 * 1024),
     REFLEX_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -76,6 +77,7 @@ export const configSchema = z
     dataDir: path.resolve(env.REFLEX_HOME, 'data'),
     venv: path.resolve(env.REFLEX_VENV ?? path.join(env.REFLEX_HOME, 'venv')),
     storagePath: path.resolve(env.REFLEX_STORAGE_PATH ?? path.join(env.REFLEX_HOME, 'data', 'entries')),
+    embeddingsPath: path.resolve(env.REFLEX_EMBEDDINGS_PATH ?? path.join(env.REFLEX_HOME, 'data', 'embeddings')),
     maxBodyBytes: env.REFLEX_MAX_BODY_BYTES,
     temporal: {
       address: env.REFLEX_TEMPORAL_ADDRESS,

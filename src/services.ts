@@ -11,6 +11,8 @@ import { ExactCache } from './cache/l1/exactCache';
 import { SemanticLookup } from './cache/l2/semanticLookup';
 import { createVerifier } from './cache/l3/guardedVerifier';
 import { CacheLookup } from './cache/lookup';
+import { EmbeddingsCache } from './cache/vectors/embeddingsCache';
+import { VectorStore } from './cache/vectors/vectorStore';
 import { EntryStore } from './cache/storage/entryStore';
 import { Expiry } from './cache/storage/expiry';
 import type { Config } from './config';
@@ -44,6 +46,7 @@ export interface ApiServices extends Core {
   temporal: Connection;
   fill: FillClient;
   maintenance: MaintenanceClient;
+  embeddings: EmbeddingsCache;
 }
 
 export function createLogger(config: Config): Logger {
@@ -89,6 +92,7 @@ export function createApiServices(core: Core): ApiServices {
     temporal,
     fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility, () => metrics.coalesced.inc()),
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
+    embeddings: new EmbeddingsCache(new VectorStore(config.embeddingsPath, config.l1Capacity), log),
     async close() {
       await Promise.allSettled([temporal.close(), core.close()]);
     },

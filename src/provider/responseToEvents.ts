@@ -10,7 +10,7 @@
 import type { ContentPart, OutputItem, ResponseEvent, ResponseObject } from './responsesWire';
 import { pieces } from './toChunks';
 
-type Unnumbered = Omit<ResponseEvent, 'sequence_number'>;
+type Unnumbered = Record<string, unknown> & { type: string };
 
 export function responseToEvents(response: ResponseObject): ResponseEvent[] {
   const events: Unnumbered[] = [];

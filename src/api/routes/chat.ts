@@ -1,98 +1,15 @@
-/**
- * POST /v1/chat/completions: validate, read the per-request cache controls,
- * identify (tenant + cache key), look up L1 → L2/L3 in-process, and on a miss
- * fill: through the fill workflow (JSON), or by relaying the provider's
- * stream and handing the finished answer to the workflow (stream: true).
- */
-import type { Context } from 'koa';
-import { CacheControls, readControls } from '../../cache/controls';
-import { GatewayError } from '../../errors';
-import { CacheIdentity, cacheIdentity } from '../../cache/keys/cacheKey';
-import { Tenant, bearerToken, tenantFromToken } from '../../cache/keys/tenant';
-import type { LookupResult } from '../../cache/lookup';
-import type { ApiServices } from '../../services';
-import { SingleFlight } from '../streaming/singleFlight';
-import { FlightOutcome, streamMiss } from '../streaming/relay';
-import { FillInput, fillWorkflowId } from '../../workflows/definitions';
+/** POST /v1/chat/completions: the cached chat completion (the flow is cachedRoute's). */
+import { cacheIdentity } from '../../cache/keys/cacheKey';
 import { ChatRequest, parseChatRequest } from '../chatRequest';
-import { Delivery, hitHeaders, respond } from '../respond';
-import { SseSink } from '../sse';
+import { CHAT_STREAM, StreamProtocol } from '../streaming/protocol';
+import { CachedEndpoint, CachedRouteDeps, cachedRoute } from './cachedRoute';
 
-/** How long a refresh waits for its new entry to be stored before answering (read-your-writes). */
-const REFRESH_SETTLE_MS = 5_000;
+const CHAT: CachedEndpoint<ChatRequest> = {
+  endpoint: 'chat',
+  parse: parseChatRequest,
+  identity: (request, sampling) => cacheIdentity(request, sampling),
+  includeUsage: (request) => (request.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
+  protocol: CHAT_STREAM as StreamProtocol<unknown>,
+};
 
-type ChatDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill' | 'provider' | 'seal'>;
-
-export function chatCompletions(services: ChatDeps) {
-  const { config, lookup, fill, exact, log } = services;
-  const flights = new SingleFlight<FlightOutcome>();
-  return async (ctx: Context): Promise<void> => {
-    const request = parseChatRequest(ctx.request.body);
-    const controls = readControls((name) => ctx.get(name), config);
-    const token = bearerToken(ctx.get('authorization'));
-    const tenant = tenantFromToken(token);
-    const identity = cacheIdentity(request, config.keySampling);
-    const delivery: Delivery = { stream: request.stream === true, includeUsage: includeUsage(request), format: controls.format };
-
-    const found: LookupResult = controls.lookup ? await lookup.lookup(tenant, identity, { threshold: controls.threshold }) : { status: 'MISS' };
-    if (found.status !== 'MISS') return respond(ctx, found.entry.response, hitHeaders(found), delivery);
-    if (controls.onlyIfCached) {
-      throw new GatewayError(504, 'No cached answer for this request (only-if-cached).', 'invalid_request_error', 'cache_miss', null, { 'X-Reflex-Status': 'MISS' });
-    }
-
-    const input = fillInput(services, ctx, request, tenant, identity, controls, token, found.embedding);
-    // A refresh answers only once its entry replaced the old one, so the next request sees it.
-    const settleRefresh = async (workflowId: string | undefined) => {
-      if (!controls.replace) return;
-      if (workflowId) await fill.settled(workflowId, REFRESH_SETTLE_MS);
-      exact.forget(tenant.id, identity.key);
-    };
-    const headers: Record<string, string> = { 'X-Reflex-Status': missStatus(controls) };
-
-    if (delivery.stream) {
-      if (input.store !== false) headers['X-Reflex-Fill-Id'] = fillWorkflowId(tenant.id, identity.key);
-      const deps = { provider: services.provider, fill, flights, log, maxAttempts: config.upstream.maxAttempts };
-      const sink = new SseSink(ctx);
-      return streamMiss(deps, { input, apiKey: config.upstream.apiKey ?? token, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh });
-    }
-    const answer = await fill.fill(input);
-    await settleRefresh(answer.workflowId);
-    await respond(ctx, answer.response, { ...headers, 'X-Reflex-Fill-Id': answer.workflowId }, delivery);
-  };
-}
-
-function fillInput(
-  services: ChatDeps,
-  ctx: Context,
-  request: ChatRequest,
-  tenant: Tenant,
-  identity: CacheIdentity,
-  controls: CacheControls,
-  token: string | undefined,
-  embedding: Float32Array | undefined,
-): FillInput {
-  const { config, seal } = services;
-  return {
-    tenant: tenant.id,
-    key: identity.key,
-    context: identity.context,
-    model: request.model,
-    semanticText: identity.semanticText,
-    request,
-    // Streams call the provider from the API process, so the token never needs to enter Temporal.
-    sealedToken: !config.upstream.apiKey && token && !request.stream ? seal.seal(token) : undefined,
-    embedding: embedding ? Array.from(embedding) : undefined,
-    policy: {
-      providerMaxAttempts: config.upstream.maxAttempts,
-      providerTimeoutMs: config.upstream.timeoutMs,
-      indexMaxAttempts: config.indexMaxAttempts,
-    },
-    requestId: ctx.state.requestId,
-    replace: controls.replace || undefined,
-    store: controls.store ? undefined : false,
-  };
-}
-
-const missStatus = (controls: CacheControls) => (controls.lookup ? 'MISS' : controls.replace ? 'REFRESH' : 'BYPASS');
-
-const includeUsage = (request: ChatRequest) => (request.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+export const chatCompletions = (services: CachedRouteDeps) => cachedRoute(CHAT, services);
