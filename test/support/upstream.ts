@@ -83,6 +83,8 @@ export class FakeUpstream {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readJson(req);
     if (req.method === 'GET' && req.url === '/v1/models') return send(res, 200, { object: 'list', data: [{ id: 'test-model', object: 'model', created: 0, owned_by: 'test' }] });
+    // Test control for suites in other processes (the Python SDK suite): script failures, read counters.
+    if (req.method === 'POST' && req.url === '/v1/__fail') return this.failNext(...(body.failures as ScriptedFailure[])), send(res, 200, { ok: true });
     if (req.method === 'GET' && req.url === '/v1/__calls') return send(res, 200, { calls: this.calls, embeddedItems: this.embeddedItems, paths: this.received.map((r) => r.path) });
     const stored = /^\/v1\/responses\/([^/?]+)$/.exec(req.url ?? '');
     if (stored && (req.method === 'GET' || req.method === 'DELETE')) return this.storedResponse(req.method, stored[1]!, res);
