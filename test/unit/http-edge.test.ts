@@ -146,6 +146,13 @@ describe('methods', () => {
   });
 });
 
+describe('admin queries', () => {
+  test.each(['tenant=a&tenant=b', 'tenant=0123456789abcdef&tenant=0123456789abcdef', 'tenant=', 'tenant=%zz'])('?%s is a 400, not ignored', async (query) => {
+    const error = expectOpenAIError(await send(head('GET', `/admin/stats?${query}`, { Authorization: 'Bearer admin-secret' })), 400);
+    expect(error.param).toBe('tenant');
+  });
+});
+
 describe('bodies', () => {
   test('JSON nested 10,000 deep in an unknown field is a 400 naming the depth limit', async () => {
     const error = expectOpenAIError(await send(post(withVendor(nested(10_000)))), 400);
