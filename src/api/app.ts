@@ -12,7 +12,7 @@ import { httpMetrics } from './middleware/metrics';
 import type { ApiServices } from '../services';
 import { jsonBody, limitJsonDepth } from './middleware/body';
 import { openAIErrors } from './middleware/errors';
-import { methodNotAllowed, requireHost } from './middleware/protocol';
+import { clipPath, methodNotAllowed, requireHost } from './middleware/protocol';
 import { requestId } from './middleware/requestId';
 import { chatCompletions } from './routes/chat';
 import { adminRoutes } from './routes/admin';
@@ -49,6 +49,6 @@ export function createApp(services: ApiServices): Koa {
 async function notFound(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   await next();
   if (ctx.status === 404 && ctx.body === undefined) {
-    throw new GatewayError(404, `Unknown route ${ctx.method} ${ctx.path}.`, 'invalid_request_error', 'unknown_url');
+    throw new GatewayError(404, `Unknown route ${ctx.method} ${clipPath(ctx.path)}.`, 'invalid_request_error', 'unknown_url');
   }
 }

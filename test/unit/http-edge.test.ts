@@ -144,6 +144,11 @@ describe('methods', () => {
   test('an implemented method on an unknown path stays a 404', async () => {
     expectOpenAIError(await send(head('GET', '/nowhere')), 404);
   });
+
+  test('a long unknown path is clipped in the message', async () => {
+    const error = expectOpenAIError(await send(head('GET', `/${'a'.repeat(8_000)}`)), 404);
+    expect(error.message.length).toBeLessThan(300);
+  });
 });
 
 describe('admin queries', () => {

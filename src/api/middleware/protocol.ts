@@ -24,8 +24,11 @@ export async function methodNotAllowed(ctx: Context, next: Next): Promise<void> 
 }
 
 export function methodError(method: string, path: string, allow = GATEWAY_METHODS): GatewayError {
-  return new GatewayError(405, `Method ${method} is not allowed on ${path.length > 200 ? `${path.slice(0, 200)}…` : path}; allowed: ${allow}.`, 'invalid_request_error', 'method_not_allowed', null, { Allow: allow });
+  return new GatewayError(405, `Method ${method} is not allowed on ${clipPath(path)}; allowed: ${allow}.`, 'invalid_request_error', 'method_not_allowed', null, { Allow: allow });
 }
+
+/** A path as echoed in an error message (paths may be kilobytes long). */
+export const clipPath = (path: string) => (path.length > 200 ? `${path.slice(0, 200)}…` : path);
 
 export async function requireHost(ctx: Context, next: Next): Promise<void> {
   if (ctx.req.httpVersionMajor === 1 && ctx.req.httpVersionMinor >= 1 && !ctx.req.headers.host) {
