@@ -8,6 +8,7 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from '../../api/app';
+import { createServer } from '../../api/server';
 import type { Config } from '../../config';
 import { serveMetrics } from '../../ops/metricsServer';
 import { Sweeper } from '../../ops/sweeper';
@@ -75,9 +76,8 @@ function runSweeper(core: Core): () => Promise<void> {
 
 async function runApi(services: ApiServices): Promise<() => Promise<void>> {
   const { port, bindAddr } = services.config;
-  const server: Server = await new Promise((resolve) => {
-    const s = createApp(services).listen(port, bindAddr, () => resolve(s));
-  });
+  const server: Server = createServer(createApp(services), services.log);
+  await new Promise<void>((resolve) => server.listen(port, bindAddr, resolve));
   services.log.info({ url: `http://${bindAddr}:${port}` }, 'API listening');
   return () => new Promise((resolve) => server.close(() => resolve()));
 }
