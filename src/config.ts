@@ -69,6 +69,12 @@ export const configSchema = z
     REFLEX_WORKER_METRICS_PORT: port.default(0),
     REFLEX_TOKEN_KEY: optionalString,
     REFLEX_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    // Tracing uses the standard OpenTelemetry variables (see src/tracing.ts); off unless an endpoint is set.
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
+    OTEL_SERVICE_NAME: optionalString,
+    OTEL_SDK_DISABLED: optionalString,
+    OTEL_TRACES_EXPORTER: optionalString,
   })
   .transform((env) => ({
     home: path.resolve(env.REFLEX_HOME),
@@ -121,6 +127,13 @@ export const configSchema = z
     workerMetricsPort: env.REFLEX_WORKER_METRICS_PORT,
     tokenKey: env.REFLEX_TOKEN_KEY,
     logLevel: env.REFLEX_LOG_LEVEL,
+    tracing: {
+      enabled:
+        !!(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) &&
+        env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true' &&
+        env.OTEL_TRACES_EXPORTER?.toLowerCase() !== 'none',
+      serviceName: env.OTEL_SERVICE_NAME ?? 'reflex',
+    },
   }));
 
 export type Config = z.output<typeof configSchema>;

@@ -17,6 +17,8 @@ import { EntryStore } from './cache/storage/entryStore';
 import { Expiry } from './cache/storage/expiry';
 import type { Config } from './config';
 import { Metrics } from './metrics';
+import { Tracing, startTracing } from './tracing';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { TokenSeal } from './provider/credentials';
 import { MockProvider } from './provider/mock';
 import { OpenAIProvider, Provider } from './provider/provider';
@@ -36,6 +38,8 @@ export interface Core {
   provider: Provider;
   seal: TokenSeal;
   metrics: Metrics;
+  /** Set when OTEL_* configure an exporter. */
+  tracing?: Tracing;
   close(): Promise<void>;
 }
 
@@ -54,6 +58,7 @@ export function createLogger(config: Config): Logger {
 }
 
 export async function createCore(config: Config, log: Logger = createLogger(config)): Promise<Core> {
+  const tracing = startTracing(config.tracing);
   const embedder = await TransformersEmbedder.load(config.model.path, config.model.name);
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   return {
@@ -66,7 +71,10 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
     metrics: new Metrics(),
-    close: () => index.close(),
+    tracing,
+    close: async () => {
+      await Promise.allSettled([index.close(), tracing?.shutdown()]);
+    },
   };
 }
 
@@ -83,7 +91,9 @@ export function createApiServices(core: Core): ApiServices {
     connectTimeout: '3s',
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))],
   });
-  const client = new Client({ connection: temporal, namespace: config.temporal.namespace });
+  // With tracing on, each start/update carries the request's span context into the workflow's headers.
+  const interceptors = core.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: core.tracing.tracer })] } : undefined;
+  const client = new Client({ connection: temporal, namespace: config.temporal.namespace, interceptors });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
   return {
     ...core,

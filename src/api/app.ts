@@ -14,6 +14,7 @@ import { jsonBody, limitJsonDepth } from './middleware/body';
 import { openAIErrors } from './middleware/errors';
 import { clipPath, methodNotAllowed, requireHost } from './middleware/protocol';
 import { requestId } from './middleware/requestId';
+import { requestTracing } from './middleware/tracing';
 import { chatCompletions } from './routes/chat';
 import { embeddings } from './routes/embeddings';
 import { createResponse, storedResponse } from './routes/responses';
@@ -42,6 +43,7 @@ export function createApp(services: ApiServices): Koa {
 
   const app = new Koa();
   app.use(requestId(services.log));
+  if (services.tracing) app.use(requestTracing(services.tracing.tracer));
   app.use(httpMetrics(services.metrics));
   app.use(openAIErrors);
   app.use(requireHost);

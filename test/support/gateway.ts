@@ -24,13 +24,15 @@ export class GatewayProcess {
   constructor(
     private readonly stack: TestStack,
     private readonly env: Record<string, string>,
+    /** `serve` (API + worker), or one role: `api`, `worker` (a worker has no port to wait on). */
+    private readonly command: 'serve' | 'api' | 'worker' = 'serve',
   ) {}
 
   async start(): Promise<void> {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     const log = createWriteStream(path.join(this.stack.home, 'gateway.log'), { flags: 'a' });
-    this.child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), 'serve'], {
+    this.child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), this.command], {
       env: {
         ...process.env,
         REFLEX_HOME: this.stack.home,
@@ -46,7 +48,7 @@ export class GatewayProcess {
     });
     this.child.stdout!.pipe(log);
     this.child.stderr!.pipe(log);
-    await this.waitHealthy();
+    if (this.command !== 'worker') await this.waitHealthy();
   }
 
   /** The child process has not exited. */

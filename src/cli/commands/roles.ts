@@ -54,7 +54,7 @@ async function runWorker(core: Core): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
   const { provider, seal, embedder, store, index, expiry } = core;
   const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, index, expiry };
-  const worker = await createWorker({ ...config.temporal, log, metrics, activities });
+  const worker = await createWorker({ ...config.temporal, log, metrics, activities, tracing: core.tracing });
   const running = worker.run().catch((err: unknown) => {
     log.fatal({ err }, 'worker stopped');
     process.exit(1);
