@@ -38,6 +38,8 @@ export interface Core {
   provider: Provider;
   seal: TokenSeal;
   metrics: Metrics;
+  /** Stored embedding vectors (the API serves them; a worker's tenant purge removes them). */
+  vectors: VectorStore;
   /** Set when OTEL_* configure an exporter. */
   tracing?: Tracing;
   close(): Promise<void>;
@@ -71,6 +73,7 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
     metrics: new Metrics(),
+    vectors: new VectorStore(config.embeddingsPath, config.l1Capacity),
     tracing,
     close: async () => {
       await Promise.allSettled([index.close(), tracing?.shutdown()]);
@@ -102,7 +105,7 @@ export function createApiServices(core: Core): ApiServices {
     temporal,
     fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility, () => metrics.coalesced.inc()),
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
-    embeddings: new EmbeddingsCache(new VectorStore(config.embeddingsPath, config.l1Capacity), log),
+    embeddings: new EmbeddingsCache(core.vectors, log),
     async close() {
       await Promise.allSettled([temporal.close(), core.close()]);
     },

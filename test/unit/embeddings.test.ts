@@ -86,6 +86,16 @@ describe('EmbeddingsCache', () => {
     expect((await cache.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'nostore' }, on, upstream)).cached).toBe(0);
   });
 
+  test('a tenant purge removes its vectors from disk and memory, and only its own', async () => {
+    const store = new VectorStore(dir, 100);
+    const purging = new EmbeddingsCache(store, pino({ level: 'silent' }));
+    await purging.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'kept apart' }, on, upstream);
+    await purging.answer('bbbbbbbbbbbbbbbb', { model: 'm', input: 'kept apart' }, on, upstream);
+    await store.removeTenant('aaaaaaaaaaaaaaaa');
+    expect((await purging.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'kept apart' }, on, upstream)).cached).toBe(0);
+    expect((await purging.answer('bbbbbbbbbbbbbbbb', { model: 'm', input: 'kept apart' }, on, upstream)).cached).toBe(1);
+  });
+
   test('a provider answer with the wrong number of vectors is an error, not a misaligned answer', async () => {
     const short = async (): Promise<EmbeddingsResponse> => ({ object: 'list', data: [], model: 'm', usage: { prompt_tokens: 0, total_tokens: 0 } });
     await expect(cache.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: ['a', 'b'] }, on, short)).rejects.toThrow(/0 embeddings for 2/);

@@ -14,9 +14,9 @@ import { adminAuth } from '../middleware/adminAuth';
 const TENANT = /^[0-9a-f]{16}$/;
 const KEY = /^[0-9a-f]{64}$/;
 
-type AdminDeps = Pick<ApiServices, 'store' | 'metrics' | 'maintenance' | 'exact'> & { adminToken: string | undefined };
+type AdminDeps = Pick<ApiServices, 'store' | 'metrics' | 'maintenance' | 'exact' | 'vectors'> & { adminToken: string | undefined };
 
-export function adminRoutes({ store, metrics, maintenance, exact, adminToken }: AdminDeps): Router {
+export function adminRoutes({ store, metrics, maintenance, exact, vectors, adminToken }: AdminDeps): Router {
   const router = new Router({ prefix: '/admin' });
   router.use(adminAuth(adminToken));
 
@@ -41,6 +41,7 @@ export function adminRoutes({ store, metrics, maintenance, exact, adminToken }: 
     const tenant = tenantParam(ctx.params.tenant);
     const result = await maintenance.purgeTenant(tenant, ctx.state.requestId).catch(rethrow);
     exact.forget(tenant);
+    vectors.forgetTenant(tenant);
     ctx.state.log?.info({ tenant, removed: result.removed }, 'tenant purged');
     ctx.body = { deleted: result.removed, tenant };
   });

@@ -9,12 +9,11 @@
  * SingleFlight): followers wait for the leader's complete answer and get it
  * replayed; if the leader's stream broke or was abandoned they try again.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors';
 import { UpstreamError, providerError } from '../../provider/failure';
 import type { Provider } from '../../provider/provider';
-import { retryDelayMs } from '../../provider/retry';
+import { withProviderRetry } from '../../provider/retrying';
 import type { ChatCompletion } from '../../provider/wire';
 import type { FillClient } from '../../temporal/fillClient';
 import type { FillInput } from '../../workflows/definitions';
@@ -107,15 +106,10 @@ async function relay<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>): Promis
 
 /** Provider refusals before the first byte retry like the workflow's would (429/5xx/transport only). */
 async function openWithRetry<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>, signal: AbortSignal): Promise<AsyncIterable<E>> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await protocolOf(miss).open(deps.provider, miss.input.request, miss.apiKey, signal);
-    } catch (err) {
-      const retryable = err instanceof UpstreamError && err.failure.retryable;
-      if (!retryable || attempt >= deps.maxAttempts || miss.sink.gone) throw toError(err);
-      await sleep(retryDelayMs(attempt));
-    }
-  }
+  const open = () => protocolOf(miss).open(deps.provider, miss.input.request, miss.apiKey, signal);
+  return withProviderRetry(open, deps.maxAttempts, () => miss.sink.gone).catch((err: unknown) => {
+    throw toError(err);
+  });
 }
 
 /** The client already has its answer: a failed hand-off is logged, never surfaced. */

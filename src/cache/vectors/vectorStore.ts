@@ -5,6 +5,7 @@
  * so both encodings render from the exact same numbers.
  */
 import { LRUCache } from 'lru-cache';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readIfExists, writeFileAtomic } from '../storage/atomicFile';
 
@@ -51,7 +52,14 @@ export class VectorStore {
     this.memory.set(`${tenant}:${key}`, stored);
   }
 
-  /** Forgets a tenant's vectors in this process (the admin purge removes the files). */
+  /** Removes every stored vector of a tenant (the tenant purge's activity calls it). */
+  async removeTenant(tenant: string): Promise<void> {
+    if (!ADDRESS.test(tenant)) throw new Error(`invalid tenant ${tenant}`);
+    await fs.rm(path.join(this.root, tenant), { recursive: true, force: true });
+    this.forgetTenant(tenant);
+  }
+
+  /** Forgets a tenant's vectors in this process's memory (an API after a purge another process ran). */
   forgetTenant(tenant: string): void {
     for (const id of this.memory.keys()) if (id.startsWith(`${tenant}:`)) this.memory.delete(id);
   }

@@ -52,8 +52,8 @@ async function startEmbedded(config: Config, log: Logger): Promise<ManagedProces
 
 async function runWorker(core: Core): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
-  const { provider, seal, embedder, store, index, expiry } = core;
-  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, index, expiry };
+  const { provider, seal, embedder, store, index, expiry, vectors } = core;
+  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, index, expiry, vectors };
   const worker = await createWorker({ ...config.temporal, log, metrics, activities, tracing: core.tracing });
   const running = worker.run().catch((err: unknown) => {
     log.fatal({ err }, 'worker stopped');
