@@ -7,6 +7,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { GatewayError } from '../errors';
+import { gatewayAuth } from './middleware/gatewayAuth';
 import { httpMetrics } from './middleware/metrics';
 import type { ApiServices } from '../services';
 import { openAIErrors } from './middleware/errors';
@@ -33,6 +34,7 @@ export function createApp(services: ApiServices): Koa {
   app.use(httpMetrics(services.metrics));
   app.use(openAIErrors);
   app.use(notFound);
+  app.use(gatewayAuth(services.auth, services.limiter));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: services.config.maxBodyBytes, encoding: 'utf-8' }));
   app.use(router.routes());
   app.use(admin.routes());

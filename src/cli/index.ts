@@ -7,6 +7,7 @@
  *   worker   the fill worker only (and the expiry/eviction sweeper)
  *   replay   [--since 24h] [--dry-run]  finish failed fills from their stored entries
  *   reindex  [--restart] [--reembed]    rebuild the Milvus collection from the entry store
+ *   keys     create|list|revoke           gateway keys (docs/operations.md)
  *   eval     --pairs FILE [--limit N] [--protocol isolated|corpus] [--url URL]  hit quality of a running gateway
  */
 import type { Server } from 'node:http';
@@ -16,6 +17,8 @@ import { serveMetrics } from '../ops/metricsServer';
 import { parseEvalArgs } from '../tools/eval/args';
 import { formatGatewayEval, runGatewayEval } from '../tools/eval/gateway';
 import { reindexCommand, replayCommand } from './commands';
+import { keysCommand } from './keys';
+import { authNotice } from '../auth/authenticate';
 import { Sweeper } from '../ops/sweeper';
 import { ApiServices, Core, createApiServices, createCore, createLogger } from '../services';
 import { ManagedProcess } from '../stack/managedProcess';
@@ -32,6 +35,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'replay') return replayCommand(config, log, argv.slice(1));
   if (command === 'reindex') return reindexCommand(config, log, argv.slice(1));
   if (command === 'eval') return evalCommand(argv.slice(1));
+  if (command === 'keys') return keysCommand(config, argv.slice(1));
   const stack: ManagedProcess[] = [];
   const roles: Record<string, Role[]> = { start: ['api', 'worker'], serve: ['api', 'worker'], api: ['api'], worker: ['worker'] };
   const selected = roles[command];
@@ -91,6 +95,8 @@ async function runApi(services: ApiServices): Promise<() => Promise<void>> {
     const s = createApp(services).listen(port, bindAddr, () => resolve(s));
   });
   services.log.info({ url: `http://${bindAddr}:${port}` }, 'API listening');
+  const auth = authNotice(services.config.auth.mode, services.config.upstream.apiKey);
+  services.log[auth.level]({ auth: services.config.auth.mode }, auth.message);
   return () => new Promise((resolve) => server.close(() => resolve()));
 }
 

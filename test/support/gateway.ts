@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
+import { TenantHasher } from '../../src/cache/keys/tenant';
 import { freePort } from './ports';
 import { MODELS, REPO, TestStack, VENV } from './stack';
 
@@ -64,6 +65,11 @@ export class GatewayProcess {
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
+  }
+
+  /** The tenant id this gateway files a forwarded token's entries under (keyed with its tenant secret). */
+  tenantOf(token: string): string {
+    return TenantHasher.fromConfig(this.env.REFLEX_TENANT_SECRET, this.stack.home).forToken(token).id;
   }
 
   async chat(body: unknown, token?: string, headers: Record<string, string> = {}): Promise<ChatResponse> {
