@@ -25,13 +25,15 @@ export class GatewayProcess {
   constructor(
     private readonly stack: TestStack,
     private readonly env: Record<string, string>,
+    /** `serve` (API + worker) or `api` (one more API replica on the same storage). */
+    private readonly role: 'serve' | 'api' = 'serve',
   ) {}
 
   async start(): Promise<void> {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     const log = createWriteStream(path.join(this.stack.home, 'gateway.log'), { flags: 'a' });
-    this.child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), 'serve'], {
+    this.child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), this.role], {
       env: {
         ...process.env,
         REFLEX_HOME: this.stack.home,
