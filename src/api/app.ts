@@ -7,7 +7,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { GatewayError } from '../errors';
-import { gatewayAuth } from './middleware/gatewayAuth';
+import { gatewayAuth, onV1 } from './middleware/gatewayAuth';
 import { httpMetrics } from './middleware/metrics';
 import type { ApiServices } from '../services';
 import { openAIErrors } from './middleware/errors';
@@ -20,10 +20,11 @@ import { models } from './routes/models';
 
 export function createApp(services: ApiServices): Koa {
   const router = new Router();
-  router.post('/v1/chat/completions', chatCompletions(services));
+  const guard = gatewayAuth(services.auth, services.limiter);
+  router.post('/v1/chat/completions', guard, chatCompletions(services));
   const listModels = models(services.config.upstream);
-  router.get('/v1/models', listModels);
-  router.get('/v1/models/:model', listModels);
+  router.get('/v1/models', guard, listModels);
+  router.get('/v1/models/:model', guard, listModels);
   router.get('/healthz', healthz);
   router.get('/ready', ready(services));
   router.get('/metrics', metricsRoute(services.metrics));
@@ -34,7 +35,7 @@ export function createApp(services: ApiServices): Koa {
   app.use(httpMetrics(services.metrics));
   app.use(openAIErrors);
   app.use(notFound);
-  app.use(gatewayAuth(services.auth, services.limiter));
+  app.use(onV1(guard));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: services.config.maxBodyBytes, encoding: 'utf-8' }));
   app.use(router.routes());
   app.use(admin.routes());

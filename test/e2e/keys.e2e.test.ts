@@ -43,7 +43,12 @@ async function createKey(options: Record<string, unknown>): Promise<{ id: string
 test('an unknown, missing or provider bearer token gets 401 and never reaches the provider', async () => {
   const before = h.upstream.received.length;
   for (const token of ['sk-made-up', UPSTREAM_KEY, undefined]) {
-    for (const res of [await h.gateway.chat(ask('Who may spend the provider key?'), token), await h.gateway.request('GET', '/v1/models', undefined, token)]) {
+    const body = JSON.stringify(ask('Who may spend the provider key?'));
+    for (const res of [
+      await h.gateway.request('POST', '/v1/chat/completions', body, token),
+      await h.gateway.request('POST', '/V1/Chat/Completions', body, token), // the router matches any case
+      await h.gateway.request('GET', '/v1/models', undefined, token),
+    ]) {
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: { message: expect.any(String), type: 'authentication_error', param: null, code: 'invalid_api_key' } });
     }

@@ -7,7 +7,7 @@ import Koa from 'koa';
 import { Authenticator, authNotice } from '../../src/auth/authenticate';
 import { KeyStore } from '../../src/auth/keyStore';
 import { KeyRateLimiter, openAIDuration, rateLimitHeaders } from '../../src/auth/rateLimit';
-import { gatewayAuth } from '../../src/api/middleware/gatewayAuth';
+import { gatewayAuth, onV1 } from '../../src/api/middleware/gatewayAuth';
 import { openAIErrors } from '../../src/api/middleware/errors';
 import { TenantHasher } from '../../src/cache/keys/tenant';
 import { loadConfig } from '../../src/config';
@@ -108,7 +108,7 @@ describe('auth middleware', () => {
   async function serve(auth: Authenticator): Promise<(route: string, token?: string) => Promise<{ status: number; headers: Headers; body: any }>> {
     const app = new Koa();
     app.use(openAIErrors);
-    app.use(gatewayAuth(auth, new KeyRateLimiter()));
+    app.use(onV1(gatewayAuth(auth, new KeyRateLimiter())));
     app.use((ctx) => (ctx.body = { tenant: ctx.state.caller?.tenant.id ?? null, providerKey: ctx.state.caller?.providerKey ?? null }));
     server = await new Promise<Server>((r) => {
       const s = app.listen(0, '127.0.0.1', () => r(s));
@@ -144,6 +144,7 @@ describe('auth middleware', () => {
     const auth = new Authenticator('keys', store, tenants, 'sk-upstream');
     expect(() => auth.identify(`Bearer ${expired.secret}`, Date.now() + 2_000)).toThrow('expired');
     expect((await get('/healthz')).status).toBe(200); // only /v1 is guarded
+    expect((await get('/V1/models', 'sk-anything')).status).toBe(401); // in any letter case
   });
 
   test('forward mode: the token is the tenant (keyed) and is forwarded; none: one anonymous tenant', async () => {

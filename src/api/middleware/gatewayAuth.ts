@@ -1,8 +1,11 @@
 /**
- * Guards /v1: identifies the caller (src/auth) before the body is parsed, so
- * an unauthenticated caller never makes the gateway read a large body, and
- * applies the key's request limit. OpenAI's x-ratelimit-* headers go on every
- * answer to a limited key; a refused request gets 429 with Retry-After.
+ * Guards /v1: identifies the caller (src/auth) and applies the key's request
+ * limit. OpenAI's x-ratelimit-* headers go on every answer to a limited key;
+ * a refused request gets 429 with Retry-After. It runs once per request: early
+ * for any path under /v1 (before the body is parsed, so an unauthenticated
+ * caller never makes the gateway read a large body) and again on each /v1
+ * route, so a path spelling the prefix check misses (the router matches
+ * case-insensitively) still cannot reach a route unidentified.
  */
 import type { Context, Next } from 'koa';
 import { Authenticator } from '../../auth/authenticate';
@@ -11,7 +14,7 @@ import { GatewayError } from '../../errors';
 
 export function gatewayAuth(auth: Authenticator, limiter: KeyRateLimiter) {
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (!ctx.path.startsWith('/v1/')) return next();
+    if (ctx.state.caller) return next();
     const caller = auth.identify(ctx.get('authorization'));
     const limit = caller.key?.rate_limit?.requests_per_minute;
     if (caller.key && limit) {
@@ -25,4 +28,9 @@ export function gatewayAuth(auth: Authenticator, limiter: KeyRateLimiter) {
     ctx.state.caller = caller;
     await next();
   };
+}
+
+/** The early pass: only paths under /v1, in any letter case. */
+export function onV1(guard: ReturnType<typeof gatewayAuth>) {
+  return (ctx: Context, next: Next): Promise<void> => (/^\/v1\//i.test(ctx.path) ? guard(ctx, next) : next());
 }
