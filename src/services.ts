@@ -7,6 +7,10 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
 import { Embedder, TransformersEmbedder } from './cache/embedding/embedder';
+import { Authenticator } from './auth/authenticate';
+import { KeyStore } from './auth/keyStore';
+import { KeyRateLimiter } from './auth/rateLimit';
+import { TenantHasher } from './cache/keys/tenant';
 import { ExactCache } from './cache/l1/exactCache';
 import { SemanticLookup } from './cache/l2/semanticLookup';
 import { createVerifier } from './cache/l3/guardedVerifier';
@@ -44,6 +48,10 @@ export interface ApiServices extends Core {
   temporal: Connection;
   fill: FillClient;
   maintenance: MaintenanceClient;
+  keys: KeyStore;
+  tenants: TenantHasher;
+  auth: Authenticator;
+  limiter: KeyRateLimiter;
 }
 
 export function createLogger(config: Config): Logger {
@@ -82,6 +90,8 @@ export function createApiServices(core: Core): ApiServices {
   });
   const client = new Client({ connection: temporal, namespace: config.temporal.namespace });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
+  const keys = new KeyStore(config.auth.keysPath);
+  const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
   return {
     ...core,
     exact,
@@ -89,6 +99,10 @@ export function createApiServices(core: Core): ApiServices {
     temporal,
     fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility, () => metrics.coalesced.inc()),
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
+    keys,
+    tenants,
+    auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),
+    limiter: new KeyRateLimiter(),
     async close() {
       await Promise.allSettled([temporal.close(), core.close()]);
     },

@@ -8,6 +8,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { GatewayError } from '../errors';
+import { gatewayAuth, onV1 } from './middleware/gatewayAuth';
 import { httpMetrics } from './middleware/metrics';
 import type { ApiServices } from '../services';
 import { jsonBody, limitJsonDepth } from './middleware/body';
@@ -22,10 +23,11 @@ import { models } from './routes/models';
 
 export function createApp(services: ApiServices): Koa {
   const router = new Router();
-  router.post('/v1/chat/completions', chatCompletions(services));
+  const guard = gatewayAuth(services.auth, services.limiter);
+  router.post('/v1/chat/completions', guard, chatCompletions(services));
   const listModels = models(services.config.upstream);
-  router.get('/v1/models', listModels);
-  router.get('/v1/models/:model', listModels);
+  router.get('/v1/models', guard, listModels);
+  router.get('/v1/models/:model', guard, listModels);
   router.get('/healthz', healthz);
   router.get('/ready', ready(services));
   router.get('/metrics', metricsRoute(services.metrics));
@@ -38,6 +40,7 @@ export function createApp(services: ApiServices): Koa {
   app.use(requireHost);
   app.use(notFound);
   app.use(methodNotAllowed);
+  app.use(onV1(guard));
   app.use(jsonBody(services.config.maxBodyBytes));
   app.use(limitJsonDepth);
   app.use(router.routes());

@@ -8,7 +8,7 @@ import type { Context } from 'koa';
 import { CacheControls, readControls } from '../../cache/controls';
 import { GatewayError } from '../../errors';
 import { CacheIdentity, cacheIdentity } from '../../cache/keys/cacheKey';
-import { Tenant, bearerToken, tenantFromToken } from '../../cache/keys/tenant';
+import { assertModelAllowed, Caller } from '../../auth/authenticate';
 import type { LookupResult } from '../../cache/lookup';
 import type { ApiServices } from '../../services';
 import { SingleFlight } from '../streaming/singleFlight';
@@ -28,9 +28,10 @@ export function chatCompletions(services: ChatDeps) {
   const flights = new SingleFlight<FlightOutcome>();
   return async (ctx: Context): Promise<void> => {
     const request = parseChatRequest(ctx.request.body);
+    const caller = ctx.state.caller as Caller; // set by gatewayAuth
+    assertModelAllowed(caller, request.model);
     const controls = readControls((name) => ctx.get(name), config);
-    const token = bearerToken(ctx.get('authorization'));
-    const tenant = tenantFromToken(token);
+    const tenant = caller.tenant;
     const identity = cacheIdentity(request, config.keySampling);
     const delivery: Delivery = { stream: request.stream === true, includeUsage: includeUsage(request), format: controls.format };
 
@@ -40,7 +41,7 @@ export function chatCompletions(services: ChatDeps) {
       throw new GatewayError(504, 'No cached answer for this request (only-if-cached).', 'invalid_request_error', 'cache_miss', null, { 'X-Reflex-Status': 'MISS' });
     }
 
-    const input = fillInput(services, ctx, request, tenant, identity, controls, token, found.embedding);
+    const input = fillInput(services, ctx, request, caller, identity, controls, found.embedding);
     // A refresh answers only once its entry replaced the old one, so the next request sees it.
     const settleRefresh = async (workflowId: string | undefined) => {
       if (!controls.replace) return;
@@ -53,7 +54,7 @@ export function chatCompletions(services: ChatDeps) {
       if (input.store !== false) headers['X-Reflex-Fill-Id'] = fillWorkflowId(tenant.id, identity.key);
       const deps = { provider: services.provider, fill, flights, log, maxAttempts: config.upstream.maxAttempts };
       const sink = new SseSink(ctx);
-      return streamMiss(deps, { input, apiKey: config.upstream.apiKey ?? token, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh });
+      return streamMiss(deps, { input, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh });
     }
     const answer = await fill.fill(input);
     await settleRefresh(answer.workflowId);
@@ -65,22 +66,21 @@ function fillInput(
   services: ChatDeps,
   ctx: Context,
   request: ChatRequest,
-  tenant: Tenant,
+  caller: Caller,
   identity: CacheIdentity,
   controls: CacheControls,
-  token: string | undefined,
   embedding: Float32Array | undefined,
 ): FillInput {
   const { config, seal } = services;
   return {
-    tenant: tenant.id,
+    tenant: caller.tenant.id,
     key: identity.key,
     context: identity.context,
     model: request.model,
     semanticText: identity.semanticText,
     request,
     // Streams call the provider from the API process, so the token never needs to enter Temporal.
-    sealedToken: !config.upstream.apiKey && token && !request.stream ? seal.seal(token) : undefined,
+    sealedToken: caller.forwarded && caller.providerKey && !request.stream ? seal.seal(caller.providerKey) : undefined,
     embedding: embedding ? Array.from(embedding) : undefined,
     policy: {
       providerMaxAttempts: config.upstream.maxAttempts,
