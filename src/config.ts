@@ -66,6 +66,10 @@ export const configSchema = z
     REFLEX_SWEEP_INTERVAL: positiveInt.default(60),
     REFLEX_L1_REVALIDATE_MS: z.coerce.number().int().min(0).default(5_000),
     REFLEX_ADMIN_TOKEN: optionalString,
+    // Who may call /v1 (see docs/operations.md): unset = keys when the gateway holds the provider key.
+    REFLEX_AUTH: z.enum(['keys', 'forward', 'none', '']).optional().transform((v) => v || undefined),
+    REFLEX_KEYS_PATH: optionalString,
+    REFLEX_TENANT_SECRET: optionalString,
     REFLEX_WORKER_METRICS_PORT: port.default(0),
     REFLEX_TOKEN_KEY: optionalString,
     REFLEX_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -76,7 +80,7 @@ export const configSchema = z
     OTEL_SDK_DISABLED: optionalString,
     OTEL_TRACES_EXPORTER: optionalString,
   })
-  .transform((env) => ({
+  .transform((env, ctx) => ({
     home: path.resolve(env.REFLEX_HOME),
     port: env.REFLEX_PORT,
     bindAddr: env.REFLEX_BIND_ADDR,
@@ -124,6 +128,11 @@ export const configSchema = z
       l1RevalidateMs: env.REFLEX_L1_REVALIDATE_MS,
     },
     adminToken: env.REFLEX_ADMIN_TOKEN,
+    auth: {
+      mode: authMode(env, ctx),
+      keysPath: path.resolve(env.REFLEX_KEYS_PATH ?? path.join(env.REFLEX_HOME, 'data', 'keys')),
+      tenantSecret: env.REFLEX_TENANT_SECRET,
+    },
     workerMetricsPort: env.REFLEX_WORKER_METRICS_PORT,
     tokenKey: env.REFLEX_TOKEN_KEY,
     logLevel: env.REFLEX_LOG_LEVEL,
@@ -135,6 +144,22 @@ export const configSchema = z
       serviceName: env.OTEL_SERVICE_NAME ?? 'reflex',
     },
   }));
+
+/**
+ * The safe default: a gateway that spends its own provider key lets no
+ * unknown caller spend it. A gateway key is never forwarded to the provider,
+ * so keys mode needs a provider key of its own (or the mock).
+ */
+function authMode(
+  env: { REFLEX_AUTH?: 'keys' | 'forward' | 'none'; REFLEX_UPSTREAM_API_KEY?: string; REFLEX_MOCK_PROVIDER: boolean },
+  ctx: z.RefinementCtx,
+): 'keys' | 'forward' | 'none' {
+  const mode = env.REFLEX_AUTH ?? (env.REFLEX_UPSTREAM_API_KEY ? 'keys' : 'forward');
+  if (mode === 'keys' && !env.REFLEX_UPSTREAM_API_KEY && !env.REFLEX_MOCK_PROVIDER) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['REFLEX_AUTH'], message: 'keys mode needs REFLEX_UPSTREAM_API_KEY (or REFLEX_MOCK_PROVIDER=1): gateway keys are never sent to the provider' });
+  }
+  return mode;
+}
 
 export type Config = z.output<typeof configSchema>;
 

@@ -7,6 +7,10 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
 import { Embedder, TransformersEmbedder } from './cache/embedding/embedder';
+import { Authenticator } from './auth/authenticate';
+import { KeyStore } from './auth/keyStore';
+import { KeyRateLimiter } from './auth/rateLimit';
+import { TenantHasher } from './cache/keys/tenant';
 import { ExactCache } from './cache/l1/exactCache';
 import { SemanticLookup } from './cache/l2/semanticLookup';
 import { createVerifier } from './cache/l3/guardedVerifier';
@@ -53,6 +57,10 @@ export interface ApiServices extends Core {
   fill: FillClient;
   maintenance: MaintenanceClient;
   embeddings: EmbeddingsCache;
+  keys: KeyStore;
+  tenants: TenantHasher;
+  auth: Authenticator;
+  limiter: KeyRateLimiter;
 }
 
 export function createLogger(config: Config): Logger {
@@ -98,6 +106,8 @@ export function createApiServices(core: Core): ApiServices {
   const interceptors = core.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: core.tracing.tracer })] } : undefined;
   const client = new Client({ connection: temporal, namespace: config.temporal.namespace, interceptors });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
+  const keys = new KeyStore(config.auth.keysPath);
+  const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
   return {
     ...core,
     exact,
@@ -106,6 +116,10 @@ export function createApiServices(core: Core): ApiServices {
     fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility, () => metrics.coalesced.inc()),
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
     embeddings: new EmbeddingsCache(core.vectors, log),
+    keys,
+    tenants,
+    auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),
+    limiter: new KeyRateLimiter(),
     async close() {
       await Promise.allSettled([temporal.close(), core.close()]);
     },

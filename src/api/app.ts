@@ -8,6 +8,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { GatewayError } from '../errors';
+import { gatewayAuth, onV1 } from './middleware/gatewayAuth';
 import { httpMetrics } from './middleware/metrics';
 import type { ApiServices } from '../services';
 import { jsonBody, limitJsonDepth } from './middleware/body';
@@ -25,17 +26,18 @@ import { models } from './routes/models';
 
 export function createApp(services: ApiServices): Koa {
   const router = new Router();
-  router.post('/v1/chat/completions', chatCompletions(services));
-  router.post('/v1/responses', createResponse(services));
+  const guard = gatewayAuth(services.auth, services.limiter);
+  router.post('/v1/chat/completions', guard, chatCompletions(services));
+  router.post('/v1/responses', guard, createResponse(services));
   const stored = storedResponse(services.config.upstream);
-  router.get('/v1/responses/:id', stored);
-  router.delete('/v1/responses/:id', stored);
-  router.get('/v1/responses/:id/input_items', stored);
-  router.post('/v1/responses/:id/cancel', stored);
-  router.post('/v1/embeddings', embeddings(services));
+  router.get('/v1/responses/:id', guard, stored);
+  router.delete('/v1/responses/:id', guard, stored);
+  router.get('/v1/responses/:id/input_items', guard, stored);
+  router.post('/v1/responses/:id/cancel', guard, stored);
+  router.post('/v1/embeddings', guard, embeddings(services));
   const listModels = models(services.config.upstream);
-  router.get('/v1/models', listModels);
-  router.get('/v1/models/:model', listModels);
+  router.get('/v1/models', guard, listModels);
+  router.get('/v1/models/:model', guard, listModels);
   router.get('/healthz', healthz);
   router.get('/ready', ready(services));
   router.get('/metrics', metricsRoute(services.metrics));
@@ -49,6 +51,7 @@ export function createApp(services: ApiServices): Koa {
   app.use(requireHost);
   app.use(notFound);
   app.use(methodNotAllowed);
+  app.use(onV1(guard));
   app.use(jsonBody(services.config.maxBodyBytes));
   app.use(limitJsonDepth);
   app.use(router.routes());

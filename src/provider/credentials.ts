@@ -4,11 +4,11 @@
  * and workflow inputs are stored in Temporal's history, so the token travels
  * sealed (AES-256-GCM): Temporal never holds it in the clear. The key comes
  * from REFLEX_TOKEN_KEY (base64, 32 bytes; set it on every API and worker
- * process) or, for the single-machine default, a 0600 file under REFLEX_HOME.
+ * process) or, for the single-machine default, a 0600 file under REFLEX_HOME
+ * (src/secretKey.ts).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { loadSecretKey } from '../secretKey';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -19,21 +19,7 @@ export class TokenSeal {
   }
 
   static fromConfig(configured: string | undefined, home: string): TokenSeal {
-    if (configured) return new TokenSeal(Buffer.from(configured, 'base64'));
-    const file = path.join(home, 'token.key');
-    mkdirSync(home, { recursive: true });
-    // Written whole to a temp file, then linked into place: link fails if another
-    // process (API or worker) got there first, and then we use theirs.
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, randomBytes(32).toString('base64'), { mode: 0o600 });
-    try {
-      linkSync(tmp, file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      unlinkSync(tmp);
-    }
-    return new TokenSeal(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'));
+    return new TokenSeal(loadSecretKey(configured, home, 'token.key', 'REFLEX_TOKEN_KEY'));
   }
 
   seal(token: string): string {

@@ -5,7 +5,6 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tenantFromToken } from '../../src/cache/keys/tenant';
 import { EntryStore } from '../../src/cache/storage/entryStore';
 import { runCli } from '../support/cli';
 import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
@@ -54,7 +53,7 @@ describe('visibility', () => {
     await h.gateway.awaitFill(res);
     const client = await h.gateway.temporalClient();
     const described = await client.workflow.getHandle(fillId(res)).describe();
-    const tenant = tenantFromToken('tenant-v').id;
+    const tenant = h.gateway.tenantOf('tenant-v');
     expect(described.searchAttributes).toMatchObject({
       ReflexTenant: [tenant],
       ReflexKind: ['fill'],
@@ -156,11 +155,11 @@ describe('admin API', () => {
     const miss = await h.gateway.chat(q, 'tenant-d');
     await h.gateway.awaitFill(miss);
     expect(status(await h.gateway.chat(q, 'tenant-d'))).toBe('HIT_L1_EXACT');
-    expect(await milvus.keysOf('tenant-d')).toHaveLength(1);
-    const tenant = tenantFromToken('tenant-d').id;
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-d'))).toHaveLength(1);
+    const tenant = h.gateway.tenantOf('tenant-d');
     const res = await admin('DELETE', `/admin/entries/${tenant}/${keyOf(miss)}`);
     expect(res.body).toEqual({ deleted: 1, tenant, key: keyOf(miss) });
-    expect(await milvus.keysOf('tenant-d')).toHaveLength(0);
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-d'))).toHaveLength(0);
     const calls = h.upstream.calls;
     const again = await h.gateway.chat(q, 'tenant-d');
     expect(status(again)).toBe('MISS');
@@ -170,14 +169,14 @@ describe('admin API', () => {
 
   test('purge a tenant: every entry of it, and only of it', async () => {
     for (const q of ['Why is the sky blue?', 'Why do leaves change colour in autumn?']) await h.gateway.awaitFill(await h.gateway.chat(ask(q), 'tenant-p'));
-    expect(await milvus.keysOf('tenant-p')).toHaveLength(2);
-    const others = await milvus.keysOf('tenant-r');
-    const tenant = tenantFromToken('tenant-p').id;
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-p'))).toHaveLength(2);
+    const others = await milvus.keysOf(h.gateway.tenantOf('tenant-r'));
+    const tenant = h.gateway.tenantOf('tenant-p');
     const res = await admin('DELETE', `/admin/tenants/${tenant}`);
     expect(res.body).toEqual({ deleted: 2, tenant });
-    expect(await milvus.keysOf('tenant-p')).toHaveLength(0);
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-p'))).toHaveLength(0);
     expect(existsSync(path.join(h.stack.home, 'data', 'entries', tenant))).toBe(false);
-    expect(await milvus.keysOf('tenant-r')).toEqual(others);
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-r'))).toEqual(others);
     expect(status(await h.gateway.chat(ask('Why is the sky blue?'), 'tenant-p'))).toBe('MISS');
     const purges = await (await h.gateway.temporalClient()).workflow.count(`ReflexKind = 'purge' AND ReflexTenant = '${tenant}'`);
     expect(purges.count).toBe(1);
@@ -191,7 +190,7 @@ describe('reindex', () => {
     const run = await runCli(h.stack, ['reindex']);
     expect(run.code).toBe(0);
     expect(run.summary).toMatchObject({ total: stats.entries, indexed: stats.entries, reembedded: 0 });
-    expect(await milvus.keysOf('tenant-r')).toHaveLength(3);
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-r'))).toHaveLength(3);
     const calls = h.upstream.calls;
     expect(status(await h.gateway.chat(ask('How can I descale an espresso machine?'), 'tenant-r'))).toBe('HIT_L3_VERIFIED');
     expect(h.upstream.calls).toBe(calls);
@@ -236,14 +235,14 @@ describe('expiry', () => {
       const miss = await short.chat(q, 'tenant-t');
       await short.awaitFill(miss);
       expect(status(await short.chat(q, 'tenant-t'))).toBe('HIT_L1_EXACT');
-      expect(await probe.keysOf('tenant-t')).toHaveLength(1);
-      const file = path.join(store(), tenantFromToken('tenant-t').id, keyOf(miss).slice(0, 2), `${keyOf(miss)}.json`);
+      expect(await probe.keysOf(short.tenantOf('tenant-t'))).toHaveLength(1);
+      const file = path.join(store(), short.tenantOf('tenant-t'), keyOf(miss).slice(0, 2), `${keyOf(miss)}.json`);
       expect(existsSync(file)).toBe(true);
 
       await new Promise((r) => setTimeout(r, 3_500));
       const gone = await eventually(async () => existsSync(file), (exists) => !exists, 10_000);
       expect(gone).toBe(false);
-      expect(await eventually(() => probe.keysOf('tenant-t'), (k) => k.length === 0, 10_000)).toHaveLength(0);
+      expect(await eventually(() => probe.keysOf(short.tenantOf('tenant-t')), (k) => k.length === 0, 10_000)).toHaveLength(0);
       const calls = h.upstream.calls;
       const again = await short.chat(q, 'tenant-t');
       expect(status(again)).toBe('MISS');

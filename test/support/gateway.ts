@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
+import { TenantHasher } from '../../src/cache/keys/tenant';
 import { freePort } from './ports';
 import { MODELS, REPO, TestStack, VENV } from './stack';
 
@@ -24,15 +25,15 @@ export class GatewayProcess {
   constructor(
     private readonly stack: TestStack,
     private readonly env: Record<string, string>,
-    /** `serve` (API + worker), or one role: `api`, `worker` (a worker has no port to wait on). */
-    private readonly command: 'serve' | 'api' | 'worker' = 'serve',
+    /** `serve` (API + worker), or one role: `api` (e.g. one more replica on the same storage), `worker` (no port to wait on). */
+    private readonly role: 'serve' | 'api' | 'worker' = 'serve',
   ) {}
 
   async start(): Promise<void> {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     const log = createWriteStream(path.join(this.stack.home, 'gateway.log'), { flags: 'a' });
-    this.child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), this.command], {
+    this.child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), this.role], {
       env: {
         ...process.env,
         REFLEX_HOME: this.stack.home,
@@ -48,7 +49,7 @@ export class GatewayProcess {
     });
     this.child.stdout!.pipe(log);
     this.child.stderr!.pipe(log);
-    if (this.command !== 'worker') await this.waitHealthy();
+    if (this.role !== 'worker') await this.waitHealthy();
   }
 
   /** The child process has not exited. */
@@ -71,6 +72,11 @@ export class GatewayProcess {
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
+  }
+
+  /** The tenant id this gateway files a forwarded token's entries under (keyed with its tenant secret). */
+  tenantOf(token: string): string {
+    return TenantHasher.fromConfig(this.env.REFLEX_TENANT_SECRET, this.stack.home).forToken(token).id;
   }
 
   async chat(body: unknown, token?: string, headers: Record<string, string> = {}): Promise<ChatResponse> {

@@ -8,7 +8,7 @@
  */
 import { SpanKind, SpanStatusCode, Tracer, context, propagation, trace } from '@opentelemetry/api';
 import type { Context, Next } from 'koa';
-import { bearerToken, tenantFromToken } from '../../cache/keys/tenant';
+import type { Caller } from '../../auth/authenticate';
 
 export function requestTracing(tracer: Tracer) {
   return async (ctx: Context, next: Next): Promise<void> => {
@@ -18,10 +18,12 @@ export function requestTracing(tracer: Tracer) {
       await context.with(trace.setSpan(parent, span), next);
     } finally {
       const header = (name: string) => ctx.response.get(name) || undefined;
+      // The gateway's own tenant hash (set by gatewayAuth on /v1), never the token.
+      const caller = ctx.state.caller as Caller | undefined;
       span.setAttributes({
         'http.route': (ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path,
         'http.response.status_code': ctx.status,
-        'reflex.tenant': tenantFromToken(bearerToken(ctx.get('authorization'))).id,
+        ...(caller ? { 'reflex.tenant': caller.tenant.id } : {}),
         ...(header('X-Reflex-Status') ? { 'reflex.cache.tier': header('X-Reflex-Status') } : {}),
         ...(header('X-Reflex-Fill-Id') ? { 'reflex.fill_id': header('X-Reflex-Fill-Id') } : {}),
         ...(ctx.state.requestId ? { 'reflex.request_id': String(ctx.state.requestId) } : {}),

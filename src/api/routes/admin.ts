@@ -1,5 +1,6 @@
 /**
- * The admin API (behind adminAuth): stats, delete one entry, purge a tenant.
+ * The admin API (behind adminAuth): stats, delete one entry, purge a tenant,
+ * gateway keys (./keys).
  * Deletes run as durable workflows; this process also drops its own L1 copy
  * at once (other replicas re-read within REFLEX_L1_REVALIDATE_MS).
  */
@@ -10,15 +11,17 @@ import { invalidRequest } from '../../errors';
 import { toGatewayError } from '../../temporal/fillClient';
 import type { ApiServices } from '../../services';
 import { adminAuth } from '../middleware/adminAuth';
+import { keyRoutes } from './keys';
 
 const TENANT = /^[0-9a-f]{16}$/;
 const KEY = /^[0-9a-f]{64}$/;
 
-type AdminDeps = Pick<ApiServices, 'store' | 'metrics' | 'maintenance' | 'exact' | 'vectors'> & { adminToken: string | undefined };
+type AdminDeps = Pick<ApiServices, 'store' | 'metrics' | 'maintenance' | 'exact' | 'vectors' | 'keys' | 'tenants'> & { adminToken: string | undefined };
 
-export function adminRoutes({ store, metrics, maintenance, exact, vectors, adminToken }: AdminDeps): Router {
+export function adminRoutes({ store, metrics, maintenance, exact, vectors, keys, tenants, adminToken }: AdminDeps): Router {
   const router = new Router({ prefix: '/admin' });
   router.use(adminAuth(adminToken));
+  keyRoutes(router, keys, tenants);
 
   router.get('/stats', async (ctx: Context) => {
     // Present means one valid tenant id: a repeated or empty ?tenant= is refused, not ignored.
@@ -49,7 +52,7 @@ export function adminRoutes({ store, metrics, maintenance, exact, vectors, admin
 }
 
 function tenantParam(value: string | undefined): string {
-  if (!value || !TENANT.test(value)) throw invalidRequest('tenant must be the 16-hex tenant id (sha256 of the bearer token, first 16 hex)', 'tenant', 'invalid_tenant');
+  if (!value || !TENANT.test(value)) throw invalidRequest('tenant must be the 16-hex tenant id (from GET /admin/keys, the logs or the Temporal UI)', 'tenant', 'invalid_tenant');
   return value;
 }
 

@@ -10,7 +10,7 @@ import type { Context } from 'koa';
 import { CacheControls, readControls } from '../../cache/controls';
 import { GatewayError } from '../../errors';
 import type { CacheIdentity, SamplingPolicy } from '../../cache/keys/cacheKey';
-import { Tenant, bearerToken, tenantFromToken } from '../../cache/keys/tenant';
+import { assertModelAllowed, Caller } from '../../auth/authenticate';
 import type { LookupResult } from '../../cache/lookup';
 import type { ProviderEndpoint } from '../../provider/provider';
 import type { ApiServices } from '../../services';
@@ -41,11 +41,12 @@ export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec
   const flights = new SingleFlight<FlightOutcome>();
   return async (ctx: Context): Promise<void> => {
     const request = spec.parse(ctx.request.body);
+    const caller = ctx.state.caller as Caller; // set by gatewayAuth
+    if (request.model !== undefined) assertModelAllowed(caller, request.model);
     const bypass = spec.bypass?.(request);
     const asked = readControls((name) => ctx.get(name), config);
     const controls: CacheControls = bypass ? { ...asked, lookup: false, store: false, replace: false } : asked;
-    const token = bearerToken(ctx.get('authorization'));
-    const tenant = tenantFromToken(token);
+    const tenant = caller.tenant;
     const identity = spec.identity(request, config.keySampling);
     const delivery: Delivery = { stream: request.stream === true, includeUsage: spec.includeUsage(request), format: controls.format, protocol: spec.protocol };
 
@@ -55,7 +56,7 @@ export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec
       throw new GatewayError(504, 'No cached answer for this request (only-if-cached).', 'invalid_request_error', 'cache_miss', null, { 'X-Reflex-Status': 'MISS' });
     }
 
-    const input = fillInput(spec.endpoint, services, ctx, request, tenant, identity, controls, token, found.embedding);
+    const input = fillInput(spec.endpoint, services, ctx, request, caller, identity, controls, found.embedding);
     // A refresh answers only once its entry replaced the old one, so the next request sees it.
     const settleRefresh = async (workflowId: string | undefined) => {
       if (!controls.replace) return;
@@ -69,7 +70,7 @@ export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec
       if (input.store !== false) headers['X-Reflex-Fill-Id'] = fillWorkflowId(tenant.id, identity.key);
       const deps = { provider: services.provider, fill, flights, log, maxAttempts: config.upstream.maxAttempts };
       const sink = new SseSink(ctx, spec.protocol);
-      const miss = { input, protocol: spec.protocol, apiKey: config.upstream.apiKey ?? token, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh };
+      const miss = { input, protocol: spec.protocol, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh };
       return streamMiss(deps, miss);
     }
     const answer = await fill.fill(input);
@@ -83,24 +84,23 @@ function fillInput(
   services: CachedRouteDeps,
   ctx: Context,
   request: { model?: string; stream?: boolean },
-  tenant: Tenant,
+  caller: Caller,
   identity: CacheIdentity,
   controls: CacheControls,
-  token: string | undefined,
   embedding: Float32Array | undefined,
 ): FillInput {
   const { config, seal } = services;
   return {
     // Chat fills keep the input they always had (see FillInput.endpoint).
     ...(endpoint === 'chat' ? {} : { endpoint }),
-    tenant: tenant.id,
+    tenant: caller.tenant.id,
     key: identity.key,
     context: identity.context,
     model: request.model ?? '',
     semanticText: identity.semanticText,
     request: request as Record<string, unknown>,
     // Streams call the provider from the API process, so the token never needs to enter Temporal.
-    sealedToken: !config.upstream.apiKey && token && !request.stream ? seal.seal(token) : undefined,
+    sealedToken: caller.forwarded && caller.providerKey && !request.stream ? seal.seal(caller.providerKey) : undefined,
     embedding: embedding ? Array.from(embedding) : undefined,
     policy: {
       providerMaxAttempts: config.upstream.maxAttempts,

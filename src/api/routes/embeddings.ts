@@ -6,7 +6,7 @@
  */
 import type { Context } from 'koa';
 import { readControls } from '../../cache/controls';
-import { bearerToken, tenantFromToken } from '../../cache/keys/tenant';
+import { assertModelAllowed, Caller } from '../../auth/authenticate';
 import { GatewayError } from '../../errors';
 import { providerError, UpstreamError } from '../../provider/failure';
 import { withProviderRetry } from '../../provider/retrying';
@@ -20,9 +20,10 @@ export function embeddings(services: EmbeddingsDeps) {
   return async (ctx: Context): Promise<void> => {
     const request = parseEmbeddingsRequest(ctx.request.body);
     const controls = readControls((name) => ctx.get(name), config);
-    const token = bearerToken(ctx.get('authorization'));
-    const tenant = tenantFromToken(token);
-    const apiKey = config.upstream.apiKey ?? token;
+    const caller = ctx.state.caller as Caller; // set by gatewayAuth
+    assertModelAllowed(caller, request.model);
+    const tenant = caller.tenant;
+    const apiKey = caller.providerKey;
     const found = controls.lookup ? await services.embeddings.lookup(tenant.id, request) : undefined;
     if (controls.onlyIfCached && (!found || found.some((v) => !v))) {
       throw new GatewayError(504, 'Not every input has a cached embedding (only-if-cached).', 'invalid_request_error', 'cache_miss', null, { 'X-Reflex-Status': 'MISS' });

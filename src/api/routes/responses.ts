@@ -7,7 +7,7 @@
  */
 import type { Context } from 'koa';
 import { responsesBypass, responsesIdentity } from '../../cache/keys/responsesKey';
-import { bearerToken } from '../../cache/keys/tenant';
+import type { Caller } from '../../auth/authenticate';
 import type { Config } from '../../config';
 import { GatewayError } from '../../errors';
 import { passThrough } from '../../provider/passThrough';
@@ -32,7 +32,7 @@ export function storedResponse(upstream: Config['upstream']) {
     if (upstream.mock) throw new GatewayError(404, 'The mock provider keeps no responses.', 'invalid_request_error', 'not_found');
     const tail = ctx.path.slice('/v1'.length);
     const method = ctx.method as 'GET' | 'POST' | 'DELETE';
-    const apiKey = upstream.apiKey ?? bearerToken(ctx.get('authorization'));
+    const apiKey = (ctx.state.caller as Caller).providerKey; // set by gatewayAuth
     const answer = await passThrough({ baseURL: upstream.url, apiKey, method, path: tail + (ctx.querystring ? `?${ctx.querystring}` : ''), timeoutMs: upstream.timeoutMs });
     ctx.status = answer.status;
     ctx.body = answer.body;

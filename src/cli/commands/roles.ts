@@ -7,6 +7,7 @@
  */
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
+import { authNotice } from '../../auth/authenticate';
 import { createApp } from '../../api/app';
 import { createServer } from '../../api/server';
 import type { Config } from '../../config';
@@ -79,6 +80,8 @@ async function runApi(services: ApiServices): Promise<() => Promise<void>> {
   const server: Server = createServer(createApp(services), services.log);
   await new Promise<void>((resolve) => server.listen(port, bindAddr, resolve));
   services.log.info({ url: `http://${bindAddr}:${port}` }, 'API listening');
+  const auth = authNotice(services.config.auth.mode, services.config.upstream.apiKey);
+  services.log[auth.level]({ auth: services.config.auth.mode }, auth.message);
   return () => new Promise((resolve) => server.close(() => resolve()));
 }
 
