@@ -17,6 +17,7 @@ import { EntryStore } from '../cache/storage/entryStore';
 import { Expiry } from '../cache/storage/expiry';
 import { MilvusIndex } from '../vectordb/milvus';
 import { MaintenanceClient } from '../temporal/maintenanceClient';
+import { dataConverter, EncryptionCodec } from '../temporal/payloadCodec';
 import { reindex, ReindexProgress } from '../ops/reindex';
 import { replayFailedFills } from '../ops/replay';
 
@@ -28,7 +29,7 @@ export async function replayCommand(config: Config, log: Logger, argv: string[])
   const sinceMs = values.since === undefined ? undefined : duration(values.since);
   const connection = await Connection.connect({ address: config.temporal.address });
   try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(EncryptionCodec.fromConfig(config)) });
     const maintenance = new MaintenanceClient(client, config.temporal.taskQueue, new VisibilitySupport(connection, config.temporal.namespace, log));
     const report = await replayFailedFills(
       client,

@@ -18,7 +18,8 @@ import { formatGatewayEval, runGatewayEval } from '../tools/eval/gateway';
 import { reindexCommand, replayCommand } from './commands';
 import { Sweeper } from '../ops/sweeper';
 import { ApiServices, Core, createApiServices, createCore, createLogger } from '../services';
-import { ManagedProcess } from '../stack/managedProcess';
+import { ManagedProcess, splitAddress } from '../stack/managedProcess';
+import { isLoopback } from '../api/middleware/codecAccess';
 import { startMilvus } from '../stack/milvus';
 import { startTemporal } from '../stack/temporal';
 import { createWorker } from '../temporal/worker';
@@ -43,7 +44,9 @@ async function main(argv: string[]): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
   if (selected.includes('worker')) stops.push(await runWorker(core), runSweeper(core));
   if (command === 'worker' && config.workerMetricsPort) stops.push(await serveMetrics(core.metrics, config.workerMetricsPort, config.bindAddr));
-  if (selected.includes('api')) stops.push(await runApi(services as ApiServices));
+  // The embedded UI binds where Temporal does; see api/middleware/codecAccess.ts for the rule.
+  const codecLoopbackWithoutToken = command === 'start' && isLoopback(config.bindAddr) && isLoopback(splitAddress(config.temporal.address).host);
+  if (selected.includes('api')) stops.push(await runApi(services as ApiServices, codecLoopbackWithoutToken));
   onShutdown(async () => {
     await Promise.allSettled(stops.map((s) => s()));
     await services.close();
@@ -54,18 +57,32 @@ async function main(argv: string[]): Promise<void> {
 async function startEmbedded(config: Config, log: Core['log']): Promise<ManagedProcess[]> {
   log.info('starting the embedded Temporal dev server and Milvus Lite');
   const [temporal, milvus] = await Promise.all([
-    startTemporal({ venv: config.venv, address: config.temporal.address, uiPort: config.temporal.uiPort, dataDir: config.dataDir, namespace: config.temporal.namespace }),
+    startTemporal({
+      venv: config.venv,
+      address: config.temporal.address,
+      uiPort: config.temporal.uiPort,
+      dataDir: config.dataDir,
+      namespace: config.temporal.namespace,
+      // The browser resolves this URL: a wildcard bind is reached on loopback.
+      codecEndpoint: `http://${browserHost(config.bindAddr)}:${config.port}/codec`,
+    }),
     startMilvus({ venv: config.venv, address: config.milvus.address, dataDir: config.dataDir }),
   ]);
   log.info({ temporalUi: `http://127.0.0.1:${config.temporal.uiPort}`, milvus: config.milvus.address }, 'embedded stack up');
   return [temporal, milvus];
 }
 
+/** The API's host as a browser on this machine reaches it: a wildcard bind on loopback, IPv6 in brackets. */
+function browserHost(bindAddr: string): string {
+  if (bindAddr === '0.0.0.0' || bindAddr === '::') return '127.0.0.1';
+  return bindAddr.includes(':') ? `[${bindAddr}]` : bindAddr;
+}
+
 async function runWorker(core: Core): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
   const { provider, seal, embedder, store, index, expiry } = core;
   const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, index, expiry };
-  const worker = await createWorker({ ...config.temporal, log, metrics, activities });
+  const worker = await createWorker({ ...config.temporal, log, metrics, activities, codec: core.codec });
   const running = worker.run().catch((err: unknown) => {
     log.fatal({ err }, 'worker stopped');
     process.exit(1);
@@ -85,10 +102,10 @@ function runSweeper(core: Core): () => Promise<void> {
   return () => sweeper.stop();
 }
 
-async function runApi(services: ApiServices): Promise<() => Promise<void>> {
+async function runApi(services: ApiServices, codecLoopbackWithoutToken: boolean): Promise<() => Promise<void>> {
   const { port, bindAddr } = services.config;
   const server: Server = await new Promise((resolve) => {
-    const s = createApp(services).listen(port, bindAddr, () => resolve(s));
+    const s = createApp(services, { codecLoopbackWithoutToken }).listen(port, bindAddr, () => resolve(s));
   });
   services.log.info({ url: `http://${bindAddr}:${port}` }, 'API listening');
   return () => new Promise((resolve) => server.close(() => resolve()));

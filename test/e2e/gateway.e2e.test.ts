@@ -100,8 +100,8 @@ describe('secrets', () => {
       ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
       ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
     ]);
-    const stored = payloads.map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
-    expect(stored).toContain('sealedToken'); // the token did travel, sealed
+    const stored = (await h.gateway.codec().decode(payloads)).map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
+    expect(stored).toContain('sealedToken'); // the token did travel, sealed (and inside the encrypted payload)
     expect(stored).not.toContain(token);
     expect(readFileSync(path.join(h.stack.home, 'gateway.log'), 'utf8')).not.toContain(token);
   });

@@ -66,6 +66,8 @@ test('the production shape: scaled API on shared storage, workers, Temporal + Po
   expect(entries(s.api)).toBeDefined();
   expect(entries(s.api)).toEqual(entries(s.worker));
   expect(s.api?.environment?.REFLEX_TOKEN_KEY).toEqual(s.worker?.environment?.REFLEX_TOKEN_KEY);
+  expect(s.api?.environment?.REFLEX_PAYLOAD_KEY).toMatch(/REFLEX_PAYLOAD_KEY:\?/); // required, never a default key
+  expect(s.api?.environment?.REFLEX_PAYLOAD_KEY).toEqual(s.worker?.environment?.REFLEX_PAYLOAD_KEY);
   expect(s.temporal?.environment?.DB).toMatch(/^postgres/);
   expect(s.temporal?.depends_on).toHaveProperty('postgresql');
   expect(s['temporal-ui']?.image).toMatch(/^temporalio\/ui:/);
