@@ -150,7 +150,9 @@ describe('codec endpoint protocol', () => {
   });
 
   test('bad bodies, foreign namespaces and undecodable payloads are OpenAI-shaped 400s', async () => {
-    expect((await post('decode', { payload: [] })).status).toBe(400);
+    expect((await post('decode', { payloads: 'x' })).status).toBe(400);
+    expect((await post('decode', { payloads: [{ data: 'not base64!' }] })).status).toBe(400);
+    expect(await (await post('decode', {})).json()).toEqual({ payloads: [] }); // proto3 JSON of an empty list
     const foreign = await post('decode', { payloads: [] }, { 'x-namespace': 'other' });
     expect(foreign.status).toBe(400);
     expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('unknown_namespace');

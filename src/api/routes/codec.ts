@@ -14,8 +14,9 @@ import { GatewayError, invalidRequest } from '../../errors';
 import { CodecAccessOptions, codecAuth, codecCors } from '../middleware/codecAccess';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'expected base64');
+// proto3 JSON leaves out empty fields: `{}` is an empty list (the CLI sends it).
 const body = z.object({
-  payloads: z.array(z.object({ metadata: z.record(base64).optional(), data: base64.optional() })),
+  payloads: z.array(z.object({ metadata: z.record(base64).optional(), data: base64.optional() })).default([]),
 });
 
 type JsonPayload = z.infer<typeof body>['payloads'][number];
