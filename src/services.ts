@@ -24,6 +24,7 @@ import { MockProvider } from './provider/mock';
 import { OpenAIProvider, Provider } from './provider/provider';
 import { FillClient } from './temporal/fillClient';
 import { MaintenanceClient } from './temporal/maintenanceClient';
+import { dataConverter, EncryptionCodec } from './temporal/payloadCodec';
 import { VisibilitySupport } from './temporal/visibilitySupport';
 import { MilvusIndex } from './vectordb/milvus';
 
@@ -37,6 +38,8 @@ export interface Core {
   index: MilvusIndex;
   provider: Provider;
   seal: TokenSeal;
+  /** Encrypts every payload this process writes to Temporal (clients and worker). */
+  codec: EncryptionCodec;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -70,6 +73,7 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     index,
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
+    codec: EncryptionCodec.fromConfig(config),
     metrics: new Metrics(),
     close: () => index.close(),
   };
@@ -88,7 +92,7 @@ export function createApiServices(core: Core): ApiServices {
     connectTimeout: '3s',
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))],
   });
-  const client = new Client({ connection: temporal, namespace: config.temporal.namespace });
+  const client = new Client({ connection: temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec) });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
   const keys = new KeyStore(config.auth.keysPath);
   const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
