@@ -28,6 +28,7 @@ import { MockProvider } from './provider/mock';
 import { OpenAIProvider, Provider } from './provider/provider';
 import { FillClient } from './temporal/fillClient';
 import { MaintenanceClient } from './temporal/maintenanceClient';
+import { dataConverter, EncryptionCodec } from './temporal/payloadCodec';
 import { VisibilitySupport } from './temporal/visibilitySupport';
 import { MilvusIndex } from './vectordb/milvus';
 
@@ -41,6 +42,8 @@ export interface Core {
   index: MilvusIndex;
   provider: Provider;
   seal: TokenSeal;
+  /** Encrypts every payload this process writes to Temporal (clients and worker). */
+  codec: EncryptionCodec;
   metrics: Metrics;
   /** Stored embedding vectors (the API serves them; a worker's tenant purge removes them). */
   vectors: VectorStore;
@@ -80,6 +83,7 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     index,
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
+    codec: EncryptionCodec.fromConfig(config),
     metrics: new Metrics(),
     vectors: new VectorStore(config.embeddingsPath, config.l1Capacity),
     tracing,
@@ -104,7 +108,7 @@ export function createApiServices(core: Core): ApiServices {
   });
   // With tracing on, each start/update carries the request's span context into the workflow's headers.
   const interceptors = core.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: core.tracing.tracer })] } : undefined;
-  const client = new Client({ connection: temporal, namespace: config.temporal.namespace, interceptors });
+  const client = new Client({ connection: temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec), interceptors });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
   const keys = new KeyStore(config.auth.keysPath);
   const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);

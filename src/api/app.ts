@@ -20,11 +20,18 @@ import { chatCompletions } from './routes/chat';
 import { embeddings } from './routes/embeddings';
 import { createResponse, storedResponse } from './routes/responses';
 import { adminRoutes } from './routes/admin';
+import { codecRoutes } from './routes/codec';
 import { healthz, ready } from './routes/health';
 import { metricsRoute } from './routes/metrics';
 import { models } from './routes/models';
 
-export function createApp(services: ApiServices): Koa {
+export interface AppOptions {
+  /** The embedded default with API and UI on loopback: the codec endpoint answers loopback callers without the admin token (middleware/codecAccess.ts). */
+  codecLoopbackWithoutToken?: boolean;
+}
+
+export function createApp(services: ApiServices, options: AppOptions = {}): Koa {
+  const { config } = services;
   const router = new Router();
   const guard = gatewayAuth(services.auth, services.limiter);
   router.post('/v1/chat/completions', guard, chatCompletions(services));
@@ -42,6 +49,13 @@ export function createApp(services: ApiServices): Koa {
   router.get('/ready', ready(services));
   router.get('/metrics', metricsRoute(services.metrics));
   const admin = adminRoutes({ ...services, adminToken: services.config.adminToken });
+  const codec = codecRoutes({
+    codec: services.codec,
+    namespace: config.temporal.namespace,
+    adminToken: config.adminToken,
+    corsOrigins: config.codecCorsOrigins,
+    loopbackWithoutToken: options.codecLoopbackWithoutToken ?? false,
+  });
 
   const app = new Koa();
   app.use(requestId(services.log));
@@ -56,6 +70,7 @@ export function createApp(services: ApiServices): Koa {
   app.use(limitJsonDepth);
   app.use(router.routes());
   app.use(admin.routes());
+  app.use(codec.routes());
   app.use(router.allowedMethods());
   return app;
 }

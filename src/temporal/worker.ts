@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ActivityDeps, createActivities } from '../activities';
 import type { Metrics } from '../metrics';
+import { dataConverter } from './payloadCodec';
+import type { PayloadCodec } from '@temporalio/common';
 import { activityLogs, installTemporalLogger } from './logs';
 import {
   OpenTelemetryActivityInboundInterceptor,
@@ -28,6 +30,8 @@ export interface WorkerOptions {
   activities: ActivityDeps;
   /** When set, workflows and activities continue the trace their starter sent in the headers. */
   tracing?: Tracing;
+  /** Runs outside the workflow sandbox, on the worker's side of the wire. */
+  codec: PayloadCodec;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -40,6 +44,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities(options.activities),
+    dataConverter: dataConverter(options.codec),
     sinks: { ...metricsSinks(metrics), ...tracingSinks(options.tracing) },
     interceptors: {
       activity: [upstreamCallCounter(metrics), activityLogs(log), ...activityTracing(options.tracing)],

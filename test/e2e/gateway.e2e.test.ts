@@ -101,8 +101,8 @@ describe('secrets', () => {
       ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
       ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
     ]);
-    const stored = payloads.map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
-    expect(stored).toContain('sealedToken'); // the token did travel, sealed
+    const stored = (await h.gateway.codec().decode(payloads)).map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
+    expect(stored).toContain('sealedToken'); // the token did travel, sealed (and inside the encrypted payload)
     expect(stored).not.toContain(token);
     // The tenant in the fill's id is keyed (HMAC with the server secret), not a plain hash of the token.
     expect(res.headers.get('x-reflex-fill-id')).not.toContain(createHash('sha256').update(token).digest('hex').slice(0, 16));

@@ -11,6 +11,7 @@ import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
 import { useGateway } from '../support/harness';
 import { MilvusProbe } from '../support/milvus';
 import { streamChat } from '../support/sse';
+import { ENCRYPTED_METADATA, workflowShow } from '../support/temporalCli';
 
 const ADMIN = 'admin-secret-for-tests';
 
@@ -177,7 +178,9 @@ describe('admin API', () => {
     expect(await milvus.keysOf(h.gateway.tenantOf('tenant-p'))).toHaveLength(0);
     expect(existsSync(path.join(h.stack.home, 'data', 'entries', tenant))).toBe(false);
     expect(await milvus.keysOf(h.gateway.tenantOf('tenant-r'))).toEqual(others);
-    expect(status(await h.gateway.chat(ask('Why is the sky blue?'), 'tenant-p'))).toBe('MISS');
+    const again = await h.gateway.chat(ask('Why is the sky blue?'), 'tenant-p');
+    expect(status(again)).toBe('MISS');
+    await h.gateway.awaitFill(again); // stored before the reindex below counts entries
     const purges = await (await h.gateway.temporalClient()).workflow.count(`ReflexKind = 'purge' AND ReflexTenant = '${tenant}'`);
     expect(purges.count).toBe(1);
   });
@@ -207,6 +210,47 @@ describe('reindex', () => {
     const restarted = await runCli(h.stack, ['reindex', '--restart']);
     expect(restarted.summary).toMatchObject({ indexed: stats.entries });
     expect(restarted.summary.resumedAfter).toBeUndefined();
+  });
+});
+
+describe('encrypted payloads', () => {
+  const show = (id: string, ...flags: string[]) => workflowShow(h.stack.temporalAddress, id, ...flags);
+
+  test('temporal workflow show of a fill contains neither prompt nor answer; through the codec endpoint with the admin token it does', async () => {
+    const prompt = 'Which river flows through the old town of Basel?';
+    const res = await h.gateway.chat(ask(prompt), 'tenant-codec');
+    expect(status(res)).toBe('MISS');
+    const answer: string = res.body.choices[0].message.content;
+    await h.gateway.awaitFill(res);
+
+    const stored = await show(fillId(res));
+    expect(stored.raw).toContain(ENCRYPTED_METADATA);
+    expect(stored.text).not.toContain('old town of Basel');
+    expect(stored.text).not.toContain(answer);
+
+    const decoded = await show(fillId(res), '--codec-endpoint', `${h.gateway.url}/codec`, '--codec-auth', `Bearer ${ADMIN}`);
+    expect(decoded.raw).not.toContain(ENCRYPTED_METADATA);
+    expect(decoded.text).toContain(prompt);
+    expect(decoded.text).toContain(answer);
+  });
+
+  test('outside the embedded default the codec wants the admin token, even from loopback', async () => {
+    // What the CLI sends without --codec-auth (it then reports only "context deadline exceeded").
+    const tokenless = await h.gateway.request('POST', '/codec/decode', '{}', undefined, { 'x-namespace': 'default' });
+    expect(tokenless.status).toBe(401);
+    expect(tokenless.body.error.code).toBe('invalid_admin_token');
+    expect((await h.gateway.request('POST', '/codec/decode', '{}', ADMIN, { 'x-namespace': 'default' })).status).toBe(200);
+  });
+
+  test('the Temporal UI origin gets its CORS preflight answered', async () => {
+    const res = await fetch(`${h.gateway.url}/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+    expect(res.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(res.headers.get('access-control-allow-headers')).toMatch(/authorization.*content-type.*x-namespace/);
   });
 });
 

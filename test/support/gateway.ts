@@ -8,6 +8,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { TenantHasher } from '../../src/cache/keys/tenant';
+import { loadConfig } from '../../src/config';
+import { dataConverter, EncryptionCodec } from '../../src/temporal/payloadCodec';
 import { freePort } from './ports';
 import { MODELS, REPO, TestStack, VENV } from './stack';
 
@@ -106,9 +108,15 @@ export class GatewayProcess {
     return (await this.temporalClient()).workflow.getHandle(id).result();
   }
 
+  /** A client that holds the gateway's payload key, as an operator's tools would. */
   async temporalClient(): Promise<Client> {
     this.temporal ??= await Connection.connect({ address: this.stack.temporalAddress });
-    return new Client({ connection: this.temporal });
+    return new Client({ connection: this.temporal, dataConverter: dataConverter(this.codec()) });
+  }
+
+  /** The gateway's payload codec (its key lives in the stack's REFLEX_HOME unless the env sets one). */
+  codec(): EncryptionCodec {
+    return EncryptionCodec.fromConfig(loadConfig({ ...process.env, REFLEX_HOME: this.stack.home, ...this.env }));
   }
 
   private async waitHealthy(): Promise<void> {

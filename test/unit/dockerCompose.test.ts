@@ -74,6 +74,8 @@ test('the production shape: scaled API on shared storage, workers, Temporal + Po
   const keys = s.api?.volumes?.find((v) => v.endsWith(`:${s.api?.environment?.REFLEX_KEYS_PATH}`));
   expect(keys).toMatch(/^[a-z-]+:/); // a named volume, shared by the replicas
   expect(compose).toHaveProperty(['volumes', keys!.split(':')[0]!]);
+  expect(s.api?.environment?.REFLEX_PAYLOAD_KEY).toMatch(/REFLEX_PAYLOAD_KEY:\?/); // required, never a default key
+  expect(s.api?.environment?.REFLEX_PAYLOAD_KEY).toEqual(s.worker?.environment?.REFLEX_PAYLOAD_KEY);
   expect(s.temporal?.environment?.DB).toMatch(/^postgres/);
   expect(s.temporal?.depends_on).toHaveProperty('postgresql');
   expect(s['temporal-ui']?.image).toMatch(/^temporalio\/ui:/);

@@ -8,7 +8,7 @@
  * would file one caller's entries under different tenants.
  */
 import { createHmac } from 'node:crypto';
-import { loadSecretKey } from '../../secretKey';
+import { loadKey } from '../../secretKey';
 
 export interface Tenant {
   /** 16 hex chars of the keyed hash; used in paths, workflow ids and logs. */
@@ -22,7 +22,7 @@ export class TenantHasher {
   constructor(private readonly secret: Buffer) {}
 
   static fromConfig(configured: string | undefined, home: string): TenantHasher {
-    return new TenantHasher(loadSecretKey(configured, home, 'tenant.key', 'REFLEX_TENANT_SECRET'));
+    return new TenantHasher(loadKey(configured, home, 'tenant.key'));
   }
 
   /** forward mode: the caller's own provider token (missing: the anonymous tenant). */
