@@ -57,7 +57,13 @@ test('a miss is one connected trace across the API and the worker', async () => 
   await api.awaitFill(res);
 
   const root = () => receiver.spans.find((s) => s.name === 'POST /v1/chat/completions' && s.attributes['reflex.fill_id'] === fillId);
-  const spans = await traceOf((all) => ['RunActivity:callProvider', 'RunActivity:writeEntry', 'RunActivity:indexEntry'].every((n) => all.some((s) => s.name === n)), () => root()?.traceId);
+  const required = ['UpdateWithStartWorkflow:answer', 'RunWorkflow:cacheFillWorkflow', 'RunActivity:callProvider', 'RunActivity:writeEntry', 'RunActivity:indexEntry'];
+  // Spans are exported in batches and the workflow's only when it ends: wait for the whole tree.
+  const whole = (all: ReceivedSpan[]) => {
+    const ids = new Set(all.map((s) => s.spanId));
+    return required.every((n) => all.some((s) => s.name === n)) && all.every((s) => !s.parentSpanId || ids.has(s.parentSpanId));
+  };
+  const spans = await traceOf(whole, () => root()?.traceId);
   const request = root()!;
   expect(request).toBeDefined();
   expect(request.parentSpanId).toBeUndefined();
@@ -68,7 +74,7 @@ test('a miss is one connected trace across the API and the worker', async () => 
   expect(JSON.stringify(receiver.spans)).not.toContain('trace-tenant');
 
   const names = spans.map((s) => s.name);
-  expect(names).toEqual(expect.arrayContaining(['UpdateWithStartWorkflow:answer', 'RunWorkflow:cacheFillWorkflow', 'RunActivity:callProvider', 'RunActivity:writeEntry', 'RunActivity:indexEntry']));
+  expect(names).toEqual(expect.arrayContaining(required));
   // Every span but the request's has its parent in the same trace.
   const ids = new Set(spans.map((s) => s.spanId));
   for (const span of spans) if (span !== request) expect({ name: span.name, parentFound: ids.has(span.parentSpanId ?? '') }).toEqual({ name: span.name, parentFound: true });
