@@ -85,7 +85,7 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
     codec: EncryptionCodec.fromConfig(config),
     metrics: new Metrics(),
-    vectors: new VectorStore(config.embeddingsPath, config.l1Capacity),
+    vectors: new VectorStore(config.embeddingsPath, config.l1Capacity, Expiry.fromSeconds(config.retention.ttlSeconds)),
     tracing,
     close: async () => {
       await Promise.allSettled([index.close(), tracing?.shutdown()]);

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { EmbeddingsCache, apportion } from '../../src/cache/vectors/embeddingsCache';
 import { embeddingItemKey } from '../../src/cache/vectors/itemKey';
 import { VectorStore } from '../../src/cache/vectors/vectorStore';
+import { Expiry } from '../../src/cache/storage/expiry';
 import { EmbeddingsRequest, EmbeddingsResponse, inputItems, vectorFromBase64, vectorToBase64 } from '../../src/provider/embeddingsWire';
 import { MockProvider } from '../../src/provider/mock';
 
@@ -94,6 +95,14 @@ describe('EmbeddingsCache', () => {
     await store.removeTenant('aaaaaaaaaaaaaaaa');
     expect((await purging.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'kept apart' }, on, upstream)).cached).toBe(0);
     expect((await purging.answer('bbbbbbbbbbbbbbbb', { model: 'm', input: 'kept apart' }, on, upstream)).cached).toBe(1);
+  });
+
+  test('an expired vector is fetched again, never served', async () => {
+    const expiring = new EmbeddingsCache(new VectorStore(dir, 100, new Expiry(50)), pino({ level: 'silent' }));
+    await expiring.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'ages' }, on, upstream);
+    expect((await expiring.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'ages' }, on, upstream)).cached).toBe(1);
+    await new Promise((r) => setTimeout(r, 80));
+    expect((await expiring.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'ages' }, on, upstream)).cached).toBe(0);
   });
 
   test('a provider answer with the wrong number of vectors is an error, not a misaligned answer', async () => {

@@ -2,12 +2,14 @@
  * Stored embedding vectors, one small JSON file per (tenant, item key) under
  * <root>/<tenant>/<key[0:2]>/<key>.json, written atomically, with an
  * in-process LRU in front. A vector is stored as its float32 bytes (base64),
- * so both encodings render from the exact same numbers.
+ * so both encodings render from the exact same numbers. REFLEX_TTL applies:
+ * an expired vector is fetched again (and overwritten), never served.
  */
 import { LRUCache } from 'lru-cache';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readIfExists, writeFileAtomic } from '../storage/atomicFile';
+import { Expiry, NEVER_EXPIRES } from '../storage/expiry';
 
 const ADDRESS = /^[0-9a-f]{16,64}$/;
 export const VECTOR_FORMAT_VERSION = 1;
@@ -27,7 +29,7 @@ export interface StoredVector {
 export class VectorStore {
   private readonly memory: LRUCache<string, StoredVector>;
 
-  constructor(readonly root: string, capacity: number) {
+  constructor(readonly root: string, capacity: number, private readonly expiry: Expiry = NEVER_EXPIRES) {
     this.memory = new LRUCache({ max: capacity });
   }
 
@@ -38,13 +40,16 @@ export class VectorStore {
 
   async get(tenant: string, key: string): Promise<StoredVector | undefined> {
     const id = `${tenant}:${key}`;
-    const cached = this.memory.get(id);
-    if (cached) return cached;
-    const text = await readIfExists(this.pathOf(tenant, key));
-    const parsed = text === undefined ? undefined : (JSON.parse(text) as StoredVector);
-    if (parsed?.version !== VECTOR_FORMAT_VERSION || typeof parsed.vector !== 'string') return undefined;
-    this.memory.set(id, parsed);
-    return parsed;
+    let found = this.memory.get(id);
+    if (!found) {
+      const text = await readIfExists(this.pathOf(tenant, key));
+      const parsed = text === undefined ? undefined : (JSON.parse(text) as StoredVector);
+      if (parsed?.version !== VECTOR_FORMAT_VERSION || typeof parsed.vector !== 'string') return undefined;
+      this.memory.set(id, (found = parsed));
+    }
+    if (!this.expiry.isExpired(found)) return found;
+    this.memory.delete(id);
+    return undefined;
   }
 
   async put(tenant: string, key: string, stored: StoredVector): Promise<void> {
