@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { collectStats } from '../../ops/stats';
 import { invalidRequest } from '../../errors';
-import { toGatewayError } from '../../temporal/fillClient';
+import { maintenanceError } from '../../temporal/maintenanceClient';
 import type { ApiServices } from '../../services';
 import { adminAuth } from '../middleware/adminAuth';
 
@@ -29,7 +29,9 @@ export function adminRoutes({ store, metrics, maintenance, exact, adminToken }: 
     const tenant = tenantParam(ctx.params.tenant);
     const key = ctx.params.key ?? '';
     if (!KEY.test(key)) throw invalidRequest('key must be the 64-hex cache key', 'key', 'invalid_key');
-    const result = await maintenance.deleteEntry(tenant, key, ctx.state.requestId).catch(rethrow);
+    const result = await maintenance.deleteEntry(tenant, key, ctx.state.requestId).catch((err: unknown) => {
+      throw maintenanceError('delete', err);
+    });
     exact.forget(tenant, key);
     ctx.state.log?.info({ tenant, key, removed: result.removed }, 'entry deleted');
     ctx.body = { deleted: result.removed, tenant, key };
@@ -37,7 +39,9 @@ export function adminRoutes({ store, metrics, maintenance, exact, adminToken }: 
 
   router.delete('/tenants/:tenant', async (ctx: Context) => {
     const tenant = tenantParam(ctx.params.tenant);
-    const result = await maintenance.purgeTenant(tenant, ctx.state.requestId).catch(rethrow);
+    const result = await maintenance.purgeTenant(tenant, ctx.state.requestId).catch((err: unknown) => {
+      throw maintenanceError('purge', err);
+    });
     exact.forget(tenant);
     ctx.state.log?.info({ tenant, removed: result.removed }, 'tenant purged');
     ctx.body = { deleted: result.removed, tenant };
@@ -48,9 +52,4 @@ export function adminRoutes({ store, metrics, maintenance, exact, adminToken }: 
 function tenantParam(value: string | undefined): string {
   if (!value || !TENANT.test(value)) throw invalidRequest('tenant must be the 16-hex tenant id (sha256 of the bearer token, first 16 hex)', 'tenant', 'invalid_tenant');
   return value;
-}
-
-/** Temporal unreachable is a 503 the caller can retry, not an opaque 500. */
-function rethrow(err: unknown): never {
-  throw toGatewayError(err);
 }
