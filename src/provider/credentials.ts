@@ -9,6 +9,27 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ProviderFailure } from './failure';
+
+/** The failure type of a token sealed under another REFLEX_TOKEN_KEY (a deployment error, never retried). */
+export const TOKEN_KEY_MISMATCH = 'TokenKeyMismatch';
+
+/** A sealed token this process cannot open: the API that sealed it has a different REFLEX_TOKEN_KEY. */
+export class TokenKeyMismatch extends Error {
+  override name = 'TokenKeyMismatch';
+  constructor() {
+    super('The API and the worker have different REFLEX_TOKEN_KEY values, so the worker cannot open the caller token the API sealed; set the same key on every API and worker process.');
+  }
+
+  /**
+   * As the fill workflow carries provider failures to the client: not
+   * retryable, so the client gets this 500 as it is (see provider/failure),
+   * instead of a 502 blaming the provider.
+   */
+  toFailure(): ProviderFailure {
+    return { status: 500, retryable: false, body: { error: { message: this.message, type: 'server_error', param: null, code: 'token_key_mismatch' } } };
+  }
+}
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -43,10 +64,15 @@ export class TokenSeal {
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
   }
 
+  /** Throws TokenKeyMismatch when the token was sealed under another key (GCM authentication fails). */
   unseal(sealed: string): string {
     const raw = Buffer.from(sealed, 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, IV_BYTES));
-    decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-    return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, IV_BYTES));
+      decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+    } catch {
+      throw new TokenKeyMismatch();
+    }
   }
 }
