@@ -1,15 +1,18 @@
 /**
  * The HTTP surface, as a small Koa core with behaviour composed from
- * middleware: request id → OpenAI-shaped errors → JSON body parsing (with a
- * size limit) → routes. It only speaks HTTP; the cache lives in the stages.
+ * middleware: request id → OpenAI-shaped errors → Host and method checks →
+ * JSON body parsing (size limit, content encodings, nesting depth) → routes.
+ * It only speaks HTTP; the cache lives in the stages. What Node's parser
+ * refuses never reaches Koa: see server.ts.
  */
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { GatewayError } from '../errors';
 import { httpMetrics } from './middleware/metrics';
 import type { ApiServices } from '../services';
+import { jsonBody, limitJsonDepth } from './middleware/body';
 import { openAIErrors } from './middleware/errors';
+import { clipPath, methodNotAllowed, requireHost } from './middleware/protocol';
 import { requestId } from './middleware/requestId';
 import { chatCompletions } from './routes/chat';
 import { adminRoutes } from './routes/admin';
@@ -32,17 +35,20 @@ export function createApp(services: ApiServices): Koa {
   app.use(requestId(services.log));
   app.use(httpMetrics(services.metrics));
   app.use(openAIErrors);
+  app.use(requireHost);
   app.use(notFound);
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: services.config.maxBodyBytes, encoding: 'utf-8' }));
+  app.use(methodNotAllowed);
+  app.use(jsonBody(services.config.maxBodyBytes));
+  app.use(limitJsonDepth);
   app.use(router.routes());
   app.use(admin.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods());
   return app;
 }
 
 async function notFound(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   await next();
   if (ctx.status === 404 && ctx.body === undefined) {
-    throw new GatewayError(404, `Unknown route ${ctx.method} ${ctx.path}.`, 'invalid_request_error', 'unknown_url');
+    throw new GatewayError(404, `Unknown route ${ctx.method} ${clipPath(ctx.path)}.`, 'invalid_request_error', 'unknown_url');
   }
 }

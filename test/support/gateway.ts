@@ -49,6 +49,11 @@ export class GatewayProcess {
     await this.waitHealthy();
   }
 
+  /** The child process has not exited. */
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;

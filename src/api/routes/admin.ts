@@ -21,7 +21,9 @@ export function adminRoutes({ store, metrics, maintenance, exact, adminToken }: 
   router.use(adminAuth(adminToken));
 
   router.get('/stats', async (ctx: Context) => {
-    const tenant = typeof ctx.query.tenant === 'string' ? tenantParam(ctx.query.tenant) : undefined;
+    // Present means one valid tenant id: a repeated or empty ?tenant= is refused, not ignored.
+    const { tenant: given } = ctx.query;
+    const tenant = given === undefined ? undefined : tenantParam(typeof given === 'string' ? given : undefined);
     ctx.body = await collectStats(store, metrics, tenant);
   });
 

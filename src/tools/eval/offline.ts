@@ -16,7 +16,7 @@ import { MemoryIndex } from '../../vectordb/memory';
 import { indexRecordOf } from '../../vectordb/record';
 import { chatMessages, loadPairs, sample, withoutCrossExactRepeats, type Pair } from './pairs';
 import { formatScores, formatSweep, score, type Outcome, type Scores } from './metrics';
-import { parseEvalArgs, type Protocol } from './args';
+import { parseOfflineArgs, type Protocol } from './args';
 
 export interface OfflineOptions {
   pairs: string;
@@ -181,7 +181,7 @@ export function formatOffline(r: OfflineResult): string {
 }
 
 async function main(): Promise<void> {
-  const args = parseEvalArgs(process.argv.slice(2));
+  const args = parseOfflineArgs(process.argv.slice(2));
   const result = await runOfflineEval(args);
   process.stdout.write(args.json ? JSON.stringify(result, null, 2) + '\n' : formatOffline(result) + '\n');
 }
