@@ -13,7 +13,8 @@ import type { LookupResult } from '../../cache/lookup';
 import type { ApiServices } from '../../services';
 import { SingleFlight } from '../streaming/singleFlight';
 import { FlightOutcome, streamMiss } from '../streaming/relay';
-import { FillInput, fillWorkflowId } from '../../workflows/definitions';
+import type { FillInput } from '../../workflows/definitions';
+import { fillIdFor } from '../../temporal/fillClient';
 import { ChatRequest, parseChatRequest } from '../chatRequest';
 import { Delivery, hitHeaders, respond } from '../respond';
 import { SseSink } from '../sse';
@@ -51,10 +52,12 @@ export function chatCompletions(services: ChatDeps) {
     const headers: Record<string, string> = { 'X-Reflex-Status': missStatus(controls) };
 
     if (delivery.stream) {
-      if (input.store !== false) headers['X-Reflex-Fill-Id'] = fillWorkflowId(tenant.id, identity.key);
+      // Decided before the stream opens: the header goes out first, the hand-off comes last.
+      const fillId = input.store !== false ? fillIdFor(input) : undefined;
+      if (fillId) headers['X-Reflex-Fill-Id'] = fillId;
       const deps = { provider: services.provider, fill, flights, log, maxAttempts: config.upstream.maxAttempts };
       const sink = new SseSink(ctx);
-      return streamMiss(deps, { input, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh });
+      return streamMiss(deps, { input, fillId, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh });
     }
     const answer = await fill.fill(input);
     await settleRefresh(answer.workflowId);
