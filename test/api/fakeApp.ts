@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
+import { forwardAuth } from '../support/auth';
 import type { LookupResult } from '../../src/cache/lookup';
 import type { Entry } from '../../src/cache/storage/entry';
 import { loadConfig } from '../../src/config';
@@ -78,6 +79,7 @@ export async function startFakeApp(fakes: Fakes = {}): Promise<FakeApp> {
     log: pino({ level: 'silent' }),
     metrics,
     seal: new TokenSeal(randomBytes(32)),
+    ...forwardAuth(),
     lookup: {
       lookup: async () => {
         state.lookups++;
