@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_SIMILARITY_THRESHOLD } from './cache/l3/guardedVerifier';
 import { GUARD_NAMES } from './cache/l3/guards';
 import { isKey } from './secretKey';
 
@@ -52,7 +53,7 @@ export const configSchema = z
     REFLEX_L2_CANDIDATES: positiveInt.max(1024).default(16),
     REFLEX_L2_TOP_K: positiveInt.max(64).default(4),
     // Chosen on labelled QQP pairs for precision first; see BENCHMARKS.md.
-    REFLEX_SIMILARITY_THRESHOLD: unit.default(0.97),
+    REFLEX_SIMILARITY_THRESHOLD: unit.default(DEFAULT_SIMILARITY_THRESHOLD),
     REFLEX_VERIFIER_GUARDS: optionalString.refine(
       (v) => v === undefined || v === 'none' || list(v).every((g) => GUARD_NAMES.includes(g)),
       { message: `expected "none" or a comma list of: ${GUARD_NAMES.join(', ')}` },

@@ -8,6 +8,27 @@
  * REFLEX_HOME (see secretKey.ts).
  */
 import { decrypt, encrypt, KEY_BYTES, loadKey } from '../secretKey';
+import type { ProviderFailure } from './failure';
+
+/** The failure type of a token sealed under another REFLEX_TOKEN_KEY (a deployment error, never retried). */
+export const TOKEN_KEY_MISMATCH = 'TokenKeyMismatch';
+
+/** A sealed token this process cannot open: the API that sealed it has a different REFLEX_TOKEN_KEY. */
+export class TokenKeyMismatch extends Error {
+  override name = 'TokenKeyMismatch';
+  constructor() {
+    super('The API and the worker have different REFLEX_TOKEN_KEY values, so the worker cannot open the caller token the API sealed; set the same key on every API and worker process.');
+  }
+
+  /**
+   * As the fill workflow carries provider failures to the client: not
+   * retryable, so the client gets this 500 as it is (see provider/failure),
+   * instead of a 502 blaming the provider.
+   */
+  toFailure(): ProviderFailure {
+    return { status: 500, retryable: false, body: { error: { message: this.message, type: 'server_error', param: null, code: 'token_key_mismatch' } } };
+  }
+}
 
 export class TokenSeal {
   constructor(private readonly key: Buffer) {
@@ -22,7 +43,12 @@ export class TokenSeal {
     return encrypt(this.key, Buffer.from(token, 'utf8')).toString('base64');
   }
 
+  /** Throws TokenKeyMismatch when the token was sealed under another key (GCM authentication fails). */
   unseal(sealed: string): string {
-    return decrypt(this.key, Buffer.from(sealed, 'base64')).toString('utf8');
+    try {
+      return decrypt(this.key, Buffer.from(sealed, 'base64')).toString('utf8');
+    } catch {
+      throw new TokenKeyMismatch();
+    }
   }
 }

@@ -4,6 +4,7 @@
  * Restarting it drops everything in memory; disk, Temporal and Milvus stay.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
@@ -112,6 +113,20 @@ export class GatewayProcess {
   async temporalClient(): Promise<Client> {
     this.temporal ??= await Connection.connect({ address: this.stack.temporalAddress });
     return new Client({ connection: this.temporal, dataConverter: dataConverter(this.codec()) });
+  }
+
+  /** Every payload of a workflow's history, decoded with the gateway's key, as one text (what an operator with the key could read). */
+  async historyText(workflowId: string, runId?: string): Promise<string> {
+    const history = await (await this.temporalClient()).workflow.getHandle(workflowId, runId).fetchHistory();
+    const payloads: Payload[] = [];
+    // A payload is any {metadata, data} node: inputs, results, memo fields, failure details.
+    const collect = (node: unknown): void => {
+      if (!node || typeof node !== 'object') return;
+      if ('metadata' in node && 'data' in node) payloads.push(node as Payload);
+      else for (const child of Object.values(node)) collect(child);
+    };
+    collect(history);
+    return (await this.codec().decode(payloads)).map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
   }
 
   /** The gateway's payload codec (its key lives in the stack's REFLEX_HOME unless the env sets one). */

@@ -8,20 +8,13 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
-import { Authenticator } from '../../src/auth/authenticate';
-import { KeyStore } from '../../src/auth/keyStore';
-import { KeyRateLimiter } from '../../src/auth/rateLimit';
-import { TenantHasher } from '../../src/cache/keys/tenant';
 import { createServer } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';
 import type { ApiServices } from '../../src/services';
+import { forwardAuth } from '../support/auth';
 import { isOpenAIError, rawRequest, RawResponse } from '../support/rawHttp';
 
 const logLines: Record<string, any>[] = [];
@@ -41,8 +34,7 @@ beforeAll(async () => {
     config: loadConfig({ REFLEX_MOCK_PROVIDER: '1', REFLEX_ADMIN_TOKEN: 'admin-secret' }),
     log,
     metrics: new Metrics(),
-    auth: new Authenticator('forward', new KeyStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-edge-keys-'))), new TenantHasher(randomBytes(32)), undefined),
-    limiter: new KeyRateLimiter(),
+    ...forwardAuth(),
     lookup: {
       lookup: async () => {
         if (lookupFails) throw new Error('lookup exploded');

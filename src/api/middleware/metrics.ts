@@ -5,7 +5,7 @@
  * error middleware, so it sees the status the client gets.
  */
 import type { Context, Next } from 'koa';
-import type { Metrics, Tier } from '../../metrics';
+import { type Metrics, tierOf } from '../../metrics';
 
 /** The cached routes; each says its tier in X-Reflex-Status. */
 const CACHED_ROUTES = new Set(['/v1/chat/completions', '/v1/responses', '/v1/embeddings']);
@@ -18,8 +18,7 @@ export function httpMetrics(metrics: Metrics) {
     try {
       await next();
     } finally {
-      const header = ctx.response.get('X-Reflex-Status');
-      const tier: Tier = header === 'HIT_L1_EXACT' || header === 'HIT_L3_VERIFIED' || header === 'MISS' ? header : 'ERROR';
+      const tier = tierOf(ctx.response.get('X-Reflex-Status'));
       metrics.requests.inc({ status: String(ctx.status), tier });
       const seconds = stopTimer({ tier });
       // One line per request: ids, status and timing only, never the prompt or the token.

@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { collectStats } from '../../ops/stats';
 import { invalidRequest } from '../../errors';
-import { toGatewayError } from '../../temporal/fillClient';
+import { maintenanceError } from '../../temporal/maintenanceClient';
 import type { ApiServices } from '../../services';
 import { adminAuth } from '../middleware/adminAuth';
 import { keyRoutes } from './keys';
@@ -34,7 +34,9 @@ export function adminRoutes({ store, metrics, maintenance, exact, vectors, keys,
     const tenant = tenantParam(ctx.params.tenant);
     const key = ctx.params.key ?? '';
     if (!KEY.test(key)) throw invalidRequest('key must be the 64-hex cache key', 'key', 'invalid_key');
-    const result = await maintenance.deleteEntry(tenant, key, ctx.state.requestId).catch(rethrow);
+    const result = await maintenance.deleteEntry(tenant, key, ctx.state.requestId).catch((err: unknown) => {
+      throw maintenanceError('delete', err);
+    });
     exact.forget(tenant, key);
     ctx.state.log?.info({ tenant, key, removed: result.removed }, 'entry deleted');
     ctx.body = { deleted: result.removed, tenant, key };
@@ -42,7 +44,9 @@ export function adminRoutes({ store, metrics, maintenance, exact, vectors, keys,
 
   router.delete('/tenants/:tenant', async (ctx: Context) => {
     const tenant = tenantParam(ctx.params.tenant);
-    const result = await maintenance.purgeTenant(tenant, ctx.state.requestId).catch(rethrow);
+    const result = await maintenance.purgeTenant(tenant, ctx.state.requestId).catch((err: unknown) => {
+      throw maintenanceError('purge', err);
+    });
     exact.forget(tenant);
     vectors.forgetTenant(tenant);
     ctx.state.log?.info({ tenant, removed: result.removed }, 'tenant purged');
@@ -54,9 +58,4 @@ export function adminRoutes({ store, metrics, maintenance, exact, vectors, keys,
 function tenantParam(value: string | undefined): string {
   if (!value || !TENANT.test(value)) throw invalidRequest('tenant must be the 16-hex tenant id (from GET /admin/keys, the logs or the Temporal UI)', 'tenant', 'invalid_tenant');
   return value;
-}
-
-/** Temporal unreachable is a 503 the caller can retry, not an opaque 500. */
-function rethrow(err: unknown): never {
-  throw toGatewayError(err);
 }

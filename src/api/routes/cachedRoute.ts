@@ -17,7 +17,8 @@ import type { ApiServices } from '../../services';
 import { SingleFlight } from '../streaming/singleFlight';
 import { FlightOutcome, streamMiss } from '../streaming/relay';
 import type { StreamProtocol } from '../streaming/protocol';
-import { FillInput, fillWorkflowId } from '../../workflows/definitions';
+import type { FillInput } from '../../workflows/definitions';
+import { fillIdFor } from '../../temporal/fillClient';
 import { Delivery, hitHeaders, respond } from '../respond';
 import { SseSink } from '../sse';
 
@@ -67,10 +68,12 @@ export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec
     if (bypass) headers['X-Reflex-Bypass'] = bypass;
 
     if (delivery.stream) {
-      if (input.store !== false) headers['X-Reflex-Fill-Id'] = fillWorkflowId(tenant.id, identity.key);
+      // Decided before the stream opens: the header goes out first, the hand-off comes last.
+      const fillId = input.store !== false ? fillIdFor(input) : undefined;
+      if (fillId) headers['X-Reflex-Fill-Id'] = fillId;
       const deps = { provider: services.provider, fill, flights, log, maxAttempts: config.upstream.maxAttempts };
       const sink = new SseSink(ctx, spec.protocol);
-      const miss = { input, protocol: spec.protocol, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh };
+      const miss = { input, fillId, protocol: spec.protocol, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh };
       return streamMiss(deps, miss);
     }
     const answer = await fill.fill(input);

@@ -36,6 +36,8 @@ export interface StreamingMiss<E = unknown> {
   input: FillInput;
   /** Chat completions unless told otherwise. */
   protocol?: StreamProtocol<E>;
+  /** The fill the answer is handed to (see fillIdFor); absent when nothing is stored. */
+  fillId?: string;
   apiKey: string | undefined;
   includeUsage: boolean;
   /** Response headers (status, fill id) sent when the stream opens. */
@@ -49,7 +51,8 @@ const FOLLOW_ATTEMPTS = 3;
 
 export async function streamMiss<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>): Promise<void> {
   const { input } = miss;
-  const flightKey = `${input.tenant}:${input.key}:${input.store === false ? 'nostore' : 'store'}`;
+  // A refresh never follows another stream (it wants a fresh answer): its flight key is its own fill id.
+  const flightKey = input.replace ? `refresh:${miss.fillId}` : `${input.tenant}:${input.key}:${input.store === false ? 'nostore' : 'store'}`;
   for (let attempt = 0; attempt < FOLLOW_ATTEMPTS; attempt++) {
     const running = deps.flights.join(flightKey);
     if (!running) return lead(deps, miss, flightKey);
@@ -98,7 +101,7 @@ async function relay<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>): Promis
     return { retry: true };
   }
   const completion = assembler.answer();
-  const workflowId = miss.input.store !== false ? await handOff(deps, { ...miss.input, prefetched: completion }) : undefined;
+  const workflowId = miss.input.store !== false ? await handOff(deps, { ...miss.input, prefetched: completion }, miss.fillId) : undefined;
   await miss.beforeEnd?.(workflowId);
   sink.end();
   return { completion };
@@ -113,9 +116,9 @@ async function openWithRetry<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>,
 }
 
 /** The client already has its answer: a failed hand-off is logged, never surfaced. */
-async function handOff(deps: StreamingMissDeps, input: FillInput): Promise<string | undefined> {
+async function handOff(deps: StreamingMissDeps, input: FillInput, fillId: string | undefined): Promise<string | undefined> {
   try {
-    return await deps.fill.handOff(input);
+    return await deps.fill.handOff(input, fillId);
   } catch (err) {
     deps.log.warn({ err: String(err), tenant: input.tenant, key: input.key }, 'streamed answer not handed to the fill workflow; it will not be cached');
     return undefined;
