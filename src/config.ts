@@ -7,6 +7,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SIMILARITY_THRESHOLD } from './cache/l3/guardedVerifier';
 import { GUARD_NAMES } from './cache/l3/guards';
+import { DEFAULT_VERIFIER_MODELS_DIR } from './cache/l3/crossEncoder';
+import { DEFAULT_MODEL_FLOOR, DEFAULT_MODEL_THRESHOLD } from './cache/l3/modelVerifier';
 import { isKey } from './secretKey';
 
 /** A comma list, blanks dropped. */
@@ -58,6 +60,11 @@ export const configSchema = z
       (v) => v === undefined || v === 'none' || list(v).every((g) => GUARD_NAMES.includes(g)),
       { message: `expected "none" or a comma list of: ${GUARD_NAMES.join(', ')}` },
     ),
+    // L3: the trained cross-encoder ("model") or the cosine floor + guards alone ("guards"); see BENCHMARKS.md.
+    REFLEX_VERIFIER: z.enum(['model', 'guards']).default('model'),
+    REFLEX_VERIFIER_MODEL_PATH: optionalString,
+    REFLEX_VERIFIER_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_MODEL_THRESHOLD),
+    REFLEX_VERIFIER_FLOOR: unit.default(DEFAULT_MODEL_FLOOR),
     REFLEX_KEY_SAMPLING: z.enum(['ignore', 'include']).default('ignore'),
     // Bounds for the per-request X-Reflex-Threshold override (outside them: 400).
     REFLEX_THRESHOLD_MIN: unit.default(0.8),
@@ -128,6 +135,14 @@ export const configSchema = z
     similarityThreshold: env.REFLEX_SIMILARITY_THRESHOLD,
     /** undefined = the default guard set; [] = none ("none"). */
     verifierGuards: env.REFLEX_VERIFIER_GUARDS === undefined ? undefined : env.REFLEX_VERIFIER_GUARDS === 'none' ? [] : list(env.REFLEX_VERIFIER_GUARDS),
+    verifier: {
+      kind: env.REFLEX_VERIFIER,
+      model: {
+        path: path.resolve(env.REFLEX_VERIFIER_MODEL_PATH ?? DEFAULT_VERIFIER_MODELS_DIR),
+        threshold: env.REFLEX_VERIFIER_THRESHOLD,
+        floor: env.REFLEX_VERIFIER_FLOOR,
+      },
+    },
     keySampling: env.REFLEX_KEY_SAMPLING,
     thresholdBounds: { min: env.REFLEX_THRESHOLD_MIN, max: env.REFLEX_THRESHOLD_MAX },
     responseFormat: env.REFLEX_RESPONSE_FORMAT,

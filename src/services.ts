@@ -13,7 +13,8 @@ import { KeyRateLimiter } from './auth/rateLimit';
 import { TenantHasher } from './cache/keys/tenant';
 import { ExactCache } from './cache/l1/exactCache';
 import { SemanticLookup } from './cache/l2/semanticLookup';
-import { createVerifier } from './cache/l3/guardedVerifier';
+import { loadVerifier } from './cache/l3/select';
+import type { Verifier } from './cache/l3/verifier';
 import { CacheLookup } from './cache/lookup';
 import { EmbeddingsCache } from './cache/vectors/embeddingsCache';
 import { VectorStore } from './cache/vectors/vectorStore';
@@ -64,6 +65,7 @@ export interface ApiServices extends Core {
   tenants: TenantHasher;
   auth: Authenticator;
   limiter: KeyRateLimiter;
+  verifier: Verifier;
 }
 
 export function createLogger(config: Config): Logger {
@@ -93,11 +95,17 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
   };
 }
 
-export function createApiServices(core: Core): ApiServices {
+/** The verifier settings the config selects (shared with `reflex eval`'s report). */
+export function verifierSettings(config: Config) {
+  return { ...config.verifier, similarityThreshold: config.similarityThreshold, guards: config.verifierGuards };
+}
+
+export async function createApiServices(core: Core): Promise<ApiServices> {
   const { config, log, store, expiry, index, embedder, metrics } = core;
   const { retention } = config;
   const exact = new ExactCache(store, config.l1Capacity, { expiry, revalidateMs: retention.l1RevalidateMs, trackRecency: retention.maxEntries > 0 });
-  const verifier = createVerifier({ threshold: config.similarityThreshold, guards: config.verifierGuards });
+  // Loaded once here (API role only); the embedder finished loading in createCore, so they never load at once.
+  const verifier = await loadVerifier(verifierSettings(config));
   const semantic = new SemanticLookup(index, exact, verifier, { ...config.l2, expiry });
   // Lazy: the API starts (and serves hits) even while Temporal is down. A short
   // gRPC retry budget lets a miss fail fast with 503 instead of hanging ~20 s.
@@ -124,6 +132,7 @@ export function createApiServices(core: Core): ApiServices {
     tenants,
     auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),
     limiter: new KeyRateLimiter(),
+    verifier,
     async close() {
       await Promise.allSettled([temporal.close(), core.close()]);
     },

@@ -35,3 +35,15 @@ test('the gateway eval defaults to a gateway on its default address', () => {
   });
   expect(() => gateway(['--pairs', 'p', '--threshold', '0.9'])).toThrow(/unknown option '--threshold'/);
 });
+
+test('the verifier options mirror REFLEX_VERIFIER*, and --split picks a slice of a splits file', () => {
+  const config = configSchema.parse({ REFLEX_HOME: process.env.REFLEX_HOME });
+  expect(offline(['--pairs', 'p'])).toMatchObject({
+    verifier: config.verifier.kind, modelThreshold: config.verifier.model.threshold, modelFloor: config.verifier.model.floor, split: undefined,
+  });
+  expect(offline(['--pairs', 'p', '--verifier', 'guards', '--model-threshold', '0.7', '--model-floor', '0.75', '--split', 'eval', '--splits', '/x/splits.json']))
+    .toMatchObject({ verifier: 'guards', modelThreshold: 0.7, modelFloor: 0.75, split: { name: 'eval', file: '/x/splits.json' } });
+  for (const bad of [['--verifier', 'bert'], ['--model-threshold', '1.2'], ['--model-floor', '2']]) {
+    expect(() => offline(['--pairs', 'p', ...bad])).toThrow(/is invalid/);
+  }
+});

@@ -82,9 +82,9 @@ describe('the real L2 over the in-memory index (what the offline eval drives)', 
 
   test('L3 chooses at each threshold as find() would', async () => {
     const ranked = await lookup.rank(query);
-    expect(lookup.choose(query, ranked)?.entry.key).toBe('k1');
+    expect((await lookup.choose(query, ranked))?.entry.key).toBe('k1');
     expect((await lookup.find(query))?.entry.key).toBe('k1');
-    expect(lookup.choose({ ...query, threshold: 0.999 }, ranked)).toBeUndefined();
+    expect(await lookup.choose({ ...query, threshold: 0.999 }, ranked)).toBeUndefined();
     expect(await lookup.find({ ...query, threshold: 0.999 })).toBeUndefined();
   });
 });

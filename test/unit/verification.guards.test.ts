@@ -80,10 +80,23 @@ describe('entity guard', () => {
     expect(entityGuard.conflict('What Is The Best Way To Learn Java?', 'What is the best way to learn Java?')).toBe(false);
   });
   it('flags code identifiers and quoted strings that differ', () => {
-    expect(missingItems('What does getUserById return?', 'What does getUserByName return?')).toEqual(['getuserbyid']);
+    expect(missingItems('What does getUserById return?', 'What does getUserByName return?')).toEqual(['getUserById']);
     expect(entityGuard.conflict('Why is my_list.sort() None?', 'Why is my_list.reverse() None?')).toBe(true);
     expect(entityGuard.conflict('What does "foo" mean?', 'What does "bar" mean?')).toBe(true);
     expect(entityGuard.conflict('What does git push --force do?', 'What does git push --force-with-lease do?')).toBe(true);
+  });
+  it('matches case exactly where case changes meaning: identifiers, backticked code, regexes, units', () => {
+    expect(missingItems('Why does getElementById return null?', 'Why does getElementByID return null?')).toEqual(['getElementById']);
+    expect(entityGuard.conflict('Why does getElementById return null?', 'Why does getElementById return null here?')).toBe(false);
+    expect(entityGuard.conflict('What does `\\d+` match in Python?', 'What does `\\D+` match in Python?')).toBe(true);
+    expect(entityGuard.conflict('What does \\w match in a regex?', 'What does \\W match in a regex?')).toBe(true);
+    expect(entityGuard.conflict('Is 100 MB enough for a backup?', 'Is 100 Mb enough for a backup?')).toBe(true);
+    expect(entityGuard.conflict('Can a 500 mA charger damage my phone?', 'Can a 500 MA charger damage my phone?')).toBe(true);
+  });
+  it('still folds case where it does not change meaning', () => {
+    expect(entityGuard.conflict('How do I install Node.js?', 'how do I install node.js')).toBe(false);
+    expect(entityGuard.conflict('What does "Hello World" print?', 'What does "hello world" print?')).toBe(false);
+    expect(entityGuard.conflict('What does `git stash` do?', 'What does `git stash` do exactly?')).toBe(false);
   });
   it('does not treat HTTP and HTTPS as the same acronym', () => {
     expect(entityGuard.conflict('Is HTTP secure?', 'Is HTTPS secure?')).toBe(true);

@@ -14,7 +14,7 @@ export function healthz(ctx: Context): void {
   ctx.body = { status: 'ok' };
 }
 
-export function ready({ temporal, index, store, embedder }: Pick<ApiServices, 'temporal' | 'index' | 'store' | 'embedder'>) {
+export function ready({ temporal, index, store, embedder, verifier }: Pick<ApiServices, 'temporal' | 'index' | 'store' | 'embedder' | 'verifier'>) {
   const checks: Record<string, Check> = {
     temporal: () => temporal.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({})),
     milvus: () => index.check(),
@@ -28,7 +28,8 @@ export function ready({ temporal, index, store, embedder }: Pick<ApiServices, 't
     const report = Object.fromEntries(names.map((n, i) => [n, results[i]]));
     const ok = results.every((r) => r.ok);
     ctx.status = ok ? 200 : 503;
-    ctx.body = { status: ok ? 'ready' : 'not_ready', checks: report };
+    // Which L3 decides semantic hits ("model" or "guards"): `reflex eval` reports it next to its figures.
+    ctx.body = { status: ok ? 'ready' : 'not_ready', verifier: verifier.kind, checks: report };
   };
 }
 

@@ -63,9 +63,17 @@ export class SemanticLookup {
       .slice(0, this.options.topK);
   }
 
-  /** L3: the first ranked candidate the verifier accepts (the eval calls it once per swept threshold). */
-  choose(query: SemanticQuery, ranked: readonly SemanticHit[]): SemanticHit | undefined {
-    return ranked.find((c) => this.verifier.verify(query.text, { text: c.entry.semanticText, similarity: c.similarity, threshold: query.threshold }).accepted);
+  /**
+   * L3: the first ranked candidate the verifier accepts, asked best first and
+   * one at a time, so the model verifier stops at the first acceptance (the
+   * eval calls it once per swept threshold).
+   */
+  async choose(query: SemanticQuery, ranked: readonly SemanticHit[], verifier: Verifier = this.verifier): Promise<SemanticHit | undefined> {
+    for (const c of ranked) {
+      const verdict = await verifier.verify(query.text, { text: c.entry.semanticText, similarity: c.similarity, threshold: query.threshold });
+      if (verdict.accepted) return c;
+    }
+    return undefined;
   }
 
   /** Loads a candidate, re-checking tenant and context: the index is a hint, the entry is the truth. */

@@ -1,7 +1,7 @@
 /**
  * The default L3: a calibrated cosine floor, then structural guards that
  * veto near-duplicates whose answers differ (numbers, negation, opposites,
- * swapped direction, names/code, language). Pure and synchronous: it costs
+ * swapped direction, names/code, language). Pure: it costs
  * microseconds on the hit path, next to the one embedding L2 already paid.
  */
 import type { Candidate, Verdict, Verifier } from './verifier';
@@ -18,9 +18,15 @@ export interface VerifierOptions {
 }
 
 export class GuardedVerifier implements Verifier {
+  readonly kind = 'guards';
   constructor(private readonly threshold: number, private readonly guards: readonly Guard[]) {}
 
-  verify(query: string, candidate: Candidate): Verdict {
+  async verify(query: string, candidate: Candidate): Promise<Verdict> {
+    return this.verifyNow(query, candidate);
+  }
+
+  /** The same decision, synchronously (the model verifier reuses it as its cheap stage). */
+  verifyNow(query: string, candidate: Candidate): Verdict {
     if (!(candidate.similarity >= (candidate.threshold ?? this.threshold))) return { accepted: false, reason: 'below_threshold' };
     const veto = this.firstConflict(query, candidate.text);
     return veto ? { accepted: false, reason: veto } : { accepted: true, reason: 'verified' };

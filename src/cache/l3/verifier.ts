@@ -18,6 +18,9 @@ export interface Verdict {
   reason: string;
 }
 
+/** Async because the model verifier runs a cross-encoder; the guard verifier resolves at once. */
 export interface Verifier {
-  verify(query: string, candidate: Candidate): Verdict;
+  /** Which verifier this is ("model" or "guards"), reported by metrics and the eval. */
+  readonly kind: 'model' | 'guards';
+  verify(query: string, candidate: Candidate): Promise<Verdict>;
 }

@@ -30,7 +30,7 @@ export async function runRoles(command: RoleCommand, config: Config, log: Logger
   const stack: ManagedProcess[] = [];
   if (command === 'start') stack.push(...(await startEmbedded(config, log)));
   const core = await createCore(config, log);
-  const services = selected.includes('api') ? createApiServices(core) : core;
+  const services = selected.includes('api') ? await createApiServices(core) : core;
   const stops: (() => Promise<void>)[] = [];
   if (selected.includes('worker')) stops.push(await runWorker(core), runSweeper(core));
   if (command === 'worker' && config.workerMetricsPort) stops.push(await serveMetrics(core.metrics, config.workerMetricsPort, config.bindAddr));

@@ -21,6 +21,12 @@ export interface CommonEvalArgs {
 }
 
 export interface OfflineArgs extends CommonEvalArgs {
+  split?: { name: string; file: string };
+  verifier: 'model' | 'guards';
+  modelThreshold: number;
+  modelFloor: number;
+  verifierModelPath: string;
+  sweepFloors?: number[];
   threshold: number;
   /** undefined = the default guard set; [] = none. */
   guards?: string[];
@@ -92,6 +98,13 @@ export function withCommonEvalOptions(cmd: Command): Command {
 
 export function withOfflineEvalOptions(cmd: Command): Command {
   return withCommonEvalOptions(cmd)
+    .addOption(new Option('--split <name>', 'evaluate only this slice of --splits (e.g. tune, eval)'))
+    .option('--splits <file>', 'splits.json with 0-based line numbers per slice', 'training/verifier/splits.json')
+    .addOption(mirrored('--verifier <kind>', 'L3: model (cross-encoder) or guards (cosine floor + guards)', 'REFLEX_VERIFIER', (x) => x.verifier.kind))
+    .addOption(mirrored('--model-threshold <p>', 'model verifier: p(duplicate) to serve', 'REFLEX_VERIFIER_THRESHOLD', (x) => x.verifier.model.threshold))
+    .addOption(mirrored('--model-floor <c>', 'model verifier: cosine shortlist floor', 'REFLEX_VERIFIER_FLOOR', (x) => x.verifier.model.floor))
+    .addOption(mirrored('--verifier-model-path <dir>', 'folder holding verifier/', 'REFLEX_VERIFIER_MODEL_PATH', (x) => x.verifier.model.path).env('REFLEX_VERIFIER_MODEL_PATH'))
+    .option('--sweep-floors <list>', 'model verifier: sweep at each of these cosine floors (comma list)', thresholds)
     .addOption(mirrored('--threshold <t>', 'similarity threshold', 'REFLEX_SIMILARITY_THRESHOLD', (x) => x.similarityThreshold))
     .addOption(mirrored('--guards <list>', `verifier guards, a comma list or "none" (default: ${DEFAULT_GUARDS.join(',')})`, 'REFLEX_VERIFIER_GUARDS', (x) => x.verifierGuards))
     .addOption(mirrored('--candidates <n>', 'sign-bit shortlist size', 'REFLEX_L2_CANDIDATES', (x) => x.l2.candidates))
@@ -120,6 +133,12 @@ function common(o: Parsed): CommonEvalArgs {
 export function toOfflineArgs(o: Parsed): OfflineArgs {
   return {
     ...common(o),
+    split: o.split === undefined ? undefined : { name: o.split as string, file: path.resolve(o.splits as string) },
+    verifier: o.verifier as 'model' | 'guards',
+    modelThreshold: o.modelThreshold as number,
+    modelFloor: o.modelFloor as number,
+    verifierModelPath: path.resolve(o.verifierModelPath as string),
+    sweepFloors: o.sweepFloors as number[] | undefined,
     threshold: o.threshold as number,
     guards: o.guards as string[] | undefined,
     candidates: o.candidates as number,

@@ -34,6 +34,8 @@ export interface GatewayEvalResult {
   /** Storing `a` did not answer MISS (e.g. an `a` repeated within the corpus). */
   unexpectedStoreStatus: number;
   hitLatencyMs: { p50: number; p90: number; p99: number; max: number; count: number };
+  /** The L3 the gateway runs ("model" or "guards", from GET /ready); "unknown" if it does not say. */
+  verifier: string;
 }
 
 interface Reply {
@@ -69,8 +71,20 @@ async function ask(url: string, token: string, text: string, system?: string, hi
   };
 }
 
+/** GET /ready names the gateway's verifier; the figures mean little without it. */
+async function gatewayVerifier(url: string): Promise<string> {
+  try {
+    const res = await fetch(`${url.replace(/\/$/, '')}/ready`, { signal: AbortSignal.timeout(10_000) });
+    const body = (await res.json()) as { verifier?: unknown };
+    return typeof body.verifier === 'string' ? body.verifier : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 export async function runGatewayEval(opts: GatewayEvalOptions): Promise<GatewayEvalResult> {
   assertLoopback(opts.url);
+  const verifier = await gatewayVerifier(opts.url);
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const sampled = sample(loadPairs(opts.pairs), { seed: opts.seed ?? 42, offset: opts.offset ?? 0, limit: opts.limit });
   const pairs = opts.protocol === 'corpus' ? withoutCrossExactRepeats(sampled) : sampled;
@@ -106,13 +120,13 @@ export async function runGatewayEval(opts: GatewayEvalOptions): Promise<GatewayE
       await waiter.waitAll(stored.map((r) => r.fillId));
       asked = await mapBounded(pairs, limit, new Progress('ask', pairs.length), query);
     }
-    return summarise(pairs, stored, asked, statuses, errors);
+    return { ...summarise(pairs, stored, asked, statuses, errors), verifier };
   } finally {
     await waiter.close();
   }
 }
 
-function summarise(pairs: Pair[], stored: Reply[], asked: Reply[], statuses: Record<string, number>, errors: number): GatewayEvalResult {
+function summarise(pairs: Pair[], stored: Reply[], asked: Reply[], statuses: Record<string, number>, errors: number): Omit<GatewayEvalResult, 'verifier'> {
   const outcomes: Outcome[] = pairs.map((p, i) => {
     const r = asked[i]!;
     const hit = r.ok && r.status.startsWith('HIT');
@@ -135,6 +149,7 @@ function summarise(pairs: Pair[], stored: Reply[], asked: Reply[], statuses: Rec
 export function formatGatewayEval(r: GatewayEvalResult): string {
   const l = r.hitLatencyMs;
   return [
+    `gateway verifier: ${r.verifier}`,
     formatScores(r.scores),
     `hit latency ms (client-side, ${l.count} hits): p50 ${l.p50.toFixed(1)}  p90 ${l.p90.toFixed(1)}  p99 ${l.p99.toFixed(1)}  max ${l.max.toFixed(1)}`,
     `statuses ${JSON.stringify(r.statuses)}  errors ${r.errors}  stores not answered MISS ${r.unexpectedStoreStatus}`,

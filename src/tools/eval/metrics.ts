@@ -71,10 +71,14 @@ export function formatScores(s: Scores): string {
 }
 
 /** Markdown table, one row per threshold, for BENCHMARKS.md. */
-export function formatSweep(rows: ReadonlyArray<{ threshold: number; scores: Scores }>): string {
-  const lines = ['| threshold | precision | recall | F1 | hit rate | TP | FP |', '|---|---|---|---|---|---|---|'];
-  for (const { threshold, scores: s } of rows) {
-    lines.push(`| ${threshold.toFixed(2)} | ${f3(s.precision)} | ${f3(s.recall)} | ${f3(s.f1)} | ${f3(s.hitRate)} | ${s.tp} | ${s.fp} |`);
+export function formatSweep(rows: ReadonlyArray<{ threshold: number; floor?: number; scores: Scores }>): string {
+  const floors = rows.some((r) => r.floor !== undefined);
+  const lines = [
+    `|${floors ? ' cosine floor |' : ''} threshold | precision | recall | F1 | hit rate | TP | FP |`,
+    `|${floors ? '---|' : ''}---|---|---|---|---|---|---|`,
+  ];
+  for (const { threshold, floor, scores: s } of rows) {
+    lines.push(`|${floors ? ` ${floor?.toFixed(2)} |` : ''} ${threshold.toFixed(2)} | ${f3(s.precision)} | ${f3(s.recall)} | ${f3(s.f1)} | ${f3(s.hitRate)} | ${s.tp} | ${s.fp} |`);
   }
   return lines.join('\n');
 }

@@ -4,28 +4,50 @@
  * with entries held in a Map instead of entry files, fast enough to sweep
  * thresholds over thousands of pairs. L1 is the same exact-key lookup.
  *
- *   node dist/tools/eval/offline.js --pairs FILE [--limit N] [--offset N] [--seed 42]
- *        [--protocol isolated|corpus] [--threshold T] [--guards a,b|none] [--sweep]
+ *   node dist/tools/eval/offline.js --pairs FILE [--split tune|eval --splits splits.json]
+ *        [--limit N] [--offset N] [--seed 42] [--protocol isolated|corpus]
+ *        [--verifier model|guards] [--threshold T] [--guards a,b|none] [--sweep LIST]
+ *        [--model-threshold P] [--model-floor C] [--sweep-floors LIST]
+ *
+ * With --verifier guards, --threshold and --sweep are cosine floors; with
+ * --verifier model they are the cross-encoder's p(duplicate) thresholds, at
+ * each cosine shortlist floor of --sweep-floors (default: --model-floor).
  */
 import { cacheIdentity } from '../../cache/keys/cacheKey';
 import { TransformersEmbedder } from '../../cache/embedding/embedder';
 import { EntrySource, SemanticHit, SemanticLookup, SemanticQuery } from '../../cache/l2/semanticLookup';
-import { createVerifier, DEFAULT_SIMILARITY_THRESHOLD, GuardedVerifier } from '../../cache/l3/guardedVerifier';
+import { createVerifier, GuardedVerifier } from '../../cache/l3/guardedVerifier';
+import { CrossEncoder, type PairScorer } from '../../cache/l3/crossEncoder';
+import { DEFAULT_GUARDS, guardsByName } from '../../cache/l3/guards';
+import { ModelVerifier } from '../../cache/l3/modelVerifier';
+import type { VerifierKind } from '../../cache/l3/select';
+import type { Verifier } from '../../cache/l3/verifier';
 import type { Entry } from '../../cache/storage/entry';
 import { MemoryIndex } from '../../vectordb/memory';
 import { indexRecordOf } from '../../vectordb/record';
-import { chatMessages, loadPairs, sample, withoutCrossExactRepeats, type Pair } from './pairs';
+import { chatMessages, loadPairs, loadSplit, sample, withoutCrossExactRepeats, type Pair } from './pairs';
 import { formatScores, formatSweep, score, type Outcome, type Scores } from './metrics';
 import { parseOfflineArgs, type Protocol } from './args';
 
 export interface OfflineOptions {
   pairs: string;
   protocol: Protocol;
+  /** Only these pairs: a slice of splits.json (0-based line numbers of the pairs file). */
+  split?: { name: string; file: string };
   limit?: number;
   offset?: number;
   seed?: number;
-  threshold?: number;
+  verifier?: VerifierKind;
+  /** Cosine floor of the guards verifier. */
+  threshold: number;
   guards?: string[];
+  /** Model verifier: p(duplicate) threshold, cosine shortlist floor, the folder holding verifier/. */
+  modelThreshold: number;
+  modelFloor: number;
+  verifierModelPath: string;
+  sweepFloors?: number[];
+  /** Replaces the shipped cross-encoder (unit tests). */
+  scorer?: PairScorer;
   candidates?: number;
   topK?: number;
   modelPath: string;
@@ -56,11 +78,18 @@ export interface FalsePositive {
 }
 
 export interface OfflineResult {
+  verifier: VerifierKind;
   threshold: number;
+  /** Model mode: the cosine shortlist floor. */
+  floor?: number;
   scores: Scores;
-  sweep: Array<{ threshold: number; scores: Scores }>;
+  sweep: Array<{ threshold: number; floor?: number; scores: Scores }>;
   embedMsPerText: number;
+  /** Guards: µs per candidate for the guards alone. */
   verifyUsPerCandidate: number;
+  /** Model mode: ms per cross-encoder run, and how many runs (distinct pairs) the eval needed. */
+  modelMsPerPair?: number;
+  modelRuns?: number;
   falsePositives: FalsePositive[];
 }
 
@@ -70,17 +99,40 @@ function identity(text: string, system?: string, history?: Pair['history_a']) {
   return cacheIdentity({ model: MODEL, messages: chatMessages(text, system, history) });
 }
 
-/** The gateway's decision at one threshold: L1, else the first ranked candidate L3 accepts. */
-function decide(t: Trace, lookup: SemanticLookup, threshold: number): { outcome: Outcome; hit?: SemanticHit } {
-  const hit = t.exactKey === undefined ? lookup.choose({ ...t.query, threshold }, t.ranked) : undefined;
+/** The gateway's decision with one verifier: L1, else the first ranked candidate L3 accepts. */
+async function decide(t: Trace, lookup: SemanticLookup, verifier: Verifier): Promise<{ outcome: Outcome; hit?: SemanticHit }> {
+  const hit = t.exactKey === undefined ? await lookup.choose(t.query, t.ranked, verifier) : undefined;
   const served = t.exactKey ?? hit?.entry.key;
   const kind = t.pair.kind ?? (t.pair.label ? 'duplicate' : 'non_duplicate');
   return { outcome: { label: t.pair.label, kind, served: served === undefined ? 'miss' : served === t.ownKey ? 'own' : 'other' }, hit };
 }
 
+/** Memoises the cross-encoder per (query, candidate), so a sweep runs it once per pair, and times the runs. */
+class TimedScorer implements PairScorer {
+  private readonly memo = new Map<string, Promise<number>>();
+  ms = 0;
+  constructor(private readonly inner: PairScorer) {}
+  get runs(): number {
+    return this.memo.size;
+  }
+  score(a: string, b: string): Promise<number> {
+    const key = `${a}\u0000${b}`;
+    let p = this.memo.get(key);
+    if (!p) {
+      const started = performance.now();
+      p = this.inner.score(a, b).then((v) => ((this.ms += performance.now() - started), v));
+      this.memo.set(key, p);
+    }
+    return p;
+  }
+}
+
 export async function runOfflineEval(opts: OfflineOptions): Promise<OfflineResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const sampled = sample(loadPairs(opts.pairs), { seed: opts.seed ?? 42, offset: opts.offset ?? 0, limit: opts.limit });
+  const all = loadPairs(opts.pairs);
+  const chosen = opts.split ? loadSplit(opts.split.file, opts.split.name).map((i) => all[i]!) : all;
+  if (opts.split) log(`split ${opts.split.name}: ${chosen.length} of ${all.length} pairs`);
+  const sampled = sample(chosen, { seed: opts.seed ?? 42, offset: opts.offset ?? 0, limit: opts.limit });
   const pairs = opts.protocol === 'corpus' ? withoutCrossExactRepeats(sampled) : sampled;
   if (pairs.length < sampled.length) log(`corpus: left out ${sampled.length - pairs.length} pairs whose b is another pair's a verbatim (an L1 exact hit)`);
   const embedder = await TransformersEmbedder.load(opts.modelPath, opts.modelName);
@@ -91,28 +143,52 @@ export async function runOfflineEval(opts: OfflineOptions): Promise<OfflineResul
     if (vectors.size % 1000 < 2) log(`embedded ${vectors.size} texts`);
   }
   const embedMsPerText = (performance.now() - t0) / Math.max(1, vectors.size);
-  const threshold = opts.threshold ?? DEFAULT_SIMILARITY_THRESHOLD;
-  const verifier = createVerifier({ threshold, guards: opts.guards });
+  const kind = opts.verifier ?? 'guards';
+  const guarded = createVerifier({ threshold: opts.threshold, guards: opts.guards });
+  const scorer = kind === 'model' ? new TimedScorer(opts.scorer ?? (await CrossEncoder.load(opts.verifierModelPath))) : undefined;
+  const guards = guardsByName(opts.guards ?? DEFAULT_GUARDS);
+  const at = (threshold: number, floor: number): Verifier =>
+    scorer ? new ModelVerifier(floor, threshold, guards, scorer) : createVerifier({ threshold, guards: opts.guards });
   // One lookup chooses for every trace: choose() uses only the verifier, never the index.
-  const { traces, lookup } = await trace(pairs, vectors, verifier, opts);
-  const outcomesAt = (t: number) => traces.map((tr) => decide(tr, lookup, t).outcome);
+  const { traces, lookup } = await trace(pairs, vectors, guarded, opts);
+  const outcomesWith = async (v: Verifier) => {
+    const out: Outcome[] = [];
+    for (const [i, tr] of traces.entries()) {
+      out.push((await decide(tr, lookup, v)).outcome);
+      if (scorer && i % 1000 === 999) log(`verified ${i + 1}/${traces.length} (model runs ${scorer.runs})`);
+    }
+    return out;
+  };
+  const threshold = kind === 'model' ? opts.modelThreshold : opts.threshold;
+  const main = at(threshold, opts.modelFloor);
+  const scores = score(await outcomesWith(main));
+  const sweep: OfflineResult['sweep'] = [];
+  for (const floor of kind === 'model' ? (opts.sweepFloors ?? [opts.modelFloor]) : [undefined]) {
+    for (const t of opts.sweep ?? []) sweep.push({ threshold: t, floor, scores: score(await outcomesWith(at(t, floor ?? opts.modelFloor))) });
+  }
   return {
+    verifier: kind,
     threshold,
-    scores: score(outcomesAt(threshold)),
-    sweep: (opts.sweep ?? []).map((t) => ({ threshold: t, scores: score(outcomesAt(t)) })),
+    floor: kind === 'model' ? opts.modelFloor : undefined,
+    scores,
+    sweep,
     embedMsPerText,
-    verifyUsPerCandidate: guardMicros(traces, verifier),
-    falsePositives: falsePositives(traces, lookup, threshold).slice(0, opts.showFalsePositives ?? 0),
+    verifyUsPerCandidate: guardMicros(traces, guarded),
+    modelMsPerPair: scorer && scorer.runs ? scorer.ms / scorer.runs : undefined,
+    modelRuns: scorer?.runs,
+    falsePositives: (await falsePositives(traces, lookup, main)).slice(0, opts.showFalsePositives ?? 0),
   };
 }
 
-function falsePositives(traces: Trace[], lookup: SemanticLookup, threshold: number): FalsePositive[] {
-  return traces.flatMap((t) => {
-    const { outcome: o, hit } = decide(t, lookup, threshold);
-    if (o.served === 'miss' || (o.served === 'own' && t.pair.label === 1)) return [];
+async function falsePositives(traces: Trace[], lookup: SemanticLookup, verifier: Verifier): Promise<FalsePositive[]> {
+  const out: FalsePositive[] = [];
+  for (const t of traces) {
+    const { outcome: o, hit } = await decide(t, lookup, verifier);
+    if (o.served === 'miss' || (o.served === 'own' && t.pair.label === 1)) continue;
     const served = hit?.entry.semanticText ?? (o.served === 'own' ? t.pair.a : t.pair.b);
-    return [{ asked: t.pair.b, served, own: t.pair.a, label: t.pair.label, similarity: hit?.similarity }];
-  });
+    out.push({ asked: t.pair.b, served, own: t.pair.a, label: t.pair.label, similarity: hit?.similarity });
+  }
+  return out;
 }
 
 /** What L3's guards cost per candidate (each ranked candidate checked as if it cleared the floor). */
@@ -122,7 +198,7 @@ function guardMicros(traces: Trace[], verifier: GuardedVerifier): number {
   for (const t of traces) {
     for (const c of t.ranked) {
       const start = process.hrtime.bigint();
-      verifier.verify(t.query.text, { text: c.entry.semanticText, similarity: 1, threshold: 0 });
+      verifier.verifyNow(t.query.text, { text: c.entry.semanticText, similarity: 1, threshold: 0 });
       ns += Number(process.hrtime.bigint() - start);
       checked++;
     }
@@ -171,10 +247,11 @@ async function trace(
 }
 
 export function formatOffline(r: OfflineResult): string {
+  const model = r.modelMsPerPair === undefined ? '' : `, cross-encoder ${r.modelMsPerPair.toFixed(1)} ms/pair (${r.modelRuns} runs)`;
   return [
-    `threshold ${r.threshold}`,
+    r.verifier === 'model' ? `verifier model  threshold ${r.threshold}  cosine floor ${r.floor}` : `verifier guards  threshold ${r.threshold}`,
     formatScores(r.scores),
-    `embedding ${r.embedMsPerText.toFixed(1)} ms/text, verifier ${r.verifyUsPerCandidate.toFixed(1)} µs/candidate`,
+    `embedding ${r.embedMsPerText.toFixed(1)} ms/text, guards ${r.verifyUsPerCandidate.toFixed(1)} µs/candidate${model}`,
     ...r.falsePositives.map((f) => `FP sim=${f.similarity?.toFixed(3) ?? 'exact'} label=${f.label} | asked: ${f.asked} | served: ${f.served} | own: ${f.own}`),
     ...(r.sweep.length ? ['', formatSweep(r.sweep)] : []),
   ].join('\n');

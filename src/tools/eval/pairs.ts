@@ -31,6 +31,16 @@ export function loadPairs(file: string): Pair[] {
     .map((line, i) => parsePair(line, `${file}:${i + 1}`));
 }
 
+/** The 0-based line numbers of one slice ("tune", "eval") in a splits.json (training/verifier/split.py). */
+export function loadSplit(file: string, name: string): number[] {
+  const splits = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const indices = splits[name];
+  if (!Array.isArray(indices) || !indices.every((i) => Number.isInteger(i) && i >= 0)) {
+    throw new Error(`${file}: no slice "${name}" (expected an array of 0-based line numbers)`);
+  }
+  return indices as number[];
+}
+
 function parsePair(line: string, where: string): Pair {
   const p = JSON.parse(line) as Partial<Pair>;
   if (typeof p.a !== 'string' || typeof p.b !== 'string' || (p.label !== 0 && p.label !== 1)) {

@@ -2,19 +2,35 @@
  * Names, quoted strings and code identifiers carry the question's subject:
  * "best hotels in Paris" and "best hotels in London" are near neighbours in
  * embedding space but have different answers. Each such item found on one
- * side must also occur on the other (case-insensitively, since users do not
- * capitalise consistently).
+ * side must also occur on the other. Names and prose in double quotes match
+ * case-insensitively, since users do not capitalise consistently; where case
+ * changes meaning it must match exactly: code in backticks, identifiers with
+ * inner capitals (getElementById vs getElementByID), regex escapes (\d vs
+ * \D), and units after a number (5 MB vs 5 Mb, 10 mA vs 10 MA).
  */
 import type { Guard } from './guard';
 import { STOPWORDS, stems, words } from '../text';
 
-const QUOTED = /["“”`]([^"“”`]{1,120})["“”`]/g;
-// camelCase, snake_case, dotted.paths, calls(), scope::names, --flags, file/paths.
-const CODE = /^(?:[a-z]+[A-Z][\w$]*|[A-Za-z_$][\w$]*(?:(?:\.|::|->)[\w$]+)+|\w*_\w+|[\w$.]+\(\)|--?[a-z][\w-]+|\S*\/\S+)$/;
+const QUOTED = /["“”]([^"“”`]{1,120})["“”]/g;
+const BACKTICKED = /`([^`]{1,120})`/g;
+// camelCase, snake_case, dotted.paths, calls(), scope::names, --flags, file/paths, regex escapes (\d, [\w.]+).
+const CODE = /^(?:[a-z]+[A-Z][\w$]*|[A-Za-z_$][\w$]*(?:(?:\.|::|->)[\w$]+)+|\w*_\w+|[\w$.]+\(\)|--?[a-z][\w-]+|\S*\/\S+|\S*\\[A-Za-z]\S*)$/;
+/** Case is part of the identifier: a capital after the first character, or a regex escape. */
+const CASE_MATTERS = /^.+\p{Lu}|\\[A-Za-z]/u;
+// A unit right after a number, where case changes the quantity (bit/byte, milli/mega).
+const UNIT = /\d\s?(k[bB]|K[bB]|[mM][bB]|[gG][bB]|[tT][bB]|[mM][AWVgs]|[mM]Hz|mm|Mm|[bB])(?![\p{L}\p{N}])/gu;
 const PRONOUNS = new Set(['I', "I'm", "I've", "I'd", "I'll", 'Im', 'Ive', 'OK']);
 
 function quoted(text: string): string[] {
   return [...text.matchAll(QUOTED)].map((m) => m[1]!.trim().toLowerCase()).filter(Boolean);
+}
+
+function backticked(text: string): string[] {
+  return [...text.matchAll(BACKTICKED)].map((m) => m[1]!.trim()).filter(Boolean);
+}
+
+function units(text: string): string[] {
+  return [...text.matchAll(UNIT)].map((m) => m[1]!);
 }
 
 function rawTokens(text: string): string[] {
@@ -25,8 +41,10 @@ function rawTokens(text: string): string[] {
     .filter(Boolean);
 }
 
-function codeIdentifiers(text: string): string[] {
-  return rawTokens(text).filter((t) => CODE.test(t)).map((t) => t.toLowerCase());
+/** Code tokens, split by whether their case must match exactly. */
+function codeIdentifiers(text: string): { exact: string[]; folded: string[] } {
+  const code = rawTokens(text.replace(BACKTICKED, ' ')).filter((t) => CODE.test(t));
+  return { exact: code.filter((t) => CASE_MATTERS.test(t)), folded: code.filter((t) => !CASE_MATTERS.test(t)).map((t) => t.toLowerCase()) };
 }
 
 /** Capitalised words not at a sentence start, and acronyms anywhere. */
@@ -46,11 +64,17 @@ function names(text: string): string[] {
 
 /** Every salient item of `from` that `to` lacks. */
 export function missingItems(from: string, to: string): string[] {
-  const toLower = to.normalize('NFKC').toLowerCase();
+  const toExact = to.normalize('NFKC');
+  const toLower = toExact.toLowerCase();
   const toStems = new Set([...stems(to), ...words(to)]);
-  const missingText = [...quoted(from), ...codeIdentifiers(from)].filter((q) => !toLower.includes(q));
+  const code = codeIdentifiers(from);
+  const missingText = [...quoted(from), ...code.folded].filter((q) => !toLower.includes(q));
+  const missingExact = [...backticked(from), ...code.exact].filter((q) => !toExact.includes(q));
   const missingNames = names(from).filter((n) => !toStems.has(n));
-  return [...missingText, ...missingNames];
+  // A unit only conflicts with the same unit in another case: "5 MB" vs "5 megabytes" is left to the model.
+  const toUnits = units(to);
+  const missingUnits = units(from).filter((u) => !toUnits.includes(u) && toUnits.some((v) => v.toLowerCase() === u.toLowerCase()));
+  return [...missingText, ...missingExact, ...missingNames, ...missingUnits];
 }
 
 export const entityGuard: Guard = {

@@ -1,0 +1,36 @@
+/**
+ * The model L3 (REFLEX_VERIFIER=model): cheap stages first, then the
+ * cross-encoder. A cosine floor lower than the guard verifier's shortlists
+ * candidates (the model, not the embedding, now tells paraphrases from
+ * near-misses), the structural guards veto what they are sure of for free,
+ * and only what survives costs one model run (a few ms). SemanticLookup asks
+ * candidates best first and stops at the first acceptance.
+ */
+import type { Guard } from './guards';
+import type { PairScorer } from './crossEncoder';
+import type { Candidate, Verdict, Verifier } from './verifier';
+
+/** REFLEX_VERIFIER_FLOOR default: the cosine shortlist floor, chosen on the tune slice (BENCHMARKS.md). */
+export const DEFAULT_MODEL_FLOOR = 0.8;
+/** REFLEX_VERIFIER_THRESHOLD default: p(duplicate) to serve, chosen on the tune slice (BENCHMARKS.md). */
+export const DEFAULT_MODEL_THRESHOLD = 0.5;
+
+export class ModelVerifier implements Verifier {
+  readonly kind = 'model';
+
+  constructor(
+    private readonly floor: number,
+    private readonly threshold: number,
+    private readonly guards: readonly Guard[],
+    private readonly scorer: PairScorer,
+  ) {}
+
+  async verify(query: string, candidate: Candidate): Promise<Verdict> {
+    // X-Reflex-Threshold replaces the cosine floor here too, so a caller can still be stricter per request.
+    if (!(candidate.similarity >= (candidate.threshold ?? this.floor))) return { accepted: false, reason: 'below_threshold' };
+    const veto = this.guards.find((g) => g.conflict(query, candidate.text));
+    if (veto) return { accepted: false, reason: veto.name };
+    const p = await this.scorer.score(query, candidate.text);
+    return p >= this.threshold ? { accepted: true, reason: 'verified' } : { accepted: false, reason: 'model_rejected' };
+  }
+}
