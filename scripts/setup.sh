@@ -37,6 +37,21 @@ if [ ! -f "$MODELS/all-MiniLM-L6-v2/.complete" ]; then
   "$VENV/bin/python" scripts/prepare_model.py "$MODELS" >&2
 fi
 
+# The L3 verifier model ships in the repository (models/verifier, trained by training/verifier;
+# never trained here). Its files must match SHA256SUMS: a corrupt or half-checked-out model would
+# change which answers are served. Not needed when REFLEX_VERIFIER=guards.
+VERIFIER_DIR="${REFLEX_VERIFIER_MODEL_PATH:-models}/verifier"
+if [ "${REFLEX_VERIFIER:-model}" != "guards" ]; then
+  if [ ! -f "$VERIFIER_DIR/SHA256SUMS" ]; then
+    log "ERROR: $VERIFIER_DIR/SHA256SUMS is missing: the verifier model is not there (check out models/verifier, or set REFLEX_VERIFIER=guards)"
+    exit 1
+  fi
+  if ! (cd "$VERIFIER_DIR" && sha256sum --quiet --strict -c SHA256SUMS) >&2; then
+    log "ERROR: $VERIFIER_DIR does not match its SHA256SUMS (corrupt or modified model files; restore them with git checkout -- models/verifier)"
+    exit 1
+  fi
+fi
+
 if [ "${1:-}" = "--sdk-tests" ]; then
   SDK_VENV="$HOME_DIR/sdk-venv"
   sdk_stamp="$SDK_VENV/.reflex-openai-$OPENAI_PY_VERSION-pytest-$PYTEST_VERSION"

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadPairs, sample } from '../../src/tools/eval/pairs';
+import { loadPairs, loadSplit, sample } from '../../src/tools/eval/pairs';
 import { percentile, score } from '../../src/tools/eval/metrics';
 import { EntrySource, SemanticLookup } from '../../src/cache/l2/semanticLookup';
 import { createVerifier } from '../../src/cache/l3/guardedVerifier';
@@ -43,6 +43,14 @@ describe('eval pairs', () => {
     const rest = sample(pairs, { seed: 42, offset: 10, limit: 10 });
     expect(new Set([...first, ...rest].map((p) => p.a)).size).toBe(20);
     expect(sample(pairs, { seed: 0, offset: 0, limit: 3 }).map((p) => p.a)).toEqual(['q0', 'q1', 'q2']);
+  });
+
+  it('reads a slice of a splits.json as 0-based line numbers, and names a missing slice', () => {
+    const splits = path.join(path.dirname(file), 'splits.json');
+    fs.writeFileSync(splits, JSON.stringify({ tune: [0, 2], eval: [1, 3], sizes: {} }));
+    expect(loadSplit(splits, 'eval').map((i) => loadPairs(file)[i]!.a)).toEqual(['q1', 'q3']);
+    expect(() => loadSplit(splits, 'train')).toThrow(/no slice "train"/);
+    expect(() => loadSplit(splits, 'sizes')).toThrow(/no slice "sizes"/);
   });
 
   it('rejects a malformed line with its location', () => {

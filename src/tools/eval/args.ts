@@ -27,6 +27,7 @@ export interface OfflineArgs extends CommonEvalArgs {
   modelFloor: number;
   verifierModelPath: string;
   sweepFloors?: number[];
+  embeddingsCache?: string;
   threshold: number;
   /** undefined = the default guard set; [] = none. */
   guards?: string[];
@@ -104,6 +105,7 @@ export function withOfflineEvalOptions(cmd: Command): Command {
     .addOption(mirrored('--model-threshold <p>', 'model verifier: p(duplicate) to serve', 'REFLEX_VERIFIER_THRESHOLD', (x) => x.verifier.model.threshold))
     .addOption(mirrored('--model-floor <c>', 'model verifier: cosine shortlist floor', 'REFLEX_VERIFIER_FLOOR', (x) => x.verifier.model.floor))
     .addOption(mirrored('--verifier-model-path <dir>', 'folder holding verifier/', 'REFLEX_VERIFIER_MODEL_PATH', (x) => x.verifier.model.path).env('REFLEX_VERIFIER_MODEL_PATH'))
+    .option('--embeddings-cache <file>', 'reuse embeddings across runs (a JSON file, written back; same embedding model only)')
     .option('--sweep-floors <list>', 'model verifier: sweep at each of these cosine floors (comma list)', thresholds)
     .addOption(mirrored('--threshold <t>', 'similarity threshold', 'REFLEX_SIMILARITY_THRESHOLD', (x) => x.similarityThreshold))
     .addOption(mirrored('--guards <list>', `verifier guards, a comma list or "none" (default: ${DEFAULT_GUARDS.join(',')})`, 'REFLEX_VERIFIER_GUARDS', (x) => x.verifierGuards))
@@ -139,6 +141,7 @@ export function toOfflineArgs(o: Parsed): OfflineArgs {
     modelFloor: o.modelFloor as number,
     verifierModelPath: path.resolve(o.verifierModelPath as string),
     sweepFloors: o.sweepFloors as number[] | undefined,
+    embeddingsCache: o.embeddingsCache === undefined ? undefined : path.resolve(o.embeddingsCache as string),
     threshold: o.threshold as number,
     guards: o.guards as string[] | undefined,
     candidates: o.candidates as number,

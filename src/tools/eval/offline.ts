@@ -13,6 +13,7 @@
  * --verifier model they are the cross-encoder's p(duplicate) thresholds, at
  * each cosine shortlist floor of --sweep-floors (default: --model-floor).
  */
+import fs from 'node:fs';
 import { cacheIdentity } from '../../cache/keys/cacheKey';
 import { TransformersEmbedder } from '../../cache/embedding/embedder';
 import { EntrySource, SemanticHit, SemanticLookup, SemanticQuery } from '../../cache/l2/semanticLookup';
@@ -46,6 +47,8 @@ export interface OfflineOptions {
   modelFloor: number;
   verifierModelPath: string;
   sweepFloors?: number[];
+  /** A JSON file of embeddings by text, read first and written back with any new ones. */
+  embeddingsCache?: string;
   /** Replaces the shipped cross-encoder (unit tests). */
   scorer?: PairScorer;
   candidates?: number;
@@ -107,6 +110,22 @@ async function decide(t: Trace, lookup: SemanticLookup, verifier: Verifier): Pro
   return { outcome: { label: t.pair.label, kind, served: served === undefined ? 'miss' : served === t.ownKey ? 'own' : 'other' }, hit };
 }
 
+/** Embeddings of earlier runs (same embedding model!), so sweeps over verifiers do not re-embed thousands of texts. */
+function readVectors(file?: string): Map<string, Float32Array> {
+  if (!file || !fs.existsSync(file)) return new Map();
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+  return new Map(Object.entries(stored).map(([text, b64]) => {
+    const buf = Buffer.from(b64, 'base64');
+    return [text, new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4)];
+  }));
+}
+
+function writeVectors(file: string, vectors: Map<string, Float32Array>): void {
+  const out: Record<string, string> = {};
+  for (const [text, v] of vectors) out[text] = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  fs.writeFileSync(file, JSON.stringify(out));
+}
+
 /** Memoises the cross-encoder per (query, candidate), so a sweep runs it once per pair, and times the runs. */
 class TimedScorer implements PairScorer {
   private readonly memo = new Map<string, Promise<number>>();
@@ -136,13 +155,16 @@ export async function runOfflineEval(opts: OfflineOptions): Promise<OfflineResul
   const pairs = opts.protocol === 'corpus' ? withoutCrossExactRepeats(sampled) : sampled;
   if (pairs.length < sampled.length) log(`corpus: left out ${sampled.length - pairs.length} pairs whose b is another pair's a verbatim (an L1 exact hit)`);
   const embedder = await TransformersEmbedder.load(opts.modelPath, opts.modelName);
-  const vectors = new Map<string, Float32Array>();
+  const vectors = readVectors(opts.embeddingsCache);
+  const cached = vectors.size;
   const t0 = performance.now();
+  let embedded = 0;
   for (const p of pairs) {
-    for (const text of [p.a, p.b]) if (!vectors.has(text)) vectors.set(text, await embedder.embed(text));
-    if (vectors.size % 1000 < 2) log(`embedded ${vectors.size} texts`);
+    for (const text of [p.a, p.b]) if (!vectors.has(text)) (vectors.set(text, await embedder.embed(text)), embedded++);
+    if (embedded % 1000 === 999) log(`embedded ${embedded + 1} texts`);
   }
-  const embedMsPerText = (performance.now() - t0) / Math.max(1, vectors.size);
+  const embedMsPerText = (performance.now() - t0) / Math.max(1, embedded);
+  if (opts.embeddingsCache && vectors.size > cached) writeVectors(opts.embeddingsCache, vectors);
   const kind = opts.verifier ?? 'guards';
   const guarded = createVerifier({ threshold: opts.threshold, guards: opts.guards });
   const scorer = kind === 'model' ? new TimedScorer(opts.scorer ?? (await CrossEncoder.load(opts.verifierModelPath))) : undefined;
