@@ -11,6 +11,7 @@ length-sorted chunks (dynamic padding). Checkpoints every --ckpt-every steps;
 rerunning the same command resumes from the last one.
 """
 import argparse
+import datetime
 import json
 import math
 import os
@@ -42,6 +43,11 @@ def parse():
     p.add_argument("--chunk", type=int, default=50, help="batches per length-sorted chunk")
     p.add_argument("--ckpt-every", type=int, default=200)
     p.add_argument("--bench", type=int, default=0, help="time this many steps and exit")
+    p.add_argument("--deadline", default="",
+                   help="UTC 'YYYY-MM-DDTHH:MM': from (re)start on, decay the LR linearly in wall-clock "
+                        "time from its current value to 0 at the deadline, and stop there")
+    p.add_argument("--lr-trace", default="",
+                   help="replay: use the per-step LRs in this file (lr_trace.json of a run) and stop at its end")
     return p.parse_args()
 
 
@@ -94,6 +100,11 @@ def main():
     total = int(math.ceil(steps_per_epoch * args.epochs))
     if args.bench:
         total = args.bench
+    trace = json.loads(pathlib.Path(args.lr_trace).read_text())["lr"] if args.lr_trace else None
+    if trace:
+        total = len(trace)
+    deadline = (datetime.datetime.fromisoformat(args.deadline).replace(tzinfo=datetime.timezone.utc).timestamp()
+                if args.deadline else None)
     print(f"train pairs {len(train)} (positives {int(y.sum())}), steps/epoch {steps_per_epoch}, "
           f"total steps {total}, mean tokens {np.mean(lengths):.1f}, "
           f"truncated {sum(l >= args.max_length for l in lengths)}", flush=True)
@@ -111,6 +122,8 @@ def main():
     loss_fn = torch.nn.BCEWithLogitsLoss()
 
     step = 0
+    lr_log = []  # the LR used at every optimizer step
+    anchor = None  # (wall time, lr) where the deadline decay started
     ckpt = out / "checkpoint.pt"
     if ckpt.exists() and not args.bench:
         state = torch.load(ckpt, weights_only=False)
@@ -119,13 +132,24 @@ def main():
         sched.load_state_dict(state["sched"])
         step = state["step"]
         torch.set_rng_state(state["torch_rng"])
+        anchor = state.get("anchor")
+        if "lr_log" in state:
+            lr_log = state["lr_log"]
+        else:  # checkpoint from before LR logging: rebuild from the step schedule it used
+            o = torch.optim.SGD([torch.zeros(1)], lr=state["args"]["lr"])
+            sch = get_linear_schedule_with_warmup(o, int(state["args"]["warmup"] * total), total)
+            for _ in range(step):
+                lr_log.append(sch.get_last_lr()[0])
+                o.step()
+                sch.step()
         print(f"resumed at step {step}", flush=True)
 
     def save_ckpt():
         tmp = out / "checkpoint.pt.tmp"
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
                     "sched": sched.state_dict(), "step": step,
-                    "torch_rng": torch.get_rng_state(), "args": vars(args)}, tmp)
+                    "torch_rng": torch.get_rng_state(), "args": vars(args),
+                    "anchor": anchor, "lr_log": lr_log}, tmp)
         os.replace(tmp, ckpt)
 
     model.train()
@@ -138,6 +162,21 @@ def main():
         for bi in range(step - epoch * steps_per_epoch, len(batches)):
             if step >= total:
                 break
+            if trace:
+                lr_now = trace[step]
+            elif deadline:
+                now = time.time()
+                if anchor is None:
+                    anchor = (now, sched.get_last_lr()[0])
+                if now >= deadline:
+                    print(f"deadline reached at step {step}", flush=True)
+                    total = step
+                    break
+                lr_now = anchor[1] * (deadline - now) / (deadline - anchor[0])
+            else:
+                lr_now = sched.get_last_lr()[0]
+            for g in opt.param_groups:
+                g["lr"] = lr_now
             idx = batches[bi]
             qa = [b[i] if swaps[i] else a[i] for i in idx]
             qb = [a[i] if swaps[i] else b[i] for i in idx]
@@ -150,13 +189,14 @@ def main():
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
+            lr_log.append(lr_now)
             step += 1
             running.append(loss.item())
             if step % 50 == 0 or step == total:
                 el = time.time() - t0
                 rate = (step - done_at_start) / el
                 print(f"step {step}/{total} epoch {epoch} loss {np.mean(running[-50:]):.4f} "
-                      f"lr {sched.get_last_lr()[0]:.2e} {rate:.2f} steps/s "
+                      f"lr {lr_now:.2e} {rate:.2f} steps/s "
                       f"eta {(total - step) / rate / 60:.1f} min", flush=True)
             if not args.bench and step % args.ckpt_every == 0:
                 save_ckpt()
@@ -168,11 +208,13 @@ def main():
     if args.bench:
         return
     save_ckpt()
+    (out / "lr_trace.json").write_text(json.dumps({"steps": len(lr_log), "lr": lr_log}) + "\n")
     final = out / "final"
     model.save_pretrained(final, safe_serialization=True)
     tok.save_pretrained(final)
     (out / "train_meta.json").write_text(json.dumps({
         "args": vars(args), "train_pairs": len(train), "steps": step,
+        "pairs_seen": sum(len(b) for b in epoch_batches(len(train), 0, args, lengths)[0][:step]) if step <= steps_per_epoch else None,
         "seconds_this_run": round(el), "torch": torch.__version__,
         "threads": args.threads}, indent=1) + "\n")
     print(f"saved {final}", flush=True)
