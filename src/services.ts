@@ -106,6 +106,7 @@ export async function createApiServices(core: Core): Promise<ApiServices> {
   const exact = new ExactCache(store, config.l1Capacity, { expiry, revalidateMs: retention.l1RevalidateMs, trackRecency: retention.maxEntries > 0 });
   // Loaded once here (API role only); the embedder finished loading in createCore, so they never load at once.
   const verifier = await loadVerifier(verifierSettings(config));
+  log.info({ verifier: verifier.kind }, 'L3 verifier loaded');
   const semantic = new SemanticLookup(index, exact, verifier, { ...config.l2, expiry });
   // Lazy: the API starts (and serves hits) even while Temporal is down. A short
   // gRPC retry budget lets a miss fail fast with 503 instead of hanging ~20 s.
