@@ -39,9 +39,9 @@ fi
 
 # The L3 verifier model ships in the repository (models/verifier, trained by training/verifier;
 # never trained here). Its files must match SHA256SUMS: a corrupt or half-checked-out model would
-# change which answers are served. Not needed when REFLEX_VERIFIER=guards.
+# change which answers are served. Checked whenever present; required when REFLEX_VERIFIER=model.
 VERIFIER_DIR="${REFLEX_VERIFIER_MODEL_PATH:-models}/verifier"
-if [ "${REFLEX_VERIFIER:-model}" != "guards" ]; then
+if [ "${REFLEX_VERIFIER:-guards}" != "guards" ] || [ -f "$VERIFIER_DIR/SHA256SUMS" ]; then
   if [ ! -f "$VERIFIER_DIR/SHA256SUMS" ]; then
     log "ERROR: $VERIFIER_DIR/SHA256SUMS is missing: the verifier model is not there (check out models/verifier, or set REFLEX_VERIFIER=guards)"
     exit 1

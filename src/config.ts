@@ -60,8 +60,9 @@ export const configSchema = z
       (v) => v === undefined || v === 'none' || list(v).every((g) => GUARD_NAMES.includes(g)),
       { message: `expected "none" or a comma list of: ${GUARD_NAMES.join(', ')}` },
     ),
-    // L3: the trained cross-encoder ("model") or the cosine floor + guards alone ("guards"); see BENCHMARKS.md.
-    REFLEX_VERIFIER: z.enum(['model', 'guards']).default('model'),
+    // L3: the cosine floor + guards alone ("guards") or with the trained cross-encoder ("model").
+    // guards stays the default: the shipped model does not beat it on held-out QQP precision (BENCHMARKS.md).
+    REFLEX_VERIFIER: z.enum(['model', 'guards']).default('guards'),
     REFLEX_VERIFIER_MODEL_PATH: optionalString,
     REFLEX_VERIFIER_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_MODEL_THRESHOLD),
     REFLEX_VERIFIER_FLOOR: unit.default(DEFAULT_MODEL_FLOOR),
