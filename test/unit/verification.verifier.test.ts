@@ -62,6 +62,14 @@ describe('model verifier', () => {
     expect(calls).toEqual([['q', 'same question'], ['q', 'other question']]);
   });
 
+  it('serves at or above the guards floor without asking the model, as guards mode would', async () => {
+    const both = new ModelVerifier(0.8, 0.5, guardsByName(['number_mismatch']), scorer, 0.97);
+    expect(await both.verify('q', { text: 'other question', similarity: 0.97 })).toEqual({ accepted: true, reason: 'verified' });
+    expect((await both.verify('Is 3 prime?', { text: 'Is 5 prime?', similarity: 0.99 })).reason).toBe('number_mismatch');
+    expect((await both.verify('q', { text: 'other question', similarity: 0.96 })).reason).toBe('model_rejected');
+    expect(calls).toEqual([['q', 'other question']]);
+  });
+
   it('lets X-Reflex-Threshold raise the cosine floor per request', async () => {
     expect((await verifier.verify('q', { text: 'same question', similarity: 0.85, threshold: 0.9 })).reason).toBe('below_threshold');
     expect((await verifier.verify('q', { text: 'same question', similarity: Number.NaN })).accepted).toBe(false);

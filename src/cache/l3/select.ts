@@ -32,5 +32,5 @@ export interface VerifierSettings {
 export async function loadVerifier(s: VerifierSettings, scorer?: PairScorer): Promise<Verifier> {
   if (s.kind === 'guards') return createVerifier({ threshold: s.similarityThreshold, guards: s.guards });
   const model = scorer ?? (await CrossEncoder.load(s.model.path));
-  return new ModelVerifier(s.model.floor, s.model.threshold, guardsByName(s.guards ?? DEFAULT_GUARDS), model);
+  return new ModelVerifier(s.model.floor, s.model.threshold, guardsByName(s.guards ?? DEFAULT_GUARDS), model, s.similarityThreshold);
 }

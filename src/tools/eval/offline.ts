@@ -170,7 +170,7 @@ export async function runOfflineEval(opts: OfflineOptions): Promise<OfflineResul
   const scorer = kind === 'model' ? new TimedScorer(opts.scorer ?? (await CrossEncoder.load(opts.verifierModelPath))) : undefined;
   const guards = guardsByName(opts.guards ?? DEFAULT_GUARDS);
   const at = (threshold: number, floor: number): Verifier =>
-    scorer ? new ModelVerifier(floor, threshold, guards, scorer) : createVerifier({ threshold, guards: opts.guards });
+    scorer ? new ModelVerifier(floor, threshold, guards, scorer, opts.threshold) : createVerifier({ threshold, guards: opts.guards });
   // One lookup chooses for every trace: choose() uses only the verifier, never the index.
   const { traces, lookup } = await trace(pairs, vectors, guarded, opts);
   const outcomesWith = async (v: Verifier) => {
