@@ -11,13 +11,17 @@ import { ExactCache } from './cache/l1/exactCache';
 import { SemanticLookup } from './cache/l2/semanticLookup';
 import { createVerifier } from './cache/l3/guardedVerifier';
 import { CacheLookup } from './cache/lookup';
+import { BlobStore } from './cache/storage/blobStore';
 import { EntryStore } from './cache/storage/entryStore';
+import { Outbox } from './cache/storage/outbox';
 import { Expiry } from './cache/storage/expiry';
 import type { Config } from './config';
 import { Metrics } from './metrics';
 import { TokenSeal } from './provider/credentials';
 import { MockProvider } from './provider/mock';
 import { OpenAIProvider, Provider } from './provider/provider';
+import { TemporalHealth } from './miss/health';
+import { MissPath } from './miss/missPath';
 import { FillClient } from './temporal/fillClient';
 import { MaintenanceClient } from './temporal/maintenanceClient';
 import { VisibilitySupport } from './temporal/visibilitySupport';
@@ -29,6 +33,9 @@ export interface Core {
   log: Logger;
   embedder: Embedder;
   store: EntryStore;
+  /** The claim check's blobs (fill requests and answers) and the degraded mode's outbox, beside the entries. */
+  blobs: BlobStore;
+  outbox: Outbox;
   expiry: Expiry;
   index: MilvusIndex;
   provider: Provider;
@@ -43,6 +50,9 @@ export interface ApiServices extends Core {
   lookup: CacheLookup;
   temporal: Connection;
   fill: FillClient;
+  /** Whether this process can reach Temporal (degraded mode when not). */
+  health: TemporalHealth;
+  miss: MissPath;
   maintenance: MaintenanceClient;
 }
 
@@ -58,6 +68,8 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     log,
     embedder,
     store: new EntryStore(config.storagePath),
+    blobs: new BlobStore(config.storagePath),
+    outbox: new Outbox(config.storagePath),
     expiry: Expiry.fromSeconds(config.retention.ttlSeconds),
     index,
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
@@ -82,15 +94,28 @@ export function createApiServices(core: Core): ApiServices {
   });
   const client = new Client({ connection: temporal, namespace: config.temporal.namespace });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
+  const fill = createFillClient(core, client, visibility);
+  const health = new TemporalHealth((down) => metrics.degraded.set({ dependency: 'temporal' }, down ? 1 : 0));
+  metrics.degraded.set({ dependency: 'temporal' }, 0);
+  const miss = new MissPath({ fill, provider: core.provider, outbox: core.outbox, exact, health, metrics, log, maxAttempts: config.upstream.maxAttempts });
   return {
     ...core,
     exact,
     lookup: new CacheLookup(exact, semantic, embedder, log),
     temporal,
-    fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility, () => metrics.coalesced.inc()),
+    fill,
+    health,
+    miss,
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
     async close() {
       await Promise.allSettled([temporal.close(), core.close()]);
     },
   };
+}
+
+/** The fill client of the API, and of the outbox drainer in workers. */
+export function createFillClient(core: Core, client: Client, visibility?: VisibilitySupport): FillClient {
+  const { config } = core;
+  const policy = { providerMaxAttempts: config.upstream.maxAttempts, providerTimeoutMs: config.upstream.timeoutMs, indexMaxAttempts: config.indexMaxAttempts };
+  return new FillClient(client, core.blobs, core.store, { taskQueue: config.temporal.taskQueue, deadlineMs: config.clientDeadlineMs, policy }, visibility);
 }

@@ -17,7 +17,9 @@ import { parseEvalArgs } from '../tools/eval/args';
 import { formatGatewayEval, runGatewayEval } from '../tools/eval/gateway';
 import { reindexCommand, replayCommand } from './commands';
 import { Sweeper } from '../ops/sweeper';
-import { ApiServices, Core, createApiServices, createCore, createLogger } from '../services';
+import { Client, Connection } from '@temporalio/client';
+import { MissUpkeep } from '../ops/missUpkeep';
+import { ApiServices, Core, createApiServices, createCore, createFillClient, createLogger } from '../services';
 import { ManagedProcess } from '../stack/managedProcess';
 import { startMilvus } from '../stack/milvus';
 import { startTemporal } from '../stack/temporal';
@@ -41,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
   const core = await createCore(config, log);
   const services = selected.includes('api') ? createApiServices(core) : core;
   const stops: (() => Promise<void>)[] = [];
-  if (selected.includes('worker')) stops.push(await runWorker(core), runSweeper(core));
+  if (selected.includes('worker')) stops.push(await runWorker(core), runSweeper(core), runMissUpkeep(core));
   if (command === 'worker' && config.workerMetricsPort) stops.push(await serveMetrics(core.metrics, config.workerMetricsPort, config.bindAddr));
   if (selected.includes('api')) stops.push(await runApi(services as ApiServices));
   onShutdown(async () => {
@@ -63,8 +65,8 @@ async function startEmbedded(config: Config, log: Core['log']): Promise<ManagedP
 
 async function runWorker(core: Core): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
-  const { provider, seal, embedder, store, index, expiry } = core;
-  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, index, expiry };
+  const { provider, seal, embedder, store, blobs, index, expiry } = core;
+  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry };
   const worker = await createWorker({ ...config.temporal, log, metrics, activities });
   const running = worker.run().catch((err: unknown) => {
     log.fatal({ err }, 'worker stopped');
@@ -83,6 +85,19 @@ function runSweeper(core: Core): () => Promise<void> {
   const sweeper = new Sweeper({ store, index, expiry, maxEntries: config.retention.maxEntries, metrics, log });
   sweeper.start(config.retention.sweepIntervalMs);
   return () => sweeper.stop();
+}
+
+/** Outbox draining and claim-check blob cleanup, in the background of each worker (both idempotent). */
+function runMissUpkeep(core: Core): () => Promise<void> {
+  const { config, log, metrics } = core;
+  const connection = Connection.lazy({ address: config.temporal.address });
+  const fill = createFillClient(core, new Client({ connection, namespace: config.temporal.namespace }));
+  const upkeep = new MissUpkeep({ outbox: core.outbox, blobs: core.blobs, fill, metrics, log });
+  upkeep.start();
+  return async () => {
+    await upkeep.stop();
+    await connection.close();
+  };
 }
 
 async function runApi(services: ApiServices): Promise<() => Promise<void>> {

@@ -2,7 +2,8 @@
  * POST /v1/chat/completions: validate, read the per-request cache controls,
  * identify (tenant + cache key), look up L1 → L2/L3 in-process, and on a miss
  * fill: through the fill workflow (JSON), or by relaying the provider's
- * stream and handing the finished answer to the workflow (stream: true).
+ * stream and handing the finished answer to the workflow (stream: true);
+ * see miss/missPath for coalescing, degraded mode and read-your-writes.
  */
 import type { Context } from 'koa';
 import { CacheControls, readControls } from '../../cache/controls';
@@ -11,9 +12,9 @@ import { CacheIdentity, cacheIdentity } from '../../cache/keys/cacheKey';
 import { Tenant, bearerToken, tenantFromToken } from '../../cache/keys/tenant';
 import type { LookupResult } from '../../cache/lookup';
 import type { ApiServices } from '../../services';
-import { SingleFlight } from '../streaming/singleFlight';
-import { FlightOutcome, streamMiss } from '../streaming/relay';
-import { FillInput, fillWorkflowId } from '../../workflows/definitions';
+import type { MissSpec } from '../../temporal/fillClient';
+import { outcomeHeaders, streamMiss } from '../streaming/relay';
+import { fillWorkflowId } from '../../workflows/definitions';
 import { ChatRequest, parseChatRequest } from '../chatRequest';
 import { Delivery, hitHeaders, respond } from '../respond';
 import { SseSink } from '../sse';
@@ -21,12 +22,12 @@ import { SseSink } from '../sse';
 /** How long a refresh waits for its new entry to be stored before answering (read-your-writes). */
 const REFRESH_SETTLE_MS = 5_000;
 
-type ChatDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill' | 'provider' | 'seal'>;
+type ChatDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill' | 'provider' | 'seal' | 'miss' | 'health'>;
 
 export function chatCompletions(services: ChatDeps) {
-  const { config, lookup, fill, exact, log } = services;
-  const flights = new SingleFlight<FlightOutcome>();
+  const { config, lookup, fill, exact, log, miss } = services;
   return async (ctx: Context): Promise<void> => {
+    const t0 = performance.now();
     const request = parseChatRequest(ctx.request.body);
     const controls = readControls((name) => ctx.get(name), config);
     const token = bearerToken(ctx.get('authorization'));
@@ -35,12 +36,14 @@ export function chatCompletions(services: ChatDeps) {
     const delivery: Delivery = { stream: request.stream === true, includeUsage: includeUsage(request), format: controls.format };
 
     const found: LookupResult = controls.lookup ? await lookup.lookup(tenant, identity, { threshold: controls.threshold }) : { status: 'MISS' };
+    const timing: Record<string, number> = { lookup: performance.now() - t0 };
     if (found.status !== 'MISS') return respond(ctx, found.entry.response, hitHeaders(found), delivery);
     if (controls.onlyIfCached) {
       throw new GatewayError(504, 'No cached answer for this request (only-if-cached).', 'invalid_request_error', 'cache_miss', null, { 'X-Reflex-Status': 'MISS' });
     }
 
-    const input = fillInput(services, ctx, request, tenant, identity, controls, token, found.embedding);
+    const spec = missSpec(services, ctx, request, tenant, identity, controls, token, found.embedding);
+    const apiKey = config.upstream.apiKey ?? token;
     // A refresh answers only once its entry replaced the old one, so the next request sees it.
     const settleRefresh = async (workflowId: string | undefined) => {
       if (!controls.replace) return;
@@ -50,18 +53,22 @@ export function chatCompletions(services: ChatDeps) {
     const headers: Record<string, string> = { 'X-Reflex-Status': missStatus(controls) };
 
     if (delivery.stream) {
-      if (input.store !== false) headers['X-Reflex-Fill-Id'] = fillWorkflowId(tenant.id, identity.key);
-      const deps = { provider: services.provider, fill, flights, log, maxAttempts: config.upstream.maxAttempts };
+      // Sent before the answer exists: claimed only while Temporal is believed reachable (else the outbox keeps the answer).
+      if (spec.store !== false && !services.health.degraded) headers['X-Reflex-Fill-Id'] = fillWorkflowId(tenant.id, identity.key);
+      const deps = { provider: services.provider, miss, log, maxAttempts: config.upstream.maxAttempts };
       const sink = new SseSink(ctx);
-      return streamMiss(deps, { input, apiKey: config.upstream.apiKey ?? token, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh });
+      return streamMiss(deps, { spec, apiKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh });
     }
-    const answer = await fill.fill(input);
-    await settleRefresh(answer.workflowId);
-    await respond(ctx, answer.response, { ...headers, 'X-Reflex-Fill-Id': answer.workflowId }, delivery);
+    const outcome = await miss.answer(spec, apiKey);
+    await settleRefresh(outcome.workflowId);
+    Object.assign(timing, outcome.timing);
+    timing.total = performance.now() - t0;
+    const serverTiming = Object.entries(timing).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`).join(', ');
+    await respond(ctx, outcome.completion, { ...headers, ...outcomeHeaders(outcome), 'Server-Timing': serverTiming }, delivery);
   };
 }
 
-function fillInput(
+function missSpec(
   services: ChatDeps,
   ctx: Context,
   request: ChatRequest,
@@ -70,7 +77,7 @@ function fillInput(
   controls: CacheControls,
   token: string | undefined,
   embedding: Float32Array | undefined,
-): FillInput {
+): MissSpec {
   const { config, seal } = services;
   return {
     tenant: tenant.id,
@@ -81,12 +88,7 @@ function fillInput(
     request,
     // Streams call the provider from the API process, so the token never needs to enter Temporal.
     sealedToken: !config.upstream.apiKey && token && !request.stream ? seal.seal(token) : undefined,
-    embedding: embedding ? Array.from(embedding) : undefined,
-    policy: {
-      providerMaxAttempts: config.upstream.maxAttempts,
-      providerTimeoutMs: config.upstream.timeoutMs,
-      indexMaxAttempts: config.indexMaxAttempts,
-    },
+    embedding,
     requestId: ctx.state.requestId,
     replace: controls.replace || undefined,
     store: controls.store ? undefined : false,

@@ -1,6 +1,9 @@
 /**
- * GET /healthz: the process is up. GET /ready: 200 only when every dependency
- * the gateway needs is usable right now; the JSON names each one.
+ * GET /healthz: the process is up. GET /ready: 200 when the gateway can
+ * answer; the JSON names each dependency. Temporal alone being down is
+ * `degraded` (still 200): hits are served and misses are answered from the
+ * provider directly, their answers kept in the outbox until Temporal is back.
+ * Anything else down is 503.
  */
 import type { Context } from 'koa';
 import { withDeadline } from '../../deadline';
@@ -14,7 +17,7 @@ export function healthz(ctx: Context): void {
   ctx.body = { status: 'ok' };
 }
 
-export function ready({ temporal, index, store, embedder }: Pick<ApiServices, 'temporal' | 'index' | 'store' | 'embedder'>) {
+export function ready({ temporal, index, store, embedder, health }: Pick<ApiServices, 'temporal' | 'index' | 'store' | 'embedder' | 'health'>) {
   const checks: Record<string, Check> = {
     temporal: () => temporal.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({})),
     milvus: () => index.check(),
@@ -26,9 +29,12 @@ export function ready({ temporal, index, store, embedder }: Pick<ApiServices, 't
     const names = Object.keys(checks);
     const results = await Promise.all(names.map((n) => probe(checks[n]!)));
     const report = Object.fromEntries(names.map((n, i) => [n, results[i]]));
-    const ok = results.every((r) => r.ok);
-    ctx.status = ok ? 200 : 503;
-    ctx.body = { status: ok ? 'ready' : 'not_ready', checks: report };
+    const failing = names.filter((_, i) => !results[i]!.ok);
+    if (report.temporal?.ok) health.succeeded();
+    else health.failed();
+    const degraded = failing.length === 1 && failing[0] === 'temporal';
+    ctx.status = failing.length === 0 || degraded ? 200 : 503;
+    ctx.body = { status: failing.length === 0 ? 'ready' : degraded ? 'degraded' : 'not_ready', ...(degraded ? { degraded: ['temporal'] } : {}), checks: report };
   };
 }
 

@@ -1,13 +1,15 @@
 /**
  * A streaming miss: the provider's chunks go to the client as they arrive
  * while an assembler rebuilds the complete answer. Only after the provider's
- * terminal event (every choice finished) is the answer handed to the durable
- * fill workflow for store + index, with no second provider call. A stream the
- * provider breaks off, or the client abandons, is never handed off.
+ * terminal event (every choice finished) is the answer kept (see
+ * miss/missPath: handed to the durable fill workflow for store + index, or
+ * to the outbox while Temporal is unreachable), with no second provider call.
+ * A stream the provider breaks off, or the client abandons, is never kept.
  *
- * Identical concurrent streaming misses are coalesced per process (see
- * SingleFlight): followers wait for the leader's complete answer and get it
- * replayed; if the leader's stream broke or was abandoned they try again.
+ * Identical concurrent misses are coalesced per process whatever their mix
+ * of stream and JSON (see miss/singleFlight): followers wait for the leader's
+ * complete answer and get it replayed; if the leader's stream broke or was
+ * abandoned they try again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -16,52 +18,47 @@ import { ChunkAssembler } from '../../provider/assemble';
 import { UpstreamError, providerError } from '../../provider/failure';
 import type { Provider } from '../../provider/provider';
 import { retryDelayMs } from '../../provider/retry';
-import type { ChatCompletion, CompletionChunk } from '../../provider/wire';
-import type { FillClient } from '../../temporal/fillClient';
-import type { FillInput } from '../../workflows/definitions';
+import type { CompletionChunk } from '../../provider/wire';
+import type { MissSpec } from '../../temporal/fillClient';
+import { FlightOutcome, MissOutcome, MissPath } from '../../miss/missPath';
 import { replayToSink } from './replay';
 import type { StreamSink } from './sink';
-import { SingleFlight } from './singleFlight';
-
-export type FlightOutcome = { completion: ChatCompletion } | { error: GatewayError } | { retry: true };
 
 export interface StreamingMissDeps {
   provider: Provider;
-  fill: FillClient;
-  flights: SingleFlight<FlightOutcome>;
+  miss: MissPath;
   log: Logger;
   maxAttempts: number;
 }
 
 export interface StreamingMiss {
-  input: FillInput;
+  spec: MissSpec;
   apiKey: string | undefined;
   includeUsage: boolean;
-  /** Response headers (status, fill id) sent when the stream opens. */
+  /** Response headers sent when the stream opens (status; the fill id is added when the workflow is expected to exist). */
   headers: Record<string, string>;
   sink: StreamSink;
-  /** Runs after the hand-off and before `[DONE]` (a refresh makes its new entry visible here). */
+  /** Runs after the answer is kept and before `[DONE]` (a refresh makes its new entry visible here). */
   beforeEnd?: (workflowId: string | undefined) => Promise<void>;
 }
 
 const FOLLOW_ATTEMPTS = 3;
 
 export async function streamMiss(deps: StreamingMissDeps, miss: StreamingMiss): Promise<void> {
-  const { input } = miss;
-  const flightKey = `${input.tenant}:${input.key}:${input.store === false ? 'nostore' : 'store'}`;
+  const flightKey = MissPath.flightKey(miss.spec);
   for (let attempt = 0; attempt < FOLLOW_ATTEMPTS; attempt++) {
-    const running = deps.flights.join(flightKey);
+    const running = deps.miss.flights.join(flightKey);
     if (!running) return lead(deps, miss, flightKey);
     const outcome = await running;
-    if ('completion' in outcome) return replayToSink(miss.sink, outcome.completion, miss.includeUsage, miss.headers);
+    if ('outcome' in outcome) return replayToSink(miss.sink, outcome.outcome.completion, miss.includeUsage, { ...miss.headers, ...outcomeHeaders(outcome.outcome) });
     if ('error' in outcome) throw outcome.error;
     if (miss.sink.gone) return;
   }
   throw new GatewayError(502, 'The upstream stream for this request kept breaking off.', 'api_error', 'upstream_stream_broken');
 }
 
-async function lead(deps: StreamingMissDeps, miss: StreamingMiss, flightKey: string): Promise<void> {
-  const flight = deps.flights.lead(flightKey);
+async function lead(deps: StreamingMissDeps, miss: StreamingMiss, flightKey: string | undefined): Promise<void> {
+  const flight = deps.miss.flights.lead(flightKey);
   let outcome: FlightOutcome = { retry: true };
   try {
     outcome = await relay(deps, miss);
@@ -97,32 +94,31 @@ async function relay(deps: StreamingMissDeps, miss: StreamingMiss): Promise<Flig
     return { retry: true };
   }
   const completion = assembler.completion();
-  const workflowId = miss.input.store !== false ? await handOff(deps, { ...miss.input, prefetched: completion }) : undefined;
-  await miss.beforeEnd?.(workflowId);
+  deps.miss.remember(miss.spec, completion);
+  const kept = await deps.miss.keep(miss.spec, completion);
+  await miss.beforeEnd?.(kept.workflowId);
   sink.end();
-  return { completion };
+  return { outcome: { completion, ...kept } };
+}
+
+/** The headers a finished miss adds: its fill id where the workflow exists, or how degraded mode kept the answer. */
+export function outcomeHeaders(outcome: MissOutcome): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (outcome.workflowId) headers['X-Reflex-Fill-Id'] = outcome.workflowId;
+  if (outcome.degraded) headers['X-Reflex-Degraded'] = outcome.degraded;
+  return headers;
 }
 
 /** Provider refusals before the first byte retry like the workflow's would (429/5xx/transport only). */
 async function openWithRetry(deps: StreamingMissDeps, miss: StreamingMiss, signal: AbortSignal): Promise<AsyncIterable<CompletionChunk>> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.provider.stream(miss.input.request, miss.apiKey, signal);
+      return await deps.provider.stream(miss.spec.request, miss.apiKey, signal);
     } catch (err) {
       const retryable = err instanceof UpstreamError && err.failure.retryable;
       if (!retryable || attempt >= deps.maxAttempts || miss.sink.gone) throw toError(err);
       await sleep(retryDelayMs(attempt));
     }
-  }
-}
-
-/** The client already has its answer: a failed hand-off is logged, never surfaced. */
-async function handOff(deps: StreamingMissDeps, input: FillInput): Promise<string | undefined> {
-  try {
-    return await deps.fill.handOff(input);
-  } catch (err) {
-    deps.log.warn({ err: String(err), tenant: input.tenant, key: input.key }, 'streamed answer not handed to the fill workflow; it will not be cached');
-    return undefined;
   }
 }
 

@@ -3,9 +3,9 @@
  * Writes are atomic (temp file, fsync, rename, fsync dir) so a reader or a
  * crash never sees half an entry; a file is never rewritten in place.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { readIfExists, writeFileAtomic } from './atomicFile';
 import { Entry, isEntry } from './entry';
 
 const KEY_PATTERN = /^[0-9a-f]{16,64}$/;
@@ -19,31 +19,14 @@ export class EntryStore {
   }
 
   async read(tenant: string, key: string): Promise<Entry | undefined> {
-    let text: string;
-    try {
-      text = await fs.readFile(this.pathOf(tenant, key), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const text = await readIfExists(this.pathOf(tenant, key));
+    if (text === undefined) return undefined;
     const parsed: unknown = JSON.parse(text);
     return isEntry(parsed) ? parsed : undefined;
   }
 
   async write(entry: Entry): Promise<void> {
-    const file = this.pathOf(entry.tenant, entry.key);
-    const dir = path.dirname(file);
-    await fs.mkdir(dir, { recursive: true });
-    const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await fs.open(tmp, 'w', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(entry));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
-    await syncDir(dir);
+    await writeFileAtomic(this.pathOf(entry.tenant, entry.key), JSON.stringify(entry));
   }
 
   /** Removes one entry; false when it was not there. */
@@ -78,7 +61,8 @@ export class EntryStore {
   async *list(tenant?: string): AsyncGenerator<StoredFile> {
     const tenants = tenant ? [tenant] : await dirNames(this.root);
     for (const t of tenants.filter((n) => KEY_PATTERN.test(n))) {
-      for (const prefix of await dirNames(path.join(this.root, t))) {
+      // Entry directories are the key's first two hex digits (blobs/ and outbox/ live beside them).
+      for (const prefix of (await dirNames(path.join(this.root, t))).filter((p) => /^[0-9a-f]{2}$/.test(p))) {
         const dir = path.join(this.root, t, prefix);
         for (const name of await dirNames(dir)) {
           if (!name.endsWith('.json') || name.startsWith('.')) continue;
@@ -110,14 +94,5 @@ async function dirNames(dir: string): Promise<string[]> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
