@@ -1,25 +1,27 @@
 /**
  * Atomic file writes: a temp file in the same directory, fsync, rename over
  * the target, fsync the directory. A reader or a crash sees the old file or
- * the new one, never half of one.
+ * the new one, never half of one. `durable: false` skips both fsyncs: still
+ * atomic and safe against a process crash, but a power loss may drop the
+ * file (for data that is re-creatable or short-lived).
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Buffer, { durable = true } = {}): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(tmp, 'w', 0o600);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
   await fs.rename(tmp, file);
-  await syncDir(dir);
+  if (durable) await syncDir(dir);
 }
 
 /** The file's contents, or undefined when it does not exist. */

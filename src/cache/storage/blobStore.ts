@@ -5,6 +5,13 @@
  * tenant's own directory (<root>/<tenant>/blobs/<ref[0:2]>/<ref>), so a tenant
  * purge removes them too. Writing the same content twice writes one file.
  * They are only needed while a fill runs; the sweeper removes old ones.
+ *
+ * Blobs are written without fsync: they sit on the miss path twice (the
+ * request before the fill starts, the answer before the client gets it), an
+ * fsync costs milliseconds there, and they only live until the fill's entry
+ * is written durably (that write keeps its fsync). A power loss inside that
+ * window loses one cache entry (the fill fails visibly), never an answer
+ * already given, and never an entry already stored.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -30,7 +37,7 @@ export class BlobStore {
     // Already there (same content): only mark it as recently needed, so the sweeper keeps it.
     const now = new Date();
     const refreshed = await fs.utimes(file, now, now).then(() => true, () => false);
-    if (!refreshed) await writeFileAtomic(file, data);
+    if (!refreshed) await writeFileAtomic(file, data, { durable: false });
     return ref;
   }
 
