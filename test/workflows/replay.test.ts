@@ -24,6 +24,8 @@ const REQUIRED = [
   'fill-early-return',
   'fill-coalesced',
   'fill-prefetched',
+  // Fills started before the claim check (CLAIM_CHECK_PATCH) replay the legacy path.
+  ...['cached', 'already-cached', 'provider-failed', 'store-failed', 'index-failed', 'coalesced', 'prefetched'].map((s) => `fill-${s}.pre-fill-claim-check`),
   'replay-indexed',
   'replay-nothing-stored',
   'delete-deleted',
