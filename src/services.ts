@@ -7,6 +7,10 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
 import { Embedder, TransformersEmbedder } from './cache/embedding/embedder';
+import { Authenticator } from './auth/authenticate';
+import { KeyStore } from './auth/keyStore';
+import { KeyRateLimiter } from './auth/rateLimit';
+import { TenantHasher } from './cache/keys/tenant';
 import { ExactCache } from './cache/l1/exactCache';
 import { SemanticLookup } from './cache/l2/semanticLookup';
 import { createVerifier } from './cache/l3/guardedVerifier';
@@ -24,6 +28,7 @@ import { TemporalHealth } from './miss/health';
 import { MissPath } from './miss/missPath';
 import { FillClient } from './temporal/fillClient';
 import { MaintenanceClient } from './temporal/maintenanceClient';
+import { dataConverter, EncryptionCodec } from './temporal/payloadCodec';
 import { VisibilitySupport } from './temporal/visibilitySupport';
 import { MilvusIndex } from './vectordb/milvus';
 
@@ -40,6 +45,8 @@ export interface Core {
   index: MilvusIndex;
   provider: Provider;
   seal: TokenSeal;
+  /** Encrypts every payload this process writes to Temporal (clients and worker). */
+  codec: EncryptionCodec;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -54,6 +61,10 @@ export interface ApiServices extends Core {
   health: TemporalHealth;
   miss: MissPath;
   maintenance: MaintenanceClient;
+  keys: KeyStore;
+  tenants: TenantHasher;
+  auth: Authenticator;
+  limiter: KeyRateLimiter;
 }
 
 export function createLogger(config: Config): Logger {
@@ -74,6 +85,7 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     index,
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
+    codec: EncryptionCodec.fromConfig(config),
     metrics: new Metrics(),
     close: () => index.close(),
   };
@@ -92,12 +104,14 @@ export function createApiServices(core: Core): ApiServices {
     connectTimeout: '3s',
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))],
   });
-  const client = new Client({ connection: temporal, namespace: config.temporal.namespace });
+  const client = new Client({ connection: temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec) });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
   const fill = createFillClient(core, client, visibility);
   const health = new TemporalHealth((down) => metrics.degraded.set({ dependency: 'temporal' }, down ? 1 : 0));
   metrics.degraded.set({ dependency: 'temporal' }, 0);
   const miss = new MissPath({ fill, provider: core.provider, outbox: core.outbox, exact, health, metrics, log, maxAttempts: config.upstream.maxAttempts });
+  const keys = new KeyStore(config.auth.keysPath);
+  const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
   return {
     ...core,
     exact,
@@ -107,6 +121,10 @@ export function createApiServices(core: Core): ApiServices {
     health,
     miss,
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
+    keys,
+    tenants,
+    auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),
+    limiter: new KeyRateLimiter(),
     async close() {
       await Promise.allSettled([temporal.close(), core.close()]);
     },

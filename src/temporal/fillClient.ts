@@ -2,10 +2,12 @@
  * The miss path's entry into Temporal: the request goes to the entry store's
  * blobs (claim check), then update-with-start on the fill workflow (conflict
  * policy USE_EXISTING, id from tenant + key) waits only for the answer's
- * reference, and the answer is read back from storage. Temporal and provider
- * failures become typed gateway errors with the status the client should see.
+ * reference, and the answer is read back from storage. A refresh gets an id
+ * of its own (see fillIdFor) and never joins. Temporal and provider failures
+ * become typed gateway errors with the status the client should see.
  */
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BlobStore } from '../cache/storage/blobStore';
 import type { EntryStore } from '../cache/storage/entryStore';
@@ -25,6 +27,7 @@ import {
   PROVIDER_FAILURE_TYPE,
   answerUpdate,
   fillWorkflowId,
+  refreshWorkflowId,
 } from '../workflows/definitions';
 import type { ChatCompletion } from '../provider/wire';
 
@@ -41,6 +44,18 @@ export interface MissSpec {
   requestId?: string;
   replace?: boolean;
   store?: boolean;
+  /** The fill id, when it had to be decided early (a stream names it before its answer exists); else fillIdFor. */
+  fillId?: string;
+}
+
+/**
+ * The workflow id a fill runs under. Identical misses share one id and so one
+ * fill; a refresh must never join an open fill of its key (it would get the
+ * old answer, and its own would be dropped), so each refresh gets a new one.
+ */
+export function fillIdFor(spec: { tenant: string; key: string; replace?: boolean; store?: boolean }): string {
+  if (spec.replace) return refreshWorkflowId(spec.tenant, spec.key, randomBytes(8).toString('hex'));
+  return fillWorkflowId(spec.tenant, spec.key, spec.store !== false);
 }
 
 export interface FillAnswer {
@@ -66,7 +81,7 @@ export class FillClient {
   ) {}
 
   async fill(spec: MissSpec): Promise<FillAnswer> {
-    const workflowId = fillWorkflowId(spec.tenant, spec.key, spec.store !== false);
+    const workflowId = spec.fillId ?? fillIdFor(spec);
     const t0 = performance.now();
     const input = await this.prepare(spec);
     const t1 = performance.now();
@@ -85,10 +100,11 @@ export class FillClient {
   /**
    * Hands a complete answer the API already has (a streamed miss, a drained
    * outbox record) to the fill workflow for store + index. A plain start, not
-   * an update: nothing waits, and a fill already running under the id is kept.
+   * an update: nothing waits, and a fill already running under the id is kept
+   * (a refresh's id is its own, so its answer is always the one stored).
    */
   async handOff(spec: MissSpec, answer: ChatCompletion): Promise<string> {
-    const workflowId = fillWorkflowId(spec.tenant, spec.key);
+    const workflowId = spec.fillId ?? fillIdFor(spec);
     const input = { ...(await this.prepare(spec)), answerRef: await this.storeBlob(spec.tenant, answer) };
     try {
       await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled())), this.options.deadlineMs, exceeded);

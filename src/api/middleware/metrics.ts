@@ -5,7 +5,7 @@
  * error middleware, so it sees the status the client gets.
  */
 import type { Context, Next } from 'koa';
-import type { Metrics, Tier } from '../../metrics';
+import { type Metrics, tierOf } from '../../metrics';
 
 const CHAT_ROUTE = '/v1/chat/completions';
 const HITS = new Set(['HIT_L1_EXACT', 'HIT_L3_VERIFIED']);
@@ -17,8 +17,7 @@ export function httpMetrics(metrics: Metrics) {
     try {
       await next();
     } finally {
-      const header = ctx.response.get('X-Reflex-Status');
-      const tier: Tier = header === 'HIT_L1_EXACT' || header === 'HIT_L3_VERIFIED' || header === 'MISS' ? header : 'ERROR';
+      const tier = tierOf(ctx.response.get('X-Reflex-Status'));
       metrics.requests.inc({ status: String(ctx.status), tier });
       const seconds = stopTimer({ tier });
       // One line per request: ids, status and timing only, never the prompt or the token.

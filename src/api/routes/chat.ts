@@ -9,12 +9,11 @@ import type { Context } from 'koa';
 import { CacheControls, readControls } from '../../cache/controls';
 import { GatewayError } from '../../errors';
 import { CacheIdentity, cacheIdentity } from '../../cache/keys/cacheKey';
-import { Tenant, bearerToken, tenantFromToken } from '../../cache/keys/tenant';
+import { assertModelAllowed, Caller } from '../../auth/authenticate';
 import type { LookupResult } from '../../cache/lookup';
 import type { ApiServices } from '../../services';
-import type { MissSpec } from '../../temporal/fillClient';
+import { MissSpec, fillIdFor } from '../../temporal/fillClient';
 import { outcomeHeaders, streamMiss } from '../streaming/relay';
-import { fillWorkflowId } from '../../workflows/definitions';
 import { ChatRequest, parseChatRequest } from '../chatRequest';
 import { Delivery, hitHeaders, respond } from '../respond';
 import { SseSink } from '../sse';
@@ -29,9 +28,10 @@ export function chatCompletions(services: ChatDeps) {
   return async (ctx: Context): Promise<void> => {
     const t0 = performance.now();
     const request = parseChatRequest(ctx.request.body);
+    const caller = ctx.state.caller as Caller; // set by gatewayAuth
+    assertModelAllowed(caller, request.model);
     const controls = readControls((name) => ctx.get(name), config);
-    const token = bearerToken(ctx.get('authorization'));
-    const tenant = tenantFromToken(token);
+    const tenant = caller.tenant;
     const identity = cacheIdentity(request, config.keySampling);
     const delivery: Delivery = { stream: request.stream === true, includeUsage: includeUsage(request), format: controls.format };
 
@@ -42,8 +42,8 @@ export function chatCompletions(services: ChatDeps) {
       throw new GatewayError(504, 'No cached answer for this request (only-if-cached).', 'invalid_request_error', 'cache_miss', null, { 'X-Reflex-Status': 'MISS' });
     }
 
-    const spec = missSpec(services, ctx, request, tenant, identity, controls, token, found.embedding);
-    const apiKey = config.upstream.apiKey ?? token;
+    const spec = missSpec(services, ctx, request, caller, identity, controls, found.embedding);
+    const apiKey = caller.providerKey;
     // A refresh answers only once its entry replaced the old one, so the next request sees it.
     const settleRefresh = async (workflowId: string | undefined) => {
       if (!controls.replace) return;
@@ -53,8 +53,10 @@ export function chatCompletions(services: ChatDeps) {
     const headers: Record<string, string> = { 'X-Reflex-Status': missStatus(controls) };
 
     if (delivery.stream) {
-      // Sent before the answer exists: claimed only while Temporal is believed reachable (else the outbox keeps the answer).
-      if (spec.store !== false && !services.health.degraded) headers['X-Reflex-Fill-Id'] = fillWorkflowId(tenant.id, identity.key);
+      // Decided before the stream opens: the header goes out first, the hand-off comes last. Claimed
+      // only while Temporal is believed reachable (else the outbox keeps the answer and no fill exists yet).
+      if (spec.store !== false) spec.fillId = fillIdFor(spec);
+      if (spec.fillId && !services.health.degraded) headers['X-Reflex-Fill-Id'] = spec.fillId;
       const deps = { provider: services.provider, miss, log, maxAttempts: config.upstream.maxAttempts };
       const sink = new SseSink(ctx);
       return streamMiss(deps, { spec, apiKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh });
@@ -72,22 +74,21 @@ function missSpec(
   services: ChatDeps,
   ctx: Context,
   request: ChatRequest,
-  tenant: Tenant,
+  caller: Caller,
   identity: CacheIdentity,
   controls: CacheControls,
-  token: string | undefined,
   embedding: Float32Array | undefined,
 ): MissSpec {
   const { config, seal } = services;
   return {
-    tenant: tenant.id,
+    tenant: caller.tenant.id,
     key: identity.key,
     context: identity.context,
     model: request.model,
     semanticText: identity.semanticText,
     request,
     // Streams call the provider from the API process, so the token never needs to enter Temporal.
-    sealedToken: !config.upstream.apiKey && token && !request.stream ? seal.seal(token) : undefined,
+    sealedToken: caller.forwarded && caller.providerKey && !request.stream ? seal.seal(caller.providerKey) : undefined,
     embedding,
     requestId: ctx.state.requestId,
     replace: controls.replace || undefined,

@@ -1,21 +1,22 @@
 /**
- * Atomic file writes: a temp file in the same directory, fsync, rename over
- * the target, fsync the directory. A reader or a crash sees the old file or
- * the new one, never half of one. `durable: false` skips both fsyncs: still
- * atomic and safe against a process crash, but a power loss may drop the
- * file (for data that is re-creatable or short-lived).
+ * Atomic file replacement: temp file in the same directory, fsync, rename,
+ * fsync the directory. A reader or a crash sees the old file or the new one,
+ * never half of one. Used by the entry store, the key store, the outbox and
+ * (with `durable: false`, which skips both fsyncs: still atomic and safe
+ * against a process crash, but a power loss may drop the file) the
+ * short-lived claim-check blobs.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-export async function writeFileAtomic(file: string, data: string | Buffer, { durable = true } = {}): Promise<void> {
+export async function writeFileAtomic(file: string, text: string, { durable = true } = {}): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(data);
+    await handle.writeFile(text);
     if (durable) await handle.sync();
   } finally {
     await handle.close();
@@ -34,7 +35,8 @@ export async function readIfExists(file: string): Promise<string | undefined> {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** Makes a rename or unlink in dir durable. */
+export async function syncDir(dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();

@@ -65,9 +65,11 @@ export class EntryStore {
       for (const prefix of (await dirNames(path.join(this.root, t))).filter((p) => /^[0-9a-f]{2}$/.test(p))) {
         const dir = path.join(this.root, t, prefix);
         for (const name of await dirNames(dir)) {
-          if (!name.endsWith('.json') || name.startsWith('.')) continue;
+          // Only entry files (<key>.json): temp files and anything else an operator left there are not entries.
+          const key = name.endsWith('.json') ? name.slice(0, -5) : '';
+          if (!KEY_PATTERN.test(key)) continue;
           const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
-          if (stat) yield { tenant: t, key: name.slice(0, -5), bytes: stat.size, usedAt: stat.mtimeMs };
+          if (stat) yield { tenant: t, key, bytes: stat.size, usedAt: stat.mtimeMs };
         }
       }
     }

@@ -1,24 +1,38 @@
-/** Command-line options shared by the offline and gateway evals. */
+/**
+ * Command-line options of the evals, declared once for `reflex eval` (the
+ * gateway over HTTP) and `node dist/tools/eval/offline.js`. Options that mirror
+ * a gateway setting are parsed and defaulted by the config schema itself, so
+ * the eval cannot drift from what the gateway would use.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { DEFAULT_GUARDS } from '../../cache/l3/guards';
+import { configSchema, type Config } from '../../config';
 
 export type Protocol = 'isolated' | 'corpus';
 
-export interface EvalArgs {
+export interface CommonEvalArgs {
   pairs: string;
   protocol: Protocol;
   limit?: number;
   offset: number;
   seed: number;
-  threshold?: number;
+  json: boolean;
+}
+
+export interface OfflineArgs extends CommonEvalArgs {
+  threshold: number;
+  /** undefined = the default guard set; [] = none. */
   guards?: string[];
   candidates: number;
   topK: number;
   modelPath: string;
   modelName: string;
   sweep?: number[];
-  json: boolean;
   showFalsePositives: number;
+}
+
+export interface GatewayArgs extends CommonEvalArgs {
   url: string;
   temporal: string;
   namespace: string;
@@ -27,46 +41,114 @@ export interface EvalArgs {
 
 export const DEFAULT_SWEEP = [0.7, 0.75, 0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98];
 
-function num(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`--${name} expects a number, got "${value}"`);
-  return n;
+/** The gateway's configuration with nothing set (REFLEX_HOME aside, which places the model). */
+const gatewayDefaults = (): Config => configSchema.parse({ REFLEX_HOME: process.env.REFLEX_HOME });
+
+/** An option whose value is the REFLEX_* setting `variable` would take: same validation, same default. */
+function mirrored<T>(flags: string, description: string, variable: string, pick: (c: Config) => T): Option {
+  const option = new Option(flags, `${description}; same rule as ${variable}`).argParser((value: string) => {
+    const parsed = configSchema.safeParse({ [variable]: value });
+    if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues.map((i) => i.message).join('; '));
+    return pick(parsed.data);
+  });
+  const fallback = pick(gatewayDefaults());
+  return fallback === undefined ? option : option.default(fallback);
 }
 
-export function parseEvalArgs(argv: string[]): EvalArgs {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      pairs: { type: 'string' }, protocol: { type: 'string', default: 'isolated' }, limit: { type: 'string' },
-      offset: { type: 'string' }, seed: { type: 'string' }, threshold: { type: 'string' }, guards: { type: 'string' },
-      candidates: { type: 'string' }, 'top-k': { type: 'string' }, 'model-path': { type: 'string' },
-      'model-name': { type: 'string' }, sweep: { type: 'string' }, json: { type: 'boolean', default: false },
-      url: { type: 'string' }, temporal: { type: 'string' }, namespace: { type: 'string' }, concurrency: { type: 'string' },
-      'show-fp': { type: 'string' },
-    },
-  });
-  if (!v.pairs) throw new Error('--pairs FILE is required');
-  if (v.protocol !== 'isolated' && v.protocol !== 'corpus') throw new Error('--protocol must be isolated or corpus');
-  const home = process.env.REFLEX_HOME ?? '.reflex';
-  return {
-    pairs: v.pairs,
-    protocol: v.protocol,
-    limit: num(v.limit, 'limit'),
-    offset: num(v.offset, 'offset') ?? 0,
-    seed: num(v.seed, 'seed') ?? 42,
-    threshold: num(v.threshold, 'threshold'),
-    guards: v.guards === undefined ? undefined : v.guards === 'none' ? [] : v.guards.split(',').filter(Boolean),
-    candidates: num(v.candidates, 'candidates') ?? 16,
-    topK: num(v['top-k'], 'top-k') ?? 4,
-    modelPath: path.resolve(v['model-path'] ?? process.env.REFLEX_MODEL_PATH ?? path.join(home, 'models')),
-    modelName: v['model-name'] ?? process.env.REFLEX_MODEL_NAME ?? 'all-MiniLM-L6-v2',
-    sweep: v.sweep === undefined ? undefined : v.sweep === 'default' ? DEFAULT_SWEEP : v.sweep.split(',').map(Number),
-    json: v.json ?? false,
-    showFalsePositives: num(v['show-fp'], 'show-fp') ?? 0,
-    url: v.url ?? 'http://127.0.0.1:8080',
-    temporal: v.temporal ?? '127.0.0.1:7233',
-    namespace: v.namespace ?? 'default',
-    concurrency: num(v.concurrency, 'concurrency') ?? 4,
+function integer(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return n;
   };
+}
+
+function thresholds(value: string): number[] {
+  if (value === 'default') return DEFAULT_SWEEP;
+  const list = value.split(',').map(Number);
+  if (list.some((t) => !Number.isFinite(t) || t < -1 || t > 1)) throw new InvalidArgumentError('expected "default" or a comma list of thresholds in [-1, 1]');
+  return list;
+}
+
+function url(value: string): string {
+  try {
+    new URL(value);
+    return value;
+  } catch {
+    throw new InvalidArgumentError('expected a URL such as http://127.0.0.1:8080');
+  }
+}
+
+/** Which pairs, how they are stored, and the output format: shared by both evals. */
+export function withCommonEvalOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--pairs <file>', 'labelled pairs, JSON lines ({a, b, label})')
+    .addOption(new Option('--protocol <protocol>', 'isolated: each pair in its own tenant; corpus: every a stored first, in one tenant').choices(['isolated', 'corpus']).default('isolated'))
+    .option('--limit <n>', 'evaluate at most n pairs (default: all)', integer(1))
+    .option('--offset <n>', 'skip the first n pairs of the shuffled set', integer(0), 0)
+    .option('--seed <n>', 'shuffle seed', integer(0), 42)
+    .option('--json', 'print the result as JSON', false);
+}
+
+export function withOfflineEvalOptions(cmd: Command): Command {
+  return withCommonEvalOptions(cmd)
+    .addOption(mirrored('--threshold <t>', 'similarity threshold', 'REFLEX_SIMILARITY_THRESHOLD', (x) => x.similarityThreshold))
+    .addOption(mirrored('--guards <list>', `verifier guards, a comma list or "none" (default: ${DEFAULT_GUARDS.join(',')})`, 'REFLEX_VERIFIER_GUARDS', (x) => x.verifierGuards))
+    .addOption(mirrored('--candidates <n>', 'sign-bit shortlist size', 'REFLEX_L2_CANDIDATES', (x) => x.l2.candidates))
+    .addOption(mirrored('--top-k <n>', 'candidates rescored and verified', 'REFLEX_L2_TOP_K', (x) => x.l2.topK))
+    .addOption(mirrored('--model-path <dir>', 'embedding model folder', 'REFLEX_MODEL_PATH', (x) => x.model.path).env('REFLEX_MODEL_PATH'))
+    .addOption(mirrored('--model-name <name>', 'embedding model', 'REFLEX_MODEL_NAME', (x) => x.model.name).env('REFLEX_MODEL_NAME'))
+    .option('--sweep <list>', 'also score these thresholds (comma list, or "default")', thresholds)
+    .option('--show-fp <n>', 'list the first n false positives', integer(0), 0);
+}
+
+export function withGatewayEvalOptions(cmd: Command): Command {
+  const c = gatewayDefaults();
+  return withCommonEvalOptions(cmd)
+    .option('--url <url>', 'the running gateway (loopback only)', url, `http://${c.bindAddr}:${c.port}`)
+    .addOption(mirrored('--temporal <address>', 'Temporal frontend, to await each fill', 'REFLEX_TEMPORAL_ADDRESS', (x) => x.temporal.address))
+    .addOption(mirrored('--namespace <name>', 'Temporal namespace', 'REFLEX_TEMPORAL_NAMESPACE', (x) => x.temporal.namespace))
+    .option('--concurrency <n>', 'requests in flight', integer(1), 4);
+}
+
+type Parsed = Record<string, unknown>;
+
+function common(o: Parsed): CommonEvalArgs {
+  return { pairs: o.pairs as string, protocol: o.protocol as Protocol, limit: o.limit as number | undefined, offset: o.offset as number, seed: o.seed as number, json: o.json as boolean };
+}
+
+export function toOfflineArgs(o: Parsed): OfflineArgs {
+  return {
+    ...common(o),
+    threshold: o.threshold as number,
+    guards: o.guards as string[] | undefined,
+    candidates: o.candidates as number,
+    topK: o.topK as number,
+    modelPath: path.resolve(o.modelPath as string),
+    modelName: o.modelName as string,
+    sweep: o.sweep as number[] | undefined,
+    showFalsePositives: o.showFp as number,
+  };
+}
+
+export function toGatewayArgs(o: Parsed): GatewayArgs {
+  return { ...common(o), url: o.url as string, temporal: o.temporal as string, namespace: o.namespace as string, concurrency: o.concurrency as number };
+}
+
+/** For the standalone scripts: usage errors print and exit 2, --help exits 0, as `reflex` does. */
+export function parseOfflineArgs(argv: string[], name = 'offline.js'): OfflineArgs {
+  return toOfflineArgs(withOfflineEvalOptions(standalone(name, 'offline hit-quality eval: the L1/L2/L3 decision in-process')).parse(argv, { from: 'user' }).opts());
+}
+
+export function parseGatewayArgs(argv: string[], name = 'gateway.js'): GatewayArgs {
+  return toGatewayArgs(withGatewayEvalOptions(standalone(name, 'hit quality of a running gateway over HTTP')).parse(argv, { from: 'user' }).opts());
+}
+
+function standalone(name: string, description: string): Command {
+  return new Command(name).description(description).exitOverride(exitOnUsage);
+}
+
+/** Commander has printed help, the version or a usage error: 0 for the first two, 2 (a usage error) otherwise. */
+export function exitOnUsage(err: CommanderError): never {
+  process.exit(err.exitCode === 0 ? 0 : 2);
 }

@@ -9,7 +9,7 @@ import { chatMessages, loadPairs, sample, withoutCrossExactRepeats, type Pair } 
 import { formatScores, percentile, score, type Outcome, type Scores } from './metrics';
 import { FillWaiter } from './fillWaiter';
 import { mapBounded, Progress } from './progress';
-import { parseEvalArgs, type Protocol } from './args';
+import { parseGatewayArgs, type Protocol } from './args';
 
 export interface GatewayEvalOptions {
   pairs: string;
@@ -142,7 +142,7 @@ export function formatGatewayEval(r: GatewayEvalResult): string {
 }
 
 async function main(): Promise<void> {
-  const a = parseEvalArgs(process.argv.slice(2));
+  const a = parseGatewayArgs(process.argv.slice(2));
   const result = await runGatewayEval({ ...a });
   process.stdout.write(a.json ? JSON.stringify(result, null, 2) + '\n' : formatGatewayEval(result) + '\n');
 }

@@ -1,0 +1,46 @@
+/**
+ * `reflex reindex`: rebuild the Milvus collection from the entry store
+ * (storage, Milvus and the model; resumable through a checkpoint file).
+ * Progress on stderr, a summary as one JSON line on stdout.
+ */
+import { Presets, SingleBar } from 'cli-progress';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../../config';
+import { TransformersEmbedder } from '../../cache/embedding/embedder';
+import { EntryStore } from '../../cache/storage/entryStore';
+import { Expiry } from '../../cache/storage/expiry';
+import { MilvusIndex } from '../../vectordb/milvus';
+import { reindex, ReindexProgress } from '../../ops/reindex';
+
+export interface ReindexOptions {
+  restart: boolean;
+  reembed: boolean;
+}
+
+export async function reindexCommand(config: Config, log: Logger, opts: ReindexOptions): Promise<void> {
+  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name);
+  const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
+  try {
+    const summary = await reindex(
+      {
+        store: new EntryStore(config.storagePath),
+        index,
+        embedder,
+        expiry: Expiry.fromSeconds(config.retention.ttlSeconds),
+        checkpointFile: path.join(config.dataDir, `reindex-${config.milvus.collection}.json`),
+      },
+      { restart: opts.restart, reembed: opts.reembed },
+      progressBar(),
+    );
+    log.info(summary, 'reindex finished');
+    process.stdout.write(`${JSON.stringify({ command: 'reindex', ...summary })}\n`);
+  } finally {
+    await index.close();
+  }
+}
+
+function progressBar(): ReindexProgress {
+  const bar = new SingleBar({ format: 'reindex [{bar}] {percentage}% {value}/{total} entries, eta {eta}s', stream: process.stderr }, Presets.shades_classic);
+  return { start: (total, done) => bar.start(total, done), advance: (by) => bar.increment(by), stop: () => bar.stop() };
+}

@@ -1,0 +1,130 @@
+/**
+ * The long-running commands: which roles each runs in this process.
+ *   start   the embedded default: Temporal dev server + Milvus Lite + worker + API
+ *   serve   worker + API against an existing Temporal and Milvus
+ *   api     the HTTP API only
+ *   worker  the fill worker only (and the expiry/eviction sweeper)
+ */
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { authNotice } from '../../auth/authenticate';
+import { createApp } from '../../api/app';
+import { createServer } from '../../api/server';
+import type { Config } from '../../config';
+import { serveMetrics } from '../../ops/metricsServer';
+import { Sweeper } from '../../ops/sweeper';
+import { Client, Connection } from '@temporalio/client';
+import { MissUpkeep } from '../../ops/missUpkeep';
+import { ApiServices, Core, createApiServices, createCore, createFillClient } from '../../services';
+import { dataConverter } from '../../temporal/payloadCodec';
+import { isLoopback } from '../../api/middleware/codecAccess';
+import { ManagedProcess, splitAddress } from '../../stack/managedProcess';
+import { startMilvus } from '../../stack/milvus';
+import { startTemporal } from '../../stack/temporal';
+import { createWorker } from '../../temporal/worker';
+
+type Role = 'api' | 'worker';
+export type RoleCommand = 'start' | 'serve' | 'api' | 'worker';
+
+const ROLES: Record<RoleCommand, Role[]> = { start: ['api', 'worker'], serve: ['api', 'worker'], api: ['api'], worker: ['worker'] };
+
+export async function runRoles(command: RoleCommand, config: Config, log: Logger): Promise<void> {
+  const selected = ROLES[command];
+  const stack: ManagedProcess[] = [];
+  if (command === 'start') stack.push(...(await startEmbedded(config, log)));
+  const core = await createCore(config, log);
+  const services = selected.includes('api') ? createApiServices(core) : core;
+  const stops: (() => Promise<void>)[] = [];
+  if (selected.includes('worker')) stops.push(await runWorker(core), runSweeper(core), runMissUpkeep(core));
+  if (command === 'worker' && config.workerMetricsPort) stops.push(await serveMetrics(core.metrics, config.workerMetricsPort, config.bindAddr));
+  // The embedded UI binds where Temporal does; see api/middleware/codecAccess.ts for the rule.
+  const codecLoopbackWithoutToken = command === 'start' && isLoopback(config.bindAddr) && isLoopback(splitAddress(config.temporal.address).host);
+  if (selected.includes('api')) stops.push(await runApi(services as ApiServices, codecLoopbackWithoutToken));
+  onShutdown(async () => {
+    await Promise.allSettled(stops.map((s) => s()));
+    await services.close();
+    await Promise.allSettled(stack.map((p) => p.stop()));
+  }, log);
+}
+
+async function startEmbedded(config: Config, log: Logger): Promise<ManagedProcess[]> {
+  log.info('starting the embedded Temporal dev server and Milvus Lite');
+  const [temporal, milvus] = await Promise.all([
+    startTemporal({
+      venv: config.venv,
+      address: config.temporal.address,
+      uiPort: config.temporal.uiPort,
+      dataDir: config.dataDir,
+      namespace: config.temporal.namespace,
+      codecEndpoint: `http://${browserHost(config.bindAddr)}:${config.port}/codec`,
+    }),
+    startMilvus({ venv: config.venv, address: config.milvus.address, dataDir: config.dataDir }),
+  ]);
+  log.info({ temporalUi: `http://127.0.0.1:${config.temporal.uiPort}`, milvus: config.milvus.address }, 'embedded stack up');
+  return [temporal, milvus];
+}
+
+/** The API's host as a browser on this machine reaches it: a wildcard bind on loopback, IPv6 in brackets. */
+function browserHost(bindAddr: string): string {
+  if (bindAddr === '0.0.0.0' || bindAddr === '::') return '127.0.0.1';
+  return bindAddr.includes(':') ? `[${bindAddr}]` : bindAddr;
+}
+
+async function runWorker(core: Core): Promise<() => Promise<void>> {
+  const { config, log, metrics } = core;
+  const { provider, seal, embedder, store, blobs, index, expiry } = core;
+  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry };
+  const worker = await createWorker({ ...config.temporal, log, metrics, activities, codec: core.codec });
+  const running = worker.run().catch((err: unknown) => {
+    log.fatal({ err }, 'worker stopped');
+    process.exit(1);
+  });
+  log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  return async () => {
+    worker.shutdown();
+    await running;
+  };
+}
+
+/** Expiry and the storage bound, in the background of each worker (sweeps are idempotent). */
+function runSweeper(core: Core): () => Promise<void> {
+  const { store, index, expiry, metrics, log, config } = core;
+  const sweeper = new Sweeper({ store, index, expiry, maxEntries: config.retention.maxEntries, metrics, log });
+  sweeper.start(config.retention.sweepIntervalMs);
+  return () => sweeper.stop();
+}
+
+/** Outbox draining and claim-check blob cleanup, in the background of each worker (both idempotent). */
+function runMissUpkeep(core: Core): () => Promise<void> {
+  const { config, log, metrics } = core;
+  const connection = Connection.lazy({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec) });
+  const upkeep = new MissUpkeep({ outbox: core.outbox, blobs: core.blobs, fill: createFillClient(core, client), metrics, log });
+  upkeep.start();
+  return async () => {
+    await upkeep.stop();
+    await connection.close();
+  };
+}
+
+async function runApi(services: ApiServices, codecLoopbackWithoutToken: boolean): Promise<() => Promise<void>> {
+  const { port, bindAddr } = services.config;
+  const server: Server = createServer(createApp(services, { codecLoopbackWithoutToken }), services.log);
+  await new Promise<void>((resolve) => server.listen(port, bindAddr, resolve));
+  services.log.info({ url: `http://${bindAddr}:${port}` }, 'API listening');
+  const auth = authNotice(services.config.auth.mode, services.config.upstream.apiKey);
+  services.log[auth.level]({ auth: services.config.auth.mode }, auth.message);
+  return () => new Promise((resolve) => server.close(() => resolve()));
+}
+
+function onShutdown(stop: () => Promise<void>, log: Logger): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      void stop().finally(() => process.exit(0));
+    });
+  }
+}
