@@ -23,6 +23,8 @@ export interface OutboxRecord {
   request: Record<string, unknown>;
   embedding?: number[];
   requestId?: string;
+  /** A refresh: its fill replaces the stored entry instead of keeping it. */
+  replace?: boolean;
   answer: ChatCompletion;
   answeredAt: number;
 }
