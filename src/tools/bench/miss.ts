@@ -65,6 +65,7 @@ async function startGateway(upstreamUrl: string): Promise<{ url: string; child: 
       REFLEX_MILVUS_ADDRESS: `127.0.0.1:${await freePort()}`,
       REFLEX_UPSTREAM_URL: upstreamUrl,
       REFLEX_UPSTREAM_API_KEY: 'bench',
+      REFLEX_AUTH: 'none', // loopback bench: no gateway keys
       REFLEX_LOG_LEVEL: 'warn',
     },
     stdio: 'inherit',
