@@ -16,11 +16,15 @@ import { SemanticLookup } from './cache/l2/semanticLookup';
 import { createVerifier } from './cache/l3/guardedVerifier';
 import { CacheLookup } from './cache/lookup';
 import { BlobStore } from './cache/storage/blobStore';
+import { EmbeddingsCache } from './cache/vectors/embeddingsCache';
+import { VectorStore } from './cache/vectors/vectorStore';
 import { EntryStore } from './cache/storage/entryStore';
 import { Outbox } from './cache/storage/outbox';
 import { Expiry } from './cache/storage/expiry';
 import type { Config } from './config';
 import { Metrics } from './metrics';
+import { Tracing, startTracing } from './tracing';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { TokenSeal } from './provider/credentials';
 import { MockProvider } from './provider/mock';
 import { OpenAIProvider, Provider } from './provider/provider';
@@ -48,6 +52,10 @@ export interface Core {
   /** Encrypts every payload this process writes to Temporal (clients and worker). */
   codec: EncryptionCodec;
   metrics: Metrics;
+  /** Stored embedding vectors (the API serves them; a worker's tenant purge removes them). */
+  vectors: VectorStore;
+  /** Set when OTEL_* configure an exporter. */
+  tracing?: Tracing;
   close(): Promise<void>;
 }
 
@@ -61,6 +69,7 @@ export interface ApiServices extends Core {
   health: TemporalHealth;
   miss: MissPath;
   maintenance: MaintenanceClient;
+  embeddings: EmbeddingsCache;
   keys: KeyStore;
   tenants: TenantHasher;
   auth: Authenticator;
@@ -72,6 +81,7 @@ export function createLogger(config: Config): Logger {
 }
 
 export async function createCore(config: Config, log: Logger = createLogger(config)): Promise<Core> {
+  const tracing = startTracing(config.tracing);
   const embedder = await TransformersEmbedder.load(config.model.path, config.model.name);
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   return {
@@ -87,7 +97,11 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
     codec: EncryptionCodec.fromConfig(config),
     metrics: new Metrics(),
-    close: () => index.close(),
+    vectors: new VectorStore(config.embeddingsPath, config.l1Capacity, Expiry.fromSeconds(config.retention.ttlSeconds)),
+    tracing,
+    close: async () => {
+      await Promise.allSettled([index.close(), tracing?.shutdown()]);
+    },
   };
 }
 
@@ -104,7 +118,9 @@ export function createApiServices(core: Core): ApiServices {
     connectTimeout: '3s',
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))],
   });
-  const client = new Client({ connection: temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec) });
+  // With tracing on, each start/update carries the request's span context into the workflow's headers.
+  const interceptors = core.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: core.tracing.tracer })] } : undefined;
+  const client = new Client({ connection: temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec), interceptors });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
   const fill = createFillClient(core, client, visibility);
   const health = new TemporalHealth((down) => metrics.degraded.set({ dependency: 'temporal' }, down ? 1 : 0));
@@ -121,6 +137,7 @@ export function createApiServices(core: Core): ApiServices {
     health,
     miss,
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
+    embeddings: new EmbeddingsCache(core.vectors, log),
     keys,
     tenants,
     auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),

@@ -12,7 +12,7 @@ import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
 import { TOKEN_KEY_MISMATCH, TokenKeyMismatch, type TokenSeal } from '../provider/credentials';
 import { UpstreamError } from '../provider/failure';
-import type { Provider } from '../provider/provider';
+import type { Provider, ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
 import type { VectorIndex } from '../vectordb/index';
 import { isCacheable } from '../workflows/cacheability';
@@ -33,6 +33,8 @@ export interface ActivityDeps {
 }
 
 export interface ProviderCall {
+  /** Absent = chat completions. */
+  endpoint?: ProviderEndpoint;
   request: Record<string, unknown>;
   sealedToken?: string;
   /** The API request that started the fill; only for logs. */
@@ -49,6 +51,8 @@ export interface AnswerCall {
   /** Check storage first: an earlier run may have stored the answer already. */
   guarded: boolean;
   requestId?: string;
+  /** Absent = chat completions. */
+  endpoint?: ProviderEndpoint;
 }
 
 export type Obtained = { source: 'stored' } | { source: 'provider' | 'prefetched'; answerRef: string; cacheable: boolean };
@@ -68,6 +72,7 @@ export function createActivities(deps: ActivityDeps) {
   const callProvider = async (call: ProviderCall): Promise<ChatCompletion> => {
     const apiKey = deps.upstreamKey ?? (call.sealedToken ? unseal(deps.seal, call.sealedToken) : undefined);
     try {
+      if (call.endpoint === 'responses') return await deps.provider.respond(call.request, apiKey);
       return await deps.provider.complete(call.request, apiKey);
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
@@ -107,7 +112,7 @@ export function createActivities(deps: ActivityDeps) {
         return { source: 'prefetched', answerRef: call.answerRef, cacheable: isCacheable(answer) };
       }
       const { request } = await fillRequest(call.tenant, call.requestRef);
-      const answer = await callProvider({ request, sealedToken: call.sealedToken, requestId: call.requestId });
+      const answer = await callProvider({ request, sealedToken: call.sealedToken, requestId: call.requestId, endpoint: call.endpoint });
       return { source: 'provider', answerRef: await deps.blobs.put(call.tenant, answer), cacheable: isCacheable(answer) };
     },
 

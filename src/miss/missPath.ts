@@ -7,7 +7,6 @@
  * through api/streaming/relay). Every answer this process receives is served
  * at once as an exact hit of the same (tenant, key) (read-your-writes).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ExactCache } from '../cache/l1/exactCache';
 import type { Outbox } from '../cache/storage/outbox';
@@ -15,7 +14,7 @@ import { GatewayError } from '../errors';
 import type { Metrics } from '../metrics';
 import { UpstreamError, providerError } from '../provider/failure';
 import type { Provider } from '../provider/provider';
-import { retryDelayMs } from '../provider/retry';
+import { withProviderRetry } from '../provider/retrying';
 import type { ChatCompletion } from '../provider/wire';
 import { FillClient, MissSpec, toGatewayError } from '../temporal/fillClient';
 import { isCacheable } from '../workflows/cacheability';
@@ -99,7 +98,7 @@ export class MissPath {
         this.unreachable(error);
       }
     }
-    const completion = await this.completeDirectly(spec.request, apiKey);
+    const completion = await this.completeDirectly(spec, apiKey);
     return { completion, ...(await this.keep(spec, completion)) };
   }
 
@@ -125,6 +124,7 @@ export class MissPath {
     try {
       await this.deps.outbox.write({
         version: 1,
+        ...(spec.endpoint && spec.endpoint !== 'chat' ? { endpoint: spec.endpoint } : {}),
         tenant: spec.tenant,
         key: spec.key,
         context: spec.context,
@@ -163,16 +163,11 @@ export class MissPath {
   }
 
   /** Degraded mode: the provider called from this process, with the fill's retry rule (429/5xx/transport only). */
-  private async completeDirectly(request: Record<string, unknown>, apiKey: string | undefined): Promise<ChatCompletion> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.deps.provider.complete(request, apiKey);
-      } catch (err) {
-        if (!(err instanceof UpstreamError)) throw err;
-        if (!err.failure.retryable || attempt >= this.deps.maxAttempts) throw providerError(err.failure);
-        await sleep(retryDelayMs(attempt));
-      }
-    }
+  private async completeDirectly(spec: MissSpec, apiKey: string | undefined): Promise<ChatCompletion> {
+    const call = () => (spec.endpoint === 'responses' ? this.deps.provider.respond(spec.request, apiKey) : this.deps.provider.complete(spec.request, apiKey));
+    return withProviderRetry<ChatCompletion>(call, this.deps.maxAttempts).catch((err: unknown) => {
+      throw err instanceof UpstreamError ? providerError(err.failure) : err;
+    });
   }
 
   private unreachable(error: GatewayError): void {

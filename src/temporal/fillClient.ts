@@ -29,10 +29,13 @@ import {
   fillWorkflowId,
   refreshWorkflowId,
 } from '../workflows/definitions';
+import type { ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
 
 /** What the API knows about a miss. */
 export interface MissSpec {
+  /** Which provider endpoint answers; absent = chat completions. */
+  endpoint?: ProviderEndpoint;
   tenant: string;
   key: string;
   context: string;
@@ -124,6 +127,8 @@ export class FillClient {
       ...(spec.embedding ? { embedding: Array.from(spec.embedding) } : {}),
     };
     return {
+      // Chat fills keep the input they always had.
+      ...(spec.endpoint && spec.endpoint !== 'chat' ? { endpoint: spec.endpoint } : {}),
       tenant: spec.tenant,
       key: spec.key,
       model: spec.model,

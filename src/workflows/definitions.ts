@@ -4,6 +4,7 @@
  * effects, so both the workflow bundle and the API can import it.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
 
 export const FILL_WORKFLOW = 'cacheFillWorkflow';
@@ -21,6 +22,8 @@ export interface FillPolicy {
  * prefetched answer are blobs in the entry store (see cache/storage/blobStore).
  */
 export interface FillInput {
+  /** Which provider endpoint answers; absent = chat completions (every fill before the Responses API). */
+  endpoint?: ProviderEndpoint;
   tenant: string;
   key: string;
   model: string;
@@ -58,6 +61,8 @@ export const CLAIM_CHECK_PATCH = 'fill-claim-check';
 
 /** The fill input before the claim check; runs started with it replay the old code path. */
 export interface LegacyFillInput {
+  /** Which provider endpoint answers; absent = chat completions. */
+  endpoint?: ProviderEndpoint;
   tenant: string;
   key: string;
   context: string;

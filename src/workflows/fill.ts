@@ -67,6 +67,7 @@ async function claimCheckFill(input: FillInput): Promise<FillResult> {
       sealedToken: input.sealedToken,
       guarded,
       requestId: input.requestId,
+      ...(input.endpoint ? { endpoint: input.endpoint } : {}),
     });
   } catch (err) {
     failure = failureDetails(err);

@@ -7,12 +7,13 @@
 import type { Context, Next } from 'koa';
 import { type Metrics, tierOf } from '../../metrics';
 
-const CHAT_ROUTE = '/v1/chat/completions';
+/** The cached routes; each says its tier in X-Reflex-Status. */
+const CACHED_ROUTES = new Set(['/v1/chat/completions', '/v1/responses', '/v1/embeddings']);
 const HITS = new Set(['HIT_L1_EXACT', 'HIT_L3_VERIFIED']);
 
 export function httpMetrics(metrics: Metrics) {
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (ctx.path !== CHAT_ROUTE) return next();
+    if (ctx.method !== 'POST' || !CACHED_ROUTES.has(ctx.path)) return next();
     const stopTimer = metrics.latency.startTimer();
     try {
       await next();
@@ -21,7 +22,7 @@ export function httpMetrics(metrics: Metrics) {
       metrics.requests.inc({ status: String(ctx.status), tier });
       const seconds = stopTimer({ tier });
       // One line per request: ids, status and timing only, never the prompt or the token.
-      ctx.state.log?.info({ status: ctx.status, tier, ms: Math.round(seconds * 1000), fillId: ctx.response.get('X-Reflex-Fill-Id') || undefined }, 'chat completion');
+      ctx.state.log?.info({ route: ctx.path, status: ctx.status, tier, ms: Math.round(seconds * 1000), fillId: ctx.response.get('X-Reflex-Fill-Id') || undefined }, 'cached request');
       if (HITS.has(tier)) countSavedTokens(metrics, ctx);
     }
   };
@@ -31,8 +32,9 @@ function countSavedTokens(metrics: Metrics, ctx: Context): void {
   // A streamed hit leaves its usage in ctx.state; a JSON hit carries it in the body.
   const usage = (ctx.state.usage ?? (ctx.body as { usage?: unknown } | undefined)?.usage) as Record<string, unknown> | undefined;
   if (!usage || typeof usage !== 'object') return;
-  for (const type of ['prompt', 'completion'] as const) {
-    const n = usage[`${type}_tokens`];
+  // Chat and embeddings say prompt/completion_tokens; the Responses API says input/output_tokens.
+  for (const [type, alias] of [['prompt', 'input'], ['completion', 'output']] as const) {
+    const n = usage[`${type}_tokens`] ?? usage[`${alias}_tokens`];
     if (typeof n === 'number' && n > 0) metrics.tokensSaved.inc({ type }, n);
   }
 }

@@ -11,16 +11,14 @@
  * complete answer and get it replayed; if the leader's stream broke or was
  * abandoned they try again.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors';
-import { ChunkAssembler } from '../../provider/assemble';
 import { UpstreamError, providerError } from '../../provider/failure';
 import type { Provider } from '../../provider/provider';
-import { retryDelayMs } from '../../provider/retry';
-import type { CompletionChunk } from '../../provider/wire';
+import { withProviderRetry } from '../../provider/retrying';
 import type { MissSpec } from '../../temporal/fillClient';
 import { FlightOutcome, MissOutcome, MissPath } from '../../miss/missPath';
+import { CHAT_STREAM, StreamProtocol } from './protocol';
 import { replayToSink } from './replay';
 import type { StreamSink } from './sink';
 
@@ -31,33 +29,39 @@ export interface StreamingMissDeps {
   maxAttempts: number;
 }
 
-export interface StreamingMiss {
+export interface StreamingMiss<E = unknown> {
+  /** The miss; its fillId (see fillIdFor) is decided before the stream opens. */
   spec: MissSpec;
+  /** Chat completions unless told otherwise. */
+  protocol?: StreamProtocol<E>;
   apiKey: string | undefined;
   includeUsage: boolean;
-  /** Response headers sent when the stream opens (status; the fill id is added when the workflow is expected to exist). */
+  /** Response headers sent when the stream opens (status; the fill id when the workflow is expected to exist). */
   headers: Record<string, string>;
-  sink: StreamSink;
+  sink: StreamSink<E>;
   /** Runs after the answer is kept and before `[DONE]` (a refresh makes its new entry visible here). */
   beforeEnd?: (workflowId: string | undefined) => Promise<void>;
 }
 
 const FOLLOW_ATTEMPTS = 3;
 
-export async function streamMiss(deps: StreamingMissDeps, miss: StreamingMiss): Promise<void> {
+export async function streamMiss<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>): Promise<void> {
   const flightKey = MissPath.flightKey(miss.spec);
   for (let attempt = 0; attempt < FOLLOW_ATTEMPTS; attempt++) {
     const running = deps.miss.flights.join(flightKey);
     if (!running) return lead(deps, miss, flightKey);
     const outcome = await running;
-    if ('outcome' in outcome) return replayToSink(miss.sink, outcome.outcome.completion, miss.includeUsage, { ...miss.headers, ...outcomeHeaders(outcome.outcome) });
+    if ('outcome' in outcome) {
+      const headers = { ...miss.headers, ...outcomeHeaders(outcome.outcome) };
+      return replayToSink(miss.sink, outcome.outcome.completion, miss.includeUsage, headers, protocolOf(miss));
+    }
     if ('error' in outcome) throw outcome.error;
     if (miss.sink.gone) return;
   }
   throw new GatewayError(502, 'The upstream stream for this request kept breaking off.', 'api_error', 'upstream_stream_broken');
 }
 
-async function lead(deps: StreamingMissDeps, miss: StreamingMiss, flightKey: string | undefined): Promise<void> {
+async function lead<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>, flightKey: string | undefined): Promise<void> {
   const flight = deps.miss.flights.lead(flightKey);
   let outcome: FlightOutcome = { retry: true };
   try {
@@ -70,13 +74,13 @@ async function lead(deps: StreamingMissDeps, miss: StreamingMiss, flightKey: str
   }
 }
 
-async function relay(deps: StreamingMissDeps, miss: StreamingMiss): Promise<FlightOutcome> {
+async function relay<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>): Promise<FlightOutcome> {
   const controller = new AbortController();
   const chunks = await openWithRetry(deps, miss, controller.signal);
   const { sink } = miss;
   sink.open(miss.headers);
   sink.onGone(() => controller.abort());
-  const assembler = new ChunkAssembler();
+  const assembler = protocolOf(miss).assembler();
   try {
     for await (const chunk of chunks) {
       // Leaving the loop closes the provider stream (the iterator's return aborts its request).
@@ -93,7 +97,7 @@ async function relay(deps: StreamingMissDeps, miss: StreamingMiss): Promise<Flig
     sink.fail(new GatewayError(502, 'The upstream stream ended before its final chunk.', 'api_error', 'upstream_stream_broken').toBody());
     return { retry: true };
   }
-  const completion = assembler.completion();
+  const completion = assembler.answer();
   deps.miss.remember(miss.spec, completion);
   const kept = await deps.miss.keep(miss.spec, completion);
   await miss.beforeEnd?.(kept.workflowId);
@@ -110,17 +114,14 @@ export function outcomeHeaders(outcome: MissOutcome): Record<string, string> {
 }
 
 /** Provider refusals before the first byte retry like the workflow's would (429/5xx/transport only). */
-async function openWithRetry(deps: StreamingMissDeps, miss: StreamingMiss, signal: AbortSignal): Promise<AsyncIterable<CompletionChunk>> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await deps.provider.stream(miss.spec.request, miss.apiKey, signal);
-    } catch (err) {
-      const retryable = err instanceof UpstreamError && err.failure.retryable;
-      if (!retryable || attempt >= deps.maxAttempts || miss.sink.gone) throw toError(err);
-      await sleep(retryDelayMs(attempt));
-    }
-  }
+async function openWithRetry<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>, signal: AbortSignal): Promise<AsyncIterable<E>> {
+  const open = () => protocolOf(miss).open(deps.provider, miss.spec.request, miss.apiKey, signal);
+  return withProviderRetry(open, deps.maxAttempts, () => miss.sink.gone).catch((err: unknown) => {
+    throw toError(err);
+  });
 }
+
+const protocolOf = <E>(miss: StreamingMiss<E>) => miss.protocol ?? (CHAT_STREAM as unknown as StreamProtocol<E>);
 
 function toError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;

@@ -7,6 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { ProviderEndpoint } from '../../provider/provider';
 import type { ChatCompletion } from '../../provider/wire';
 import { readIfExists, writeFileAtomic } from './atomicFile';
 
@@ -15,6 +16,8 @@ const OUTBOX_DIR = 'outbox';
 
 export interface OutboxRecord {
   version: 1;
+  /** Absent = chat completions. */
+  endpoint?: ProviderEndpoint;
   tenant: string;
   key: string;
   context: string;

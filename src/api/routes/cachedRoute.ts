@@ -1,0 +1,118 @@
+/**
+ * The cached POST endpoints (chat completions, Responses) share one flow:
+ * validate, read the per-request cache controls, identify (tenant + cache
+ * key), look up L1 → L2/L3 in-process, and on a miss fill: through the fill
+ * workflow (JSON), or by relaying the provider's stream and handing the
+ * finished answer to the workflow (stream: true); see miss/missPath for
+ * coalescing, degraded mode and read-your-writes. An endpoint only says how
+ * its requests parse, key, bypass and stream.
+ */
+import type { Context } from 'koa';
+import { CacheControls, readControls } from '../../cache/controls';
+import { GatewayError } from '../../errors';
+import type { CacheIdentity, SamplingPolicy } from '../../cache/keys/cacheKey';
+import { assertModelAllowed, Caller } from '../../auth/authenticate';
+import type { LookupResult } from '../../cache/lookup';
+import type { ProviderEndpoint } from '../../provider/provider';
+import type { ApiServices } from '../../services';
+import { outcomeHeaders, streamMiss } from '../streaming/relay';
+import type { StreamProtocol } from '../streaming/protocol';
+import { MissSpec, fillIdFor } from '../../temporal/fillClient';
+import { Delivery, hitHeaders, respond } from '../respond';
+import { SseSink } from '../sse';
+
+/** How long a refresh waits for its new entry to be stored before answering (read-your-writes). */
+const REFRESH_SETTLE_MS = 5_000;
+
+export type CachedRouteDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill' | 'provider' | 'seal' | 'miss' | 'health'>;
+
+export interface CachedEndpoint<R extends { model?: string; stream?: boolean }> {
+  endpoint: ProviderEndpoint;
+  parse(body: unknown): R;
+  identity(request: R, sampling: SamplingPolicy): CacheIdentity;
+  /** Why this request must neither be looked up nor stored (it changes state at the provider), if it must. */
+  bypass?(request: R): string | undefined;
+  includeUsage(request: R): boolean;
+  protocol: StreamProtocol<unknown>;
+}
+
+export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec: CachedEndpoint<R>, services: CachedRouteDeps) {
+  const { config, lookup, fill, exact, log, miss } = services;
+  return async (ctx: Context): Promise<void> => {
+    const t0 = performance.now();
+    const request = spec.parse(ctx.request.body);
+    const caller = ctx.state.caller as Caller; // set by gatewayAuth
+    if (request.model !== undefined) assertModelAllowed(caller, request.model);
+    const bypass = spec.bypass?.(request);
+    const asked = readControls((name) => ctx.get(name), config);
+    const controls: CacheControls = bypass ? { ...asked, lookup: false, store: false, replace: false } : asked;
+    const tenant = caller.tenant;
+    const identity = spec.identity(request, config.keySampling);
+    const delivery: Delivery = { stream: request.stream === true, includeUsage: spec.includeUsage(request), format: controls.format, protocol: spec.protocol };
+
+    const found: LookupResult = controls.lookup ? await lookup.lookup(tenant, identity, { threshold: controls.threshold }) : { status: 'MISS' };
+    const timing: Record<string, number> = { lookup: performance.now() - t0 };
+    if (found.status !== 'MISS') return respond(ctx, found.entry.response, hitHeaders(found), delivery);
+    if (controls.onlyIfCached) {
+      throw new GatewayError(504, 'No cached answer for this request (only-if-cached).', 'invalid_request_error', 'cache_miss', null, { 'X-Reflex-Status': 'MISS' });
+    }
+
+    const missed = missSpec(spec.endpoint, services, ctx, request, caller, identity, controls, found.embedding);
+    // A refresh answers only once its entry replaced the old one, so the next request sees it.
+    const settleRefresh = async (workflowId: string | undefined) => {
+      if (!controls.replace) return;
+      if (workflowId) await fill.settled(workflowId, REFRESH_SETTLE_MS);
+      exact.forget(tenant.id, identity.key);
+    };
+    const headers: Record<string, string> = { 'X-Reflex-Status': missStatus(controls) };
+    if (bypass) headers['X-Reflex-Bypass'] = bypass;
+
+    if (delivery.stream) {
+      // Decided before the stream opens: the header goes out first, the hand-off comes last. Claimed
+      // only while Temporal is believed reachable (else the outbox keeps the answer and no fill exists yet).
+      if (missed.store !== false) missed.fillId = fillIdFor(missed);
+      if (missed.fillId && !services.health.degraded) headers['X-Reflex-Fill-Id'] = missed.fillId;
+      const deps = { provider: services.provider, miss, log, maxAttempts: config.upstream.maxAttempts };
+      const sink = new SseSink(ctx, spec.protocol);
+      const streaming = { spec: missed, protocol: spec.protocol, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh };
+      return streamMiss(deps, streaming);
+    }
+    const outcome = await miss.answer(missed, caller.providerKey);
+    await settleRefresh(outcome.workflowId);
+    Object.assign(timing, outcome.timing);
+    timing.total = performance.now() - t0;
+    const serverTiming = Object.entries(timing).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`).join(', ');
+    await respond(ctx, outcome.completion, { ...headers, ...outcomeHeaders(outcome), 'Server-Timing': serverTiming }, delivery);
+  };
+}
+
+function missSpec(
+  endpoint: ProviderEndpoint,
+  services: CachedRouteDeps,
+  ctx: Context,
+  request: { model?: string; stream?: boolean },
+  caller: Caller,
+  identity: CacheIdentity,
+  controls: CacheControls,
+  embedding: Float32Array | undefined,
+): MissSpec {
+  const { seal } = services;
+  return {
+    // Chat fills keep the input they always had (see FillInput.endpoint).
+    ...(endpoint === 'chat' ? {} : { endpoint }),
+    tenant: caller.tenant.id,
+    key: identity.key,
+    context: identity.context,
+    model: request.model ?? '',
+    semanticText: identity.semanticText,
+    request: request as Record<string, unknown>,
+    // Streams call the provider from the API process, so the token never needs to enter Temporal.
+    sealedToken: caller.forwarded && caller.providerKey && !request.stream ? seal.seal(caller.providerKey) : undefined,
+    embedding,
+    requestId: ctx.state.requestId,
+    replace: controls.replace || undefined,
+    store: controls.store ? undefined : false,
+  };
+}
+
+const missStatus = (controls: CacheControls) => (controls.lookup ? 'MISS' : controls.replace ? 'REFRESH' : 'BYPASS');
