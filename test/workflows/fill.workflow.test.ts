@@ -90,6 +90,17 @@ describe('cacheFillWorkflow (claim check) outcomes', () => {
     await recordHistory(handle, 'fill-cached-embedded');
   });
 
+  test('a Responses API fill: the endpoint reaches the local activity; chat fills send none', async () => {
+    const fakes = new FakeActivities();
+    await withWorker(env, fakes, async (tq) => {
+      await miss(tq, fillInput({ endpoint: 'responses' }));
+      await miss(tq, fillInput());
+    });
+    const calls = fakes.calls.filter((c) => c.name === 'obtainAnswer').map((c) => c.args[0]);
+    expect(calls[0]).toMatchObject({ endpoint: 'responses' });
+    expect(calls[1]).not.toHaveProperty('endpoint');
+  });
+
   test('already_cached: the stored answer is named, nothing else runs', async () => {
     const fakes = new FakeActivities({ obtainAnswer: async () => ({ source: 'stored' }) });
     const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, fillInput()));
