@@ -15,10 +15,19 @@ import { UpstreamError } from '../provider/failure';
 import type { Provider, ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
 import type { VectorIndex } from '../vectordb/index';
-import { isCacheable } from '../workflows/cacheability';
-import type { FillRequest } from '../workflows/definitions';
+import { isCacheable } from '../provider/cacheability';
 import { Indexable, indexRecordOf } from '../vectordb/record';
 import { createMaintenanceActivities } from './maintenance';
+
+/** What the claim check stores for a fill's request: everything the entry needs besides the answer. */
+export interface FillRequest {
+  /** The caller's request, forwarded to the provider unchanged. */
+  request: Record<string, unknown>;
+  context: string;
+  model: string;
+  semanticText: string;
+  embedding?: number[];
+}
 
 export interface ActivityDeps {
   provider: Provider;

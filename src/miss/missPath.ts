@@ -17,7 +17,7 @@ import type { Provider } from '../provider/provider';
 import { withProviderRetry } from '../provider/retrying';
 import type { ChatCompletion } from '../provider/wire';
 import { FillClient, MissSpec, toGatewayError } from '../temporal/fillClient';
-import { isCacheable } from '../workflows/cacheability';
+import { isCacheable } from '../provider/cacheability';
 import type { TemporalHealth } from './health';
 import { SingleFlight } from './singleFlight';
 

@@ -15,6 +15,7 @@ import { withDeadline } from '../deadline';
 import { GatewayError, unavailable } from '../errors';
 import { providerError } from '../provider/failure';
 import type { ProviderFailure } from '../provider/failure';
+import type { FillRequest } from '../activities';
 import type { cacheFillWorkflow } from '../workflows/fill';
 import { startAttributes } from '../workflows/visibility';
 import type { VisibilitySupport } from './visibilitySupport';
@@ -23,7 +24,6 @@ import {
   FILL_WORKFLOW,
   FillInput,
   FillPolicy,
-  FillRequest,
   PROVIDER_FAILURE_TYPE,
   answerUpdate,
   fillWorkflowId,

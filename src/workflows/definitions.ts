@@ -43,16 +43,6 @@ export interface FillInput {
   store?: boolean;
 }
 
-/** What the claim check stores for a fill's request: everything the entry needs besides the answer. */
-export interface FillRequest {
-  /** The caller's request, forwarded to the provider unchanged. */
-  request: Record<string, unknown>;
-  context: string;
-  model: string;
-  semanticText: string;
-  embedding?: number[];
-}
-
 /** The `answer` update's result since the claim check: where the answer is, never the answer itself. */
 export type AnswerRef = { answerRef: string } | { stored: true };
 

@@ -11,7 +11,7 @@
  */
 import { ApplicationFailure, condition, log, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { FillActivities } from '../activities';
-import { isCacheable } from './cacheability';
+import { isCacheable } from '../provider/cacheability';
 import { FillResult, FillStatus, LegacyFillInput, PROVIDER_FAILURE_TYPE, answerUpdate, statusQuery } from './definitions';
 import { failureDetails, finish, providerRetry, writeStep } from './fillSteps';
 import { metrics, record } from './observe';

@@ -15,7 +15,7 @@ import { UpstreamError, failureOf } from '../../src/provider/failure';
 import { FillClient, MissSpec, toGatewayError } from '../../src/temporal/fillClient';
 import { Provider, classify } from '../../src/provider/provider';
 import { TokenSeal } from '../../src/provider/credentials';
-import { isCacheable } from '../../src/workflows/cacheability';
+import { isCacheable } from '../../src/provider/cacheability';
 import { PROVIDER_FAILURE_TYPE } from '../../src/workflows/definitions';
 
 const failed = (status: number, retryAfter?: string) =>

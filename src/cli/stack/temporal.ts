@@ -6,7 +6,7 @@
  * dev servers refuse it otherwise.
  */
 import path from 'node:path';
-import { searchAttributeFlags } from '../workflows/visibility';
+import { searchAttributeFlags } from '../../workflows/visibility';
 import { ManagedProcess, assertPortFree, splitAddress, waitForPort } from './managedProcess';
 
 export interface TemporalOptions {
