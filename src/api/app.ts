@@ -7,12 +7,11 @@
  */
 import Router from '@koa/router';
 import Koa from 'koa';
-import { GatewayError } from '../errors';
 import { httpMetrics } from './middleware/metrics';
 import type { ApiServices } from '../services';
 import { jsonBody, limitJsonDepth } from './middleware/body';
 import { openAIErrors } from './middleware/errors';
-import { clipPath, methodNotAllowed, requireHost } from './middleware/protocol';
+import { requireHost, unrouted } from './middleware/protocol';
 import { requestId } from './middleware/requestId';
 import { chatCompletions } from './routes/chat';
 import { adminRoutes } from './routes/admin';
@@ -33,22 +32,14 @@ export function createApp(services: ApiServices): Koa {
 
   const app = new Koa();
   app.use(requestId(services.log));
-  app.use(httpMetrics(services.metrics));
+  app.use(httpMetrics(services.metrics, services.log));
   app.use(openAIErrors);
   app.use(requireHost);
-  app.use(notFound);
-  app.use(methodNotAllowed);
+  app.use(unrouted);
   app.use(jsonBody(services.config.maxBodyBytes));
   app.use(limitJsonDepth);
   app.use(router.routes());
   app.use(admin.routes());
   app.use(router.allowedMethods());
   return app;
-}
-
-async function notFound(ctx: Koa.Context, next: Koa.Next): Promise<void> {
-  await next();
-  if (ctx.status === 404 && ctx.body === undefined) {
-    throw new GatewayError(404, `Unknown route ${ctx.method} ${clipPath(ctx.path)}.`, 'invalid_request_error', 'unknown_url');
-  }
 }

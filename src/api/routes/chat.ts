@@ -7,14 +7,15 @@
 import type { Context } from 'koa';
 import { CacheControls, readControls } from '../../cache/controls';
 import { GatewayError } from '../../errors';
-import { CacheIdentity, cacheIdentity } from '../../cache/keys/cacheKey';
+import type { CacheIdentity } from '../../cache/keys/cacheKey';
 import { Tenant, bearerToken, tenantFromToken } from '../../cache/keys/tenant';
 import type { LookupResult } from '../../cache/lookup';
 import type { ApiServices } from '../../services';
 import { SingleFlight } from '../streaming/singleFlight';
 import { FlightOutcome, streamMiss } from '../streaming/relay';
 import { FillInput, fillWorkflowId } from '../../workflows/definitions';
-import { ChatRequest, parseChatRequest } from '../chatRequest';
+import type { ChatRequest } from '../chatRequest';
+import { KnownRequests } from '../knownRequests';
 import { Delivery, hitHeaders, respond } from '../respond';
 import { SseSink } from '../sse';
 
@@ -26,12 +27,12 @@ type ChatDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill'
 export function chatCompletions(services: ChatDeps) {
   const { config, lookup, fill, exact, log } = services;
   const flights = new SingleFlight<FlightOutcome>();
+  const known = new KnownRequests(config.keySampling);
   return async (ctx: Context): Promise<void> => {
-    const request = parseChatRequest(ctx.request.body);
+    const { request, identity } = known.parse(ctx.request.rawBody, ctx.request.body);
     const controls = readControls((name) => ctx.get(name), config);
     const token = bearerToken(ctx.get('authorization'));
     const tenant = tenantFromToken(token);
-    const identity = cacheIdentity(request, config.keySampling);
     const delivery: Delivery = { stream: request.stream === true, includeUsage: includeUsage(request), format: controls.format };
 
     const found: LookupResult = controls.lookup ? await lookup.lookup(tenant, identity, { threshold: controls.threshold }) : { status: 'MISS' };

@@ -4,6 +4,7 @@
  * anonymous tenant.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 export interface Tenant {
   /** 16 hex chars of sha256(token); used in paths, workflow ids and logs. */
@@ -12,9 +13,22 @@ export interface Tenant {
 
 const ANONYMOUS = '\u0000reflex-anonymous';
 
+/**
+ * Tenants of the tokens seen lately, so a caller's token is hashed once, not
+ * on every request. In this process's memory only (nothing is written or
+ * logged); a few thousand callers fit, beyond that the least recent is hashed
+ * again when it returns.
+ */
+const recentTenants = new LRUCache<string, Tenant>({ max: 4096 });
+
 export function tenantFromToken(token: string | undefined): Tenant {
-  const digest = createHash('sha256').update(token ?? ANONYMOUS).digest('hex');
-  return tenantFromId(digest.slice(0, 16));
+  const input = token ?? ANONYMOUS;
+  let tenant = recentTenants.get(input);
+  if (!tenant) {
+    tenant = tenantFromId(createHash('sha256').update(input).digest('hex').slice(0, 16));
+    recentTenants.set(input, tenant);
+  }
+  return tenant;
 }
 
 /** The tenant behind an id an operator copied from the UI or logs (16 hex chars). */
