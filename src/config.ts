@@ -37,6 +37,8 @@ export const configSchema = z
     REFLEX_MILVUS_TIMEOUT_MS: positiveInt.default(2000),
     REFLEX_MODEL_PATH: optionalString,
     REFLEX_MODEL_NAME: z.string().min(1).default('all-MiniLM-L6-v2'),
+    // ONNX Runtime threads per embedding; 1 suits one request at a time on a shared machine (BENCHMARKS.md).
+    REFLEX_EMBED_THREADS: positiveInt.max(64).default(1),
     REFLEX_L1_CAPACITY: positiveInt.default(10_000),
     REFLEX_L2_CANDIDATES: positiveInt.max(1024).default(16),
     REFLEX_L2_TOP_K: positiveInt.max(64).default(4),
@@ -91,6 +93,7 @@ export const configSchema = z
     model: {
       path: path.resolve(env.REFLEX_MODEL_PATH ?? path.join(env.REFLEX_HOME, 'models')),
       name: env.REFLEX_MODEL_NAME,
+      threads: env.REFLEX_EMBED_THREADS,
     },
     l1Capacity: env.REFLEX_L1_CAPACITY,
     l2: { candidates: env.REFLEX_L2_CANDIDATES, topK: env.REFLEX_L2_TOP_K },

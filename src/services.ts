@@ -7,6 +7,7 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
 import { Embedder, TransformersEmbedder } from './cache/embedding/embedder';
+import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
 import { ExactCache } from './cache/l1/exactCache';
 import { SemanticLookup } from './cache/l2/semanticLookup';
 import { createVerifier } from './cache/l3/guardedVerifier';
@@ -51,7 +52,7 @@ export function createLogger(config: Config): Logger {
 }
 
 export async function createCore(config: Config, log: Logger = createLogger(config)): Promise<Core> {
-  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name);
+  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   return {
     config,
@@ -85,7 +86,8 @@ export function createApiServices(core: Core): ApiServices {
   return {
     ...core,
     exact,
-    lookup: new CacheLookup(exact, semantic, embedder, log),
+    // /ready keeps probing the model itself (core.embedder); only lookups reuse recent vectors.
+    lookup: new CacheLookup(exact, semantic, new RecentEmbeddings(embedder), log),
     temporal,
     fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility, () => metrics.coalesced.inc()),
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),

@@ -12,6 +12,7 @@ import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import { createServer } from '../../src/api/server';
 import { KnownRequests } from '../../src/api/knownRequests';
+import { RecentEmbeddings } from '../../src/cache/embedding/recentEmbeddings';
 import { cacheIdentity, CacheIdentity } from '../../src/cache/keys/cacheKey';
 import { tenantFromToken } from '../../src/cache/keys/tenant';
 import { loadConfig } from '../../src/config';
@@ -137,5 +138,20 @@ describe('KnownRequests', () => {
     const hot = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 1 });
     expect(new KnownRequests('include').parse(hot, JSON.parse(hot)).identity.key).toBe(cacheIdentity(JSON.parse(hot), 'include').key);
     expect(new KnownRequests('ignore').parse(hot, JSON.parse(hot)).identity.key).toBe(cacheIdentity(JSON.parse(hot), 'ignore').key);
+  });
+});
+
+describe('RecentEmbeddings', () => {
+  test('a text asked again is not embedded again; other texts are', async () => {
+    const calls: string[] = [];
+    const model = { dim: 2, embed: async (text: string) => (calls.push(text), Float32Array.from([text.length, 1])) };
+    const recent = new RecentEmbeddings(model, 2);
+    const a = await recent.embed('alpha');
+    expect(await recent.embed('alpha')).toBe(a);
+    await recent.embed('beta');
+    await recent.embed('gamma'); // evicts alpha (capacity 2)
+    await recent.embed('alpha');
+    expect(calls).toEqual(['alpha', 'beta', 'gamma', 'alpha']);
+    expect(recent.dim).toBe(2);
   });
 });
