@@ -5,9 +5,12 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_SIMILARITY_THRESHOLD } from './cache/l3/guardedVerifier';
 import { GUARD_NAMES } from './cache/l3/guards';
+import { isKey } from './secretKey';
 
-const guardList = (v: string) => v.split(',').map((g) => g.trim()).filter(Boolean);
+/** A comma list, blanks dropped. */
+const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 const bool = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
@@ -19,6 +22,14 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v === '' ? undefined : v));
+const key32 = optionalString.refine((v) => v === undefined || isKey(v), { message: 'expected 32 random bytes, base64 (openssl rand -base64 32)' });
+const keyId = /^[A-Za-z0-9._-]{1,64}$/;
+/** "id:base64,id:base64" — retired payload keys, kept so older histories still decode. */
+const oldKeys = optionalString
+  .refine((v) => list(v).every((pair) => keyId.test(pair.split(':')[0] ?? '') && isKey(pair.slice(pair.indexOf(':') + 1))), {
+    message: 'expected a comma list of id:base64-key pairs (each key 32 bytes)',
+  })
+  .transform((v) => list(v).map((pair) => ({ id: pair.slice(0, pair.indexOf(':')), key: Buffer.from(pair.slice(pair.indexOf(':') + 1), 'base64') })));
 
 export const configSchema = z
   .object({
@@ -43,9 +54,9 @@ export const configSchema = z
     REFLEX_L2_CANDIDATES: positiveInt.max(1024).default(16),
     REFLEX_L2_TOP_K: positiveInt.max(64).default(4),
     // Chosen on labelled QQP pairs for precision first; see BENCHMARKS.md.
-    REFLEX_SIMILARITY_THRESHOLD: unit.default(0.97),
+    REFLEX_SIMILARITY_THRESHOLD: unit.default(DEFAULT_SIMILARITY_THRESHOLD),
     REFLEX_VERIFIER_GUARDS: optionalString.refine(
-      (v) => v === undefined || v === 'none' || guardList(v).every((g) => GUARD_NAMES.includes(g)),
+      (v) => v === undefined || v === 'none' || list(v).every((g) => GUARD_NAMES.includes(g)),
       { message: `expected "none" or a comma list of: ${GUARD_NAMES.join(', ')}` },
     ),
     REFLEX_KEY_SAMPLING: z.enum(['ignore', 'include']).default('ignore'),
@@ -67,11 +78,23 @@ export const configSchema = z
     REFLEX_SWEEP_INTERVAL: positiveInt.default(60),
     REFLEX_L1_REVALIDATE_MS: z.coerce.number().int().min(0).default(5_000),
     REFLEX_ADMIN_TOKEN: optionalString,
+    // Who may call /v1 (see docs/operations.md): unset = keys when the gateway holds the provider key.
+    REFLEX_AUTH: z.enum(['keys', 'forward', 'none', '']).optional().transform((v) => v || undefined),
+    REFLEX_KEYS_PATH: optionalString,
+    REFLEX_TENANT_SECRET: key32,
     REFLEX_WORKER_METRICS_PORT: port.default(0),
-    REFLEX_TOKEN_KEY: optionalString,
+    REFLEX_TOKEN_KEY: key32,
+    // Temporal payload encryption (src/temporal/payloadCodec.ts, docs/operations.md).
+    REFLEX_PAYLOAD_KEY: key32,
+    REFLEX_PAYLOAD_KEY_ID: optionalString.refine((v) => v === undefined || keyId.test(v), { message: 'expected 1-64 of A-Z a-z 0-9 . _ -' }),
+    REFLEX_PAYLOAD_OLD_KEYS: oldKeys,
+    // Browser origins (the Temporal Web UI) allowed to call /codec; default: the embedded UI.
+    REFLEX_CODEC_CORS_ORIGINS: optionalString.refine((v) => list(v).every((o) => /^https?:\/\/[^/]+$/.test(o)), {
+      message: 'expected a comma list of origins such as https://temporal-ui.example.com',
+    }),
     REFLEX_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
-  .transform((env) => ({
+  .transform((env, ctx) => ({
     home: path.resolve(env.REFLEX_HOME),
     port: env.REFLEX_PORT,
     bindAddr: env.REFLEX_BIND_ADDR,
@@ -99,7 +122,7 @@ export const configSchema = z
     l2: { candidates: env.REFLEX_L2_CANDIDATES, topK: env.REFLEX_L2_TOP_K },
     similarityThreshold: env.REFLEX_SIMILARITY_THRESHOLD,
     /** undefined = the default guard set; [] = none ("none"). */
-    verifierGuards: env.REFLEX_VERIFIER_GUARDS === undefined ? undefined : env.REFLEX_VERIFIER_GUARDS === 'none' ? [] : guardList(env.REFLEX_VERIFIER_GUARDS),
+    verifierGuards: env.REFLEX_VERIFIER_GUARDS === undefined ? undefined : env.REFLEX_VERIFIER_GUARDS === 'none' ? [] : list(env.REFLEX_VERIFIER_GUARDS),
     keySampling: env.REFLEX_KEY_SAMPLING,
     thresholdBounds: { min: env.REFLEX_THRESHOLD_MIN, max: env.REFLEX_THRESHOLD_MAX },
     responseFormat: env.REFLEX_RESPONSE_FORMAT,
@@ -119,10 +142,35 @@ export const configSchema = z
       l1RevalidateMs: env.REFLEX_L1_REVALIDATE_MS,
     },
     adminToken: env.REFLEX_ADMIN_TOKEN,
+    auth: {
+      mode: authMode(env, ctx),
+      keysPath: path.resolve(env.REFLEX_KEYS_PATH ?? path.join(env.REFLEX_HOME, 'data', 'keys')),
+      tenantSecret: env.REFLEX_TENANT_SECRET,
+    },
     workerMetricsPort: env.REFLEX_WORKER_METRICS_PORT,
     tokenKey: env.REFLEX_TOKEN_KEY,
+    payload: { key: env.REFLEX_PAYLOAD_KEY, keyId: env.REFLEX_PAYLOAD_KEY_ID, oldKeys: env.REFLEX_PAYLOAD_OLD_KEYS },
+    codecCorsOrigins: env.REFLEX_CODEC_CORS_ORIGINS
+      ? list(env.REFLEX_CODEC_CORS_ORIGINS)
+      : [`http://127.0.0.1:${env.REFLEX_TEMPORAL_UI_PORT}`, `http://localhost:${env.REFLEX_TEMPORAL_UI_PORT}`],
     logLevel: env.REFLEX_LOG_LEVEL,
   }));
+
+/**
+ * The safe default: a gateway that spends its own provider key lets no
+ * unknown caller spend it. A gateway key is never forwarded to the provider,
+ * so keys mode needs a provider key of its own (or the mock).
+ */
+function authMode(
+  env: { REFLEX_AUTH?: 'keys' | 'forward' | 'none'; REFLEX_UPSTREAM_API_KEY?: string; REFLEX_MOCK_PROVIDER: boolean },
+  ctx: z.RefinementCtx,
+): 'keys' | 'forward' | 'none' {
+  const mode = env.REFLEX_AUTH ?? (env.REFLEX_UPSTREAM_API_KEY ? 'keys' : 'forward');
+  if (mode === 'keys' && !env.REFLEX_UPSTREAM_API_KEY && !env.REFLEX_MOCK_PROVIDER) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['REFLEX_AUTH'], message: 'keys mode needs REFLEX_UPSTREAM_API_KEY (or REFLEX_MOCK_PROVIDER=1): gateway keys are never sent to the provider' });
+  }
+  return mode;
+}
 
 export type Config = z.output<typeof configSchema>;
 

@@ -5,8 +5,12 @@
  */
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
+/** Every X-Reflex-Status value; a response without one is counted as ERROR. */
+export const TIERS = ['HIT_L1_EXACT', 'HIT_L3_VERIFIED', 'MISS', 'REFRESH', 'BYPASS'] as const;
 /** X-Reflex-Status values plus what a request without one was. */
-export type Tier = 'HIT_L1_EXACT' | 'HIT_L3_VERIFIED' | 'MISS' | 'ERROR';
+export type Tier = (typeof TIERS)[number] | 'ERROR';
+
+export const tierOf = (status: string): Tier => ((TIERS as readonly string[]).includes(status) ? (status as Tier) : 'ERROR');
 
 const FAILED_OUTCOMES = new Set(['provider_failed', 'store_failed', 'index_failed']);
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

@@ -8,6 +8,10 @@ import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor }
 import pino, { Logger } from 'pino';
 import { Embedder, TransformersEmbedder } from './cache/embedding/embedder';
 import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
+import { Authenticator } from './auth/authenticate';
+import { KeyStore } from './auth/keyStore';
+import { KeyRateLimiter } from './auth/rateLimit';
+import { TenantHasher } from './cache/keys/tenant';
 import { ExactCache } from './cache/l1/exactCache';
 import { SemanticLookup } from './cache/l2/semanticLookup';
 import { createVerifier } from './cache/l3/guardedVerifier';
@@ -21,6 +25,7 @@ import { MockProvider } from './provider/mock';
 import { OpenAIProvider, Provider } from './provider/provider';
 import { FillClient } from './temporal/fillClient';
 import { MaintenanceClient } from './temporal/maintenanceClient';
+import { dataConverter, EncryptionCodec } from './temporal/payloadCodec';
 import { VisibilitySupport } from './temporal/visibilitySupport';
 import { MilvusIndex } from './vectordb/milvus';
 
@@ -34,6 +39,8 @@ export interface Core {
   index: MilvusIndex;
   provider: Provider;
   seal: TokenSeal;
+  /** Encrypts every payload this process writes to Temporal (clients and worker). */
+  codec: EncryptionCodec;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -45,6 +52,10 @@ export interface ApiServices extends Core {
   temporal: Connection;
   fill: FillClient;
   maintenance: MaintenanceClient;
+  keys: KeyStore;
+  tenants: TenantHasher;
+  auth: Authenticator;
+  limiter: KeyRateLimiter;
 }
 
 export function createLogger(config: Config): Logger {
@@ -63,6 +74,7 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     index,
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
+    codec: EncryptionCodec.fromConfig(config),
     metrics: new Metrics(),
     close: () => index.close(),
   };
@@ -81,8 +93,10 @@ export function createApiServices(core: Core): ApiServices {
     connectTimeout: '3s',
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))],
   });
-  const client = new Client({ connection: temporal, namespace: config.temporal.namespace });
+  const client = new Client({ connection: temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec) });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
+  const keys = new KeyStore(config.auth.keysPath);
+  const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
   return {
     ...core,
     exact,
@@ -91,6 +105,10 @@ export function createApiServices(core: Core): ApiServices {
     temporal,
     fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility, () => metrics.coalesced.inc()),
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
+    keys,
+    tenants,
+    auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),
+    limiter: new KeyRateLimiter(),
     async close() {
       await Promise.allSettled([temporal.close(), core.close()]);
     },

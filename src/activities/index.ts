@@ -9,7 +9,7 @@ import type { Embedder } from '../cache/embedding/embedder';
 import type { Entry } from '../cache/storage/entry';
 import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
-import type { TokenSeal } from '../provider/credentials';
+import { TOKEN_KEY_MISMATCH, TokenKeyMismatch, type TokenSeal } from '../provider/credentials';
 import { UpstreamError } from '../provider/failure';
 import type { Provider } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
@@ -43,7 +43,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createMaintenanceActivities(deps),
     async callProvider(call: ProviderCall): Promise<ChatCompletion> {
-      const apiKey = deps.upstreamKey ?? (call.sealedToken ? deps.seal.unseal(call.sealedToken) : undefined);
+      const apiKey = deps.upstreamKey ?? (call.sealedToken ? unseal(deps.seal, call.sealedToken) : undefined);
       try {
         return await deps.provider.complete(call.request, apiKey);
       } catch (err) {
@@ -79,3 +79,13 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type FillActivities = ReturnType<typeof createActivities>;
+
+/** A key mismatch is a deployment error: retrying cannot help, and the client must be told plainly. */
+function unseal(seal: TokenSeal, sealed: string): string {
+  try {
+    return seal.unseal(sealed);
+  } catch (err) {
+    if (!(err instanceof TokenKeyMismatch)) throw err;
+    throw ApplicationFailure.create({ message: err.message, type: TOKEN_KEY_MISMATCH, nonRetryable: true, details: [err.toFailure()] });
+  }
+}

@@ -7,6 +7,7 @@
  */
 import Router from '@koa/router';
 import Koa from 'koa';
+import { gatewayAuth, onV1 } from './middleware/gatewayAuth';
 import { httpMetrics } from './middleware/metrics';
 import type { ApiServices } from '../services';
 import { jsonBody, limitJsonDepth } from './middleware/body';
@@ -15,20 +16,35 @@ import { requireHost, unrouted } from './middleware/protocol';
 import { requestId } from './middleware/requestId';
 import { chatCompletions } from './routes/chat';
 import { adminRoutes } from './routes/admin';
+import { codecRoutes } from './routes/codec';
 import { healthz, ready } from './routes/health';
 import { metricsRoute } from './routes/metrics';
 import { models } from './routes/models';
 
-export function createApp(services: ApiServices): Koa {
+export interface AppOptions {
+  /** The embedded default with API and UI on loopback: the codec endpoint answers loopback callers without the admin token (middleware/codecAccess.ts). */
+  codecLoopbackWithoutToken?: boolean;
+}
+
+export function createApp(services: ApiServices, options: AppOptions = {}): Koa {
+  const { config } = services;
   const router = new Router();
-  router.post('/v1/chat/completions', chatCompletions(services));
+  const guard = gatewayAuth(services.auth, services.limiter);
+  router.post('/v1/chat/completions', guard, chatCompletions(services));
   const listModels = models(services.config.upstream);
-  router.get('/v1/models', listModels);
-  router.get('/v1/models/:model', listModels);
+  router.get('/v1/models', guard, listModels);
+  router.get('/v1/models/:model', guard, listModels);
   router.get('/healthz', healthz);
   router.get('/ready', ready(services));
   router.get('/metrics', metricsRoute(services.metrics));
   const admin = adminRoutes({ ...services, adminToken: services.config.adminToken });
+  const codec = codecRoutes({
+    codec: services.codec,
+    namespace: config.temporal.namespace,
+    adminToken: config.adminToken,
+    corsOrigins: config.codecCorsOrigins,
+    loopbackWithoutToken: options.codecLoopbackWithoutToken ?? false,
+  });
 
   const app = new Koa();
   app.use(requestId(services.log));
@@ -36,10 +52,12 @@ export function createApp(services: ApiServices): Koa {
   app.use(openAIErrors);
   app.use(requireHost);
   app.use(unrouted);
+  app.use(onV1(guard));
   app.use(jsonBody(services.config.maxBodyBytes));
   app.use(limitJsonDepth);
   app.use(router.routes());
   app.use(admin.routes());
+  app.use(codec.routes());
   app.use(router.allowedMethods());
   return app;
 }

@@ -11,8 +11,6 @@ import { ExactCache } from './l1/exactCache';
 import { SemanticLookup } from './l2/semanticLookup';
 import { Entry } from './storage/entry';
 
-export type CacheStatus = 'HIT_L1_EXACT' | 'HIT_L3_VERIFIED' | 'MISS';
-
 export type LookupResult =
   | { status: 'HIT_L1_EXACT'; entry: Entry }
   | { status: 'HIT_L3_VERIFIED'; entry: Entry; similarity: number }

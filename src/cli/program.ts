@@ -48,6 +48,27 @@ export function buildProgram(): Command {
     .option('--reembed', 'embed every entry again instead of reusing stored vectors', false)
     .action(withConfig(async (config, log, opts: { restart: boolean; reembed: boolean }) => (await import('./commands/reindex.js')).reindexCommand(config, log, opts)));
 
+  const keys = program.command('keys').description('gateway keys, on the key store (REFLEX_KEYS_PATH) directly: no running gateway or admin token needed');
+  keys
+    .command('create')
+    .description('create a key and print it (the secret is shown this once)')
+    .requiredOption('--name <name>', 'a label for people')
+    .option('--namespace <namespace>', 'the cache it reads and writes; keys with one namespace share hits (default: its own)')
+    .option('--rpm <n>', 'requests per minute, per API replica (default: unlimited)', positiveInt)
+    .option('--model <id>', 'allow only this model (repeat for more; default: all)', (id: string, ids: string[] = []) => [...ids, id])
+    .option('--expires-in <seconds>', 'expire this many seconds from now (default: never)', positiveInt)
+    .option('--expires-at <iso>', 'expire at this ISO-8601 time (default: never)')
+    .action(withConfig(async (config, _log, opts: import('./commands/keys').CreateKeyOptions) => (await import('./commands/keys.js')).createKey(config, opts)));
+  keys
+    .command('list')
+    .description('every key with its settings and tenant id (no secrets)')
+    .action(withConfig(async (config) => (await import('./commands/keys.js')).listKeys(config)));
+  keys
+    .command('revoke')
+    .description('delete a key: it stops working at once on every replica')
+    .argument('<id>', 'the key id (key_...)')
+    .action(async (id: string) => (await import('./commands/keys.js')).revokeKey(loadConfig(), id));
+
   withGatewayEvalOptions(program.command('eval').description('hit quality of a running gateway on labelled pairs (loopback only)'))
     .action(async (opts: Record<string, unknown>) => (await import('./commands/eval.js')).evalCommand(toGatewayArgs(opts)));
 
@@ -61,6 +82,12 @@ function withConfig<O>(action: (config: Config, log: Logger, opts: O) => Promise
     const { createLogger } = await import('../services.js');
     return action(config, createLogger(config), opts);
   };
+}
+
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
 }
 
 function duration(text: string): number {

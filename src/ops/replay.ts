@@ -6,7 +6,7 @@
  * replay id, and a completed replay is never repeated.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { FILL_WORKFLOW } from '../workflows/definitions';
+import { FILL_WORKFLOW, storingFillOf } from '../workflows/definitions';
 import type { ReplayOutcome } from '../workflows/maintenanceDefinitions';
 import type { MaintenanceClient } from '../temporal/maintenanceClient';
 
@@ -28,8 +28,6 @@ export interface FailedFill {
 
 export type ReplayReport = Record<ReplayOutcome | 'already_replayed' | 'would_replay' | 'errors', number> & { found: number };
 
-const FILL_ID = /^fill-([0-9a-f]{16})-([0-9a-f]{64})$/;
-
 export function failedFillsQuery(sinceMs?: number, now = Date.now()): string {
   const statuses = ['Failed', 'Terminated', 'TimedOut'].map((s) => `ExecutionStatus = '${s}'`).join(' OR ');
   const since = sinceMs === undefined ? '' : ` AND CloseTime >= '${new Date(now - sinceMs).toISOString()}'`;
@@ -43,11 +41,11 @@ export async function* findFailedFills(client: Client, sinceMs?: number): AsyncG
   }
 }
 
-/** Tenant and key come from the id itself (no-store fills, with another id shape, never stored anything). */
+/** Tenant and key come from the id itself (fills and refreshes; no-store fills never stored anything). */
 function asFailedFill(info: WorkflowExecutionInfo): FailedFill | undefined {
-  const match = FILL_ID.exec(info.workflowId);
-  if (!match) return undefined;
-  return { workflowId: info.workflowId, runId: info.runId, tenant: match[1]!, key: match[2]!, status: info.status.name };
+  const fill = storingFillOf(info.workflowId);
+  if (!fill) return undefined;
+  return { workflowId: info.workflowId, runId: info.runId, ...fill, status: info.status.name };
 }
 
 export async function replayFailedFills(

@@ -1,7 +1,8 @@
 /**
  * What GET /admin/stats reports: stored entries and bytes (all tenants or
- * one), and this process's request counts and hit rates by tier since start
- * (fleet-wide rates come from /metrics in Prometheus).
+ * one), and this process's request counts by tier since start with hit
+ * rates among the requests that looked the cache up (hits and misses; not
+ * refresh, bypass or errors). Fleet-wide rates come from /metrics in Prometheus.
  */
 import type { Metrics } from '../metrics';
 import type { EntryStore } from '../cache/storage/entryStore';
@@ -24,8 +25,9 @@ export async function collectStats(store: EntryStore, metrics: Metrics, tenant?:
     tenants.add(file.tenant);
   }
   const requests = await metrics.requestsByTier();
-  const total = Object.values(requests).reduce((a, b) => a + b, 0);
-  const rate = (n = 0) => (total ? n / total : 0);
+  // Only requests that looked the cache up could hit: refresh, bypass and errors never did.
+  const lookedUp = (requests.HIT_L1_EXACT ?? 0) + (requests.HIT_L3_VERIFIED ?? 0) + (requests.MISS ?? 0);
+  const rate = (n = 0) => (lookedUp ? n / lookedUp : 0);
   const l1 = rate(requests.HIT_L1_EXACT);
   const l3 = rate(requests.HIT_L3_VERIFIED);
   return { entries, bytes, tenants: tenants.size, requests, hitRate: { l1, l3, total: l1 + l3 } };

@@ -70,7 +70,11 @@ export class Sweeper {
     return report;
   }
 
-  /** mtime older than the cutoff proves expiry without reading; a recently used file must be read for its createdAt. */
+  /**
+   * mtime older than the cutoff proves expiry without reading (so a file that
+   * cannot be read or parsed still goes); a recently used file must be read
+   * for its createdAt.
+   */
   private async expired(files: StoredFile[], now: number): Promise<Set<StoredFile>> {
     const cutoff = this.deps.expiry.cutoff(now);
     const out = new Set<StoredFile>();
@@ -87,7 +91,13 @@ export class Sweeper {
 
   private async remove(files: StoredFile[], reason: 'expired' | 'evicted'): Promise<void> {
     for (const f of files) {
-      if (await this.deps.store.remove(f.tenant, f.key)) this.deps.metrics.swept.inc({ reason });
+      try {
+        if (await this.deps.store.remove(f.tenant, f.key)) this.deps.metrics.swept.inc({ reason });
+      } catch (err) {
+        // One file that cannot be removed must not stop the sweep of every other one.
+        this.deps.log.warn({ err: String(err), tenant: f.tenant, key: f.key }, 'sweep could not remove an entry; retrying next interval');
+        continue;
+      }
       this.unindexed.set(`${f.tenant}/${f.key}`, { tenant: f.tenant, key: f.key });
     }
   }

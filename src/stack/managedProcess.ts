@@ -1,10 +1,22 @@
 /**
  * A child process the embedded stack owns: started in its own process group,
- * logged to a file, stopped (whole group, TERM then KILL) on request or when
- * the parent exits, so nothing is left running.
+ * logging straight to a file, stopped (whole group, TERM then KILL) on request
+ * or when the parent exits, so nothing is left running.
+ *
+ * "When the parent exits" includes `kill -9`, where no exit handler runs. Linux
+ * has prctl(PR_SET_PDEATHSIG) for that, but Node cannot call it, and a pidfile
+ * that the next start reads can only clean up after the fact (and must guess
+ * whether a recorded pid was reused). Instead each child runs under a tiny
+ * /bin/sh watchdog that shares its process group and holds the read end of a
+ * pipe whose only write end is this process's: the kernel closes that end
+ * whenever this process dies, however it dies, the watchdog's read returns
+ * EOF, and it sends the group TERM, then KILL after a grace period. The child
+ * itself is `exec`ed by the same shell, so its pid, exit status and signals
+ * are the real program's. The child writes its output to the log file
+ * directly (not through a pipe to us), so our death never breaks its stdout.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +29,16 @@ export interface ProcessSpec {
   env?: NodeJS.ProcessEnv;
   logFile: string;
 }
+
+const GRACE_S = 5;
+
+// fd 3 keeps the pipe (a background list's stdin would be /dev/null); the
+// watchdog ignores TERM so its own group signal cannot stop it before the KILL.
+const WATCHDOG = [
+  'exec 3<&0 0</dev/null',
+  `(trap '' TERM INT HUP; while read -r _ <&3; do :; done; kill -TERM 0; sleep ${GRACE_S}; kill -KILL 0) &`,
+  'exec "$@" 3<&-',
+].join('\n');
 
 const running = new Set<ManagedProcess>();
 
@@ -31,11 +53,19 @@ export class ManagedProcess {
 
   static start(spec: ProcessSpec): ManagedProcess {
     mkdirSync(path.dirname(spec.logFile), { recursive: true });
-    const log = createWriteStream(spec.logFile, { flags: 'a' });
-    const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
-    return new ManagedProcess(spec, child);
+    const log = openSync(spec.logFile, 'a');
+    try {
+      const child = spawn('/bin/sh', ['-c', WATCHDOG, spec.name, spec.command, ...spec.args], {
+        cwd: spec.cwd,
+        env: spec.env ?? process.env,
+        detached: true,
+        stdio: ['pipe', log, log],
+      });
+      child.stdin?.on('error', () => undefined); // the group is gone; nothing to tell
+      return new ManagedProcess(spec, child);
+    } finally {
+      closeSync(log);
+    }
   }
 
   get pid(): number | undefined {
@@ -46,8 +76,9 @@ export class ManagedProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  async stop(graceMs = 5_000): Promise<void> {
+  async stop(graceMs = GRACE_S * 1000): Promise<void> {
     if (!this.alive) return;
+    this.child.stdin?.destroy(); // the watchdog's cue; it also ends itself after the grace period
     signalGroup(this.child, 'SIGTERM');
     const timer = setTimeout(() => signalGroup(this.child, 'SIGKILL'), graceMs);
     await this.exited;
@@ -68,7 +99,7 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Synchronous last resort on parent exit: kill every group we started. */
+/** Synchronous last resort on a normal parent exit: kill every group we started. */
 process.once('exit', () => {
   for (const p of running) if (p.pid) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* already gone */ }
 });
@@ -84,9 +115,17 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
   throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`);
 }
 
-/** Refuses to start a service whose port is taken: we would otherwise wait on, and then use, a stranger. */
+/**
+ * Refuses to start a service whose port is taken: we would otherwise wait on,
+ * and then use, a stranger. A crashed predecessor's children are given their
+ * watchdog's grace period to go first.
+ */
 export async function assertPortFree(name: string, host: string, port: number): Promise<void> {
-  if (await canConnect(host, port)) throw new Error(`${name}: ${host}:${port} is already in use; stop what listens there or choose another port`);
+  const deadline = Date.now() + (GRACE_S + 2) * 1000;
+  while (await canConnect(host, port)) {
+    if (Date.now() > deadline) throw new Error(`${name}: ${host}:${port} is already in use; stop what listens there or choose another port`);
+    await sleep(250);
+  }
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

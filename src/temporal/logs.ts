@@ -6,7 +6,9 @@
  */
 import { DefaultLogger, LogLevel, Runtime } from '@temporalio/worker';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { TOKEN_KEY_MISMATCH } from '../provider/credentials';
 
 let installed = false;
 
@@ -39,7 +41,9 @@ export function activityLogs(log: Logger): ActivityInterceptorsFactory {
           log.debug({ ...fields, ms: Date.now() - started }, 'activity done');
           return result;
         } catch (err) {
-          log.warn({ ...fields, ms: Date.now() - started, err: err instanceof Error ? err.message : String(err) }, 'activity failed');
+          // A deployment error (not retried) is an error; a failure Temporal retries is a warning.
+          const misconfigured = err instanceof ApplicationFailure && err.type === TOKEN_KEY_MISMATCH;
+          log[misconfigured ? 'error' : 'warn']({ ...fields, ms: Date.now() - started, err: err instanceof Error ? err.message : String(err) }, 'activity failed');
           throw err;
         }
       },

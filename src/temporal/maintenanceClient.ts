@@ -3,7 +3,10 @@
  * ids, the same memo and search attributes as fills, and join-if-running
  * semantics: two admins deleting the same entry share one workflow.
  */
-import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { GatewayError } from '../errors';
+import { toGatewayError } from './fillClient';
 import type { VisibilitySupport } from './visibilitySupport';
 import {
   DELETE_WORKFLOW,
@@ -76,4 +79,25 @@ export class MaintenanceClient {
       ...(labelled ? { typedSearchAttributes: startAttributes(labels) } : {}),
     };
   }
+}
+
+/**
+ * What an admin caller sees when a maintenance workflow did not complete:
+ * Temporal answered that the workflow failed (or was terminated, cancelled,
+ * timed out) is the gateway's own failure, a 500 naming it; anything else
+ * means Temporal could not be asked, a 503 the caller can retry.
+ */
+export function maintenanceError(kind: 'delete' | 'purge', err: unknown): GatewayError {
+  if (!(err instanceof WorkflowFailedError)) return toGatewayError(err);
+  const cause = err.cause;
+  const how =
+    cause instanceof TerminatedFailure ? 'was terminated' : cause instanceof CancelledFailure ? 'was cancelled' : cause instanceof TimeoutFailure ? 'timed out' : 'failed';
+  return new GatewayError(500, `The ${kind} workflow ${how}: ${rootMessage(err)}`, 'server_error', 'maintenance_failed');
+}
+
+/** The innermost failure's message (an activity's own error sits under ActivityFailure). */
+function rootMessage(err: Error): string {
+  let e: Error = err;
+  while (e.cause instanceof Error) e = e.cause;
+  return e.message;
 }

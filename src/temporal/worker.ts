@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ActivityDeps, createActivities } from '../activities';
 import type { Metrics } from '../metrics';
+import { dataConverter } from './payloadCodec';
+import type { PayloadCodec } from '@temporalio/common';
 import { activityLogs, installTemporalLogger } from './logs';
 import { metricsSinks, upstreamCallCounter } from './workerMetrics';
 
@@ -18,6 +20,8 @@ export interface WorkerOptions {
   log: Logger;
   metrics: Metrics;
   activities: ActivityDeps;
+  /** Runs outside the workflow sandbox, on the worker's side of the wire. */
+  codec: PayloadCodec;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -30,6 +34,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities(options.activities),
+    dataConverter: dataConverter(options.codec),
     sinks: metricsSinks(metrics),
     interceptors: { activity: [upstreamCallCounter(metrics), activityLogs(log)] },
   });

@@ -68,3 +68,17 @@ export const statusQuery = defineQuery<FillStatus>('status');
 
 /** No-store fills get their own id, so a storing request never joins a fill that will not store. */
 export const fillWorkflowId = (tenant: string, key: string, store = true) => `fill-${tenant}-${key}${store ? '' : '-nostore'}`;
+
+/**
+ * A refresh runs under an id of its own (`unique`: 16 hex), never joining an
+ * open fill of the same key: that fill would answer with the old entry.
+ */
+export const refreshWorkflowId = (tenant: string, key: string, unique: string) => `refresh-${tenant}-${key}-${unique}`;
+
+const STORING_FILL_ID = /^(?:fill-([0-9a-f]{16})-([0-9a-f]{64})|refresh-([0-9a-f]{16})-([0-9a-f]{64})-[0-9a-f]{16})$/;
+
+/** Tenant and key of a fill that stores (a plain fill or a refresh); undefined for no-store fills and other ids. */
+export function storingFillOf(workflowId: string): { tenant: string; key: string } | undefined {
+  const m = STORING_FILL_ID.exec(workflowId);
+  return m ? { tenant: (m[1] ?? m[3])!, key: (m[2] ?? m[4])! } : undefined;
+}

@@ -10,7 +10,7 @@ import { runReflex } from '../support/cli';
 import { freePort } from '../support/ports';
 import { REPO } from '../support/stack';
 
-const COMMANDS = ['start', 'serve', 'api', 'worker', 'replay', 'reindex', 'eval'];
+const COMMANDS = ['start', 'serve', 'api', 'worker', 'replay', 'reindex', 'keys', 'eval'];
 
 test('reflex --help lists every command with a description, and exits 0', async () => {
   const r = await runReflex(['--help']);

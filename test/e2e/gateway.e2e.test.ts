@@ -3,6 +3,7 @@
  * dev server, Milvus Lite, the gateway as its own process, and an
  * OpenAI-compatible upstream reached over HTTP.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ask, ChatResponse } from '../support/gateway';
@@ -100,9 +101,12 @@ describe('secrets', () => {
       ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
       ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
     ]);
-    const stored = payloads.map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
-    expect(stored).toContain('sealedToken'); // the token did travel, sealed
+    const stored = (await h.gateway.codec().decode(payloads)).map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
+    expect(stored).toContain('sealedToken'); // the token did travel, sealed (and inside the encrypted payload)
     expect(stored).not.toContain(token);
+    // The tenant in the fill's id is keyed (HMAC with the server secret), not a plain hash of the token.
+    expect(res.headers.get('x-reflex-fill-id')).not.toContain(createHash('sha256').update(token).digest('hex').slice(0, 16));
+    expect(res.headers.get('x-reflex-fill-id')).toContain(h.gateway.tenantOf(token));
     expect(readFileSync(path.join(h.stack.home, 'gateway.log'), 'utf8')).not.toContain(token);
   });
 });

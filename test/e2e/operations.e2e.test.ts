@@ -5,13 +5,13 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tenantFromToken } from '../../src/cache/keys/tenant';
 import { EntryStore } from '../../src/cache/storage/entryStore';
 import { runCli } from '../support/cli';
 import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
 import { useGateway } from '../support/harness';
 import { MilvusProbe } from '../support/milvus';
 import { streamChat } from '../support/sse';
+import { ENCRYPTED_METADATA, workflowShow } from '../support/temporalCli';
 
 const ADMIN = 'admin-secret-for-tests';
 
@@ -54,7 +54,7 @@ describe('visibility', () => {
     await h.gateway.awaitFill(res);
     const client = await h.gateway.temporalClient();
     const described = await client.workflow.getHandle(fillId(res)).describe();
-    const tenant = tenantFromToken('tenant-v').id;
+    const tenant = h.gateway.tenantOf('tenant-v');
     expect(described.searchAttributes).toMatchObject({
       ReflexTenant: [tenant],
       ReflexKind: ['fill'],
@@ -156,11 +156,11 @@ describe('admin API', () => {
     const miss = await h.gateway.chat(q, 'tenant-d');
     await h.gateway.awaitFill(miss);
     expect(status(await h.gateway.chat(q, 'tenant-d'))).toBe('HIT_L1_EXACT');
-    expect(await milvus.keysOf('tenant-d')).toHaveLength(1);
-    const tenant = tenantFromToken('tenant-d').id;
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-d'))).toHaveLength(1);
+    const tenant = h.gateway.tenantOf('tenant-d');
     const res = await admin('DELETE', `/admin/entries/${tenant}/${keyOf(miss)}`);
     expect(res.body).toEqual({ deleted: 1, tenant, key: keyOf(miss) });
-    expect(await milvus.keysOf('tenant-d')).toHaveLength(0);
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-d'))).toHaveLength(0);
     const calls = h.upstream.calls;
     const again = await h.gateway.chat(q, 'tenant-d');
     expect(status(again)).toBe('MISS');
@@ -170,15 +170,17 @@ describe('admin API', () => {
 
   test('purge a tenant: every entry of it, and only of it', async () => {
     for (const q of ['Why is the sky blue?', 'Why do leaves change colour in autumn?']) await h.gateway.awaitFill(await h.gateway.chat(ask(q), 'tenant-p'));
-    expect(await milvus.keysOf('tenant-p')).toHaveLength(2);
-    const others = await milvus.keysOf('tenant-r');
-    const tenant = tenantFromToken('tenant-p').id;
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-p'))).toHaveLength(2);
+    const others = await milvus.keysOf(h.gateway.tenantOf('tenant-r'));
+    const tenant = h.gateway.tenantOf('tenant-p');
     const res = await admin('DELETE', `/admin/tenants/${tenant}`);
     expect(res.body).toEqual({ deleted: 2, tenant });
-    expect(await milvus.keysOf('tenant-p')).toHaveLength(0);
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-p'))).toHaveLength(0);
     expect(existsSync(path.join(h.stack.home, 'data', 'entries', tenant))).toBe(false);
-    expect(await milvus.keysOf('tenant-r')).toEqual(others);
-    expect(status(await h.gateway.chat(ask('Why is the sky blue?'), 'tenant-p'))).toBe('MISS');
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-r'))).toEqual(others);
+    const again = await h.gateway.chat(ask('Why is the sky blue?'), 'tenant-p');
+    expect(status(again)).toBe('MISS');
+    await h.gateway.awaitFill(again); // stored before the reindex below counts entries
     const purges = await (await h.gateway.temporalClient()).workflow.count(`ReflexKind = 'purge' AND ReflexTenant = '${tenant}'`);
     expect(purges.count).toBe(1);
   });
@@ -191,7 +193,7 @@ describe('reindex', () => {
     const run = await runCli(h.stack, ['reindex']);
     expect(run.code).toBe(0);
     expect(run.summary).toMatchObject({ total: stats.entries, indexed: stats.entries, reembedded: 0 });
-    expect(await milvus.keysOf('tenant-r')).toHaveLength(3);
+    expect(await milvus.keysOf(h.gateway.tenantOf('tenant-r'))).toHaveLength(3);
     const calls = h.upstream.calls;
     expect(status(await h.gateway.chat(ask('How can I descale an espresso machine?'), 'tenant-r'))).toBe('HIT_L3_VERIFIED');
     expect(h.upstream.calls).toBe(calls);
@@ -208,6 +210,47 @@ describe('reindex', () => {
     const restarted = await runCli(h.stack, ['reindex', '--restart']);
     expect(restarted.summary).toMatchObject({ indexed: stats.entries });
     expect(restarted.summary.resumedAfter).toBeUndefined();
+  });
+});
+
+describe('encrypted payloads', () => {
+  const show = (id: string, ...flags: string[]) => workflowShow(h.stack.temporalAddress, id, ...flags);
+
+  test('temporal workflow show of a fill contains neither prompt nor answer; through the codec endpoint with the admin token it does', async () => {
+    const prompt = 'Which river flows through the old town of Basel?';
+    const res = await h.gateway.chat(ask(prompt), 'tenant-codec');
+    expect(status(res)).toBe('MISS');
+    const answer: string = res.body.choices[0].message.content;
+    await h.gateway.awaitFill(res);
+
+    const stored = await show(fillId(res));
+    expect(stored.raw).toContain(ENCRYPTED_METADATA);
+    expect(stored.text).not.toContain('old town of Basel');
+    expect(stored.text).not.toContain(answer);
+
+    const decoded = await show(fillId(res), '--codec-endpoint', `${h.gateway.url}/codec`, '--codec-auth', `Bearer ${ADMIN}`);
+    expect(decoded.raw).not.toContain(ENCRYPTED_METADATA);
+    expect(decoded.text).toContain(prompt);
+    expect(decoded.text).toContain(answer);
+  });
+
+  test('outside the embedded default the codec wants the admin token, even from loopback', async () => {
+    // What the CLI sends without --codec-auth (it then reports only "context deadline exceeded").
+    const tokenless = await h.gateway.request('POST', '/codec/decode', '{}', undefined, { 'x-namespace': 'default' });
+    expect(tokenless.status).toBe(401);
+    expect(tokenless.body.error.code).toBe('invalid_admin_token');
+    expect((await h.gateway.request('POST', '/codec/decode', '{}', ADMIN, { 'x-namespace': 'default' })).status).toBe(200);
+  });
+
+  test('the Temporal UI origin gets its CORS preflight answered', async () => {
+    const res = await fetch(`${h.gateway.url}/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+    expect(res.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(res.headers.get('access-control-allow-headers')).toMatch(/authorization.*content-type.*x-namespace/);
   });
 });
 
@@ -236,14 +279,14 @@ describe('expiry', () => {
       const miss = await short.chat(q, 'tenant-t');
       await short.awaitFill(miss);
       expect(status(await short.chat(q, 'tenant-t'))).toBe('HIT_L1_EXACT');
-      expect(await probe.keysOf('tenant-t')).toHaveLength(1);
-      const file = path.join(store(), tenantFromToken('tenant-t').id, keyOf(miss).slice(0, 2), `${keyOf(miss)}.json`);
+      expect(await probe.keysOf(short.tenantOf('tenant-t'))).toHaveLength(1);
+      const file = path.join(store(), short.tenantOf('tenant-t'), keyOf(miss).slice(0, 2), `${keyOf(miss)}.json`);
       expect(existsSync(file)).toBe(true);
 
       await new Promise((r) => setTimeout(r, 3_500));
       const gone = await eventually(async () => existsSync(file), (exists) => !exists, 10_000);
       expect(gone).toBe(false);
-      expect(await eventually(() => probe.keysOf('tenant-t'), (k) => k.length === 0, 10_000)).toHaveLength(0);
+      expect(await eventually(() => probe.keysOf(short.tenantOf('tenant-t')), (k) => k.length === 0, 10_000)).toHaveLength(0);
       const calls = h.upstream.calls;
       const again = await short.chat(q, 'tenant-t');
       expect(status(again)).toBe('MISS');

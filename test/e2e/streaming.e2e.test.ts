@@ -253,3 +253,37 @@ describe('per-request controls', () => {
     expect(res.body.error.param).toBe('X-Reflex-Cache');
   });
 });
+
+describe('a refresh right after a miss (the miss\'s fill still open)', () => {
+  const requests = async () => (await h.gateway.request('GET', '/metrics')).body as string;
+  const refreshes = async () => Number(/reflex_requests_total\{status="200",tier="REFRESH"\} (\d+)/.exec(await requests())?.[1] ?? 0);
+
+  test('calls the provider again, answers REFRESH, is counted under REFRESH, and the next request gets the new answer', async () => {
+    const body = ask('Which planet has the most moons?');
+    const before = { calls: h.upstream.calls, refreshes: await refreshes() };
+    const miss = await h.gateway.chat(body, 'tenant-r');
+    expect(status(miss)).toBe('MISS');
+    // Within 50 ms: the miss's fill is still storing and indexing under fill-<tenant>-<key>.
+    const refresh = await h.gateway.chat(body, 'tenant-r', { 'X-Reflex-Cache': 'refresh' });
+    expect(status(refresh)).toBe('REFRESH');
+    expect(h.upstream.calls - before.calls).toBe(2);
+    expect(refresh.body.id).not.toBe(miss.body.id);
+    expect(refresh.headers.get('x-reflex-fill-id')).not.toBe(miss.headers.get('x-reflex-fill-id'));
+    expect(await refreshes()).toBe(before.refreshes + 1);
+    const next = await h.gateway.chat(body, 'tenant-r');
+    expect(status(next)).toBe('HIT_L1_EXACT');
+    expect(next.body.id).toBe(refresh.body.id);
+    await expect(h.gateway.awaitFill(refresh)).resolves.toMatchObject({ outcome: 'cached' });
+  });
+
+  test('a streamed refresh hands its own answer to a fill of its own and replaces the entry', async () => {
+    const body = ask('Which planet has the longest day?');
+    const miss = await h.gateway.chat(body, 'tenant-r');
+    const refreshed = await stream(body, 'tenant-r', { 'X-Reflex-Cache': 'refresh' });
+    expect(status(refreshed)).toBe('REFRESH');
+    expect(refreshed.done).toBe(true);
+    expect(refreshed.events[0].id).not.toBe(miss.body.id);
+    const next = await h.gateway.chat(body, 'tenant-r');
+    expect(next.body.id).toBe(refreshed.events[0].id);
+  });
+});

@@ -4,9 +4,13 @@
  * Restarting it drops everything in memory; disk, Temporal and Milvus stay.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
+import { TenantHasher } from '../../src/cache/keys/tenant';
+import { loadConfig } from '../../src/config';
+import { dataConverter, EncryptionCodec } from '../../src/temporal/payloadCodec';
 import { freePort } from './ports';
 import { MODELS, REPO, TestStack, VENV } from './stack';
 
@@ -24,13 +28,15 @@ export class GatewayProcess {
   constructor(
     private readonly stack: TestStack,
     private readonly env: Record<string, string>,
+    /** `serve` (API + worker) or `api` (one more API replica on the same storage). */
+    private readonly role: 'serve' | 'api' = 'serve',
   ) {}
 
   async start(): Promise<void> {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     const log = createWriteStream(path.join(this.stack.home, 'gateway.log'), { flags: 'a' });
-    this.child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), 'serve'], {
+    this.child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), this.role], {
       env: {
         ...process.env,
         REFLEX_HOME: this.stack.home,
@@ -71,6 +77,11 @@ export class GatewayProcess {
     await this.start();
   }
 
+  /** The tenant id this gateway files a forwarded token's entries under (keyed with its tenant secret). */
+  tenantOf(token: string): string {
+    return TenantHasher.fromConfig(this.env.REFLEX_TENANT_SECRET, this.stack.home).forToken(token).id;
+  }
+
   async chat(body: unknown, token?: string, headers: Record<string, string> = {}): Promise<ChatResponse> {
     return this.request('POST', '/v1/chat/completions', JSON.stringify(body), token, headers);
   }
@@ -98,9 +109,29 @@ export class GatewayProcess {
     return (await this.temporalClient()).workflow.getHandle(id).result();
   }
 
+  /** A client that holds the gateway's payload key, as an operator's tools would. */
   async temporalClient(): Promise<Client> {
     this.temporal ??= await Connection.connect({ address: this.stack.temporalAddress });
-    return new Client({ connection: this.temporal });
+    return new Client({ connection: this.temporal, dataConverter: dataConverter(this.codec()) });
+  }
+
+  /** Every payload of a workflow's history, decoded with the gateway's key, as one text (what an operator with the key could read). */
+  async historyText(workflowId: string, runId?: string): Promise<string> {
+    const history = await (await this.temporalClient()).workflow.getHandle(workflowId, runId).fetchHistory();
+    const payloads: Payload[] = [];
+    // A payload is any {metadata, data} node: inputs, results, memo fields, failure details.
+    const collect = (node: unknown): void => {
+      if (!node || typeof node !== 'object') return;
+      if ('metadata' in node && 'data' in node) payloads.push(node as Payload);
+      else for (const child of Object.values(node)) collect(child);
+    };
+    collect(history);
+    return (await this.codec().decode(payloads)).map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
+  }
+
+  /** The gateway's payload codec (its key lives in the stack's REFLEX_HOME unless the env sets one). */
+  codec(): EncryptionCodec {
+    return EncryptionCodec.fromConfig(loadConfig({ ...process.env, REFLEX_HOME: this.stack.home, ...this.env }));
   }
 
   private async waitHealthy(): Promise<void> {

@@ -1,6 +1,5 @@
 /** Reads the test stack's Milvus directly, to check what the gateway indexed (or removed). */
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { tenantFromToken } from '../../src/cache/keys/tenant';
 
 export class MilvusProbe {
   private readonly client: MilvusClient;
@@ -9,12 +8,12 @@ export class MilvusProbe {
     this.client = new MilvusClient({ address, __SKIP_CONNECT__: true, logLevel: 'error' });
   }
 
-  /** Storage keys indexed for the tenant behind this bearer token. */
-  async keysOf(token: string): Promise<string[]> {
+  /** Storage keys indexed for this tenant id (GatewayProcess.tenantOf gives a token's). */
+  async keysOf(tenant: string): Promise<string[]> {
     const res = await this.client.query({
       collection_name: this.collection,
       // The collection's INT64 tenant field holds the tenant id's first 60 bits.
-      filter: `tenant == ${BigInt(`0x${tenantFromToken(token).id.slice(0, 15)}`)}`,
+      filter: `tenant == ${BigInt(`0x${tenant.slice(0, 15)}`)}`,
       output_fields: ['storage_key'],
       limit: 1000,
     });

@@ -14,10 +14,11 @@ import { createServer } from '../../src/api/server';
 import { KnownRequests } from '../../src/api/knownRequests';
 import { RecentEmbeddings } from '../../src/cache/embedding/recentEmbeddings';
 import { cacheIdentity, CacheIdentity } from '../../src/cache/keys/cacheKey';
-import { tenantFromToken } from '../../src/cache/keys/tenant';
+import { TenantHasher } from '../../src/cache/keys/tenant';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';
 import type { ApiServices } from '../../src/services';
+import { forwardAuth } from '../support/auth';
 
 const completion = {
   id: 'chatcmpl-1',
@@ -32,6 +33,8 @@ const entry = { version: 1, tenant: 't', key: 'k', context: 'c', model: 'm', cre
 const logLines: Record<string, any>[] = [];
 const seen: { tenant: string; identity: CacheIdentity }[] = [];
 const metrics = new Metrics();
+const access = forwardAuth();
+const tenantOf = (token: string) => access.auth.identify(`Bearer ${token}`).tenant.id;
 let server: Server;
 let url: string;
 
@@ -47,6 +50,7 @@ beforeAll(async () => {
     config: loadConfig({ REFLEX_MOCK_PROVIDER: '1' }),
     log,
     metrics,
+    ...access,
     lookup: {
       lookup: async (tenant: { id: string }, identity: CacheIdentity) => {
         seen.push({ tenant: tenant.id, identity });
@@ -110,8 +114,8 @@ test('a repeated body is keyed exactly as a fresh computation keys it; tenants f
   await (await post(body, { authorization: 'Bearer sk-b' })).text();
   const fresh = cacheIdentity(JSON.parse(body));
   expect(seen.map((s) => s.identity)).toEqual([fresh, fresh, fresh]);
-  expect(seen.map((s) => s.tenant)).toEqual([tenantFromToken('sk-a').id, tenantFromToken('sk-a').id, tenantFromToken('sk-b').id]);
-  expect(tenantFromToken('sk-a').id).not.toBe(tenantFromToken('sk-b').id);
+  expect(seen.map((s) => s.tenant)).toEqual([tenantOf('sk-a'), tenantOf('sk-a'), tenantOf('sk-b')]);
+  expect(tenantOf('sk-a')).not.toBe(tenantOf('sk-b'));
 });
 
 test('an invalid body fails every time it is sent', async () => {
@@ -154,4 +158,13 @@ describe('RecentEmbeddings', () => {
     expect(calls).toEqual(['alpha', 'beta', 'gamma', 'alpha']);
     expect(recent.dim).toBe(2);
   });
+});
+
+test('TenantHasher gives a caller the same tenant every time and keeps callers apart', () => {
+  const hasher = new TenantHasher(Buffer.alloc(32, 7));
+  const fresh = new TenantHasher(Buffer.alloc(32, 7));
+  expect(hasher.forToken('sk-a')).toEqual(hasher.forToken('sk-a'));
+  expect(hasher.forToken('sk-a')).toEqual(fresh.forToken('sk-a'));
+  expect(hasher.forNamespace('sk-a').id).not.toBe(hasher.forToken('sk-a').id);
+  expect(new TenantHasher(Buffer.alloc(32, 8)).forToken('sk-a').id).not.toBe(hasher.forToken('sk-a').id);
 });

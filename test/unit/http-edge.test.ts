@@ -14,6 +14,7 @@ import { createServer } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';
 import type { ApiServices } from '../../src/services';
+import { forwardAuth } from '../support/auth';
 import { isOpenAIError, rawRequest, RawResponse } from '../support/rawHttp';
 
 const logLines: Record<string, any>[] = [];
@@ -33,6 +34,7 @@ beforeAll(async () => {
     config: loadConfig({ REFLEX_MOCK_PROVIDER: '1', REFLEX_ADMIN_TOKEN: 'admin-secret' }),
     log,
     metrics: new Metrics(),
+    ...forwardAuth(),
     lookup: {
       lookup: async () => {
         if (lookupFails) throw new Error('lookup exploded');

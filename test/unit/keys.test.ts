@@ -1,6 +1,7 @@
 import { cacheIdentity } from '../../src/cache/keys/cacheKey';
 import { canonicalJson } from '../../src/cache/keys/canonical';
-import { bearerToken, tenantFromToken } from '../../src/cache/keys/tenant';
+import { createHash } from 'node:crypto';
+import { bearerToken, TenantHasher } from '../../src/cache/keys/tenant';
 
 const base = { model: 'm', messages: [{ role: 'user', content: 'How do I enable 2FA?' }] };
 
@@ -53,16 +54,27 @@ describe('cache identity', () => {
 });
 
 describe('tenants', () => {
-  test('the tenant is a hash of the token, never the token', () => {
-    const t = tenantFromToken('sk-secret-token');
+  const tenants = new TenantHasher(Buffer.alloc(32, 7));
+
+  test('the tenant is a keyed hash of the token: not the token, not its plain sha256', () => {
+    const t = tenants.forToken('sk-secret-token');
     expect(t.id).toMatch(/^[0-9a-f]{16}$/);
     expect(JSON.stringify(t)).not.toContain('secret');
-    expect(tenantFromToken('sk-other').id).not.toBe(t.id);
+    expect(t.id).not.toBe(createHash('sha256').update('sk-secret-token').digest('hex').slice(0, 16));
+    expect(tenants.forToken('sk-other').id).not.toBe(t.id);
+    // Another server secret, another id: a guessed token confirms nothing without the secret.
+    expect(new TenantHasher(Buffer.alloc(32, 8)).forToken('sk-secret-token').id).not.toBe(t.id);
   });
 
   test('no token is one anonymous tenant, distinct from any token', () => {
-    expect(tenantFromToken(undefined).id).toBe(tenantFromToken(undefined).id);
-    expect(tenantFromToken(undefined).id).not.toBe(tenantFromToken('').id);
+    expect(tenants.forToken(undefined).id).toBe(tenants.anonymous().id);
+    expect(tenants.forToken(undefined).id).not.toBe(tenants.forToken('').id);
+    expect(tenants.forToken('anonymous').id).not.toBe(tenants.anonymous().id);
+  });
+
+  test('a namespace and a token with the same text are different tenants', () => {
+    expect(tenants.forNamespace('team-a').id).toBe(tenants.forNamespace('team-a').id);
+    expect(tenants.forNamespace('team-a').id).not.toBe(tenants.forToken('team-a').id);
   });
 
   test('bearer parsing', () => {

@@ -11,11 +11,16 @@ const entry = (key: string): Entry => ({
 });
 
 describe('entry store', () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'reflex-store-'));
-  const store = new EntryStore(root);
+  let store: EntryStore;
+  // Each test gets its own store holding entry b, so any one of them runs alone or in any order.
+  beforeEach(async () => {
+    store = new EntryStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-store-')));
+    await store.write(entry('b'.repeat(64)));
+  });
+  afterEach(() => jest.restoreAllMocks());
 
   test('writes atomically and reads back, leaving no temp files', async () => {
-    await store.write(entry('b'.repeat(64)));
+    await store.write(entry('b'.repeat(64))); // over the existing file: rename replaces it whole
     expect(await store.read(tenant, 'b'.repeat(64))).toEqual(entry('b'.repeat(64)));
     const dir = path.dirname(store.pathOf(tenant, 'b'.repeat(64)));
     expect(readdirSync(dir)).toEqual([`${'b'.repeat(64)}.json`]);

@@ -3,7 +3,7 @@
  * Milvus: TTL removal and least-recently-used eviction, where recency is the
  * file mtime that L1 hits refresh.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -78,4 +78,42 @@ test('a failed Milvus delete is retried on the next sweep', async () => {
   await expect(s.sweep()).rejects.toThrow('milvus down');
   await s.sweep();
   expect(failing.delete).toHaveBeenLastCalledWith([{ tenant: TENANT, key: key(1) }]);
+});
+
+test('an entry file that cannot be read is removed (and unindexed) once its mtime is older than the TTL', async () => {
+  const now = Date.now();
+  const expiry = new Expiry(5_000);
+  for (const [n, content] of [[1, '{"half an'], [2, JSON.stringify({ version: 99 })], [3, '{"recent but broken']] as const) {
+    await store.write(entry(n, now));
+    writeFileSync(store.pathOf(TENANT, key(n)), content);
+    if (n !== 3) await store.touch(TENANT, key(n), new Date(now - 10_000));
+  }
+  expect(await sweeper(expiry, 0).sweep(now)).toEqual({ expired: 2, evicted: 0 });
+  expect(existsSync(store.pathOf(TENANT, key(1)))).toBe(false);
+  expect(existsSync(store.pathOf(TENANT, key(2)))).toBe(false);
+  // Written within the TTL: its age is unknown until the mtime ages past the cutoff.
+  expect(existsSync(store.pathOf(TENANT, key(3)))).toBe(true);
+  expect(index.deletedKeys.sort()).toEqual([`${TENANT}/${key(1)}`, `${TENANT}/${key(2)}`]);
+});
+
+test('a file in the store that is not an entry (stray name) neither stops the sweep nor hides expired entries', async () => {
+  const now = Date.now();
+  await store.write(entry(1, now - 10_000));
+  const dir = path.dirname(store.pathOf(TENANT, key(1)));
+  writeFileSync(path.join(dir, 'notes.json'), 'x');
+  await store.touch(TENANT, key(1), new Date(now - 10_000));
+  utimesSync(path.join(dir, 'notes.json'), new Date(now - 10_000), new Date(now - 10_000));
+  expect(await sweeper(new Expiry(5_000), 0).sweep(now)).toEqual({ expired: 1, evicted: 0 });
+  expect(existsSync(store.pathOf(TENANT, key(1)))).toBe(false);
+});
+
+test('an entry that cannot be removed is retried next sweep; the others go now', async () => {
+  const now = Date.now();
+  for (const n of [1, 2]) await store.write(entry(n, now - 10_000));
+  const remove = store.remove.bind(store);
+  jest.spyOn(store, 'remove').mockImplementation(async (t, k) => (k === key(1) ? Promise.reject(new Error('EBUSY')) : remove(t, k)));
+  expect(await sweeper(new Expiry(5_000), 0).sweep(now)).toEqual({ expired: 2, evicted: 0 });
+  expect(existsSync(store.pathOf(TENANT, key(1)))).toBe(true);
+  expect(existsSync(store.pathOf(TENANT, key(2)))).toBe(false);
+  expect(index.deletedKeys).toEqual([`${TENANT}/${key(2)}`]);
 });

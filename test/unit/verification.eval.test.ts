@@ -3,7 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadPairs, sample } from '../../src/tools/eval/pairs';
 import { percentile, score } from '../../src/tools/eval/metrics';
-import { SemanticIndex } from '../../src/tools/eval/semanticIndex';
+import { EntrySource, SemanticLookup } from '../../src/cache/l2/semanticLookup';
+import { createVerifier } from '../../src/cache/l3/guardedVerifier';
+import type { Entry } from '../../src/cache/storage/entry';
+import { MemoryIndex } from '../../src/vectordb/memory';
+import { indexRecordOf } from '../../src/vectordb/record';
 
 describe('eval scoring', () => {
   it('counts a hit on another entry as a false positive even on a duplicate pair', () => {
@@ -47,22 +51,40 @@ describe('eval pairs', () => {
   });
 });
 
-describe('in-process semantic index', () => {
+describe('the real L2 over the in-memory index (what the offline eval drives)', () => {
   const unit = (...xs: number[]) => {
     const v = Float32Array.from({ length: 8 }, (_, i) => xs[i] ?? 0);
     const n = Math.hypot(...v);
     return v.map((x) => x / n);
   };
+  const entries = new Map<string, Entry>();
+  const source: EntrySource = { load: async (tenant, key) => entries.get(`${tenant}/${key}`) };
+  const index = new MemoryIndex();
+  const add = async (key: string, context: string, text: string, vector: Float32Array) => {
+    const entry: Entry = { version: 1, tenant: 't', key, context, model: 'm', createdAt: 0, semanticText: text, embedding: Array.from(vector), response: {} };
+    entries.set(`t/${key}`, entry);
+    await index.upsert([indexRecordOf(entry)]);
+  };
+  const lookup = new SemanticLookup(index, source, createVerifier({ threshold: 0.97, guards: [] }), { candidates: 16, topK: 4 });
+  const query = { tenant: 't', context: 'ctx', text: 'q', embedding: unit(1, 1, 0, 0, 0, 0, 0, 0) };
 
-  it('only searches entries of the same context, best cosine first', () => {
-    const idx = new SemanticIndex();
-    idx.add('ctx', 'near', unit(1, 1, 0, 0, 0, 0, 0, 0.1));
-    idx.add('ctx', 'far', unit(-1, 1, 0, 0, 0, 0, 0, 0));
-    idx.add('other', 'same', unit(1, 1, 0, 0, 0, 0, 0, 0));
-    const found = idx.search('ctx', unit(1, 1, 0, 0, 0, 0, 0, 0), 16, 4);
-    expect(found.map((f) => f.entry.text)).toEqual(['near', 'far']);
-    expect(found[0]!.similarity).toBeGreaterThan(0.99);
-    expect(idx.exact('other', 'same')?.text).toBe('same');
-    expect(idx.exact('ctx', 'same')).toBeUndefined();
+  beforeAll(async () => {
+    await add('k1', 'ctx', 'near', unit(1, 1, 0, 0, 0, 0, 0, 0.1));
+    await add('k2', 'ctx', 'far', unit(-1, 1, 0, 0, 0, 0, 0, 0));
+    await add('k3', 'other', 'same', unit(1, 1, 0, 0, 0, 0, 0, 0));
+  });
+
+  test('ranks only entries of the same context, best cosine first', async () => {
+    const ranked = await lookup.rank(query);
+    expect(ranked.map((r) => r.entry.semanticText)).toEqual(['near', 'far']);
+    expect(ranked[0]!.similarity).toBeGreaterThan(0.99);
+  });
+
+  test('L3 chooses at each threshold as find() would', async () => {
+    const ranked = await lookup.rank(query);
+    expect(lookup.choose(query, ranked)?.entry.key).toBe('k1');
+    expect((await lookup.find(query))?.entry.key).toBe('k1');
+    expect(lookup.choose({ ...query, threshold: 0.999 }, ranked)).toBeUndefined();
+    expect(await lookup.find({ ...query, threshold: 0.999 })).toBeUndefined();
   });
 });

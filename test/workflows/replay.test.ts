@@ -6,8 +6,10 @@
  * production. Changing a workflow on purpose: see docs/workflows.md.
  */
 import { Worker } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { dataConverter, EncryptionCodec } from '../../src/temporal/payloadCodec';
 import { historyFromJSON } from './historyJson';
 import { HISTORIES_DIR, SinkLog, WORKFLOWS_PATH } from './support';
 
@@ -40,14 +42,50 @@ test('a saved history exists for every workflow outcome', () => {
   expect(REQUIRED.filter((name) => !fixtures.some((f) => f.name === name))).toEqual([]);
 });
 
-test('every saved history replays against the current workflow code', async () => {
-  const histories = fixtures.map((f) => ({ workflowId: f.name, history: historyFromJSON(f.json) }));
+/** The production worker decodes through the payload codec: plain payloads (these fixtures) must pass through it. */
+const codec = new EncryptionCodec({ id: 'replay-test', key: randomBytes(32) });
+
+/**
+ * A fixture as an encrypting worker would have written it: every payload
+ * sealed, except what never goes through a codec: search attributes, headers
+ * and the SDK core's own local-activity marker data (`details.data`).
+ */
+async function encryptedCopy(json: string): Promise<string> {
+  const doc = JSON.parse(json);
+  const sealing: Promise<void>[] = [];
+  const walk = (node: unknown, key: string): void => {
+    if (['searchAttributes', 'header', 'data'].includes(key) || !node || typeof node !== 'object') return;
+    const o = node as { metadata?: Record<string, string>; data?: string };
+    if (o.metadata?.encoding !== undefined) {
+      const payload = { metadata: Object.fromEntries(Object.entries(o.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])), data: Buffer.from(o.data ?? '', 'base64') };
+      sealing.push(
+        codec.encode([payload]).then(([sealed]) => {
+          o.metadata = Object.fromEntries(Object.entries(sealed!.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')]));
+          o.data = Buffer.from(sealed!.data!).toString('base64');
+        }),
+      );
+      return;
+    }
+    for (const [k, v] of Object.entries(node)) walk(v, k);
+  };
+  walk(doc, '');
+  await Promise.all(sealing);
+  return JSON.stringify(doc);
+}
+
+test('every saved history replays against the current workflow code, as recorded and encrypted, through the payload codec', async () => {
+  const sealed = await Promise.all(fixtures.map(async (f) => ({ name: `${f.name} (encrypted)`, json: await encryptedCopy(f.json) })));
+  const input = JSON.parse(fixtures[0]!.json).events[0].workflowExecutionStartedEventAttributes.input.payloads[0].data;
+  expect(sealed[0]!.json).toContain(Buffer.from('binary/encrypted').toString('base64'));
+  expect(sealed[0]!.json).not.toContain(input);
+  const histories = [...fixtures, ...sealed].map((f) => ({ workflowId: f.name, history: historyFromJSON(f.json) }));
   const failures: string[] = [];
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, sinks: new SinkLog().sinks() }, histories)) {
+  const options = { workflowsPath: WORKFLOWS_PATH, sinks: new SinkLog().sinks(), dataConverter: dataConverter(codec) };
+  for await (const result of Worker.runReplayHistories(options, histories)) {
     replayed++;
     if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
   }
   expect(failures).toEqual([]);
-  expect(replayed).toBe(fixtures.length);
+  expect(replayed).toBe(2 * fixtures.length);
 });

@@ -6,7 +6,7 @@
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import type { Metrics, Tier } from '../../metrics';
+import { type Metrics, type Tier, tierOf } from '../../metrics';
 
 const CHAT_ROUTE = '/v1/chat/completions';
 const HITS = new Set(['HIT_L1_EXACT', 'HIT_L3_VERIFIED']);
@@ -20,8 +20,7 @@ export function httpMetrics(metrics: Metrics, log: Logger) {
     try {
       await next();
     } finally {
-      const header = ctx.response.get('X-Reflex-Status');
-      const tier: Tier = header === 'HIT_L1_EXACT' || header === 'HIT_L3_VERIFIED' || header === 'MISS' ? header : 'ERROR';
+      const tier = tierOf(ctx.response.get('X-Reflex-Status'));
       series.requests(ctx.status, tier).inc();
       const ms = performance.now() - started;
       series.latency(tier).observe(ms / 1000);

@@ -1,5 +1,6 @@
 /**
- * The admin API (behind adminAuth): stats, delete one entry, purge a tenant.
+ * The admin API (behind adminAuth): stats, delete one entry, purge a tenant,
+ * gateway keys (./keys).
  * Deletes run as durable workflows; this process also drops its own L1 copy
  * at once (other replicas re-read within REFLEX_L1_REVALIDATE_MS).
  */
@@ -7,18 +8,20 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { collectStats } from '../../ops/stats';
 import { invalidRequest } from '../../errors';
-import { toGatewayError } from '../../temporal/fillClient';
+import { maintenanceError } from '../../temporal/maintenanceClient';
 import type { ApiServices } from '../../services';
 import { adminAuth } from '../middleware/adminAuth';
+import { keyRoutes } from './keys';
 
 const TENANT = /^[0-9a-f]{16}$/;
 const KEY = /^[0-9a-f]{64}$/;
 
-type AdminDeps = Pick<ApiServices, 'store' | 'metrics' | 'maintenance' | 'exact'> & { adminToken: string | undefined };
+type AdminDeps = Pick<ApiServices, 'store' | 'metrics' | 'maintenance' | 'exact' | 'keys' | 'tenants'> & { adminToken: string | undefined };
 
-export function adminRoutes({ store, metrics, maintenance, exact, adminToken }: AdminDeps): Router {
+export function adminRoutes({ store, metrics, maintenance, exact, keys, tenants, adminToken }: AdminDeps): Router {
   const router = new Router({ prefix: '/admin' });
   router.use(adminAuth(adminToken));
+  keyRoutes(router, keys, tenants);
 
   router.get('/stats', async (ctx: Context) => {
     // Present means one valid tenant id: a repeated or empty ?tenant= is refused, not ignored.
@@ -31,7 +34,9 @@ export function adminRoutes({ store, metrics, maintenance, exact, adminToken }: 
     const tenant = tenantParam(ctx.params.tenant);
     const key = ctx.params.key ?? '';
     if (!KEY.test(key)) throw invalidRequest('key must be the 64-hex cache key', 'key', 'invalid_key');
-    const result = await maintenance.deleteEntry(tenant, key, ctx.state.requestId).catch(rethrow);
+    const result = await maintenance.deleteEntry(tenant, key, ctx.state.requestId).catch((err: unknown) => {
+      throw maintenanceError('delete', err);
+    });
     exact.forget(tenant, key);
     ctx.state.log?.info({ tenant, key, removed: result.removed }, 'entry deleted');
     ctx.body = { deleted: result.removed, tenant, key };
@@ -39,7 +44,9 @@ export function adminRoutes({ store, metrics, maintenance, exact, adminToken }: 
 
   router.delete('/tenants/:tenant', async (ctx: Context) => {
     const tenant = tenantParam(ctx.params.tenant);
-    const result = await maintenance.purgeTenant(tenant, ctx.state.requestId).catch(rethrow);
+    const result = await maintenance.purgeTenant(tenant, ctx.state.requestId).catch((err: unknown) => {
+      throw maintenanceError('purge', err);
+    });
     exact.forget(tenant);
     ctx.state.log?.info({ tenant, removed: result.removed }, 'tenant purged');
     ctx.body = { deleted: result.removed, tenant };
@@ -48,11 +55,6 @@ export function adminRoutes({ store, metrics, maintenance, exact, adminToken }: 
 }
 
 function tenantParam(value: string | undefined): string {
-  if (!value || !TENANT.test(value)) throw invalidRequest('tenant must be the 16-hex tenant id (sha256 of the bearer token, first 16 hex)', 'tenant', 'invalid_tenant');
+  if (!value || !TENANT.test(value)) throw invalidRequest('tenant must be the 16-hex tenant id (from GET /admin/keys, the logs or the Temporal UI)', 'tenant', 'invalid_tenant');
   return value;
-}
-
-/** Temporal unreachable is a 503 the caller can retry, not an opaque 500. */
-function rethrow(err: unknown): never {
-  throw toGatewayError(err);
 }

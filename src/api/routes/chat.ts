@@ -8,12 +8,13 @@ import type { Context } from 'koa';
 import { CacheControls, readControls } from '../../cache/controls';
 import { GatewayError } from '../../errors';
 import type { CacheIdentity } from '../../cache/keys/cacheKey';
-import { Tenant, bearerToken, tenantFromToken } from '../../cache/keys/tenant';
+import { assertModelAllowed, Caller } from '../../auth/authenticate';
 import type { LookupResult } from '../../cache/lookup';
 import type { ApiServices } from '../../services';
 import { SingleFlight } from '../streaming/singleFlight';
 import { FlightOutcome, streamMiss } from '../streaming/relay';
-import { FillInput, fillWorkflowId } from '../../workflows/definitions';
+import type { FillInput } from '../../workflows/definitions';
+import { fillIdFor } from '../../temporal/fillClient';
 import type { ChatRequest } from '../chatRequest';
 import { KnownRequests } from '../knownRequests';
 import { Delivery, hitHeaders, respond } from '../respond';
@@ -30,9 +31,10 @@ export function chatCompletions(services: ChatDeps) {
   const known = new KnownRequests(config.keySampling);
   return async (ctx: Context): Promise<void> => {
     const { request, identity } = known.parse(ctx.request.rawBody, ctx.request.body);
+    const caller = ctx.state.caller as Caller; // set by gatewayAuth
+    assertModelAllowed(caller, request.model);
     const controls = readControls((name) => ctx.get(name), config);
-    const token = bearerToken(ctx.get('authorization'));
-    const tenant = tenantFromToken(token);
+    const tenant = caller.tenant;
     const delivery: Delivery = { stream: request.stream === true, includeUsage: includeUsage(request), format: controls.format };
 
     const found: LookupResult = controls.lookup ? await lookup.lookup(tenant, identity, { threshold: controls.threshold }) : { status: 'MISS' };
@@ -41,7 +43,7 @@ export function chatCompletions(services: ChatDeps) {
       throw new GatewayError(504, 'No cached answer for this request (only-if-cached).', 'invalid_request_error', 'cache_miss', null, { 'X-Reflex-Status': 'MISS' });
     }
 
-    const input = fillInput(services, ctx, request, tenant, identity, controls, token, found.embedding);
+    const input = fillInput(services, ctx, request, caller, identity, controls, found.embedding);
     // A refresh answers only once its entry replaced the old one, so the next request sees it.
     const settleRefresh = async (workflowId: string | undefined) => {
       if (!controls.replace) return;
@@ -51,10 +53,12 @@ export function chatCompletions(services: ChatDeps) {
     const headers: Record<string, string> = { 'X-Reflex-Status': missStatus(controls) };
 
     if (delivery.stream) {
-      if (input.store !== false) headers['X-Reflex-Fill-Id'] = fillWorkflowId(tenant.id, identity.key);
+      // Decided before the stream opens: the header goes out first, the hand-off comes last.
+      const fillId = input.store !== false ? fillIdFor(input) : undefined;
+      if (fillId) headers['X-Reflex-Fill-Id'] = fillId;
       const deps = { provider: services.provider, fill, flights, log, maxAttempts: config.upstream.maxAttempts };
       const sink = new SseSink(ctx);
-      return streamMiss(deps, { input, apiKey: config.upstream.apiKey ?? token, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh });
+      return streamMiss(deps, { input, fillId, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh });
     }
     const answer = await fill.fill(input);
     await settleRefresh(answer.workflowId);
@@ -66,22 +70,21 @@ function fillInput(
   services: ChatDeps,
   ctx: Context,
   request: ChatRequest,
-  tenant: Tenant,
+  caller: Caller,
   identity: CacheIdentity,
   controls: CacheControls,
-  token: string | undefined,
   embedding: Float32Array | undefined,
 ): FillInput {
   const { config, seal } = services;
   return {
-    tenant: tenant.id,
+    tenant: caller.tenant.id,
     key: identity.key,
     context: identity.context,
     model: request.model,
     semanticText: identity.semanticText,
     request,
     // Streams call the provider from the API process, so the token never needs to enter Temporal.
-    sealedToken: !config.upstream.apiKey && token && !request.stream ? seal.seal(token) : undefined,
+    sealedToken: caller.forwarded && caller.providerKey && !request.stream ? seal.seal(caller.providerKey) : undefined,
     embedding: embedding ? Array.from(embedding) : undefined,
     policy: {
       providerMaxAttempts: config.upstream.maxAttempts,

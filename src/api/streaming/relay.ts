@@ -35,6 +35,8 @@ export interface StreamingMissDeps {
 
 export interface StreamingMiss {
   input: FillInput;
+  /** The fill the answer is handed to (see fillIdFor); absent when nothing is stored. */
+  fillId?: string;
   apiKey: string | undefined;
   includeUsage: boolean;
   /** Response headers (status, fill id) sent when the stream opens. */
@@ -48,7 +50,8 @@ const FOLLOW_ATTEMPTS = 3;
 
 export async function streamMiss(deps: StreamingMissDeps, miss: StreamingMiss): Promise<void> {
   const { input } = miss;
-  const flightKey = `${input.tenant}:${input.key}:${input.store === false ? 'nostore' : 'store'}`;
+  // A refresh never follows another stream (it wants a fresh answer): its flight key is its own fill id.
+  const flightKey = input.replace ? `refresh:${miss.fillId}` : `${input.tenant}:${input.key}:${input.store === false ? 'nostore' : 'store'}`;
   for (let attempt = 0; attempt < FOLLOW_ATTEMPTS; attempt++) {
     const running = deps.flights.join(flightKey);
     if (!running) return lead(deps, miss, flightKey);
@@ -97,7 +100,7 @@ async function relay(deps: StreamingMissDeps, miss: StreamingMiss): Promise<Flig
     return { retry: true };
   }
   const completion = assembler.completion();
-  const workflowId = miss.input.store !== false ? await handOff(deps, { ...miss.input, prefetched: completion }) : undefined;
+  const workflowId = miss.input.store !== false ? await handOff(deps, { ...miss.input, prefetched: completion }, miss.fillId) : undefined;
   await miss.beforeEnd?.(workflowId);
   sink.end();
   return { completion };
@@ -117,9 +120,9 @@ async function openWithRetry(deps: StreamingMissDeps, miss: StreamingMiss, signa
 }
 
 /** The client already has its answer: a failed hand-off is logged, never surfaced. */
-async function handOff(deps: StreamingMissDeps, input: FillInput): Promise<string | undefined> {
+async function handOff(deps: StreamingMissDeps, input: FillInput, fillId: string | undefined): Promise<string | undefined> {
   try {
-    return await deps.fill.handOff(input);
+    return await deps.fill.handOff(input, fillId);
   } catch (err) {
     deps.log.warn({ err: String(err), tenant: input.tenant, key: input.key }, 'streamed answer not handed to the fill workflow; it will not be cached');
     return undefined;

@@ -4,7 +4,6 @@
  * filtered by tenant and context); their stored full-precision embeddings
  * rescore the shortlist; the verifier must accept the best before it is served.
  */
-import { ExactCache } from '../l1/exactCache';
 import { signBits } from '../../vectordb/signBits';
 import { Entry } from '../storage/entry';
 import type { Expiry } from '../storage/expiry';
@@ -26,6 +25,11 @@ export interface SemanticHit {
   similarity: number;
 }
 
+/** Where candidates are loaded from: L1 in the gateway (memory, then the entry file); a Map in the offline eval. */
+export interface EntrySource {
+  load(tenant: string, key: string): Promise<Entry | undefined>;
+}
+
 export interface SemanticLookupOptions {
   /** Shortlist size from the binary index (K_bq). */
   candidates: number;
@@ -38,20 +42,29 @@ export interface SemanticLookupOptions {
 export class SemanticLookup {
   constructor(
     private readonly index: VectorIndex,
-    private readonly entries: ExactCache,
+    private readonly entries: EntrySource,
     private readonly verifier: Verifier,
     private readonly options: SemanticLookupOptions,
   ) {}
 
   async find(query: SemanticQuery): Promise<SemanticHit | undefined> {
+    return this.choose(query, await this.rank(query));
+  }
+
+  /** L2: the binary shortlist, loaded and rescored at full precision, best first, at most topK. */
+  async rank(query: SemanticQuery): Promise<SemanticHit[]> {
     const filter = { ...query, createdAfter: this.options.expiry?.cutoff() };
     const hits = await this.index.search(signBits(query.embedding), filter, this.options.candidates);
     const loaded = await Promise.all(hits.map((h) => this.load(h, query)));
-    const ranked = loaded
+    return loaded
       .filter((e): e is Entry => e !== undefined)
       .map((entry) => ({ entry, similarity: cosine(query.embedding, entry.embedding) }))
       .sort((a, b) => b.similarity - a.similarity)
       .slice(0, this.options.topK);
+  }
+
+  /** L3: the first ranked candidate the verifier accepts (the eval calls it once per swept threshold). */
+  choose(query: SemanticQuery, ranked: readonly SemanticHit[]): SemanticHit | undefined {
     return ranked.find((c) => this.verifier.verify(query.text, { text: c.entry.semanticText, similarity: c.similarity, threshold: query.threshold }).accepted);
   }
 

@@ -21,14 +21,3 @@ export interface Verdict {
 export interface Verifier {
   verify(query: string, candidate: Candidate): Verdict;
 }
-
-/** The similarity floor alone; guards are layered on top of it. */
-export class ThresholdVerifier implements Verifier {
-  constructor(private readonly threshold: number) {}
-
-  verify(_query: string, candidate: Candidate): Verdict {
-    return candidate.similarity >= (candidate.threshold ?? this.threshold)
-      ? { accepted: true, reason: 'similar' }
-      : { accepted: false, reason: 'below_threshold' };
-  }
-}

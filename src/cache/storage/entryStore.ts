@@ -3,9 +3,9 @@
  * Writes are atomic (temp file, fsync, rename, fsync dir) so a reader or a
  * crash never sees half an entry; a file is never rewritten in place.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from './atomicFile';
 import { Entry, isEntry } from './entry';
 
 const KEY_PATTERN = /^[0-9a-f]{16,64}$/;
@@ -31,19 +31,7 @@ export class EntryStore {
   }
 
   async write(entry: Entry): Promise<void> {
-    const file = this.pathOf(entry.tenant, entry.key);
-    const dir = path.dirname(file);
-    await fs.mkdir(dir, { recursive: true });
-    const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await fs.open(tmp, 'w', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(entry));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
-    await syncDir(dir);
+    await writeFileAtomic(this.pathOf(entry.tenant, entry.key), JSON.stringify(entry));
   }
 
   /** Removes one entry; false when it was not there. */
@@ -81,9 +69,11 @@ export class EntryStore {
       for (const prefix of await dirNames(path.join(this.root, t))) {
         const dir = path.join(this.root, t, prefix);
         for (const name of await dirNames(dir)) {
-          if (!name.endsWith('.json') || name.startsWith('.')) continue;
+          // Only entry files (<key>.json): temp files and anything else an operator left there are not entries.
+          const key = name.endsWith('.json') ? name.slice(0, -5) : '';
+          if (!KEY_PATTERN.test(key)) continue;
           const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
-          if (stat) yield { tenant: t, key: name.slice(0, -5), bytes: stat.size, usedAt: stat.mtimeMs };
+          if (stat) yield { tenant: t, key, bytes: stat.size, usedAt: stat.mtimeMs };
         }
       }
     }
@@ -110,14 +100,5 @@ async function dirNames(dir: string): Promise<string[]> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config';
 import { VisibilitySupport } from '../../temporal/visibilitySupport';
 import { MaintenanceClient } from '../../temporal/maintenanceClient';
+import { dataConverter, EncryptionCodec } from '../../temporal/payloadCodec';
 import { replayFailedFills } from '../../ops/replay';
 
 /** A replay must end even when the fill's own budget was unlimited. */
@@ -22,7 +23,7 @@ export interface ReplayOptions {
 export async function replayCommand(config: Config, log: Logger, opts: ReplayOptions): Promise<void> {
   const connection = await Connection.connect({ address: config.temporal.address });
   try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(EncryptionCodec.fromConfig(config)) });
     const maintenance = new MaintenanceClient(client, config.temporal.taskQueue, new VisibilitySupport(connection, config.temporal.namespace, log));
     const report = await replayFailedFills(
       client,

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExactCache } from '../../cache/l1/exactCache';
 import { EntryStore } from '../../cache/storage/entryStore';
+import { workflowClosed } from '../workflowClosed';
 
 interface Sample {
   ms: number;
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < n; i++) {
     const r = await post(values.url!, question(i));
     misses.push(r);
-    if (r.fillId) await client.workflow.getHandle(r.fillId).result();
+    if (r.fillId) await workflowClosed(client, r.fillId);
   }
   const l1: Sample[] = [];
   const l3: Sample[] = [];

@@ -6,6 +6,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withDeadline } from '../../deadline';
+import { workflowClosed } from '../workflowClosed';
 
 const FILL_TIMEOUT_MS = 60_000;
 
@@ -32,7 +33,7 @@ export class FillWaiter {
   async wait(workflowId: string | undefined): Promise<void> {
     if (!workflowId || !this.client) return sleep(this.fallbackMs);
     try {
-      const done = this.client.workflow.getHandle(workflowId).result();
+      const done = workflowClosed(this.client, workflowId);
       await withDeadline(done, FILL_TIMEOUT_MS, () => new Error('timed out'));
     } catch (err) {
       // A failed or slow fill means `a` may not be indexed: the pair then scores as a miss, which is honest.

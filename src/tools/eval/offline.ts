@@ -1,17 +1,21 @@
 /**
- * Offline semantic-hit eval: the gateway's L1/L2/L3 decision reproduced
- * in-process (same embedder, sign-bit shortlist, cosine rescoring, verifier),
- * fast enough to sweep thresholds over thousands of labelled pairs.
+ * Offline semantic-hit eval: the gateway's own L2/L3 code (SemanticLookup
+ * over the in-memory VectorIndex, the configured verifier) on labelled pairs,
+ * with entries held in a Map instead of entry files, fast enough to sweep
+ * thresholds over thousands of pairs. L1 is the same exact-key lookup.
  *
  *   node dist/tools/eval/offline.js --pairs FILE [--limit N] [--offset N] [--seed 42]
  *        [--protocol isolated|corpus] [--threshold T] [--guards a,b|none] [--sweep]
  */
 import { cacheIdentity } from '../../cache/keys/cacheKey';
 import { TransformersEmbedder } from '../../cache/embedding/embedder';
-import { createVerifier, DEFAULT_SIMILARITY_THRESHOLD } from '../../cache/l3/guardedVerifier';
+import { EntrySource, SemanticHit, SemanticLookup, SemanticQuery } from '../../cache/l2/semanticLookup';
+import { createVerifier, DEFAULT_SIMILARITY_THRESHOLD, GuardedVerifier } from '../../cache/l3/guardedVerifier';
+import type { Entry } from '../../cache/storage/entry';
+import { MemoryIndex } from '../../vectordb/memory';
+import { indexRecordOf } from '../../vectordb/record';
 import { chatMessages, loadPairs, sample, withoutCrossExactRepeats, type Pair } from './pairs';
 import { formatScores, formatSweep, score, type Outcome, type Scores } from './metrics';
-import { SemanticIndex } from './semanticIndex';
 import { parseOfflineArgs, type Protocol } from './args';
 
 export interface OfflineOptions {
@@ -32,12 +36,14 @@ export interface OfflineOptions {
   log?: (line: string) => void;
 }
 
-/** What L1/L2 found for one pair, before the threshold is applied; L3's guard vetoes are precomputed. */
+/** What L1 and L2 found for one pair, before L3 is applied at a threshold. */
 interface Trace {
   pair: Pair;
-  ownId: number;
-  exactId?: number;
-  ranked: Array<{ id: number; text: string; similarity: number; veto?: string }>;
+  ownKey: string;
+  /** The entry L1 would serve (same cache key), if any: served without L3. */
+  exactKey?: string;
+  query: SemanticQuery;
+  ranked: SemanticHit[];
 }
 
 /** A false positive at the chosen threshold, for reading what went wrong. */
@@ -58,14 +64,18 @@ export interface OfflineResult {
   falsePositives: FalsePositive[];
 }
 
+const MODEL = 'eval-model';
+
 function identity(text: string, system?: string, history?: Pair['history_a']) {
-  return cacheIdentity({ model: 'eval-model', messages: chatMessages(text, system, history) });
+  return cacheIdentity({ model: MODEL, messages: chatMessages(text, system, history) });
 }
 
-function decide(t: Trace, threshold: number): Outcome {
-  const served = t.exactId ?? t.ranked.find((c) => c.similarity >= threshold && !c.veto)?.id;
+/** The gateway's decision at one threshold: L1, else the first ranked candidate L3 accepts. */
+function decide(t: Trace, lookup: SemanticLookup, threshold: number): { outcome: Outcome; hit?: SemanticHit } {
+  const hit = t.exactKey === undefined ? lookup.choose({ ...t.query, threshold }, t.ranked) : undefined;
+  const served = t.exactKey ?? hit?.entry.key;
   const kind = t.pair.kind ?? (t.pair.label ? 'duplicate' : 'non_duplicate');
-  return { label: t.pair.label, kind, served: served === undefined ? 'miss' : served === t.ownId ? 'own' : 'other' };
+  return { outcome: { label: t.pair.label, kind, served: served === undefined ? 'miss' : served === t.ownKey ? 'own' : 'other' }, hit };
 }
 
 export async function runOfflineEval(opts: OfflineOptions): Promise<OfflineResult> {
@@ -83,57 +93,81 @@ export async function runOfflineEval(opts: OfflineOptions): Promise<OfflineResul
   const embedMsPerText = (performance.now() - t0) / Math.max(1, vectors.size);
   const threshold = opts.threshold ?? DEFAULT_SIMILARITY_THRESHOLD;
   const verifier = createVerifier({ threshold, guards: opts.guards });
-  const { traces, verifyUs } = trace(pairs, vectors, verifier, opts);
-  const outcomesAt = (t: number) => traces.map((tr) => decide(tr, t));
+  // One lookup chooses for every trace: choose() uses only the verifier, never the index.
+  const { traces, lookup } = await trace(pairs, vectors, verifier, opts);
+  const outcomesAt = (t: number) => traces.map((tr) => decide(tr, lookup, t).outcome);
   return {
     threshold,
     scores: score(outcomesAt(threshold)),
     sweep: (opts.sweep ?? []).map((t) => ({ threshold: t, scores: score(outcomesAt(t)) })),
     embedMsPerText,
-    verifyUsPerCandidate: verifyUs,
-    falsePositives: falsePositives(traces, threshold).slice(0, opts.showFalsePositives ?? 0),
+    verifyUsPerCandidate: guardMicros(traces, verifier),
+    falsePositives: falsePositives(traces, lookup, threshold).slice(0, opts.showFalsePositives ?? 0),
   };
 }
 
-function falsePositives(traces: Trace[], threshold: number): FalsePositive[] {
+function falsePositives(traces: Trace[], lookup: SemanticLookup, threshold: number): FalsePositive[] {
   return traces.flatMap((t) => {
-    const o = decide(t, threshold);
+    const { outcome: o, hit } = decide(t, lookup, threshold);
     if (o.served === 'miss' || (o.served === 'own' && t.pair.label === 1)) return [];
-    const hit = t.exactId === undefined ? t.ranked.find((c) => c.similarity >= threshold && !c.veto) : undefined;
-    const served = hit?.text ?? (o.served === 'own' ? t.pair.a : t.pair.b);
+    const served = hit?.entry.semanticText ?? (o.served === 'own' ? t.pair.a : t.pair.b);
     return [{ asked: t.pair.b, served, own: t.pair.a, label: t.pair.label, similarity: hit?.similarity }];
   });
 }
 
-function trace(
+/** What L3's guards cost per candidate (each ranked candidate checked as if it cleared the floor). */
+function guardMicros(traces: Trace[], verifier: GuardedVerifier): number {
+  let ns = 0;
+  let checked = 0;
+  for (const t of traces) {
+    for (const c of t.ranked) {
+      const start = process.hrtime.bigint();
+      verifier.verify(t.query.text, { text: c.entry.semanticText, similarity: 1, threshold: 0 });
+      ns += Number(process.hrtime.bigint() - start);
+      checked++;
+    }
+  }
+  return checked === 0 ? 0 : ns / checked / 1000;
+}
+
+/**
+ * Stores each pair's `a` as an entry (isolated: alone in a tenant and index
+ * of its own; corpus: all in one, so each `b` meets every `a`), then asks
+ * each `b` through L1 (the cache key) and SemanticLookup.rank, the code that serves.
+ */
+async function trace(
   pairs: Pair[],
   vectors: Map<string, Float32Array>,
-  verifier: ReturnType<typeof createVerifier>,
+  verifier: GuardedVerifier,
   opts: OfflineOptions,
-): { traces: Trace[]; verifyUs: number } {
-  let index = new SemanticIndex();
-  // Corpus: every `a` is stored first, in one tenant, so each `b` meets all of them.
-  const owners = pairs.map((p) => {
-    if (opts.protocol === 'isolated') index = new SemanticIndex();
-    const id = identity(p.a, p.system_a, p.history_a);
-    return { index, entry: index.add(id.context, id.semanticText, vectors.get(p.a)!) };
-  });
-  let verifyNs = 0;
-  let verified = 0;
-  const traces = pairs.map((pair, i) => {
-    const { index: idx, entry: own } = owners[i]!;
+): Promise<{ traces: Trace[]; lookup: SemanticLookup }> {
+  const entries = new Map<string, Entry>();
+  const source: EntrySource = { load: async (tenant, key) => entries.get(`${tenant}/${key}`) };
+  const options = { candidates: opts.candidates ?? 16, topK: opts.topK ?? 4 };
+  const corpus = { index: new MemoryIndex(), tenant: 'corpus' };
+  const caches = pairs.map((_, i) => (opts.protocol === 'isolated' ? { index: new MemoryIndex(), tenant: `pair${i}` } : corpus));
+  // Every `a` is stored before any `b` is asked (in the corpus protocol each `b` meets them all).
+  for (const [i, pair] of pairs.entries()) {
+    const { index, tenant } = caches[i]!;
+    const id = identity(pair.a, pair.system_a, pair.history_a);
+    if (entries.has(`${tenant}/${id.key}`)) continue; // the same request again: the gateway keeps one entry
+    const entry: Entry = {
+      version: 1, tenant, key: id.key, context: id.context, model: MODEL, createdAt: 0,
+      semanticText: id.semanticText, embedding: Array.from(vectors.get(pair.a)!), response: {},
+    };
+    entries.set(`${tenant}/${id.key}`, entry);
+    await index.upsert([indexRecordOf(entry)]);
+  }
+  const traces: Trace[] = [];
+  for (const [i, pair] of pairs.entries()) {
+    const { index, tenant } = caches[i]!;
+    const own = identity(pair.a, pair.system_a, pair.history_a);
     const q = identity(pair.b, pair.system_b, pair.history_b);
-    const exactId = idx.exact(q.context, q.semanticText)?.id;
-    const ranked = idx.search(q.context, vectors.get(pair.b)!, opts.candidates ?? 16, opts.topK ?? 4).map((c) => {
-      const start = process.hrtime.bigint();
-      const veto = verifier.firstConflict(q.semanticText, c.entry.text);
-      verifyNs += Number(process.hrtime.bigint() - start);
-      verified++;
-      return { id: c.entry.id, text: c.entry.text, similarity: c.similarity, veto };
-    });
-    return { pair, ownId: own.id, exactId, ranked };
-  });
-  return { traces, verifyUs: verified === 0 ? 0 : verifyNs / verified / 1000 };
+    const query: SemanticQuery = { tenant, context: q.context, text: q.semanticText, embedding: vectors.get(pair.b)! };
+    const ranked = await new SemanticLookup(index, source, verifier, options).rank(query);
+    traces.push({ pair, ownKey: own.key, exactKey: entries.has(`${tenant}/${q.key}`) ? q.key : undefined, query, ranked });
+  }
+  return { traces, lookup: new SemanticLookup(corpus.index, source, verifier, options) };
 }
 
 export function formatOffline(r: OfflineResult): string {

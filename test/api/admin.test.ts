@@ -1,0 +1,97 @@
+/**
+ * /admin through the real Koa app with fake stages: auth (off = 404, wrong
+ * token = 401), stats' hit rates, and how delete/purge failures reach the
+ * caller (Temporal unreachable vs. the workflow failed).
+ */
+import { ApplicationFailure, RetryState, TerminatedFailure } from '@temporalio/common';
+import { ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { FakeApp, Fakes, chat, entryOf, json, startFakeApp } from './fakeApp';
+
+const TOKEN = 'admin-secret';
+const TENANT = '0123456789abcdef';
+const KEY = 'f'.repeat(64);
+
+let app: FakeApp;
+afterEach(() => app?.close());
+
+/** null: no Authorization header at all. */
+const admin = (method: string, route: string, token: string | null = TOKEN) =>
+  fetch(`${app.url}/admin${route}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+describe('admin auth', () => {
+  test('without REFLEX_ADMIN_TOKEN the admin API answers 404 admin_disabled', async () => {
+    app = await startFakeApp();
+    const res = await admin('GET', '/stats', 'anything');
+    expect(res.status).toBe(404);
+    expect((await json(res)).error).toMatchObject({ code: 'admin_disabled' });
+  });
+
+  test.each([[null], ['wrong'], [`${TOKEN}x`]])('token %s is a 401 authentication_error', async (token) => {
+    app = await startFakeApp({ adminToken: TOKEN });
+    const res = await admin('DELETE', `/tenants/${TENANT}`, token);
+    expect(res.status).toBe(401);
+    expect((await json(res)).error).toMatchObject({ type: 'authentication_error', code: 'invalid_admin_token' });
+  });
+
+  test('a malformed tenant is a 400 naming it', async () => {
+    app = await startFakeApp({ adminToken: TOKEN });
+    const res = await admin('DELETE', '/tenants/nothex');
+    expect(res.status).toBe(400);
+    expect((await json(res)).error).toMatchObject({ param: 'tenant', code: 'invalid_tenant' });
+  });
+});
+
+describe('admin stats', () => {
+  test('hit rates are over the requests that looked the cache up; refresh and bypass have their own tiers', async () => {
+    let hit = true;
+    app = await startFakeApp({ adminToken: TOKEN, lookup: async () => (hit ? { status: 'HIT_L1_EXACT', entry: entryOf('x') } : { status: 'MISS' }) });
+    await app.post(chat());
+    hit = false;
+    await app.post(chat());
+    await app.post(chat(), { 'x-reflex-cache': 'refresh' });
+    await app.post(chat(), { 'x-reflex-cache': 'bypass' });
+    const stats = await json(await admin('GET', '/stats'));
+    expect(stats.requests).toEqual({ HIT_L1_EXACT: 1, MISS: 1, REFRESH: 1, BYPASS: 1 });
+    expect(stats.hitRate).toEqual({ l1: 0.5, l3: 0, total: 0.5 });
+  });
+});
+
+describe('admin delete and purge failures', () => {
+  const workflowFailed = () => new WorkflowFailedError('Workflow execution failed', ApplicationFailure.nonRetryable('storage is read-only', 'EROFS'), RetryState.NON_RETRYABLE_FAILURE);
+  const cases: Array<[string, string, keyof Fakes]> = [
+    ['delete', `/entries/${TENANT}/${KEY}`, 'deleteEntry'],
+    ['purge', `/tenants/${TENANT}`, 'purgeTenant'],
+  ];
+
+  test.each(cases)('%s: the workflow failed is a 500 server_error naming the failure', async (_kind, route, fake) => {
+    app = await startFakeApp({ adminToken: TOKEN, [fake]: async () => Promise.reject(workflowFailed()) });
+    const res = await admin('DELETE', route);
+    expect(res.status).toBe(500);
+    const { error } = await json(res);
+    expect(error).toMatchObject({ type: 'server_error', code: 'maintenance_failed' });
+    expect(error.message).toMatch(/storage is read-only/);
+    expect(error.message).not.toMatch(/unavailable/);
+  });
+
+  test.each(cases)('%s: a terminated workflow is a 500 saying so', async (_kind, route, fake) => {
+    const terminated = new WorkflowFailedError('Workflow execution terminated', new TerminatedFailure('by operator'), RetryState.NON_RETRYABLE_FAILURE);
+    app = await startFakeApp({ adminToken: TOKEN, [fake]: async () => Promise.reject(terminated) });
+    const res = await admin('DELETE', route);
+    expect(res.status).toBe(500);
+    expect((await json(res)).error.message).toMatch(/terminated/i);
+  });
+
+  test.each(cases)('%s: Temporal unreachable is a 503 temporal_unavailable', async (_kind, route, fake) => {
+    app = await startFakeApp({ adminToken: TOKEN, [fake]: async () => Promise.reject(new ServiceError('Failed to connect before the deadline')) });
+    const res = await admin('DELETE', route);
+    expect(res.status).toBe(503);
+    expect((await json(res)).error).toMatchObject({ type: 'service_unavailable', code: 'temporal_unavailable' });
+  });
+
+  test('a successful delete reports what it removed', async () => {
+    app = await startFakeApp({ adminToken: TOKEN });
+    const res = await admin('DELETE', `/entries/${TENANT}/${KEY}`);
+    expect(res.status).toBe(200);
+    expect(await json(res)).toEqual({ deleted: 1, tenant: TENANT, key: KEY });
+  });
+});

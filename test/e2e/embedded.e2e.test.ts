@@ -1,0 +1,128 @@
+/**
+ * `reflex start`, the embedded default that `npm start` runs, as a whole: its
+ * Temporal dev server, Web UI and Milvus Lite die with it even after kill -9
+ * (so the next start works), and its codec endpoint answers loopback callers
+ * without a token, which the dev server's UI needs.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { ask } from '../support/gateway';
+import { freePort } from '../support/ports';
+import { MODELS, REPO, VENV } from '../support/stack';
+import { workflowShow } from '../support/temporalCli';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+async function until(what: string, probe: () => Promise<boolean>, ms: number): Promise<number> {
+  const t0 = Date.now();
+  while (!(await probe())) {
+    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(250);
+  }
+  return Date.now() - t0;
+}
+
+let home = '';
+let ports: { api: number; temporal: number; ui: number; milvus: number };
+let current: ChildProcess | undefined;
+const api = () => `http://127.0.0.1:${ports.api}`;
+
+function start(): ChildProcess {
+  const log = createWriteStream(path.join(home, 'start.log'), { flags: 'a' });
+  const child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), 'start'], {
+    env: {
+      ...process.env,
+      REFLEX_HOME: home,
+      REFLEX_VENV: VENV,
+      REFLEX_MODEL_PATH: MODELS,
+      REFLEX_PORT: String(ports.api),
+      REFLEX_TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+      REFLEX_TEMPORAL_UI_PORT: String(ports.ui),
+      REFLEX_MILVUS_ADDRESS: `127.0.0.1:${ports.milvus}`,
+      REFLEX_MOCK_PROVIDER: '1',
+      REFLEX_ADMIN_TOKEN: 'embedded-admin',
+      REFLEX_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  current = child;
+  return child;
+}
+
+const ready = (child: ChildProcess) =>
+  until('/ready 200', async () => {
+    if (child.exitCode !== null) throw new Error(`reflex start exited with ${child.exitCode}; see ${home}/start.log`);
+    return fetch(`${api()}/ready`).then((r) => r.status === 200, () => false);
+  }, 150_000);
+
+const exited = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+
+beforeAll(async () => {
+  home = mkdtempSync(path.join(os.tmpdir(), 'reflex-start-'));
+  ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), milvus: await freePort() };
+});
+
+afterAll(async () => {
+  if (current && current.exitCode === null) {
+    current.kill('SIGTERM');
+    await exited(current);
+  }
+  rmSync(home, { recursive: true, force: true });
+});
+
+test('the UI is pointed at the codec, which answers loopback callers without a token (and strangers\' origins not)', async () => {
+  const first = start();
+  await ready(first);
+  const settings = (await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
+  expect(settings.Codec?.Endpoint).toBe(`${api()}/codec`);
+
+  const prompt = 'How many strings does a classical guitar have?';
+  const res = await fetch(`${api()}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask(prompt)) });
+  expect(res.headers.get('x-reflex-status')).toBe('MISS');
+  const id = res.headers.get('x-reflex-fill-id')!;
+  const show = (...flags: string[]) => workflowShow(`127.0.0.1:${ports.temporal}`, id, ...flags);
+  await until('fill closed', async () => (await show()).raw.includes('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED'), 30_000);
+  expect((await show()).text).not.toContain(prompt);
+  expect((await show('--codec-endpoint', `${api()}/codec`)).text).toContain(prompt); // no --codec-auth
+
+  const decode = (origin?: string) =>
+    fetch(`${api()}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...(origin ? { origin } : {}) }, body: '{"payloads":[]}' });
+  const fromUi = await decode(`http://127.0.0.1:${ports.ui}`);
+  expect(fromUi.status).toBe(200);
+  expect(fromUi.headers.get('access-control-allow-origin')).toBe(`http://127.0.0.1:${ports.ui}`);
+  expect((await decode('http://evil.example')).status).toBe(401);
+}, 240_000);
+
+test('after kill -9 of `reflex start` its children die with it, and the next start is ready again', async () => {
+  const first = current!;
+  first.kill('SIGKILL');
+  await exited(first);
+  // The watchdogs end Temporal (gRPC and UI) and Milvus: their ports close on their own.
+  for (const port of [ports.temporal, ports.ui, ports.milvus]) await until(`port ${port} closed`, async () => !(await listening(port)), 15_000);
+
+  const second = start();
+  await ready(second);
+  const again = await fetch(`${api()}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask('How many strings does a classical guitar have?')) });
+  expect(again.status).toBe(200);
+  expect(again.headers.get('x-reflex-status')).toBe('HIT_L1_EXACT'); // the fill before the crash survived
+
+  second.kill('SIGTERM');
+  await exited(second);
+  expect(second.exitCode).toBe(0);
+  for (const port of [ports.api, ports.temporal, ports.ui, ports.milvus]) await until(`port ${port} closed after a clean stop`, async () => !(await listening(port)), 5_000);
+}, 300_000);
