@@ -37,6 +37,7 @@ export const configSchema = z
     REFLEX_PORT: port.default(8080),
     REFLEX_BIND_ADDR: z.string().min(1).default('127.0.0.1'),
     REFLEX_STORAGE_PATH: optionalString,
+    REFLEX_EMBEDDINGS_PATH: optionalString,
     REFLEX_VENV: optionalString,
     REFLEX_MAX_BODY_BYTES: positiveInt.default(4 * 1024 * 1024),
     REFLEX_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -97,6 +98,12 @@ export const configSchema = z
       message: 'expected a comma list of origins such as https://temporal-ui.example.com',
     }),
     REFLEX_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    // Tracing uses the standard OpenTelemetry variables (see src/tracing.ts); off unless an endpoint is set.
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
+    OTEL_SERVICE_NAME: optionalString,
+    OTEL_SDK_DISABLED: optionalString,
+    OTEL_TRACES_EXPORTER: optionalString,
   })
   .transform((env, ctx) => ({
     home: path.resolve(env.REFLEX_HOME),
@@ -105,6 +112,7 @@ export const configSchema = z
     dataDir: path.resolve(env.REFLEX_HOME, 'data'),
     venv: path.resolve(env.REFLEX_VENV ?? path.join(env.REFLEX_HOME, 'venv')),
     storagePath: path.resolve(env.REFLEX_STORAGE_PATH ?? path.join(env.REFLEX_HOME, 'data', 'entries')),
+    embeddingsPath: path.resolve(env.REFLEX_EMBEDDINGS_PATH ?? path.join(env.REFLEX_HOME, 'data', 'embeddings')),
     maxBodyBytes: env.REFLEX_MAX_BODY_BYTES,
     temporal: {
       address: env.REFLEX_TEMPORAL_ADDRESS,
@@ -159,6 +167,13 @@ export const configSchema = z
       ? list(env.REFLEX_CODEC_CORS_ORIGINS)
       : [`http://127.0.0.1:${env.REFLEX_TEMPORAL_UI_PORT}`, `http://localhost:${env.REFLEX_TEMPORAL_UI_PORT}`],
     logLevel: env.REFLEX_LOG_LEVEL,
+    tracing: {
+      enabled:
+        !!(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) &&
+        env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true' &&
+        env.OTEL_TRACES_EXPORTER?.toLowerCase() !== 'none',
+      serviceName: env.OTEL_SERVICE_NAME ?? 'reflex',
+    },
   }));
 
 /**

@@ -17,8 +17,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'reflex_requests_total', help: 'Chat completion requests by HTTP status and cache tier', labelNames: ['status', 'tier'], registers: [this.registry] });
-  readonly latency = new Histogram({ name: 'reflex_request_duration_seconds', help: 'Chat completion latency by cache tier (MISS = provider via the fill workflow)', labelNames: ['tier'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly requests = new Counter({ name: 'reflex_requests_total', help: 'Cached requests (chat completions, responses, embeddings) by HTTP status and cache tier', labelNames: ['status', 'tier'], registers: [this.registry] });
+  readonly latency = new Histogram({ name: 'reflex_request_duration_seconds', help: 'Cached request latency by cache tier (MISS = provider via the fill workflow)', labelNames: ['tier'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
   readonly tokensSaved = new Counter({ name: 'reflex_tokens_saved_total', help: 'Provider tokens not spent because a hit answered (from the cached usage)', labelNames: ['type'], registers: [this.registry] });
   readonly upstreamCalls = new Counter({ name: 'reflex_upstream_calls_total', help: 'Provider calls made by fill activities (each retry counts)', labelNames: ['result'], registers: [this.registry] });
   readonly coalesced = new Counter({ name: 'reflex_coalesced_requests_total', help: 'Misses that joined a fill another request had started', registers: [this.registry] });

@@ -16,10 +16,14 @@ import { ExactCache } from './cache/l1/exactCache';
 import { SemanticLookup } from './cache/l2/semanticLookup';
 import { createVerifier } from './cache/l3/guardedVerifier';
 import { CacheLookup } from './cache/lookup';
+import { EmbeddingsCache } from './cache/vectors/embeddingsCache';
+import { VectorStore } from './cache/vectors/vectorStore';
 import { EntryStore } from './cache/storage/entryStore';
 import { Expiry } from './cache/storage/expiry';
 import type { Config } from './config';
 import { Metrics } from './metrics';
+import { Tracing, startTracing } from './tracing';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { TokenSeal } from './provider/credentials';
 import { MockProvider } from './provider/mock';
 import { OpenAIProvider, Provider } from './provider/provider';
@@ -42,6 +46,10 @@ export interface Core {
   /** Encrypts every payload this process writes to Temporal (clients and worker). */
   codec: EncryptionCodec;
   metrics: Metrics;
+  /** Stored embedding vectors (the API serves them; a worker's tenant purge removes them). */
+  vectors: VectorStore;
+  /** Set when OTEL_* configure an exporter. */
+  tracing?: Tracing;
   close(): Promise<void>;
 }
 
@@ -52,6 +60,7 @@ export interface ApiServices extends Core {
   temporal: Connection;
   fill: FillClient;
   maintenance: MaintenanceClient;
+  embeddings: EmbeddingsCache;
   keys: KeyStore;
   tenants: TenantHasher;
   auth: Authenticator;
@@ -63,6 +72,7 @@ export function createLogger(config: Config): Logger {
 }
 
 export async function createCore(config: Config, log: Logger = createLogger(config)): Promise<Core> {
+  const tracing = startTracing(config.tracing);
   const embedder = await TransformersEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   return {
@@ -76,7 +86,11 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
     codec: EncryptionCodec.fromConfig(config),
     metrics: new Metrics(),
-    close: () => index.close(),
+    vectors: new VectorStore(config.embeddingsPath, config.l1Capacity, Expiry.fromSeconds(config.retention.ttlSeconds)),
+    tracing,
+    close: async () => {
+      await Promise.allSettled([index.close(), tracing?.shutdown()]);
+    },
   };
 }
 
@@ -93,7 +107,9 @@ export function createApiServices(core: Core): ApiServices {
     connectTimeout: '3s',
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))],
   });
-  const client = new Client({ connection: temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec) });
+  // With tracing on, each start/update carries the request's span context into the workflow's headers.
+  const interceptors = core.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: core.tracing.tracer })] } : undefined;
+  const client = new Client({ connection: temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec), interceptors });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
   const keys = new KeyStore(config.auth.keysPath);
   const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
@@ -105,6 +121,7 @@ export function createApiServices(core: Core): ApiServices {
     temporal,
     fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility, () => metrics.coalesced.inc()),
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
+    embeddings: new EmbeddingsCache(core.vectors, log),
     keys,
     tenants,
     auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),

@@ -11,7 +11,7 @@ import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
 import { TOKEN_KEY_MISMATCH, TokenKeyMismatch, type TokenSeal } from '../provider/credentials';
 import { UpstreamError } from '../provider/failure';
-import type { Provider } from '../provider/provider';
+import type { Provider, ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
 import type { VectorIndex } from '../vectordb/index';
 import { Indexable, indexRecordOf } from '../vectordb/record';
@@ -29,6 +29,8 @@ export interface ActivityDeps {
 }
 
 export interface ProviderCall {
+  /** Absent = chat completions. */
+  endpoint?: ProviderEndpoint;
   request: Record<string, unknown>;
   sealedToken?: string;
   /** The API request that started the fill; only for logs. */
@@ -45,6 +47,7 @@ export function createActivities(deps: ActivityDeps) {
     async callProvider(call: ProviderCall): Promise<ChatCompletion> {
       const apiKey = deps.upstreamKey ?? (call.sealedToken ? unseal(deps.seal, call.sealedToken) : undefined);
       try {
+        if (call.endpoint === 'responses') return await deps.provider.respond(call.request, apiKey);
         return await deps.provider.complete(call.request, apiKey);
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;

@@ -6,6 +6,7 @@
  */
 import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
+import type { VectorStore } from '../cache/vectors/vectorStore';
 import type { VectorIndex } from '../vectordb/index';
 import { indexRecordOf } from '../vectordb/record';
 
@@ -13,6 +14,8 @@ export interface MaintenanceDeps {
   store: EntryStore;
   index: VectorIndex;
   expiry: Expiry;
+  /** Stored embedding vectors; a tenant purge removes them with the entries. */
+  vectors?: VectorStore;
 }
 
 /** `indexed`: the stored entry is in Milvus now; `nothing_stored`: the fill never stored it (or it expired), nothing to do. */
@@ -41,6 +44,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     },
 
     async removeTenant({ tenant }: { tenant: string }): Promise<number> {
+      await deps.vectors?.removeTenant(tenant);
       return deps.store.removeTenant(tenant);
     },
 

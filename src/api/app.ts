@@ -14,7 +14,10 @@ import { jsonBody, limitJsonDepth } from './middleware/body';
 import { openAIErrors } from './middleware/errors';
 import { requireHost, unrouted } from './middleware/protocol';
 import { requestId } from './middleware/requestId';
+import { requestTracing } from './middleware/tracing';
 import { chatCompletions } from './routes/chat';
+import { embeddings } from './routes/embeddings';
+import { createResponse, storedResponse } from './routes/responses';
 import { adminRoutes } from './routes/admin';
 import { codecRoutes } from './routes/codec';
 import { healthz, ready } from './routes/health';
@@ -31,6 +34,13 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   const router = new Router();
   const guard = gatewayAuth(services.auth, services.limiter);
   router.post('/v1/chat/completions', guard, chatCompletions(services));
+  router.post('/v1/responses', guard, createResponse(services));
+  const stored = storedResponse(services.config.upstream);
+  router.get('/v1/responses/:id', guard, stored);
+  router.delete('/v1/responses/:id', guard, stored);
+  router.get('/v1/responses/:id/input_items', guard, stored);
+  router.post('/v1/responses/:id/cancel', guard, stored);
+  router.post('/v1/embeddings', guard, embeddings(services));
   const listModels = models(services.config.upstream);
   router.get('/v1/models', guard, listModels);
   router.get('/v1/models/:model', guard, listModels);
@@ -48,6 +58,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
 
   const app = new Koa();
   app.use(requestId(services.log));
+  if (services.tracing) app.use(requestTracing(services.tracing.tracer));
   app.use(httpMetrics(services.metrics, services.log));
   app.use(openAIErrors);
   app.use(requireHost);

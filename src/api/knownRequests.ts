@@ -6,39 +6,43 @@
  * body text in a bounded LRU and an exact repeat skips both.
  *
  * The request itself is never shared between requests: a repeat uses its own
- * freshly parsed body, which passed the same validation before (zod only
- * checks here; it transforms nothing). Invalid bodies are never remembered,
+ * freshly parsed body, which passed the same validation before. So `validate`
+ * must only check (the endpoints' zod schemas pass everything through and
+ * transform nothing), and `identify` must depend on nothing but the request
+ * (the sampling policy is fixed per process). Invalid bodies are never remembered,
  * so they fail again with the same error. Memory only, bounded by count and
  * by characters; bodies above MAX_BODY_CHARS are always worked out afresh.
  */
 import { LRUCache } from 'lru-cache';
-import { CacheIdentity, cacheIdentity, SamplingPolicy } from '../cache/keys/cacheKey';
-import { ChatRequest, parseChatRequest } from './chatRequest';
+import type { CacheIdentity } from '../cache/keys/cacheKey';
 
 const MAX_ENTRIES = 4096;
 const MAX_TOTAL_CHARS = 32 * 1024 * 1024;
 const MAX_BODY_CHARS = 256 * 1024;
 
-export interface KnownRequest {
-  request: ChatRequest;
+export interface KnownRequest<R> {
+  request: R;
   identity: CacheIdentity;
 }
 
-export class KnownRequests {
+export class KnownRequests<R> {
   private readonly identities = new LRUCache<string, CacheIdentity>({
     max: MAX_ENTRIES,
     maxSize: MAX_TOTAL_CHARS,
     sizeCalculation: (identity, raw) => raw.length + identity.semanticText.length + 128,
   });
 
-  constructor(private readonly sampling: SamplingPolicy) {}
+  constructor(
+    private readonly validate: (body: unknown) => R,
+    private readonly identify: (request: R) => CacheIdentity,
+  ) {}
 
   /** The validated request and its identity; throws the validation error for an invalid body. */
-  parse(raw: string | undefined, body: unknown): KnownRequest {
+  parse(raw: string | undefined, body: unknown): KnownRequest<R> {
     const known = raw === undefined ? undefined : this.identities.get(raw);
-    if (known) return { request: body as ChatRequest, identity: known };
-    const request = parseChatRequest(body);
-    const identity = cacheIdentity(request, this.sampling);
+    if (known) return { request: body as R, identity: known };
+    const request = this.validate(body);
+    const identity = this.identify(request);
     if (raw !== undefined && raw.length <= MAX_BODY_CHARS) this.identities.set(raw, identity);
     return { request, identity };
   }

@@ -10,6 +10,7 @@ import type { LookupResult } from '../cache/lookup';
 import { replayToSink } from './streaming/replay';
 import { SseSink } from './sse';
 import type { ChatCompletion } from '../provider/wire';
+import { CHAT_STREAM, StreamProtocol } from './streaming/protocol';
 
 type Hit = Exclude<LookupResult, { status: 'MISS' }>;
 
@@ -17,6 +18,8 @@ export interface Delivery {
   stream: boolean;
   includeUsage: boolean;
   format: ResponseFormat;
+  /** How a stream is spoken: chat completions unless told otherwise. */
+  protocol?: StreamProtocol<unknown>;
 }
 
 export function hitHeaders(hit: Hit): Record<string, string> {
@@ -34,7 +37,8 @@ export async function respond(ctx: Context, completion: ChatCompletion, headers:
   const all = { ...headers, 'X-Reflex-Format': format };
   // The metrics middleware reads this to count tokens saved (neither a stream nor a byte body can be read back).
   ctx.state.usage = completion.usage;
-  if (delivery.stream) return replayToSink(new SseSink(ctx), completion, delivery.includeUsage, all);
+  const protocol = delivery.protocol ?? (CHAT_STREAM as StreamProtocol<unknown>);
+  if (delivery.stream) return replayToSink(new SseSink(ctx, protocol), completion, delivery.includeUsage, all, protocol);
   ctx.set(all);
   if (format !== 'openai') {
     ctx.body = formatCompletion(completion, format);

@@ -1,19 +1,24 @@
 /**
- * Server-Sent Events on the raw Node response, in OpenAI's framing
- * (`data: <json>\n\n`, closed by `data: [DONE]\n\n`). Koa stops managing the
- * response once the stream opens; before that, errors are ordinary JSON.
+ * Server-Sent Events on the raw Node response, in the framing of the stream's
+ * protocol (chat: `data: <json>\n\n` closed by `data: [DONE]\n\n`; Responses:
+ * `event:` + `data:` lines, no [DONE]). Koa stops managing the response once
+ * the stream opens; before that, errors are ordinary JSON.
  */
 import type { Context } from 'koa';
 import type { OpenAIErrorBody } from '../errors';
 import type { StreamSink } from './streaming/sink';
 import type { CompletionChunk } from '../provider/wire';
+import { CHAT_STREAM, StreamProtocol } from './streaming/protocol';
 
-export class SseSink implements StreamSink {
+export class SseSink<E = CompletionChunk> implements StreamSink<E> {
   private finished = false;
   private closed = false;
   private readonly listeners: (() => void)[] = [];
 
-  constructor(private readonly ctx: Context) {
+  constructor(
+    private readonly ctx: Context,
+    private readonly protocol: Pick<StreamProtocol<E>, 'frame' | 'done'> = CHAT_STREAM as unknown as StreamProtocol<E>,
+  ) {
     ctx.res.once('close', () => {
       if (this.finished) return;
       this.closed = true;
@@ -41,12 +46,12 @@ export class SseSink implements StreamSink {
     });
   }
 
-  async send(chunk: CompletionChunk): Promise<void> {
-    await this.write(`data: ${JSON.stringify(chunk)}\n\n`);
+  async send(event: E): Promise<void> {
+    await this.write(this.protocol.frame(event));
   }
 
   end(): void {
-    this.finish('data: [DONE]\n\n');
+    this.finish(this.protocol.done);
   }
 
   fail(error: OpenAIErrorBody): void {

@@ -5,7 +5,12 @@
  */
 import OpenAI from 'openai';
 import { ProviderFailure, UpstreamError, failureOf } from './failure';
+import type { EmbeddingsRequest, EmbeddingsResponse } from './embeddingsWire';
+import type { ResponseEvent, ResponseObject } from './responsesWire';
 import type { ChatCompletion, CompletionChunk } from './wire';
+
+/** The provider endpoints whose answers are cached as entries. */
+export type ProviderEndpoint = 'chat' | 'responses';
 
 export interface Provider {
   complete(request: Record<string, unknown>, apiKey: string | undefined): Promise<ChatCompletion>;
@@ -15,6 +20,12 @@ export interface Provider {
    * any byte reaches the client; failures mid-stream are UpstreamErrors too.
    */
   stream(request: Record<string, unknown>, apiKey: string | undefined, signal: AbortSignal): Promise<AsyncIterable<CompletionChunk>>;
+  /** POST /responses, non-streaming: the `response` object verbatim. */
+  respond(request: Record<string, unknown>, apiKey: string | undefined): Promise<ResponseObject>;
+  /** POST /responses with stream: true; the same contract as `stream`. */
+  streamResponse(request: Record<string, unknown>, apiKey: string | undefined, signal: AbortSignal): Promise<AsyncIterable<ResponseEvent>>;
+  /** POST /embeddings, the answer verbatim (in the encoding the request asked for). */
+  embed(request: EmbeddingsRequest, apiKey: string | undefined): Promise<EmbeddingsResponse>;
 }
 
 export interface OpenAIProviderOptions {
@@ -45,13 +56,42 @@ export class OpenAIProvider implements Provider {
     }
   }
 
+  // The Responses and embeddings calls go through the client's plain `post`: the
+  // typed helpers rewrite answers (an added output_text, base64 decoded to
+  // floats), and the cache must store exactly what the provider said.
+  async respond(request: Record<string, unknown>, apiKey: string | undefined): Promise<ResponseObject> {
+    const body = request.stream ? { ...request, stream: false } : request;
+    try {
+      return await this.client(apiKey).post<ResponseObject>('/responses', { body });
+    } catch (err) {
+      throw new UpstreamError(classify(err));
+    }
+  }
+
+  async streamResponse(request: Record<string, unknown>, apiKey: string | undefined, signal: AbortSignal): Promise<AsyncIterable<ResponseEvent>> {
+    try {
+      const events = await this.client(apiKey).post<AsyncIterable<ResponseEvent>>('/responses', { body: { ...request, stream: true }, stream: true, signal });
+      return classified(events);
+    } catch (err) {
+      throw new UpstreamError(classify(err));
+    }
+  }
+
+  async embed(request: EmbeddingsRequest, apiKey: string | undefined): Promise<EmbeddingsResponse> {
+    try {
+      return await this.client(apiKey).post<EmbeddingsResponse>('/embeddings', { body: request });
+    } catch (err) {
+      throw new UpstreamError(classify(err));
+    }
+  }
+
   private client(apiKey: string | undefined): OpenAI {
     return new OpenAI({ baseURL: this.options.baseURL, apiKey: apiKey ?? 'reflex-no-key', timeout: this.options.timeoutMs, maxRetries: 0 });
   }
 }
 
 /** Mid-stream failures (an error event, a dropped connection) classified like any other. */
-async function* classified(chunks: AsyncIterable<CompletionChunk>): AsyncIterable<CompletionChunk> {
+async function* classified<T>(chunks: AsyncIterable<T>): AsyncIterable<T> {
   try {
     yield* chunks;
   } catch (err) {

@@ -3,7 +3,8 @@
  * activities. Tiny by design; the activities get the stage instances the
  * composition root built.
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Context as ActivityContext } from '@temporalio/activity';
+import { InjectedSinks, NativeConnection, Worker } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ActivityDeps, createActivities } from '../activities';
@@ -11,6 +12,13 @@ import type { Metrics } from '../metrics';
 import { dataConverter } from './payloadCodec';
 import type { PayloadCodec } from '@temporalio/common';
 import { activityLogs, installTemporalLogger } from './logs';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryWorkflowExporter,
+  makeWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry';
+import type { Tracing } from '../tracing';
 import { metricsSinks, upstreamCallCounter } from './workerMetrics';
 
 export interface WorkerOptions {
@@ -20,6 +28,8 @@ export interface WorkerOptions {
   log: Logger;
   metrics: Metrics;
   activities: ActivityDeps;
+  /** When set, workflows and activities continue the trace their starter sent in the headers. */
+  tracing?: Tracing;
   /** Runs outside the workflow sandbox, on the worker's side of the wire. */
   codec: PayloadCodec;
 }
@@ -35,10 +45,23 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities(options.activities),
     dataConverter: dataConverter(options.codec),
-    sinks: metricsSinks(metrics),
-    interceptors: { activity: [upstreamCallCounter(metrics), activityLogs(log)] },
+    sinks: { ...metricsSinks(metrics), ...tracingSinks(options.tracing) },
+    interceptors: {
+      activity: [upstreamCallCounter(metrics), activityLogs(log), ...activityTracing(options.tracing)],
+      // Only a tracing worker bundles the workflow interceptors; they add spans, never commands.
+      workflowModules: options.tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : [],
+    },
   });
 }
+
+/** Workflow spans leave the sandbox through a sink into the same processor as every other span. */
+const tracingSinks = (tracing: Tracing | undefined): Partial<InjectedSinks<{ exporter: OpenTelemetryWorkflowExporter }>> =>
+  tracing ? { exporter: makeWorkflowExporter(tracing.processor, tracing.resource) } : {};
+
+const activityTracing = (tracing: Tracing | undefined) =>
+  tracing
+    ? [(ctx: ActivityContext) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })]
+    : [];
 
 /** A worker that starts before Temporal waits for it instead of dying. */
 async function connectWithRetry(address: string, log: Logger): Promise<NativeConnection> {

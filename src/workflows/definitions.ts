@@ -4,6 +4,7 @@
  * effects, so both the workflow bundle and the API can import it.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
 
 export const FILL_WORKFLOW = 'cacheFillWorkflow';
@@ -16,6 +17,8 @@ export interface FillPolicy {
 }
 
 export interface FillInput {
+  /** Which provider endpoint answers; absent = chat completions (every fill before the Responses API). */
+  endpoint?: ProviderEndpoint;
   tenant: string;
   key: string;
   context: string;

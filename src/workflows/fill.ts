@@ -67,7 +67,9 @@ export async function cacheFillWorkflow(input: FillInput): Promise<FillResult> {
     steps.provider = 'skipped';
   } else {
     try {
-      answer = await acts.provider.callProvider({ request: input.request, sealedToken: input.sealedToken, requestId: input.requestId });
+      // The endpoint joins the activity's input only when set, so chat fills schedule exactly what they always did.
+      const endpoint = input.endpoint ? { endpoint: input.endpoint } : {};
+      answer = await acts.provider.callProvider({ request: input.request, sealedToken: input.sealedToken, requestId: input.requestId, ...endpoint });
       steps.provider = 'done';
     } catch (err) {
       failure = failureDetails(err);

@@ -176,3 +176,163 @@ describe('provider errors become the SDK error classes', () => {
     expect(failure).toBeInstanceOf(OpenAI.BadRequestError);
   });
 });
+
+describe('the Responses API through the official SDK', () => {
+  /** Calls twice: the first must be a miss, the second a hit with the same answer. */
+  async function missThenHit(params: OpenAI.Responses.ResponseCreateParamsNonStreaming) {
+    const first = await client.responses.create(params).withResponse();
+    expect(first.response.headers.get('x-reflex-status')).toBe('MISS');
+    await h.gateway.awaitFill({ status: 200, headers: first.response.headers, body: null });
+    const second = await client.responses.create(params).withResponse();
+    expect(second.response.headers.get('x-reflex-status')).toBe('HIT_L1_EXACT');
+    expect(second.data).toEqual(first.data);
+    return first.data;
+  }
+
+  async function events(params: OpenAI.Responses.ResponseCreateParamsStreaming) {
+    const { data: stream, response } = await client.responses.create(params).withResponse();
+    const all: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of stream) all.push(event);
+    return { all, status: response.headers.get('x-reflex-status'), headers: response.headers };
+  }
+  const deltas = (all: OpenAI.Responses.ResponseStreamEvent[]) => all.flatMap((e) => (e.type === 'response.output_text.delta' ? [e.delta] : [])).join('');
+
+  test('responses.create twice: the second is a hit with the same output_text', async () => {
+    const answer = await missThenHit({ model: 'test-model', input: 'What is the capital of Italy?' });
+    expect(answer.output_text).toBe('Answer to: What is the capital of Italy?');
+    expect(h.upstream.received.at(-1)!.path).toBe('/v1/responses');
+  });
+
+  test('a streamed responses.create on a cached input replays deltas whose text equals it, numbered from 0', async () => {
+    const params = { model: 'test-model', input: 'What is the capital of Italy?' };
+    const stored = await client.responses.create(params);
+    const calls = h.upstream.calls;
+    const hit = await events({ ...params, stream: true });
+    expect(hit.status).toBe('HIT_L1_EXACT');
+    expect(h.upstream.calls).toBe(calls);
+    expect(deltas(hit.all)).toBe(stored.output_text);
+    expect(hit.all.map((e) => e.sequence_number)).toEqual(hit.all.map((_, i) => i));
+    expect(hit.all[0]!.type).toBe('response.created');
+    const done = hit.all.at(-1)!;
+    expect(done.type === 'response.completed' && done.response.id).toBe(stored.id);
+  });
+
+  test('a streamed miss is relayed as it arrives, cached after response.completed, and served to JSON and the stream helper', async () => {
+    const params = { model: 'test-model', input: 'What is the capital of Portugal?' };
+    const miss = await events({ ...params, stream: true });
+    expect(miss.status).toBe('MISS');
+    expect(deltas(miss.all)).toBe('Answer to: What is the capital of Portugal?');
+    // The upstream's own events (3-character deltas) reach the client as they were.
+    expect(miss.all.filter((e) => e.type === 'response.output_text.delta').length).toBeGreaterThan(10);
+    await h.gateway.awaitFill({ status: 200, headers: miss.headers, body: null });
+    const json = await client.responses.create(params).withResponse();
+    expect(json.response.headers.get('x-reflex-status')).toBe('HIT_L1_EXACT');
+    expect(json.data.output_text).toBe(deltas(miss.all));
+    // The stream helper's final response carries no output_text convenience (the SDK adds it only to create()).
+    const final = await client.responses.stream(params).finalResponse();
+    const message = final.output[0]!;
+    expect(message.type === 'message' && message.content[0]!.type === 'output_text' && message.content[0]!.text).toBe(json.data.output_text);
+    expect(final.id).toBe(json.data.id);
+  });
+
+  test('function calls round trip, and a follow-up keyed by previous_response_id is its own entry', async () => {
+    const tools: OpenAI.Responses.Tool[] = [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { query: { type: 'string' } } }, strict: false }];
+    const call = await missThenHit({ model: 'test-model', input: 'Weather in Rome?', tools });
+    const fc = call.output[0]!;
+    expect(fc.type === 'function_call' && fc.name).toBe('get_weather');
+    const streamed = await events({ model: 'test-model', input: 'Weather in Rome?', tools, stream: true });
+    expect(streamed.status).toBe('HIT_L1_EXACT');
+    const args = streamed.all.flatMap((e) => (e.type === 'response.function_call_arguments.delta' ? [e.delta] : [])).join('');
+    expect(args).toBe(fc.type === 'function_call' ? fc.arguments : '');
+    const followUp = await missThenHit({
+      model: 'test-model',
+      previous_response_id: call.id,
+      input: [{ type: 'function_call_output', call_id: fc.type === 'function_call' ? fc.call_id : '', output: 'sunny' }],
+      tools,
+    });
+    expect(followUp.output_text).toBe('Tool said: sunny');
+    expect(h.upstream.received.at(-1)!.body.previous_response_id).toBe(call.id);
+  });
+
+  test('stateful options reach the provider untouched; conversation requests bypass the cache', async () => {
+    const params = { model: 'test-model', input: 'Stateful pass-through.', store: false, metadata: { team: 'qa' }, truncation: 'auto' as const, some_future_field: 1 };
+    await client.responses.create(params as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+    expect(h.upstream.received.at(-1)!.body).toEqual(params);
+    const conv = { model: 'test-model', input: 'In a conversation.', conversation: 'conv_123' };
+    for (let i = 0; i < 2; i++) {
+      const res = await client.responses.create(conv).withResponse();
+      expect(res.response.headers.get('x-reflex-status')).toBe('BYPASS');
+      expect(res.response.headers.get('x-reflex-bypass')).toBe('conversation');
+      expect(h.upstream.received.at(-1)!.body).toEqual(conv);
+    }
+  });
+
+  test('retrieve and delete pass through to the provider', async () => {
+    const created = await client.responses.create({ model: 'test-model', input: 'Keep this one.' });
+    const got = await client.responses.retrieve(created.id);
+    expect(got.id).toBe(created.id);
+    await client.responses.delete(created.id);
+    await expect(client.responses.retrieve(created.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  test('an incomplete response is answered but not cached', async () => {
+    const params = { model: 'test-model', input: 'Cut me short [truncate]' };
+    const first = await client.responses.create(params).withResponse();
+    expect(first.data.status).toBe('incomplete');
+    await h.gateway.awaitFill({ status: 200, headers: first.response.headers, body: null });
+    const second = await client.responses.create(params).withResponse();
+    expect(second.response.headers.get('x-reflex-status')).toBe('MISS');
+  });
+
+  test('errors: provider 4xx keeps its class, validation is a BadRequestError, a broken stream raises', async () => {
+    h.upstream.reset();
+    h.upstream.failNext({ status: 404, body: { error: { message: 'no such model', type: 'invalid_request_error', param: null, code: 'model_not_found' } } });
+    await expect(client.responses.create({ model: 'test-model', input: 'Error case responses.' })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    h.upstream.failNext({ status: 429, body: { error: { message: 'slow', type: 'rate_limit_error', param: null, code: null } }, headers: { 'retry-after': '3' } }, { status: 429, headers: { 'retry-after': '3' } });
+    const limited = await events({ model: 'test-model', input: 'Streamed error case responses.', stream: true }).catch((e) => e);
+    expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
+    await expect(client.responses.create({ model: 'test-model', input: 'x', temperature: 5 })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    h.upstream.breakNextStreams = 1;
+    await expect(events({ model: 'test-model', input: 'Broken responses stream.', stream: true })).rejects.toBeInstanceOf(OpenAI.APIError);
+  });
+});
+
+describe('embeddings through the official SDK', () => {
+  test('[a,b,c] then [a,b,c,d] sends 3 then 1 items upstream; a, b, c are identical', async () => {
+    h.upstream.reset();
+    const first = await client.embeddings.create({ model: 'embed-model', input: ['alpha', 'beta', 'gamma'] }).withResponse();
+    expect(first.response.headers.get('x-reflex-status')).toBe('MISS');
+    const second = await client.embeddings.create({ model: 'embed-model', input: ['alpha', 'beta', 'gamma', 'delta one'] }).withResponse();
+    expect(h.upstream.embeddedItems).toEqual([3, 1]);
+    expect(second.response.headers.get('x-reflex-cached-items')).toBe('3/4');
+    expect(second.data.data.slice(0, 3).map((d) => d.embedding)).toEqual(first.data.data.map((d) => d.embedding));
+    expect(second.data.data.map((d) => d.index)).toEqual([0, 1, 2, 3]);
+    // The fake upstream counts words: 1 + 1 + 1 + 2.
+    expect(second.data.usage).toEqual({ prompt_tokens: 5, total_tokens: 5 });
+    const third = await client.embeddings.create({ model: 'embed-model', input: ['delta one', 'alpha'] }).withResponse();
+    expect(third.response.headers.get('x-reflex-status')).toBe('HIT_L1_EXACT');
+    expect(h.upstream.embeddedItems).toEqual([3, 1]);
+    expect(third.data.data[1]!.embedding).toEqual(first.data.data[0]!.embedding);
+  });
+
+  test('float and base64 are one stored vector; dimensions is part of the key', async () => {
+    h.upstream.reset();
+    const floats = await client.embeddings.create({ model: 'embed-model', input: 'one vector', encoding_format: 'float' });
+    const b64 = await client.embeddings.create({ model: 'embed-model', input: 'one vector', encoding_format: 'base64' });
+    expect(h.upstream.embeddedItems).toEqual([1]);
+    const decoded = Buffer.from(b64.data[0]!.embedding as unknown as string, 'base64');
+    expect(Array.from(new Float32Array(decoded.buffer, decoded.byteOffset, decoded.length / 4))).toEqual(floats.data[0]!.embedding);
+    // The SDK's default (no encoding_format) asks for base64 and decodes it: the same numbers.
+    const sdkDefault = await client.embeddings.create({ model: 'embed-model', input: 'one vector' });
+    expect(sdkDefault.data[0]!.embedding).toEqual(floats.data[0]!.embedding);
+    const smaller = await client.embeddings.create({ model: 'embed-model', input: 'one vector', dimensions: 4 });
+    expect(smaller.data[0]!.embedding).toHaveLength(4);
+    expect(h.upstream.embeddedItems).toEqual([1, 1]);
+  });
+
+  test('errors: bad input is a BadRequestError, a provider 401 an AuthenticationError', async () => {
+    await expect(client.embeddings.create({ model: 'embed-model', input: [] })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    h.upstream.failNext({ status: 401, body: { error: { message: 'bad key', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } });
+    await expect(client.embeddings.create({ model: 'embed-model', input: 'never cached 401' })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+});

@@ -93,10 +93,11 @@ describe('streaming', () => {
     h.upstream.streamDelayMs = 50;
     const body = ask('Write a long story about a lighthouse keeper.');
     const cut = await stream(body, 'tenant-s', {}, 2);
-    h.upstream.streamDelayMs = 0;
     expect(cut.done).toBe(false);
-    // The gateway stops the provider stream too.
+    // The gateway stops the provider stream too. The upstream keeps its per-chunk delay until then:
+    // without it the rest of the story is written at once and the stream ends before any abort.
     expect(await eventually(() => h.upstream.abortedStreams >= 1)).toBe(true);
+    h.upstream.streamDelayMs = 0;
     expect(await fillExists(cut.headers.get('x-reflex-fill-id')!)).toBe(false);
     const again = await h.gateway.chat(body, 'tenant-s');
     expect(status(again)).toBe('MISS');

@@ -28,8 +28,8 @@ export class GatewayProcess {
   constructor(
     private readonly stack: TestStack,
     private readonly env: Record<string, string>,
-    /** `serve` (API + worker) or `api` (one more API replica on the same storage). */
-    private readonly role: 'serve' | 'api' = 'serve',
+    /** `serve` (API + worker), or one role: `api` (e.g. one more replica on the same storage), `worker` (no port to wait on). */
+    private readonly role: 'serve' | 'api' | 'worker' = 'serve',
   ) {}
 
   async start(): Promise<void> {
@@ -52,7 +52,7 @@ export class GatewayProcess {
     });
     this.child.stdout!.pipe(log);
     this.child.stderr!.pipe(log);
-    await this.waitHealthy();
+    if (this.role !== 'worker') await this.waitHealthy();
   }
 
   /** The child process has not exited. */

@@ -10,7 +10,13 @@
  * answers for `response_format` json_object/json_schema, `n` choices, and a
  * "[truncate]" marker in the question that ends with finish_reason "length".
  * Streams can be slowed (streamDelayMs) or broken off mid-way (breakNextStreams).
+ *
+ * The Responses API (POST /v1/responses, JSON and its event stream, with
+ * GET/DELETE of stored responses) and embeddings (POST /v1/embeddings, float
+ * or base64, deterministic vectors; `embeddedItems` records the item count
+ * of each call) answer the same way.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -36,6 +42,10 @@ export class FakeUpstream {
   breakNextStreams = 0;
   /** Streams the upstream started and saw cut by the gateway (client side). */
   abortedStreams = 0;
+  /** Items per embeddings call, in order. */
+  embeddedItems: number[] = [];
+  /** Responses kept because the request said store (default true). */
+  readonly stored = new Map<string, Record<string, unknown>>();
   private failures: ScriptedFailure[] = [];
   private server?: http.Server;
 
@@ -57,6 +67,7 @@ export class FakeUpstream {
     this.streamDelayMs = 0;
     this.breakNextStreams = 0;
     this.abortedStreams = 0;
+    this.embeddedItems = [];
   }
 
   async start(): Promise<void> {
@@ -72,14 +83,62 @@ export class FakeUpstream {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readJson(req);
     if (req.method === 'GET' && req.url === '/v1/models') return send(res, 200, { object: 'list', data: [{ id: 'test-model', object: 'model', created: 0, owned_by: 'test' }] });
-    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return send(res, 404, { error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } });
+    // Test control for suites in other processes (the Python SDK suite): script failures, read counters.
+    if (req.method === 'POST' && req.url === '/v1/__fail') return this.failNext(...(body.failures as ScriptedFailure[])), send(res, 200, { ok: true });
+    if (req.method === 'GET' && req.url === '/v1/__calls') return send(res, 200, { calls: this.calls, embeddedItems: this.embeddedItems, paths: this.received.map((r) => r.path) });
+    const stored = /^\/v1\/responses\/([^/?]+)$/.exec(req.url ?? '');
+    if (stored && (req.method === 'GET' || req.method === 'DELETE')) return this.storedResponse(req.method, stored[1]!, res);
+    if (req.method !== 'POST' || !ROUTES.has(req.url ?? '')) return send(res, 404, notFound);
     this.calls++;
-    this.received.push({ path: req.url, headers: req.headers, body });
+    this.received.push({ path: req.url!, headers: req.headers, body });
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const failure = this.failures.shift();
     if (failure) return send(res, failure.status, failure.body ?? { error: { message: `scripted ${failure.status}`, type: 'server_error', param: null, code: null } }, failure.headers);
+    if (req.url === '/v1/embeddings') return send(res, 200, this.embed(body));
+    if (req.url === '/v1/responses') {
+      const answer = responseFor(body, this.calls);
+      if (body.store !== false) this.stored.set(answer.id, answer);
+      if (body.stream === true) return this.sendEvents(res, responseEvents(answer));
+      return send(res, 200, answer);
+    }
     if (body.stream === true) return this.stream(res, body, completion(body, this.calls));
     send(res, 200, completion(body, this.calls));
+  }
+
+  private storedResponse(method: string, id: string, res: http.ServerResponse): void {
+    const found = this.stored.get(id);
+    if (!found) return send(res, 404, { error: { message: `Response with id '${id}' not found.`, type: 'invalid_request_error', param: null, code: null } });
+    if (method === 'GET') return send(res, 200, found);
+    this.stored.delete(id);
+    send(res, 200, { id, object: 'response.deleted', deleted: true });
+  }
+
+  private embed(body: Record<string, unknown>) {
+    const input = body.input as unknown;
+    const items = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((x) => typeof x === 'number') ? [input] : (input as unknown[]);
+    this.embeddedItems.push(items.length);
+    const dims = typeof body.dimensions === 'number' ? body.dimensions : 8;
+    const data = items.map((item, index) => {
+      const bytes = createHash('sha256').update(JSON.stringify([body.model, dims, item])).digest();
+      const vector = Float32Array.from({ length: dims }, (_, i) => (bytes[i % 32]! - 128) / 128);
+      const embedding = body.encoding_format === 'base64' ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector);
+      return { object: 'embedding', index, embedding };
+    });
+    const tokens = items.reduce((sum: number, item) => sum + (typeof item === 'string' ? item.split(/\s+/).filter(Boolean).length : (item as number[]).length), 0);
+    return { object: 'list', data, model: `${String(body.model)}-upstream`, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+  }
+
+  /** Responses API events, each framed with its `event:` line. */
+  private async sendEvents(res: http.ServerResponse, events: Record<string, unknown>[]): Promise<void> {
+    const breakAfter = this.breakNextStreams > 0 ? (this.breakNextStreams--, 3) : Infinity;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const [i, event] of events.entries()) {
+      if (i >= breakAfter) return void setTimeout(() => res.destroy(), 100);
+      if (res.destroyed) return;
+      res.write(`event: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n`);
+      if (this.streamDelayMs) await new Promise((r) => setTimeout(r, this.streamDelayMs));
+    }
+    res.end();
   }
 
   private async stream(res: http.ServerResponse, body: Record<string, unknown>, answer: ReturnType<typeof completion>): Promise<void> {
@@ -153,6 +212,55 @@ function choiceFor(body: Record<string, unknown>, index: number) {
   if (last?.role === 'tool') content = `Tool said: ${String(last.content)}${suffix}`;
   else if (format === 'json_object' || format === 'json_schema') content = JSON.stringify({ answer: question, choice: index, items: [{ id: 1, name: 'alpha' }, { id: 2, name: 'beta' }] });
   return { index, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finish };
+}
+
+const ROUTES = new Set(['/v1/chat/completions', '/v1/responses', '/v1/embeddings']);
+const notFound = { error: { message: 'not found', type: 'invalid_request_error', param: null, code: null } };
+
+type Item = { type?: string; role?: string; content?: unknown; output?: unknown };
+
+/** A Responses API answer: "Answer to: <question>", a function call when tools are offered, "Tool said: …" after a call's output. */
+function responseFor(body: Record<string, unknown>, n: number) {
+  const items: Item[] = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : ((body.input as Item[]) ?? []);
+  const last = items[items.length - 1];
+  const asked = [...items].reverse().find((i) => i.role === 'user')?.content;
+  const question = typeof asked === 'string' ? asked : (asked as { text?: string }[] | undefined)?.map((p) => p.text ?? '').join('') ?? '';
+  const tools = body.tools as { name?: string }[] | undefined;
+  const base = { id: `resp_upstream_${n}`, object: 'response', created_at: 1_700_000_000 + n, model: body.model, previous_response_id: body.previous_response_id ?? null, store: body.store !== false };
+  const usage = { input_tokens: 7, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 12 };
+  if (tools?.length && last?.role === 'user') {
+    const call = { type: 'function_call', id: `fc_${n}`, call_id: `call_${n}`, name: tools[0]!.name, arguments: JSON.stringify({ query: question }), status: 'completed' };
+    return { ...base, status: 'completed', error: null, incomplete_details: null, output: [call], usage };
+  }
+  const text = last?.type === 'function_call_output' ? `Tool said: ${String(last.output)}` : `Answer to: ${question}${body.previous_response_id ? ` (after ${String(body.previous_response_id)})` : ''}`;
+  const truncated = question.includes('[truncate]');
+  const message = { type: 'message', id: `msg_${n}`, status: truncated ? 'incomplete' : 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [], logprobs: [] }] };
+  return { ...base, status: truncated ? 'incomplete' : 'completed', error: null, incomplete_details: truncated ? { reason: 'max_output_tokens' } : null, output: [message], usage };
+}
+
+/** The answer as a Responses event stream, text cut into 3-character deltas (unlike the gateway's own replay). */
+function responseEvents(answer: ReturnType<typeof responseFor>): Record<string, unknown>[] {
+  const events: Record<string, unknown>[] = [];
+  const open = { ...answer, status: 'in_progress', output: [], usage: null };
+  events.push({ type: 'response.created', response: open }, { type: 'response.in_progress', response: open });
+  const cut = (s: string) => s.match(/[\s\S]{1,3}/g) ?? [];
+  answer.output.forEach((item: Record<string, any>, output_index: number) => {
+    if (item.type === 'function_call') {
+      events.push({ type: 'response.output_item.added', output_index, item: { ...item, arguments: '', status: 'in_progress' } });
+      for (const delta of cut(item.arguments)) events.push({ type: 'response.function_call_arguments.delta', item_id: item.id, output_index, delta });
+      events.push({ type: 'response.function_call_arguments.done', item_id: item.id, output_index, arguments: item.arguments });
+    } else {
+      const part = item.content[0];
+      const at = { item_id: item.id, output_index, content_index: 0 };
+      events.push({ type: 'response.output_item.added', output_index, item: { ...item, status: 'in_progress', content: [] } });
+      events.push({ type: 'response.content_part.added', ...at, part: { ...part, text: '' } });
+      for (const delta of cut(part.text)) events.push({ type: 'response.output_text.delta', ...at, delta, logprobs: [] });
+      events.push({ type: 'response.output_text.done', ...at, text: part.text, logprobs: [] }, { type: 'response.content_part.done', ...at, part });
+    }
+    events.push({ type: 'response.output_item.done', output_index, item });
+  });
+  events.push({ type: answer.status === 'completed' ? 'response.completed' : 'response.incomplete', response: answer });
+  return events.map((e, sequence_number) => ({ ...e, sequence_number }));
 }
 
 function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {

@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import { createServer } from '../../src/api/server';
+import { parseChatRequest } from '../../src/api/chatRequest';
 import { KnownRequests } from '../../src/api/knownRequests';
 import { RecentEmbeddings } from '../../src/cache/embedding/recentEmbeddings';
 import { cacheIdentity, CacheIdentity } from '../../src/cache/keys/cacheKey';
@@ -92,7 +93,7 @@ test('the tauq format is still applied per request', async () => {
 });
 
 test('one access line and one metric sample per request, with saved tokens', async () => {
-  const lines = () => logLines.filter((l) => l.msg === 'chat completion');
+  const lines = () => logLines.filter((l) => l.msg === 'cached request');
   const before = lines().length;
   const count = async () => (await metrics.requests.get()).values.find((v) => v.labels.tier === 'HIT_L1_EXACT' && v.labels.status === '200')?.value ?? 0;
   const saved = async () => (await metrics.tokensSaved.get()).values.find((v) => v.labels.type === 'completion')?.value ?? 0;
@@ -100,7 +101,7 @@ test('one access line and one metric sample per request, with saved tokens', asy
   for (let i = 0; i < 4; i++) await (await post(body, { 'x-request-id': `line-${i}` })).text();
   const added = lines().slice(before);
   expect(added.map((l) => l.requestId)).toEqual(['line-0', 'line-1', 'line-2', 'line-3']);
-  expect(added.every((l) => l.status === 200 && l.tier === 'HIT_L1_EXACT' && typeof l.ms === 'number' && l.level === 30)).toBe(true);
+  expect(added.every((l) => l.status === 200 && l.route === '/v1/chat/completions' && l.tier === 'HIT_L1_EXACT' && typeof l.ms === 'number' && l.level === 30)).toBe(true);
   expect(await count()).toBe(c0 + 4);
   expect(await saved()).toBe(s0 + 4 * 5);
   const histogram = (await metrics.latency.get()).values.find((v) => v.labels.tier === 'HIT_L1_EXACT' && v.metricName === 'reflex_request_duration_seconds_count');
@@ -129,7 +130,7 @@ test('an invalid body fails every time it is sent', async () => {
 
 describe('KnownRequests', () => {
   test('a repeat returns its own freshly parsed body and the remembered identity', () => {
-    const known = new KnownRequests('ignore');
+    const known = new KnownRequests(parseChatRequest, (r) => cacheIdentity(r, 'ignore'));
     const first = known.parse(body, JSON.parse(body));
     const again = JSON.parse(body);
     const second = known.parse(body, again);
@@ -138,10 +139,11 @@ describe('KnownRequests', () => {
     expect(second.identity).toEqual(cacheIdentity(again));
   });
 
-  test('the sampling policy of the process is the one applied', () => {
+  test('the identity function given is the one applied', () => {
     const hot = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 1 });
-    expect(new KnownRequests('include').parse(hot, JSON.parse(hot)).identity.key).toBe(cacheIdentity(JSON.parse(hot), 'include').key);
-    expect(new KnownRequests('ignore').parse(hot, JSON.parse(hot)).identity.key).toBe(cacheIdentity(JSON.parse(hot), 'ignore').key);
+    const known = (sampling: 'include' | 'ignore') => new KnownRequests(parseChatRequest, (r) => cacheIdentity(r, sampling));
+    expect(known('include').parse(hot, JSON.parse(hot)).identity.key).toBe(cacheIdentity(JSON.parse(hot), 'include').key);
+    expect(known('ignore').parse(hot, JSON.parse(hot)).identity.key).toBe(cacheIdentity(JSON.parse(hot), 'ignore').key);
   });
 });
 

@@ -102,6 +102,29 @@ describe('cacheFillWorkflow outcomes', () => {
     await recordHistory(handle, 'fill-cached-embedded');
   });
 
+  test('a Responses API fill: the endpoint reaches the provider activity, a completed response is stored as it came', async () => {
+    const response = { id: 'resp_1', object: 'response', status: 'completed', output: [{ type: 'message', id: 'msg_1', role: 'assistant', content: [{ type: 'output_text', text: 'hi' }] }] };
+    const fakes = new FakeActivities({ callProvider: async () => response });
+    const input = fillInput({ endpoint: 'responses', request: { model: 'gpt-4o-mini', input: 'hello' } });
+    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input));
+
+    expect(answer).toEqual({ ok: true, value: response });
+    expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
+    expect(fakes.argsOf('callProvider')[0]).toEqual(expect.objectContaining({ endpoint: 'responses', request: input.request }));
+    expect((fakes.argsOf('writeEntry')[0] as { response: unknown }).response).toEqual(response);
+    await recordHistory(handle, 'fill-responses-cached');
+  });
+
+  test('a Responses API fill whose response is incomplete answers but stores nothing; chat fills send no endpoint', async () => {
+    const incomplete = { id: 'resp_2', object: 'response', status: 'incomplete', output: [{ type: 'message', content: [] }] };
+    const fakes = new FakeActivities({ callProvider: async () => incomplete });
+    const { result } = await withWorker(env, fakes, (tq) => miss(tq, fillInput({ endpoint: 'responses' })));
+    expect(result).toMatchObject({ ok: true, value: { outcome: 'not_cacheable' } });
+    const chat = new FakeActivities();
+    await withWorker(env, chat, (tq) => miss(tq, fillInput()));
+    expect(chat.argsOf('callProvider')[0]).not.toHaveProperty('endpoint');
+  });
+
   test('already_cached: a stored answer is returned and the provider is not called', async () => {
     const fakes = new FakeActivities({ readStoredAnswer: async () => completion('stop', 'stored answer') });
     const sinks = new SinkLog();

@@ -8,14 +8,15 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { type Metrics, type Tier, tierOf } from '../../metrics';
 
-const CHAT_ROUTE = '/v1/chat/completions';
+/** The cached routes; each says its tier in X-Reflex-Status. */
+const CACHED_ROUTES = new Set(['/v1/chat/completions', '/v1/responses', '/v1/embeddings']);
 const HITS = new Set(['HIT_L1_EXACT', 'HIT_L3_VERIFIED']);
-const TOKEN_TYPES = ['prompt', 'completion'] as const;
+const TOKEN_TYPES = [['prompt', 'input'], ['completion', 'output']] as const;
 
 export function httpMetrics(metrics: Metrics, log: Logger) {
   const series = new LabelledSeries(metrics);
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (ctx.path !== CHAT_ROUTE) return next();
+    if (ctx.method !== 'POST' || !CACHED_ROUTES.has(ctx.path)) return next();
     const started = performance.now();
     try {
       await next();
@@ -27,7 +28,7 @@ export function httpMetrics(metrics: Metrics, log: Logger) {
       // One line per request: ids, status and timing only, never the prompt or the token. Written by
       // the root logger with the request id as its first field: the same line a child logger writes.
       const fillId = ctx.response.get('X-Reflex-Fill-Id') || undefined;
-      log.info({ requestId: ctx.state.requestId, status: ctx.status, tier, ms: Math.round(ms), fillId }, 'chat completion');
+      log.info({ requestId: ctx.state.requestId, route: ctx.path, status: ctx.status, tier, ms: Math.round(ms), fillId }, 'cached request');
       if (HITS.has(tier)) countSavedTokens(series, ctx);
     }
   };
@@ -37,8 +38,9 @@ function countSavedTokens(series: LabelledSeries, ctx: Context): void {
   // A streamed hit leaves its usage in ctx.state; a JSON hit carries it in the body.
   const usage = (ctx.state.usage ?? (ctx.body as { usage?: unknown } | undefined)?.usage) as Record<string, unknown> | undefined;
   if (!usage || typeof usage !== 'object') return;
-  for (const type of TOKEN_TYPES) {
-    const n = usage[`${type}_tokens`];
+  // Chat and embeddings say prompt/completion_tokens; the Responses API says input/output_tokens.
+  for (const [type, alias] of TOKEN_TYPES) {
+    const n = usage[`${type}_tokens`] ?? usage[`${alias}_tokens`];
     if (typeof n === 'number' && n > 0) series.tokensSaved(type).inc(n);
   }
 }
@@ -61,7 +63,7 @@ class LabelledSeries {
     return once(this.histograms, tier, () => this.metrics.latency.labels({ tier }));
   }
 
-  tokensSaved(type: (typeof TOKEN_TYPES)[number]): CounterChild {
+  tokensSaved(type: (typeof TOKEN_TYPES)[number][0]): CounterChild {
     return once(this.counters, `tokens ${type}`, () => this.metrics.tokensSaved.labels({ type }));
   }
 }

@@ -16,9 +16,9 @@ import { keyRoutes } from './keys';
 const TENANT = /^[0-9a-f]{16}$/;
 const KEY = /^[0-9a-f]{64}$/;
 
-type AdminDeps = Pick<ApiServices, 'store' | 'metrics' | 'maintenance' | 'exact' | 'keys' | 'tenants'> & { adminToken: string | undefined };
+type AdminDeps = Pick<ApiServices, 'store' | 'metrics' | 'maintenance' | 'exact' | 'vectors' | 'keys' | 'tenants'> & { adminToken: string | undefined };
 
-export function adminRoutes({ store, metrics, maintenance, exact, keys, tenants, adminToken }: AdminDeps): Router {
+export function adminRoutes({ store, metrics, maintenance, exact, vectors, keys, tenants, adminToken }: AdminDeps): Router {
   const router = new Router({ prefix: '/admin' });
   router.use(adminAuth(adminToken));
   keyRoutes(router, keys, tenants);
@@ -48,6 +48,7 @@ export function adminRoutes({ store, metrics, maintenance, exact, keys, tenants,
       throw maintenanceError('purge', err);
     });
     exact.forget(tenant);
+    vectors.forgetTenant(tenant);
     ctx.state.log?.info({ tenant, removed: result.removed }, 'tenant purged');
     ctx.body = { deleted: result.removed, tenant };
   });

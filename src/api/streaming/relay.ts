@@ -9,16 +9,15 @@
  * SingleFlight): followers wait for the leader's complete answer and get it
  * replayed; if the leader's stream broke or was abandoned they try again.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors';
-import { ChunkAssembler } from '../../provider/assemble';
 import { UpstreamError, providerError } from '../../provider/failure';
 import type { Provider } from '../../provider/provider';
-import { retryDelayMs } from '../../provider/retry';
-import type { ChatCompletion, CompletionChunk } from '../../provider/wire';
+import { withProviderRetry } from '../../provider/retrying';
+import type { ChatCompletion } from '../../provider/wire';
 import type { FillClient } from '../../temporal/fillClient';
 import type { FillInput } from '../../workflows/definitions';
+import { CHAT_STREAM, StreamProtocol } from './protocol';
 import { replayToSink } from './replay';
 import type { StreamSink } from './sink';
 import { SingleFlight } from './singleFlight';
@@ -33,22 +32,24 @@ export interface StreamingMissDeps {
   maxAttempts: number;
 }
 
-export interface StreamingMiss {
+export interface StreamingMiss<E = unknown> {
   input: FillInput;
+  /** Chat completions unless told otherwise. */
+  protocol?: StreamProtocol<E>;
   /** The fill the answer is handed to (see fillIdFor); absent when nothing is stored. */
   fillId?: string;
   apiKey: string | undefined;
   includeUsage: boolean;
   /** Response headers (status, fill id) sent when the stream opens. */
   headers: Record<string, string>;
-  sink: StreamSink;
+  sink: StreamSink<E>;
   /** Runs after the hand-off and before `[DONE]` (a refresh makes its new entry visible here). */
   beforeEnd?: (workflowId: string | undefined) => Promise<void>;
 }
 
 const FOLLOW_ATTEMPTS = 3;
 
-export async function streamMiss(deps: StreamingMissDeps, miss: StreamingMiss): Promise<void> {
+export async function streamMiss<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>): Promise<void> {
   const { input } = miss;
   // A refresh never follows another stream (it wants a fresh answer): its flight key is its own fill id.
   const flightKey = input.replace ? `refresh:${miss.fillId}` : `${input.tenant}:${input.key}:${input.store === false ? 'nostore' : 'store'}`;
@@ -56,14 +57,14 @@ export async function streamMiss(deps: StreamingMissDeps, miss: StreamingMiss): 
     const running = deps.flights.join(flightKey);
     if (!running) return lead(deps, miss, flightKey);
     const outcome = await running;
-    if ('completion' in outcome) return replayToSink(miss.sink, outcome.completion, miss.includeUsage, miss.headers);
+    if ('completion' in outcome) return replayToSink(miss.sink, outcome.completion, miss.includeUsage, miss.headers, protocolOf(miss));
     if ('error' in outcome) throw outcome.error;
     if (miss.sink.gone) return;
   }
   throw new GatewayError(502, 'The upstream stream for this request kept breaking off.', 'api_error', 'upstream_stream_broken');
 }
 
-async function lead(deps: StreamingMissDeps, miss: StreamingMiss, flightKey: string): Promise<void> {
+async function lead<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>, flightKey: string): Promise<void> {
   const flight = deps.flights.lead(flightKey);
   let outcome: FlightOutcome = { retry: true };
   try {
@@ -76,13 +77,13 @@ async function lead(deps: StreamingMissDeps, miss: StreamingMiss, flightKey: str
   }
 }
 
-async function relay(deps: StreamingMissDeps, miss: StreamingMiss): Promise<FlightOutcome> {
+async function relay<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>): Promise<FlightOutcome> {
   const controller = new AbortController();
   const chunks = await openWithRetry(deps, miss, controller.signal);
   const { sink } = miss;
   sink.open(miss.headers);
   sink.onGone(() => controller.abort());
-  const assembler = new ChunkAssembler();
+  const assembler = protocolOf(miss).assembler();
   try {
     for await (const chunk of chunks) {
       // Leaving the loop closes the provider stream (the iterator's return aborts its request).
@@ -99,7 +100,7 @@ async function relay(deps: StreamingMissDeps, miss: StreamingMiss): Promise<Flig
     sink.fail(new GatewayError(502, 'The upstream stream ended before its final chunk.', 'api_error', 'upstream_stream_broken').toBody());
     return { retry: true };
   }
-  const completion = assembler.completion();
+  const completion = assembler.answer();
   const workflowId = miss.input.store !== false ? await handOff(deps, { ...miss.input, prefetched: completion }, miss.fillId) : undefined;
   await miss.beforeEnd?.(workflowId);
   sink.end();
@@ -107,16 +108,11 @@ async function relay(deps: StreamingMissDeps, miss: StreamingMiss): Promise<Flig
 }
 
 /** Provider refusals before the first byte retry like the workflow's would (429/5xx/transport only). */
-async function openWithRetry(deps: StreamingMissDeps, miss: StreamingMiss, signal: AbortSignal): Promise<AsyncIterable<CompletionChunk>> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await deps.provider.stream(miss.input.request, miss.apiKey, signal);
-    } catch (err) {
-      const retryable = err instanceof UpstreamError && err.failure.retryable;
-      if (!retryable || attempt >= deps.maxAttempts || miss.sink.gone) throw toError(err);
-      await sleep(retryDelayMs(attempt));
-    }
-  }
+async function openWithRetry<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>, signal: AbortSignal): Promise<AsyncIterable<E>> {
+  const open = () => protocolOf(miss).open(deps.provider, miss.input.request, miss.apiKey, signal);
+  return withProviderRetry(open, deps.maxAttempts, () => miss.sink.gone).catch((err: unknown) => {
+    throw toError(err);
+  });
 }
 
 /** The client already has its answer: a failed hand-off is logged, never surfaced. */
@@ -128,6 +124,8 @@ async function handOff(deps: StreamingMissDeps, input: FillInput, fillId: string
     return undefined;
   }
 }
+
+const protocolOf = <E>(miss: StreamingMiss<E>) => miss.protocol ?? (CHAT_STREAM as unknown as StreamProtocol<E>);
 
 function toError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;

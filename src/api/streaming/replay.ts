@@ -1,13 +1,19 @@
-/** A complete answer (a hit, or a coalesced follower's) sent as an OpenAI stream. */
-import { completionToChunks } from '../../provider/toChunks';
-import type { ChatCompletion } from '../../provider/wire';
+/** A complete answer (a hit, or a coalesced follower's) sent as a stream of its protocol. */
+import type { ChatCompletion, CompletionChunk } from '../../provider/wire';
+import { CHAT_STREAM, StreamProtocol } from './protocol';
 import type { StreamSink } from './sink';
 
-export async function replayToSink(sink: StreamSink, completion: ChatCompletion, includeUsage: boolean, headers: Record<string, string>): Promise<void> {
+export async function replayToSink<E = CompletionChunk>(
+  sink: StreamSink<E>,
+  completion: ChatCompletion,
+  includeUsage: boolean,
+  headers: Record<string, string>,
+  protocol: StreamProtocol<E> = CHAT_STREAM as unknown as StreamProtocol<E>,
+): Promise<void> {
   sink.open(headers);
-  for (const chunk of completionToChunks(completion, { includeUsage })) {
+  for (const event of protocol.replay(completion, includeUsage)) {
     if (sink.gone) return;
-    await sink.send(chunk);
+    await sink.send(event);
   }
   sink.end();
 }

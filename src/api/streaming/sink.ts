@@ -2,11 +2,11 @@
 import type { OpenAIErrorBody } from '../../errors';
 import type { CompletionChunk } from '../../provider/wire';
 
-export interface StreamSink {
+export interface StreamSink<E = CompletionChunk> {
   /** Commits the response (status 200, stream headers): errors after this travel in-band. */
   open(headers: Record<string, string>): void;
-  send(chunk: CompletionChunk): Promise<void>;
-  /** The terminal `[DONE]`, then close. */
+  send(event: E): Promise<void>;
+  /** The protocol's end (chat: `[DONE]`), then close. */
   end(): void;
   /** An in-band error event (OpenAI's shape), then close without `[DONE]`. */
   fail(error: OpenAIErrorBody): void;

@@ -41,7 +41,7 @@ export const SAMPLING_FIELDS = [
   'reasoning_effort', 'parallel_tool_calls',
 ] as const;
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export function cacheIdentity(req: KeyableRequest, sampling: SamplingPolicy = 'ignore'): CacheIdentity {
   const fields = sampling === 'include' ? [...IDENTITY_FIELDS, ...SAMPLING_FIELDS] : IDENTITY_FIELDS;
@@ -60,7 +60,7 @@ export function cacheIdentity(req: KeyableRequest, sampling: SamplingPolicy = 'i
   };
 }
 
-function pick(req: KeyableRequest, fields: readonly string[]): Record<string, unknown> {
+export function pick(req: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of fields) if (req[f] !== undefined) out[f] = req[f];
   return out;

@@ -31,3 +31,13 @@ export async function syncDir(dir: string): Promise<void> {
     await handle.close();
   }
 }
+
+/** The file's contents, or undefined when it does not exist. */
+export async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

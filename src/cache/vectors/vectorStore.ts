@@ -1,0 +1,71 @@
+/**
+ * Stored embedding vectors, one small JSON file per (tenant, item key) under
+ * <root>/<tenant>/<key[0:2]>/<key>.json, written atomically, with an
+ * in-process LRU in front. A vector is stored as its float32 bytes (base64),
+ * so both encodings render from the exact same numbers. REFLEX_TTL applies:
+ * an expired vector is fetched again (and overwritten), never served.
+ */
+import { LRUCache } from 'lru-cache';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { readIfExists, writeFileAtomic } from '../storage/atomicFile';
+import { Expiry, NEVER_EXPIRES } from '../storage/expiry';
+
+const ADDRESS = /^[0-9a-f]{16,64}$/;
+export const VECTOR_FORMAT_VERSION = 1;
+
+export interface StoredVector {
+  version: typeof VECTOR_FORMAT_VERSION;
+  /** The model name the provider answered with. */
+  model: string;
+  /** Little-endian float32 bytes, base64 (OpenAI's own base64 encoding). */
+  vector: string;
+  /** Input tokens this item cost; `tokensExact` false when apportioned from a batch's total. */
+  tokens: number;
+  tokensExact: boolean;
+  createdAt: number;
+}
+
+export class VectorStore {
+  private readonly memory: LRUCache<string, StoredVector>;
+
+  constructor(readonly root: string, capacity: number, private readonly expiry: Expiry = NEVER_EXPIRES) {
+    this.memory = new LRUCache({ max: capacity });
+  }
+
+  pathOf(tenant: string, key: string): string {
+    if (!ADDRESS.test(tenant) || !ADDRESS.test(key)) throw new Error(`invalid vector address ${tenant}/${key}`);
+    return path.join(this.root, tenant, key.slice(0, 2), `${key}.json`);
+  }
+
+  async get(tenant: string, key: string): Promise<StoredVector | undefined> {
+    const id = `${tenant}:${key}`;
+    let found = this.memory.get(id);
+    if (!found) {
+      const text = await readIfExists(this.pathOf(tenant, key));
+      const parsed = text === undefined ? undefined : (JSON.parse(text) as StoredVector);
+      if (parsed?.version !== VECTOR_FORMAT_VERSION || typeof parsed.vector !== 'string') return undefined;
+      this.memory.set(id, (found = parsed));
+    }
+    if (!this.expiry.isExpired(found)) return found;
+    this.memory.delete(id);
+    return undefined;
+  }
+
+  async put(tenant: string, key: string, stored: StoredVector): Promise<void> {
+    await writeFileAtomic(this.pathOf(tenant, key), JSON.stringify(stored));
+    this.memory.set(`${tenant}:${key}`, stored);
+  }
+
+  /** Removes every stored vector of a tenant (the tenant purge's activity calls it). */
+  async removeTenant(tenant: string): Promise<void> {
+    if (!ADDRESS.test(tenant)) throw new Error(`invalid tenant ${tenant}`);
+    await fs.rm(path.join(this.root, tenant), { recursive: true, force: true });
+    this.forgetTenant(tenant);
+  }
+
+  /** Forgets a tenant's vectors in this process's memory (an API after a purge another process ran). */
+  forgetTenant(tenant: string): void {
+    for (const id of this.memory.keys()) if (id.startsWith(`${tenant}:`)) this.memory.delete(id);
+  }
+}
