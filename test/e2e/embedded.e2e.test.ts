@@ -5,7 +5,7 @@
  * without a token, which the dev server's UI needs.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -66,9 +66,12 @@ function start(): ChildProcess {
 
 const ready = (child: ChildProcess) =>
   until('/ready 200', async () => {
-    if (child.exitCode !== null) throw new Error(`reflex start exited with ${child.exitCode}; see ${home}/start.log`);
+    if (child.exitCode !== null) throw new Error(`reflex start exited with ${child.exitCode}; its log ends:\n${logTail()}`);
     return fetch(`${api()}/ready`).then((r) => r.status === 200, () => false);
   }, 150_000);
+
+/** The start log's last lines, for the failure message (the home is removed after the run). */
+const logTail = () => readFileSync(path.join(home, 'start.log'), 'utf8').split('\n').slice(-40).join('\n');
 
 const exited = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
 
