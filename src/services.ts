@@ -7,6 +7,7 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
 import { Embedder, TransformersEmbedder } from './cache/embedding/embedder';
+import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
 import { Authenticator } from './auth/authenticate';
 import { KeyStore } from './auth/keyStore';
 import { KeyRateLimiter } from './auth/rateLimit';
@@ -82,7 +83,7 @@ export function createLogger(config: Config): Logger {
 
 export async function createCore(config: Config, log: Logger = createLogger(config)): Promise<Core> {
   const tracing = startTracing(config.tracing);
-  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name);
+  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   return {
     config,
@@ -131,7 +132,8 @@ export function createApiServices(core: Core): ApiServices {
   return {
     ...core,
     exact,
-    lookup: new CacheLookup(exact, semantic, embedder, log),
+    // /ready keeps probing the model itself (core.embedder); only lookups reuse recent vectors.
+    lookup: new CacheLookup(exact, semantic, new RecentEmbeddings(embedder), log),
     temporal,
     fill,
     health,

@@ -18,6 +18,7 @@ import type { ApiServices } from '../../services';
 import { outcomeHeaders, streamMiss } from '../streaming/relay';
 import type { StreamProtocol } from '../streaming/protocol';
 import { MissSpec, fillIdFor } from '../../temporal/fillClient';
+import { KnownRequests } from '../knownRequests';
 import { Delivery, hitHeaders, respond } from '../respond';
 import { SseSink } from '../sse';
 
@@ -38,16 +39,16 @@ export interface CachedEndpoint<R extends { model?: string; stream?: boolean }> 
 
 export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec: CachedEndpoint<R>, services: CachedRouteDeps) {
   const { config, lookup, fill, exact, log, miss } = services;
+  const known = new KnownRequests(spec.parse, (request: R) => spec.identity(request, config.keySampling));
   return async (ctx: Context): Promise<void> => {
     const t0 = performance.now();
-    const request = spec.parse(ctx.request.body);
+    const { request, identity } = known.parse(ctx.request.rawBody, ctx.request.body);
     const caller = ctx.state.caller as Caller; // set by gatewayAuth
     if (request.model !== undefined) assertModelAllowed(caller, request.model);
     const bypass = spec.bypass?.(request);
     const asked = readControls((name) => ctx.get(name), config);
     const controls: CacheControls = bypass ? { ...asked, lookup: false, store: false, replace: false } : asked;
     const tenant = caller.tenant;
-    const identity = spec.identity(request, config.keySampling);
     const delivery: Delivery = { stream: request.stream === true, includeUsage: spec.includeUsage(request), format: controls.format, protocol: spec.protocol };
 
     const found: LookupResult = controls.lookup ? await lookup.lookup(tenant, identity, { threshold: controls.threshold }) : { status: 'MISS' };

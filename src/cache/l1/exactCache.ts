@@ -41,6 +41,23 @@ export class ExactCache {
     this.expiry = options.expiry ?? NEVER_EXPIRES;
   }
 
+  /**
+   * An exact hit from memory alone, answered synchronously (the common hit
+   * needs no promise at all); undefined when memory has no fresh copy, and
+   * then get() decides. Counts as a use.
+   */
+  getInMemory(tenant: string, key: string): Entry | undefined {
+    const id = `${tenant}:${key}`;
+    const entry = this.lru.get(id);
+    if (!entry) return undefined;
+    if (this.expiry.isExpired(entry)) {
+      this.lru.delete(id);
+      return undefined;
+    }
+    this.markUsed(entry);
+    return entry;
+  }
+
   /** An exact hit: memory first, then disk (promoting what disk had); counts as a use. */
   async get(tenant: string, key: string): Promise<Entry | undefined> {
     const entry = await this.load(tenant, key);
