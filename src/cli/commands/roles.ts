@@ -18,9 +18,9 @@ import { MissUpkeep } from '../../ops/missUpkeep';
 import { ApiServices, Core, createApiServices, createCore, createFillClient } from '../../services';
 import { dataConverter } from '../../temporal/payloadCodec';
 import { isLoopback } from '../../api/middleware/codecAccess';
-import { ManagedProcess, splitAddress } from '../stack/managedProcess';
-import { startMilvus } from '../stack/milvus';
-import { startTemporal } from '../stack/temporal';
+import { ManagedProcess, splitAddress } from '../../ops/stack/managedProcess';
+import { startMilvus } from '../../ops/stack/milvus';
+import { startTemporal } from '../../ops/stack/temporal';
 import { createWorker } from '../../temporal/worker';
 
 type Role = 'api' | 'worker';

@@ -8,7 +8,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../cli/stack/managedProcess';
+import { freePort } from '../../ops/stack/managedProcess';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
