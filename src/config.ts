@@ -49,8 +49,14 @@ export const configSchema = z
     REFLEX_MILVUS_ADDRESS: z.string().min(1).default('127.0.0.1:19530'),
     REFLEX_MILVUS_COLLECTION: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('reflex_entries'),
     REFLEX_MILVUS_TIMEOUT_MS: positiveInt.default(2000),
+    // BIN_FLAT works everywhere (Milvus Lite builds nothing else); BIN_IVF_FLAT needs a Milvus server (BENCHMARKS.md, scale).
+    REFLEX_MILVUS_INDEX: z.enum(['BIN_FLAT', 'BIN_IVF_FLAT']).default('BIN_FLAT'),
+    REFLEX_MILVUS_NLIST: positiveInt.max(65536).default(1024),
+    REFLEX_MILVUS_NPROBE: positiveInt.max(65536).default(16),
     REFLEX_MODEL_PATH: optionalString,
     REFLEX_MODEL_NAME: z.string().min(1).default('all-MiniLM-L6-v2'),
+    // ONNX Runtime threads per embedding; 1 suits one request at a time on a shared machine (BENCHMARKS.md).
+    REFLEX_EMBED_THREADS: positiveInt.max(64).default(1),
     REFLEX_L1_CAPACITY: positiveInt.default(10_000),
     REFLEX_L2_CANDIDATES: positiveInt.max(1024).default(16),
     REFLEX_L2_TOP_K: positiveInt.max(64).default(4),
@@ -126,10 +132,12 @@ export const configSchema = z
       address: env.REFLEX_MILVUS_ADDRESS,
       collection: env.REFLEX_MILVUS_COLLECTION,
       timeoutMs: env.REFLEX_MILVUS_TIMEOUT_MS,
+      index: { type: env.REFLEX_MILVUS_INDEX, nlist: env.REFLEX_MILVUS_NLIST, nprobe: env.REFLEX_MILVUS_NPROBE },
     },
     model: {
       path: path.resolve(env.REFLEX_MODEL_PATH ?? path.join(env.REFLEX_HOME, 'models')),
       name: env.REFLEX_MODEL_NAME,
+      threads: env.REFLEX_EMBED_THREADS,
     },
     l1Capacity: env.REFLEX_L1_CAPACITY,
     l2: { candidates: env.REFLEX_L2_CANDIDATES, topK: env.REFLEX_L2_TOP_K },

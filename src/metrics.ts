@@ -3,7 +3,7 @@
  * global one), so each process, and each test, counts only itself. The API
  * fills the request metrics; the worker fills the workflow and upstream ones.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Every X-Reflex-Status value; a response without one is counted as ERROR. */
 export const TIERS = ['HIT_L1_EXACT', 'HIT_L3_VERIFIED', 'MISS', 'REFRESH', 'BYPASS'] as const;
@@ -26,6 +26,8 @@ export class Metrics {
   readonly fillsCompleted = new Counter({ name: 'reflex_fills_completed_total', help: 'Fill workflows completed, by outcome', labelNames: ['outcome'], registers: [this.registry] });
   readonly fillsFailed = new Counter({ name: 'reflex_fills_failed_total', help: 'Fills that failed: provider error, or store/index budget exhausted (replayable)', labelNames: ['outcome'], registers: [this.registry] });
   readonly maintenance = new Counter({ name: 'reflex_maintenance_total', help: 'Replay, delete and purge workflows finished, by outcome', labelNames: ['kind', 'outcome'], registers: [this.registry] });
+  readonly degraded = new Gauge({ name: 'reflex_degraded', help: '1 while this API process answers misses without Temporal (degraded mode: provider directly, answers kept in the outbox)', labelNames: ['dependency'], registers: [this.registry] });
+  readonly outbox = new Counter({ name: 'reflex_outbox_total', help: 'Outbox events: answers written while Temporal was unreachable, writes that failed (answer not cached), records drained into fills', labelNames: ['event'], registers: [this.registry] });
   readonly swept = new Counter({ name: 'reflex_entries_swept_total', help: 'Entries removed in the background, by reason', labelNames: ['reason'], registers: [this.registry] });
 
   constructor() {

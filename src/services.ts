@@ -7,6 +7,7 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
 import { Embedder, TransformersEmbedder } from './cache/embedding/embedder';
+import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
 import { Authenticator } from './auth/authenticate';
 import { KeyStore } from './auth/keyStore';
 import { KeyRateLimiter } from './auth/rateLimit';
@@ -16,9 +17,11 @@ import { SemanticLookup } from './cache/l2/semanticLookup';
 import { loadVerifier } from './cache/l3/select';
 import type { Verifier } from './cache/l3/verifier';
 import { CacheLookup } from './cache/lookup';
+import { BlobStore } from './cache/storage/blobStore';
 import { EmbeddingsCache } from './cache/vectors/embeddingsCache';
 import { VectorStore } from './cache/vectors/vectorStore';
 import { EntryStore } from './cache/storage/entryStore';
+import { Outbox } from './cache/storage/outbox';
 import { Expiry } from './cache/storage/expiry';
 import type { Config } from './config';
 import { Metrics } from './metrics';
@@ -27,6 +30,8 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import { TokenSeal } from './provider/credentials';
 import { MockProvider } from './provider/mock';
 import { OpenAIProvider, Provider } from './provider/provider';
+import { TemporalHealth } from './miss/health';
+import { MissPath } from './miss/missPath';
 import { FillClient } from './temporal/fillClient';
 import { MaintenanceClient } from './temporal/maintenanceClient';
 import { dataConverter, EncryptionCodec } from './temporal/payloadCodec';
@@ -39,6 +44,9 @@ export interface Core {
   log: Logger;
   embedder: Embedder;
   store: EntryStore;
+  /** The claim check's blobs (fill requests and answers) and the degraded mode's outbox, beside the entries. */
+  blobs: BlobStore;
+  outbox: Outbox;
   expiry: Expiry;
   index: MilvusIndex;
   provider: Provider;
@@ -59,6 +67,9 @@ export interface ApiServices extends Core {
   lookup: CacheLookup;
   temporal: Connection;
   fill: FillClient;
+  /** Whether this process can reach Temporal (degraded mode when not). */
+  health: TemporalHealth;
+  miss: MissPath;
   maintenance: MaintenanceClient;
   embeddings: EmbeddingsCache;
   keys: KeyStore;
@@ -74,13 +85,15 @@ export function createLogger(config: Config): Logger {
 
 export async function createCore(config: Config, log: Logger = createLogger(config)): Promise<Core> {
   const tracing = startTracing(config.tracing);
-  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name);
+  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   return {
     config,
     log,
     embedder,
     store: new EntryStore(config.storagePath),
+    blobs: new BlobStore(config.storagePath),
+    outbox: new Outbox(config.storagePath),
     expiry: Expiry.fromSeconds(config.retention.ttlSeconds),
     index,
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
@@ -97,7 +110,8 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
 
 /** The verifier settings the config selects (shared with `reflex eval`'s report). */
 export function verifierSettings(config: Config) {
-  return { ...config.verifier, similarityThreshold: config.similarityThreshold, guards: config.verifierGuards };
+  const { verifier } = config;
+  return { ...verifier, model: { ...verifier.model, threads: config.model.threads }, similarityThreshold: config.similarityThreshold, guards: config.verifierGuards };
 }
 
 export async function createApiServices(core: Core): Promise<ApiServices> {
@@ -119,14 +133,21 @@ export async function createApiServices(core: Core): Promise<ApiServices> {
   const interceptors = core.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: core.tracing.tracer })] } : undefined;
   const client = new Client({ connection: temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec), interceptors });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
+  const fill = createFillClient(core, client, visibility);
+  const health = new TemporalHealth((down) => metrics.degraded.set({ dependency: 'temporal' }, down ? 1 : 0));
+  metrics.degraded.set({ dependency: 'temporal' }, 0);
+  const miss = new MissPath({ fill, provider: core.provider, outbox: core.outbox, exact, health, metrics, log, maxAttempts: config.upstream.maxAttempts });
   const keys = new KeyStore(config.auth.keysPath);
   const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
   return {
     ...core,
     exact,
-    lookup: new CacheLookup(exact, semantic, embedder, log),
+    // /ready keeps probing the model itself (core.embedder); only lookups reuse recent vectors.
+    lookup: new CacheLookup(exact, semantic, new RecentEmbeddings(embedder), log),
     temporal,
-    fill: new FillClient(client, config.temporal.taskQueue, config.clientDeadlineMs, visibility, () => metrics.coalesced.inc()),
+    fill,
+    health,
+    miss,
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
     embeddings: new EmbeddingsCache(core.vectors, log),
     keys,
@@ -138,4 +159,11 @@ export async function createApiServices(core: Core): Promise<ApiServices> {
       await Promise.allSettled([temporal.close(), core.close()]);
     },
   };
+}
+
+/** The fill client of the API, and of the outbox drainer in workers. */
+export function createFillClient(core: Core, client: Client, visibility?: VisibilitySupport): FillClient {
+  const { config } = core;
+  const policy = { providerMaxAttempts: config.upstream.maxAttempts, providerTimeoutMs: config.upstream.timeoutMs, indexMaxAttempts: config.indexMaxAttempts };
+  return new FillClient(client, core.blobs, core.store, { taskQueue: config.temporal.taskQueue, deadlineMs: config.clientDeadlineMs, policy }, visibility);
 }

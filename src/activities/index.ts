@@ -6,6 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Embedder } from '../cache/embedding/embedder';
+import type { BlobStore } from '../cache/storage/blobStore';
 import type { Entry } from '../cache/storage/entry';
 import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
@@ -14,8 +15,19 @@ import { UpstreamError } from '../provider/failure';
 import type { Provider, ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
 import type { VectorIndex } from '../vectordb/index';
+import { isCacheable } from '../provider/cacheability';
 import { Indexable, indexRecordOf } from '../vectordb/record';
 import { createMaintenanceActivities } from './maintenance';
+
+/** What the claim check stores for a fill's request: everything the entry needs besides the answer. */
+export interface FillRequest {
+  /** The caller's request, forwarded to the provider unchanged. */
+  request: Record<string, unknown>;
+  context: string;
+  model: string;
+  semanticText: string;
+  embedding?: number[];
+}
 
 export interface ActivityDeps {
   provider: Provider;
@@ -24,6 +36,7 @@ export interface ActivityDeps {
   seal: TokenSeal;
   embedder: Embedder;
   store: EntryStore;
+  blobs: BlobStore;
   index: VectorIndex;
   expiry: Expiry;
 }
@@ -37,34 +50,103 @@ export interface ProviderCall {
   requestId?: string;
 }
 
+export interface AnswerCall {
+  tenant: string;
+  key: string;
+  requestRef: string;
+  /** A prefetched answer: nobody is called. */
+  answerRef?: string;
+  sealedToken?: string;
+  /** Check storage first: an earlier run may have stored the answer already. */
+  guarded: boolean;
+  requestId?: string;
+  /** Absent = chat completions. */
+  endpoint?: ProviderEndpoint;
+}
+
+export type Obtained = { source: 'stored' } | { source: 'provider' | 'prefetched'; answerRef: string; cacheable: boolean };
+
+export interface StoreCall {
+  tenant: string;
+  key: string;
+  requestRef: string;
+  answerRef: string;
+}
+
 export interface IndexCall extends Indexable {
   requestId?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const callProvider = async (call: ProviderCall): Promise<ChatCompletion> => {
+    const apiKey = deps.upstreamKey ?? (call.sealedToken ? unseal(deps.seal, call.sealedToken) : undefined);
+    try {
+      if (call.endpoint === 'responses') return await deps.provider.respond(call.request, apiKey);
+      return await deps.provider.complete(call.request, apiKey);
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: err.failure.retryable ? 'ProviderServerError' : 'ProviderClientError',
+        nonRetryable: !err.failure.retryable,
+        details: [err.failure],
+      });
+    }
+  };
+  const storedAnswer = async (tenant: string, key: string): Promise<ChatCompletion | null> => {
+    const entry = await deps.store.read(tenant, key);
+    // An expired entry is refilled, never served.
+    return entry && !deps.expiry.isExpired(entry) ? entry.response : null;
+  };
+  const fillRequest = async (tenant: string, ref: string): Promise<FillRequest> => {
+    const request = await deps.blobs.get<FillRequest>(tenant, ref);
+    if (!request) throw ApplicationFailure.create({ message: `the fill's request blob ${ref} is gone`, type: 'RequestBlobMissing', nonRetryable: true });
+    return request;
+  };
+
   return {
     ...createMaintenanceActivities(deps),
-    async callProvider(call: ProviderCall): Promise<ChatCompletion> {
-      const apiKey = deps.upstreamKey ?? (call.sealedToken ? unseal(deps.seal, call.sealedToken) : undefined);
-      try {
-        if (call.endpoint === 'responses') return await deps.provider.respond(call.request, apiKey);
-        return await deps.provider.complete(call.request, apiKey);
-      } catch (err) {
-        if (!(err instanceof UpstreamError)) throw err;
-        throw ApplicationFailure.create({
-          message: err.message,
-          type: err.failure.retryable ? 'ProviderServerError' : 'ProviderClientError',
-          nonRetryable: !err.failure.retryable,
-          details: [err.failure],
-        });
+    callProvider,
+
+    /**
+     * The claim-check fill's first step, run as a local activity: an answer
+     * already stored, else the prefetched one, else the provider's, written
+     * as a blob. Returns references and a flag only.
+     */
+    async obtainAnswer(call: AnswerCall): Promise<Obtained> {
+      if (call.guarded && (await storedAnswer(call.tenant, call.key).catch(() => null))) return { source: 'stored' };
+      if (call.answerRef) {
+        const answer = await deps.blobs.get<ChatCompletion>(call.tenant, call.answerRef);
+        if (!answer) throw ApplicationFailure.create({ message: `the prefetched answer blob ${call.answerRef} is gone`, type: 'RequestBlobMissing', nonRetryable: true });
+        return { source: 'prefetched', answerRef: call.answerRef, cacheable: isCacheable(answer) };
       }
+      const { request } = await fillRequest(call.tenant, call.requestRef);
+      const answer = await callProvider({ request, sealedToken: call.sealedToken, requestId: call.requestId, endpoint: call.endpoint });
+      return { source: 'provider', answerRef: await deps.blobs.put(call.tenant, answer), cacheable: isCacheable(answer) };
     },
 
-    /** The stored answer for (tenant, key), if a previous fill already wrote it. */
+    /** Builds the entry from the request and answer blobs (embedding the question if the API could not) and writes it. */
+    async storeEntry(call: StoreCall): Promise<void> {
+      const request = await fillRequest(call.tenant, call.requestRef);
+      const response = await deps.blobs.get<ChatCompletion>(call.tenant, call.answerRef);
+      if (!response) throw new Error(`the answer blob ${call.answerRef} is gone`);
+      const embedding = request.embedding ?? Array.from(await deps.embedder.embed(request.semanticText));
+      await deps.store.write({
+        version: 1,
+        tenant: call.tenant,
+        key: call.key,
+        context: request.context,
+        model: request.model,
+        createdAt: Date.now(),
+        semanticText: request.semanticText,
+        embedding,
+        response,
+      });
+    },
+
+    /** The stored answer for (tenant, key), if a previous fill already wrote it (pre-claim-check fills). */
     async readStoredAnswer(address: { tenant: string; key: string }): Promise<ChatCompletion | null> {
-      const entry = await deps.store.read(address.tenant, address.key);
-      // An expired entry is refilled, never served.
-      return entry && !deps.expiry.isExpired(entry) ? entry.response : null;
+      return storedAnswer(address.tenant, address.key);
     },
 
     async embed(text: string): Promise<number[]> {

@@ -7,13 +7,12 @@
  */
 import Router from '@koa/router';
 import Koa from 'koa';
-import { GatewayError } from '../errors';
 import { gatewayAuth, onV1 } from './middleware/gatewayAuth';
 import { httpMetrics } from './middleware/metrics';
 import type { ApiServices } from '../services';
 import { jsonBody, limitJsonDepth } from './middleware/body';
 import { openAIErrors } from './middleware/errors';
-import { clipPath, methodNotAllowed, requireHost } from './middleware/protocol';
+import { requireHost, unrouted } from './middleware/protocol';
 import { requestId } from './middleware/requestId';
 import { requestTracing } from './middleware/tracing';
 import { chatCompletions } from './routes/chat';
@@ -60,11 +59,10 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   const app = new Koa();
   app.use(requestId(services.log));
   if (services.tracing) app.use(requestTracing(services.tracing.tracer));
-  app.use(httpMetrics(services.metrics));
+  app.use(httpMetrics(services.metrics, services.log));
   app.use(openAIErrors);
   app.use(requireHost);
-  app.use(notFound);
-  app.use(methodNotAllowed);
+  app.use(unrouted);
   app.use(onV1(guard));
   app.use(jsonBody(services.config.maxBodyBytes));
   app.use(limitJsonDepth);
@@ -73,11 +71,4 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   app.use(codec.routes());
   app.use(router.allowedMethods());
   return app;
-}
-
-async function notFound(ctx: Koa.Context, next: Koa.Next): Promise<void> {
-  await next();
-  if (ctx.status === 404 && ctx.body === undefined) {
-    throw new GatewayError(404, `Unknown route ${ctx.method} ${clipPath(ctx.path)}.`, 'invalid_request_error', 'unknown_url');
-  }
 }

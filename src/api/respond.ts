@@ -35,10 +35,32 @@ export async function respond(ctx: Context, completion: ChatCompletion, headers:
   // Streams always carry the provider's own chunks; Tauq applies to JSON bodies only.
   const format: ResponseFormat = delivery.stream ? 'openai' : delivery.format;
   const all = { ...headers, 'X-Reflex-Format': format };
-  // The metrics middleware reads this to count tokens a hit saved (a stream has no body to read).
+  // The metrics middleware reads this to count tokens saved (neither a stream nor a byte body can be read back).
   ctx.state.usage = completion.usage;
   const protocol = delivery.protocol ?? (CHAT_STREAM as StreamProtocol<unknown>);
   if (delivery.stream) return replayToSink(new SseSink(ctx, protocol), completion, delivery.includeUsage, all, protocol);
   ctx.set(all);
-  ctx.body = formatCompletion(completion, format);
+  if (format !== 'openai') {
+    ctx.body = formatCompletion(completion, format);
+    return;
+  }
+  ctx.type = 'json';
+  ctx.body = jsonBytes(completion);
+}
+
+/**
+ * The openai-format body of a completion, serialised once per completion
+ * object: a cached entry is never modified, and L1 hands out the same object
+ * for every hit on it, so repeat hits reuse these bytes (they are what Koa's
+ * JSON.stringify of the object would produce) until the entry leaves memory.
+ */
+const serialized = new WeakMap<ChatCompletion, Buffer>();
+
+function jsonBytes(completion: ChatCompletion): Buffer {
+  let bytes = serialized.get(completion);
+  if (!bytes) {
+    bytes = Buffer.from(JSON.stringify(completion));
+    serialized.set(completion, bytes);
+  }
+  return bytes;
 }

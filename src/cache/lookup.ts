@@ -25,7 +25,7 @@ export class CacheLookup {
   ) {}
 
   async lookup(tenant: Tenant, identity: CacheIdentity, options: { threshold?: number } = {}): Promise<LookupResult> {
-    const exact = await this.exactHit(tenant, identity);
+    const exact = this.exact.getInMemory(tenant.id, identity.key) ?? (await this.exactHit(tenant, identity));
     if (exact) return { status: 'HIT_L1_EXACT', entry: exact };
     if (!identity.semanticText) return { status: 'MISS' };
     const embedding = await this.embed(identity.semanticText);

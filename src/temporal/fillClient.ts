@@ -1,92 +1,165 @@
 /**
- * The miss path's entry into Temporal: update-with-start on the fill
- * workflow (conflict policy USE_EXISTING, id from tenant + key, so identical
- * misses share one provider call), waiting only for the provider's answer.
- * A refresh gets an id of its own (see fillIdFor) and never joins. Temporal and provider failures become typed
- * gateway errors with the status the client should see.
+ * The miss path's entry into Temporal: the request goes to the entry store's
+ * blobs (claim check), then update-with-start on the fill workflow (conflict
+ * policy USE_EXISTING, id from tenant + key) waits only for the answer's
+ * reference, and the answer is read back from storage. A refresh gets an id
+ * of its own (see fillIdFor) and never joins. Temporal and provider failures
+ * become typed gateway errors with the status the client should see.
  */
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import type { BlobStore } from '../cache/storage/blobStore';
+import type { EntryStore } from '../cache/storage/entryStore';
 import { withDeadline } from '../deadline';
 import { GatewayError, unavailable } from '../errors';
 import { providerError } from '../provider/failure';
 import type { ProviderFailure } from '../provider/failure';
+import type { FillRequest } from '../activities';
 import type { cacheFillWorkflow } from '../workflows/fill';
 import { startAttributes } from '../workflows/visibility';
 import type { VisibilitySupport } from './visibilitySupport';
-import { FILL_WORKFLOW, FillInput, PROVIDER_FAILURE_TYPE, answerUpdate, fillWorkflowId, refreshWorkflowId } from '../workflows/definitions';
+import {
+  AnswerRef,
+  FILL_WORKFLOW,
+  FillInput,
+  FillPolicy,
+  PROVIDER_FAILURE_TYPE,
+  answerUpdate,
+  fillWorkflowId,
+  refreshWorkflowId,
+} from '../workflows/definitions';
+import type { ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
+
+/** What the API knows about a miss. */
+export interface MissSpec {
+  /** Which provider endpoint answers; absent = chat completions. */
+  endpoint?: ProviderEndpoint;
+  tenant: string;
+  key: string;
+  context: string;
+  model: string;
+  semanticText: string;
+  request: Record<string, unknown>;
+  embedding?: Float32Array;
+  sealedToken?: string;
+  requestId?: string;
+  replace?: boolean;
+  store?: boolean;
+  /** The fill id, when it had to be decided early (a stream names it before its answer exists); else fillIdFor. */
+  fillId?: string;
+}
 
 /**
  * The workflow id a fill runs under. Identical misses share one id and so one
  * fill; a refresh must never join an open fill of its key (it would get the
  * old answer, and its own would be dropped), so each refresh gets a new one.
  */
-export function fillIdFor(input: FillInput): string {
-  if (input.replace) return refreshWorkflowId(input.tenant, input.key, randomBytes(8).toString('hex'));
-  return fillWorkflowId(input.tenant, input.key, input.store !== false);
+export function fillIdFor(spec: { tenant: string; key: string; replace?: boolean; store?: boolean }): string {
+  if (spec.replace) return refreshWorkflowId(spec.tenant, spec.key, randomBytes(8).toString('hex'));
+  return fillWorkflowId(spec.tenant, spec.key, spec.store !== false);
 }
 
 export interface FillAnswer {
   response: ChatCompletion;
   workflowId: string;
+  /** Milliseconds per phase (Server-Timing): request blob, Temporal round trip, answer read. */
+  timing: Record<string, number>;
+}
+
+export interface FillClientOptions {
+  taskQueue: string;
+  deadlineMs: number;
+  policy: FillPolicy;
 }
 
 export class FillClient {
-  /**
-   * Identical misses already waiting in this process. Each `answer` update
-   * costs the workflow a task, so a burst of N identical misses would queue N
-   * tasks on one workflow; joining the first caller's update here makes it one
-   * per process (Temporal still coalesces across processes).
-   */
-  private readonly waiting = new Map<string, Promise<FillAnswer>>();
-
   constructor(
     private readonly client: Client,
-    private readonly taskQueue: string,
-    private readonly deadlineMs: number,
+    private readonly blobs: BlobStore,
+    private readonly entries: EntryStore,
+    private readonly options: FillClientOptions,
     private readonly visibility?: VisibilitySupport,
-    private readonly onCoalesced: () => void = () => undefined,
   ) {}
 
-  fill(input: FillInput): Promise<FillAnswer> {
-    const workflowId = fillIdFor(input);
-    const joined = input.replace ? undefined : this.waiting.get(workflowId);
-    if (joined) {
-      this.onCoalesced();
-      return joined;
-    }
-    const call = this.update(workflowId, input).finally(() => {
-      if (this.waiting.get(workflowId) === call) this.waiting.delete(workflowId);
-    });
-    if (!input.replace) this.waiting.set(workflowId, call);
-    return call;
-  }
-
-  private async update(workflowId: string, input: FillInput): Promise<FillAnswer> {
+  async fill(spec: MissSpec): Promise<FillAnswer> {
+    const workflowId = spec.fillId ?? fillIdFor(spec);
+    const t0 = performance.now();
+    const input = await this.prepare(spec);
+    const t1 = performance.now();
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled()));
+    let result: AnswerRef | ChatCompletion;
     try {
-      const response = await withDeadline(
-        this.client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation }),
-        this.deadlineMs,
-        exceeded,
-      );
-      return { response, workflowId };
+      result = await withDeadline(this.client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation }), this.options.deadlineMs, exceeded);
     } catch (err) {
       throw toGatewayError(err);
     }
+    const t2 = performance.now();
+    const response = await this.resolve(spec, result);
+    return { response, workflowId, timing: { blob: t1 - t0, temporal: t2 - t1, answer: performance.now() - t2 } };
   }
 
   /**
-   * Hands a streamed miss's complete answer (input.prefetched) to the fill
-   * workflow for store + index. A plain start, not an update: nothing waits
-   * for an answer, and a fill already running under the id is simply kept
+   * Hands a complete answer the API already has (a streamed miss, a drained
+   * outbox record) to the fill workflow for store + index. A plain start, not
+   * an update: nothing waits, and a fill already running under the id is kept
    * (a refresh's id is its own, so its answer is always the one stored).
    */
-  async handOff(input: FillInput, workflowId = fillIdFor(input)): Promise<string> {
-    await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled())), this.deadlineMs, exceeded);
+  async handOff(spec: MissSpec, answer: ChatCompletion): Promise<string> {
+    const workflowId = spec.fillId ?? fillIdFor(spec);
+    const input = { ...(await this.prepare(spec)), answerRef: await this.storeBlob(spec.tenant, answer) };
+    try {
+      await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled())), this.options.deadlineMs, exceeded);
+    } catch (err) {
+      throw toGatewayError(err);
+    }
     return workflowId;
+  }
+
+  /** The claim check: the request (and the API's embedding) to storage, its reference into the input. */
+  private async prepare(spec: MissSpec): Promise<FillInput> {
+    const request: FillRequest = {
+      request: spec.request,
+      context: spec.context,
+      model: spec.model,
+      semanticText: spec.semanticText,
+      ...(spec.embedding ? { embedding: Array.from(spec.embedding) } : {}),
+    };
+    return {
+      // Chat fills keep the input they always had.
+      ...(spec.endpoint && spec.endpoint !== 'chat' ? { endpoint: spec.endpoint } : {}),
+      tenant: spec.tenant,
+      key: spec.key,
+      model: spec.model,
+      requestRef: await this.storeBlob(spec.tenant, request),
+      embedded: spec.embedding !== undefined,
+      sealedToken: spec.sealedToken,
+      policy: this.options.policy,
+      requestId: spec.requestId,
+      replace: spec.replace,
+      store: spec.store,
+    };
+  }
+
+  private async storeBlob(tenant: string, value: unknown): Promise<string> {
+    try {
+      return await this.blobs.put(tenant, value);
+    } catch (err) {
+      throw unavailable(`The entry store cannot be written: ${err instanceof Error ? err.message : String(err)}`, 'storage_unavailable');
+    }
+  }
+
+  /** The update's result is where the answer is (or, from a run started before the claim check, the answer). */
+  private async resolve(spec: MissSpec, result: AnswerRef | ChatCompletion): Promise<ChatCompletion> {
+    const response =
+      'answerRef' in result
+        ? await this.blobs.get<ChatCompletion>(spec.tenant, result.answerRef as string)
+        : 'stored' in result
+          ? (await this.entries.read(spec.tenant, spec.key))?.response
+          : (result as ChatCompletion);
+    if (!response) throw unavailable('The fill answered, but its answer is no longer in storage; retry the request.', 'answer_unavailable');
+    return response;
   }
 
   /** Waits (at most ms) for a fill to finish; false if it did not in time or failed. */
@@ -105,7 +178,7 @@ export class FillClient {
   private startOptions(workflowId: string, input: FillInput, labelled: boolean) {
     return {
       workflowId,
-      taskQueue: this.taskQueue,
+      taskQueue: this.options.taskQueue,
       args: [input] as [FillInput],
       workflowIdConflictPolicy: 'USE_EXISTING' as const,
       memo: { tenant: input.tenant, model: input.model, key: input.key, kind: 'fill', requestId: input.requestId ?? null },

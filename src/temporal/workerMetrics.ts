@@ -7,7 +7,9 @@ import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/wor
 import type { MetricsSink } from '../workflows/observe';
 import type { Metrics } from '../metrics';
 
-const PROVIDER_ACTIVITY = 'callProvider';
+/** callProvider (fills started before the claim check); obtainAnswer calls the provider only when no stored or prefetched answer exists. */
+const PROVIDER_ACTIVITIES = new Set(['callProvider', 'obtainAnswer']);
+const PROVIDER_FAILURES = new Set(['ProviderServerError', 'ProviderClientError']);
 
 export function metricsSinks(metrics: Metrics): InjectedSinks<MetricsSink> {
   return {
@@ -23,13 +25,14 @@ export function upstreamCallCounter(metrics: Metrics): ActivityInterceptorsFacto
   return (ctx) => ({
     inbound: {
       async execute(input, next) {
-        if (ctx.info.activityType !== PROVIDER_ACTIVITY) return next(input);
+        if (!PROVIDER_ACTIVITIES.has(ctx.info.activityType)) return next(input);
+        const plain = ctx.info.activityType === 'callProvider';
         try {
           const result = await next(input);
-          metrics.upstreamCalls.inc({ result: 'ok' });
+          if (plain || (result as { source?: string } | null)?.source === 'provider') metrics.upstreamCalls.inc({ result: 'ok' });
           return result;
         } catch (err) {
-          metrics.upstreamCalls.inc({ result: 'error' });
+          if (plain || PROVIDER_FAILURES.has((err as { type?: string }).type ?? '')) metrics.upstreamCalls.inc({ result: 'error' });
           throw err;
         }
       },

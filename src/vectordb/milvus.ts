@@ -7,11 +7,26 @@
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { EntryAddress, IndexHit, IndexRecord, SearchFilter, VectorIndex, VectorIndexError } from './index';
 
+/**
+ * The binary index Milvus builds: BIN_FLAT scans every vector of the filtered
+ * set (exact HAMMING order, no training); BIN_IVF_FLAT clusters vectors into
+ * `nlist` lists and scans the `nprobe` nearest lists (sublinear, approximate).
+ * Milvus Lite 2.5 builds only BIN_FLAT (see BENCHMARKS.md, scale).
+ */
+export interface BinaryIndexSpec {
+  type: 'BIN_FLAT' | 'BIN_IVF_FLAT';
+  nlist: number;
+  nprobe: number;
+}
+
+export const DEFAULT_BINARY_INDEX: BinaryIndexSpec = { type: 'BIN_FLAT', nlist: 1024, nprobe: 16 };
+
 export interface MilvusIndexOptions {
   address: string;
   collection: string;
   dim: number;
   timeoutMs: number;
+  index?: BinaryIndexSpec;
 }
 
 const OK = 0;
@@ -84,6 +99,7 @@ export class MilvusIndex implements VectorIndex {
       data: [Array.from(bits)],
       limit,
       metric_type: 'HAMMING',
+      ...(this.indexSpec.type === 'BIN_IVF_FLAT' ? { params: { nprobe: this.indexSpec.nprobe } } : {}),
       // The context hash already covers the model; it is hex, so no user text
       // ever reaches the filter expression.
       filter: `tenant == ${tenantHint(filter.tenant)} and context == "${hex(filter.context)}"${filter.createdAfter ? ` and created_at >= ${Math.floor(filter.createdAfter)}` : ''}`,
@@ -112,6 +128,10 @@ export class MilvusIndex implements VectorIndex {
     return this.ready;
   }
 
+  private get indexSpec(): BinaryIndexSpec {
+    return this.options.index ?? DEFAULT_BINARY_INDEX;
+  }
+
   private async createIfMissing(): Promise<void> {
     const name = this.options.collection;
     const described = await this.client.describeCollection({ collection_name: name });
@@ -132,7 +152,13 @@ export class MilvusIndex implements VectorIndex {
       });
       check(created, 'createCollection');
       check(
-        await this.client.createIndex({ collection_name: name, field_name: VECTOR_FIELD, index_type: 'BIN_FLAT', metric_type: 'HAMMING' }),
+        await this.client.createIndex({
+          collection_name: name,
+          field_name: VECTOR_FIELD,
+          index_type: this.indexSpec.type,
+          metric_type: 'HAMMING',
+          ...(this.indexSpec.type === 'BIN_IVF_FLAT' ? { params: { nlist: this.indexSpec.nlist } } : {}),
+        }),
         'createIndex',
       );
       // The SDK caches descriptions (insert/search read the cached schema); replace
@@ -153,7 +179,10 @@ export class MilvusIndex implements VectorIndex {
 }
 
 function check(status: { code?: number; error_code?: string | number; reason?: string }, op: string): void {
-  if (status.code === OK || status.error_code === 'Success') return;
+  // The numeric code decides when there is one: Milvus Lite refuses an index type with
+  // code 65535 but error_code "Success".
+  const ok = typeof status.code === 'number' ? status.code === OK : status.error_code === 'Success';
+  if (ok) return;
   throw new VectorIndexError(`milvus ${op} failed: ${status.reason || JSON.stringify(status)}`);
 }
 

@@ -16,8 +16,42 @@ export interface FillPolicy {
   indexMaxAttempts: number;
 }
 
+/**
+ * A fill's input since the claim check (patch CLAIM_CHECK_PATCH): references
+ * and small metadata only. The request (with the API's embedding) and a
+ * prefetched answer are blobs in the entry store (see cache/storage/blobStore).
+ */
 export interface FillInput {
   /** Which provider endpoint answers; absent = chat completions (every fill before the Responses API). */
+  endpoint?: ProviderEndpoint;
+  tenant: string;
+  key: string;
+  model: string;
+  /** Blob: a FillRequest. */
+  requestRef: string;
+  /** Blob: the provider's complete answer, already fetched (a streamed miss, a drained outbox record): store it, call nobody. */
+  answerRef?: string;
+  /** The request blob carries the API's embedding, so the store step does not embed. */
+  embedded: boolean;
+  /** The caller's bearer token, sealed (see provider/credentials); absent when an upstream key is configured. */
+  sealedToken?: string;
+  policy: FillPolicy;
+  requestId?: string;
+  /** Cache-Control: no-cache / X-Reflex-Cache: refresh: overwrite an existing entry. */
+  replace?: boolean;
+  /** false for Cache-Control: no-store / bypass: answer, never store. */
+  store?: boolean;
+}
+
+/** The `answer` update's result since the claim check: where the answer is, never the answer itself. */
+export type AnswerRef = { answerRef: string } | { stored: true };
+
+/** Patch id of the claim-check fill (provider call as a local activity, references in history). */
+export const CLAIM_CHECK_PATCH = 'fill-claim-check';
+
+/** The fill input before the claim check; runs started with it replay the old code path. */
+export interface LegacyFillInput {
+  /** Which provider endpoint answers; absent = chat completions. */
   endpoint?: ProviderEndpoint;
   tenant: string;
   key: string;
@@ -64,8 +98,10 @@ export interface FillResult {
 /** The failure type of an `answer` update whose provider call failed; details[0] is the ProviderFailure. */
 export const PROVIDER_FAILURE_TYPE = 'ProviderFailure';
 
-/** Update: returns the provider's answer as soon as it exists (early return). */
-export const answerUpdate = defineUpdate<ChatCompletion>('answer');
+/** Update: returns as soon as the provider's answer exists (early return): an AnswerRef, or the answer itself from a pre-claim-check run. */
+export const answerUpdate = defineUpdate<AnswerRef | ChatCompletion>('answer');
+
+export const isLegacyInput = (input: FillInput | LegacyFillInput): input is LegacyFillInput => !('requestRef' in input);
 /** Query: where the fill is, step by step. */
 export const statusQuery = defineQuery<FillStatus>('status');
 

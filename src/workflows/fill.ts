@@ -1,42 +1,45 @@
 /**
- * cacheFillWorkflow: one cache miss, end to end, durably.
+ * cacheFillWorkflow: one cache miss, end to end, durably, with Temporal
+ * history holding references only (claim check).
  *
- * Early-return pattern: the API calls update-with-start; the `answer` update
- * returns as soon as the provider has answered, while the workflow goes on
- * to embed (only if the API did not pass the vector), store the entry and
- * index it. Identical concurrent misses share the workflow id, so they share
- * one provider call. Orchestration only: every side effect is an activity.
+ * The API writes the request to the entry store's blobs and calls
+ * update-with-start with its reference. In the first workflow task a local
+ * activity checks storage for an answer an earlier run already stored, else
+ * calls the provider (retried by the provider rule: 429/5xx/transport only)
+ * and writes the answer as a blob; the `answer` update then returns that
+ * reference in the same task. A worker that dies mid-call loses the task,
+ * and the task's retry runs the local activity again. Only then does the
+ * workflow store the entry (embedding it if the API could not) and index it,
+ * each a retried activity. Identical concurrent misses share the workflow
+ * id, so they share one provider call. Orchestration only.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  log,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-} from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { FillActivities } from '../activities';
-import { isCacheable } from './cacheability';
 import {
-  FillFailedOutcome,
+  AnswerRef,
+  CLAIM_CHECK_PATCH,
   FillInput,
   FillResult,
   FillStatus,
+  LegacyFillInput,
   PROVIDER_FAILURE_TYPE,
-  WRITE_FAILURE_TYPE,
   answerUpdate,
+  isLegacyInput,
   statusQuery,
 } from './definitions';
+import { legacyFill } from './fillLegacy';
+import { failureDetails, finish, providerRetry, writeStep } from './fillSteps';
 import { metrics, record } from './observe';
 import type { ProviderFailure } from '../provider/failure';
-import { PROVIDER_RETRY } from '../provider/retry';
-import type { ChatCompletion } from '../provider/wire';
 
-export async function cacheFillWorkflow(input: FillInput): Promise<FillResult> {
+export async function cacheFillWorkflow(input: FillInput | LegacyFillInput): Promise<FillResult> {
+  if (isLegacyInput(input) || !patched(CLAIM_CHECK_PATCH)) return legacyFill(input as LegacyFillInput);
+  return claimCheckFill(input);
+}
+
+async function claimCheckFill(input: FillInput): Promise<FillResult> {
   const steps: FillStatus = { provider: 'pending', embed: 'pending', store: 'pending', index: 'pending' };
-  let answer: ChatCompletion | undefined;
+  let answer: AnswerRef | undefined;
   let failure: ProviderFailure | undefined;
   let callers = 0;
 
@@ -51,113 +54,59 @@ export async function cacheFillWorkflow(input: FillInput): Promise<FillResult> {
   });
 
   const acts = activitiesFor(input);
-  // A request that missed L1 just before an identical fill finished starts a
-  // new run under the same id; it must not pay the provider a second time.
-  // A refresh (replace) or a no-store request asked for a fresh answer, so it skips this guard.
+  // A refresh (replace) or a no-store request asked for a fresh answer, so it
+  // skips the guard against paying twice for an answer already stored.
   const guarded = !input.replace && input.store !== false;
-  const stored = guarded ? await acts.local.readStoredAnswer({ tenant: input.tenant, key: input.key }).catch(() => null) : null;
-  if (stored) {
-    answer = stored;
+  let obtained;
+  try {
+    obtained = await acts.local.obtainAnswer({
+      tenant: input.tenant,
+      key: input.key,
+      requestRef: input.requestRef,
+      answerRef: input.answerRef,
+      sealedToken: input.sealedToken,
+      guarded,
+      requestId: input.requestId,
+      ...(input.endpoint ? { endpoint: input.endpoint } : {}),
+    });
+  } catch (err) {
+    failure = failureDetails(err);
+    steps.provider = 'failed';
+    return finish('provider_failed', steps);
+  }
+  if (obtained.source === 'stored') {
+    answer = { stored: true };
     steps.provider = steps.embed = steps.store = steps.index = 'skipped';
     return finish('already_cached', steps);
   }
-  if (input.prefetched) {
-    // A streamed miss: the API already has the provider's complete answer; never ask twice.
-    answer = input.prefetched;
-    steps.provider = 'skipped';
-  } else {
-    try {
-      // The endpoint joins the activity's input only when set, so chat fills schedule exactly what they always did.
-      const endpoint = input.endpoint ? { endpoint: input.endpoint } : {};
-      answer = await acts.provider.callProvider({ request: input.request, sealedToken: input.sealedToken, requestId: input.requestId, ...endpoint });
-      steps.provider = 'done';
-    } catch (err) {
-      failure = failureDetails(err);
-      steps.provider = 'failed';
-      return finish('provider_failed', steps);
-    }
-  }
+  answer = { answerRef: obtained.answerRef };
+  steps.provider = obtained.source === 'provider' ? 'done' : 'skipped';
 
-  if (input.store === false || !isCacheable(answer)) {
+  if (input.store === false || !obtained.cacheable) {
     steps.embed = steps.store = steps.index = 'skipped';
     return finish(input.store === false ? 'not_stored' : 'not_cacheable', steps);
   }
 
-  const embedding = input.embedding ?? (await acts.embed.embed(input.semanticText));
-  steps.embed = input.embedding ? 'skipped' : 'done';
-  const createdAt = Date.now();
-  const storing = acts.store.writeEntry({
-    version: 1,
-    tenant: input.tenant,
-    key: input.key,
-    context: input.context,
-    model: input.model,
-    createdAt,
-    semanticText: input.semanticText,
-    embedding,
-    response: answer,
-  });
-  await writeStep(steps, 'store', storing);
+  const address = { tenant: input.tenant, key: input.key };
+  await writeStep(steps, 'store', acts.store.storeEntry({ ...address, requestRef: input.requestRef, answerRef: obtained.answerRef }));
+  steps.embed = input.embedded ? 'skipped' : 'done';
   record({ steps: { ...steps } });
-  const indexCall = { tenant: input.tenant, key: input.key, model: input.model, context: input.context, createdAt, embedding, requestId: input.requestId };
-  await writeStep(steps, 'index', acts.index.indexEntry(indexCall));
+  await writeStep(steps, 'index', acts.index.indexStoredEntry(address).then(() => undefined));
   return finish('cached', steps);
 }
 
-/**
- * A store or index step whose retry budget ran out fails the fill, visibly
- * and with the reason: the client already has its answer, and `reflex replay`
- * finishes the entry later from storage, never from the provider.
- */
-async function writeStep(steps: FillStatus, step: 'store' | 'index', work: Promise<void>): Promise<void> {
-  try {
-    await work;
-    steps[step] = 'done';
-  } catch (err) {
-    steps[step] = 'failed';
-    const outcome: FillFailedOutcome = `${step}_failed`;
-    const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
-    const message = `${step} step gave up after its retry budget: ${cause}. ${step === 'index' ? 'The entry is stored; run `reflex replay` to index it.' : 'Nothing was stored.'}`;
-    await settle(steps, outcome);
-    throw ApplicationFailure.create({ message, type: WRITE_FAILURE_TYPE, nonRetryable: true, details: [{ step, steps }] });
-  }
-}
-
-async function finish(outcome: FillResult['outcome'], steps: FillStatus): Promise<FillResult> {
-  await settle(steps, outcome);
-  return { outcome, steps };
-}
-
-async function settle(steps: FillStatus, outcome: string): Promise<void> {
-  record({ steps: { ...steps } }, outcome);
-  metrics.workflowFinished('fill', outcome);
-  // Let a late-arriving `answer` update complete before the run closes.
-  await condition(allHandlersFinished);
-}
-
-function failureDetails(err: unknown): ProviderFailure {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as ProviderFailure | undefined) : undefined;
-  if (details && typeof details.status === 'number') return details;
-  const message = cause instanceof Error ? cause.message : 'provider call failed';
-  return { status: 0, retryable: true, body: { error: { message, type: 'api_error', param: null, code: null } } };
-}
-
 function activitiesFor(input: FillInput) {
-  const { initialIntervalMs, backoffCoefficient, maximumIntervalMs } = PROVIDER_RETRY;
-  const retry = { initialInterval: initialIntervalMs, backoffCoefficient, maximumInterval: maximumIntervalMs };
   return {
-    local: proxyLocalActivities<FillActivities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 2 } }),
-    provider: proxyActivities<FillActivities>({
+    local: proxyLocalActivities<FillActivities>({
       startToCloseTimeout: input.policy.providerTimeoutMs + 5_000,
-      retry: { ...retry, maximumAttempts: input.policy.providerMaxAttempts, nonRetryableErrorTypes: ['ProviderClientError'] },
+      retry: { ...providerRetry, maximumAttempts: input.policy.providerMaxAttempts, nonRetryableErrorTypes: ['ProviderClientError', 'RequestBlobMissing'] },
     }),
-    embed: proxyActivities<FillActivities>({ startToCloseTimeout: '1m', retry: { ...retry, maximumAttempts: 5 } }),
-    store: proxyActivities<FillActivities>({ startToCloseTimeout: '1m', retry: { ...retry, maximumInterval: '10s', maximumAttempts: 50 } }),
+    // Storing includes embedding when the API had no vector.
+    store: proxyActivities<FillActivities>({ startToCloseTimeout: '1m', retry: { ...providerRetry, maximumInterval: '10s', maximumAttempts: 50 } }),
     index: proxyActivities<FillActivities>({
       startToCloseTimeout: '30s',
       // Temporal reads an absent maximumAttempts as "no limit".
-      retry: { ...retry, maximumAttempts: input.policy.indexMaxAttempts || undefined },
+      retry: { ...providerRetry, maximumAttempts: input.policy.indexMaxAttempts || undefined },
     }),
   };
 }

@@ -20,9 +20,13 @@ import { Metrics } from '../../src/metrics';
 import { TokenSeal } from '../../src/provider/credentials';
 import type { ChatCompletion } from '../../src/provider/wire';
 import type { ApiServices } from '../../src/services';
-import type { FillAnswer, FillClient } from '../../src/temporal/fillClient';
+import type { FillAnswer, FillClient, MissSpec } from '../../src/temporal/fillClient';
+import type { ExactCache } from '../../src/cache/l1/exactCache';
+import { Outbox } from '../../src/cache/storage/outbox';
+import { TemporalHealth } from '../../src/miss/health';
+import { MissPath } from '../../src/miss/missPath';
+import type { Provider } from '../../src/provider/provider';
 import type { MaintenanceClient } from '../../src/temporal/maintenanceClient';
-import type { FillInput } from '../../src/workflows/definitions';
 
 export const completion = (content: string): ChatCompletion => ({
   id: `chatcmpl-${content.length}`,
@@ -41,7 +45,7 @@ export const entryOf = (content: string, ageMs = 0): Entry => ({
 export interface Fakes {
   adminToken?: string;
   lookup?: () => Promise<LookupResult>;
-  fill?: (input: FillInput) => Promise<FillAnswer>;
+  fill?: (input: MissSpec) => Promise<FillAnswer>;
   deleteEntry?: MaintenanceClient['deleteEntry'];
   purgeTenant?: MaintenanceClient['purgeTenant'];
 }
@@ -50,7 +54,7 @@ export interface FakeApp {
   url: string;
   metrics: Metrics;
   /** Inputs the chat route handed to the fill client, in order. */
-  fills: FillInput[];
+  fills: MissSpec[];
   lookups: number;
   /** Workflow ids a refresh waited on. */
   settled: string[];
@@ -62,11 +66,11 @@ export async function startFakeApp(fakes: Fakes = {}): Promise<FakeApp> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'reflex-api-'));
   const config = loadConfig({ REFLEX_HOME: home, ...(fakes.adminToken ? { REFLEX_ADMIN_TOKEN: fakes.adminToken } : {}) });
   const metrics = new Metrics();
-  const state = { fills: [] as FillInput[], lookups: 0, settled: [] as string[] };
+  const state = { fills: [] as MissSpec[], lookups: 0, settled: [] as string[] };
   const fill: Pick<FillClient, 'fill' | 'handOff' | 'settled'> = {
     fill: async (input) => {
       state.fills.push(input);
-      return fakes.fill ? fakes.fill(input) : { response: completion('fresh'), workflowId: `fill-${input.tenant}-${input.key}` };
+      return fakes.fill ? fakes.fill(input) : { response: completion('fresh'), workflowId: `fill-${input.tenant}-${input.key}`, timing: {} };
     },
     handOff: async () => 'unused',
     settled: async (id) => {
@@ -74,6 +78,8 @@ export async function startFakeApp(fakes: Fakes = {}): Promise<FakeApp> {
       return true;
     },
   };
+  const exact = { forget: () => undefined, provisional: () => undefined };
+  const health = new TemporalHealth();
   const services = {
     config,
     log: pino({ level: 'silent' }),
@@ -86,8 +92,10 @@ export async function startFakeApp(fakes: Fakes = {}): Promise<FakeApp> {
         return fakes.lookup ? fakes.lookup() : { status: 'MISS' };
       },
     },
-    exact: { forget: () => undefined },
+    exact,
     fill,
+    health,
+    miss: new MissPath({ fill: fill as FillClient, provider: {} as Provider, outbox: new Outbox(home), exact: exact as unknown as ExactCache, health, metrics, log: pino({ level: 'silent' }), maxAttempts: 1 }),
     maintenance: {
       deleteEntry: fakes.deleteEntry ?? (async () => ({ removed: 1 })),
       purgeTenant: fakes.purgeTenant ?? (async () => ({ removed: 2 })),

@@ -57,7 +57,8 @@ test('a miss is one connected trace across the API and the worker', async () => 
   await api.awaitFill(res);
 
   const root = () => receiver.spans.find((s) => s.name === 'POST /v1/chat/completions' && s.attributes['reflex.fill_id'] === fillId);
-  const required = ['UpdateWithStartWorkflow:answer', 'RunWorkflow:cacheFillWorkflow', 'RunActivity:callProvider', 'RunActivity:writeEntry', 'RunActivity:indexEntry'];
+  // The provider call is the local activity obtainAnswer; store and index run after the answer.
+  const required = ['UpdateWithStartWorkflow:answer', 'RunWorkflow:cacheFillWorkflow', 'RunActivity:obtainAnswer', 'RunActivity:storeEntry', 'RunActivity:indexStoredEntry'];
   // Spans are exported in batches and the workflow's only when it ends: wait for the whole tree.
   const whole = (all: ReceivedSpan[]) => {
     const ids = new Set(all.map((s) => s.spanId));
@@ -85,7 +86,7 @@ test('a miss is one connected trace across the API and the worker', async () => 
     for (let p = s.parentSpanId && byId.get(s.parentSpanId); p; p = p.parentSpanId ? byId.get(p.parentSpanId) : undefined) out.push(p.name);
     return out;
   };
-  const provider = spans.find((s) => s.name === 'RunActivity:callProvider')!;
+  const provider = spans.find((s) => s.name === 'RunActivity:obtainAnswer')!;
   expect(provider.service).toBe('reflex-worker');
   expect(ancestors(provider)).toEqual(expect.arrayContaining(['RunWorkflow:cacheFillWorkflow', 'UpdateWithStartWorkflow:answer', 'POST /v1/chat/completions']));
 }, 90_000);

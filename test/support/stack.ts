@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ManagedProcess } from '../../src/stack/managedProcess';
-import { startMilvus } from '../../src/stack/milvus';
-import { startTemporal } from '../../src/stack/temporal';
+import { ManagedProcess } from '../../src/ops/stack/managedProcess';
+import { startMilvus } from '../../src/ops/stack/milvus';
+import { startTemporal } from '../../src/ops/stack/temporal';
 import { freePort } from './ports';
 
 export const REPO = path.resolve(__dirname, '../..');

@@ -1,14 +1,22 @@
-import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { FillClient, toGatewayError } from '../../src/temporal/fillClient';
-import { classify } from '../../src/provider/provider';
+import pino from 'pino';
+import { ExactCache } from '../../src/cache/l1/exactCache';
+import { EntryStore } from '../../src/cache/storage/entryStore';
+import { Outbox } from '../../src/cache/storage/outbox';
+import { Metrics } from '../../src/metrics';
+import { TemporalHealth } from '../../src/miss/health';
+import { MissPath } from '../../src/miss/missPath';
+import { UpstreamError, failureOf } from '../../src/provider/failure';
+import { FillClient, MissSpec, toGatewayError } from '../../src/temporal/fillClient';
+import { Provider, classify } from '../../src/provider/provider';
 import { TokenSeal } from '../../src/provider/credentials';
-import { isCacheable } from '../../src/workflows/cacheability';
-import { FillInput, PROVIDER_FAILURE_TYPE } from '../../src/workflows/definitions';
+import { isCacheable } from '../../src/provider/cacheability';
+import { PROVIDER_FAILURE_TYPE } from '../../src/workflows/definitions';
 
 const failed = (status: number, retryAfter?: string) =>
   new WorkflowUpdateFailedError(
@@ -86,33 +94,85 @@ describe('token sealing', () => {
   });
 });
 
-describe('in-process coalescing of identical misses', () => {
-  const input = (extra: Partial<FillInput> = {}): FillInput => ({
-    tenant: 'a'.repeat(16), key: 'b'.repeat(64), context: 'c', model: 'm', semanticText: 'q',
-    request: {}, policy: { providerMaxAttempts: 1, providerTimeoutMs: 1000, indexMaxAttempts: 0 }, ...extra,
+describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
+  const tenant = 'a'.repeat(16);
+  const spec = (extra: Partial<MissSpec> = {}): MissSpec => ({
+    tenant, key: 'b'.repeat(64), context: 'c', model: 'm', semanticText: 'q', request: { model: 'm', messages: [] }, ...extra,
   });
+  const answer = (id: string) => ({ id, choices: [{ index: 0, message: { role: 'assistant', content: id }, finish_reason: 'stop' }] });
 
-  test('concurrent identical misses share one update; a refresh never joins; a finished one is not reused', async () => {
+  function setup(fill: Partial<FillClient>, outboxRoot?: string) {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'reflex-miss-'));
+    const exact = new ExactCache(new EntryStore(root), 100);
+    const provider = { complete: jest.fn(async () => answer('direct')), stream: jest.fn() };
+    const metrics = new Metrics();
+    const miss = new MissPath({
+      fill: fill as FillClient, provider: provider as unknown as Provider, outbox: new Outbox(outboxRoot ?? root), exact,
+      health: new TemporalHealth(), metrics, log: pino({ level: 'silent' }), maxAttempts: 1,
+    });
+    return { miss, exact, provider, root };
+  }
+
+  test('concurrent identical misses share one fill; a refresh never joins; a finished flight is not reused', async () => {
     const pending: (() => void)[] = [];
-    const update = jest.fn(() => new Promise((resolve) => pending.push(() => resolve({ id: 'answer' }))));
-    const client = { workflow: { executeUpdateWithStart: update } } as unknown as Client;
-    const coalesced = jest.fn();
-    const fills = new FillClient(client, 'q', 10_000, undefined, coalesced);
-
-    const first = fills.fill(input());
-    const second = fills.fill(input());
-    const refresh = fills.fill(input({ replace: true }));
+    const fill = jest.fn(() => new Promise((resolve) => pending.push(() => resolve({ response: answer('via-fill'), workflowId: 'w', timing: {} }))));
+    const { miss } = setup({ fill } as unknown as Partial<FillClient>);
+    const first = miss.answer(spec(), undefined);
+    const second = miss.answer(spec(), undefined);
+    const refresh = miss.answer(spec({ replace: true }), undefined);
     await new Promise((r) => setImmediate(r));
-    expect(update).toHaveBeenCalledTimes(2); // the first, and the refresh
-    expect(coalesced).toHaveBeenCalledTimes(1);
+    expect(fill).toHaveBeenCalledTimes(2); // the first, and the refresh
     pending.forEach((release) => release());
     await expect(first).resolves.toEqual(await second);
-    await refresh.catch(() => undefined);
-
-    const later = fills.fill(input());
+    await refresh;
+    const later = miss.answer(spec(), undefined);
     await new Promise((r) => setImmediate(r));
-    expect(update).toHaveBeenCalledTimes(3);
+    expect(fill).toHaveBeenCalledTimes(3);
     pending.forEach((release) => release());
-    await expect(later).resolves.toMatchObject({ response: { id: 'answer' } });
+    await expect(later).resolves.toMatchObject({ completion: { id: 'via-fill' }, workflowId: 'w' });
+  });
+
+  test('a JSON miss joins a flight a stream leads (mixed callers, one provider call)', async () => {
+    const fill = jest.fn();
+    const { miss } = setup({ fill } as unknown as Partial<FillClient>);
+    const streamLeader = miss.flights.lead(MissPath.flightKey(spec()));
+    const json = miss.answer(spec(), undefined);
+    streamLeader.settle({ outcome: { completion: answer('streamed') as never, workflowId: 'w' } });
+    await expect(json).resolves.toMatchObject({ completion: { id: 'streamed' }, workflowId: 'w' });
+    expect(fill).not.toHaveBeenCalled();
+  });
+
+  test('an answer is an exact hit in this process at once (read-your-writes), before anything is stored', async () => {
+    const { miss, exact } = setup({ fill: async () => ({ response: answer('fresh'), workflowId: 'w', timing: {} }) } as unknown as Partial<FillClient>);
+    await miss.answer(spec(), undefined);
+    await expect(exact.get(tenant, 'b'.repeat(64))).resolves.toMatchObject({ response: { id: 'fresh' } });
+    await miss.answer(spec({ key: 'c'.repeat(64), store: false }), undefined);
+    await expect(exact.get(tenant, 'c'.repeat(64))).resolves.toBeUndefined();
+  });
+
+  test('Temporal unreachable: the provider answers directly and the answer goes to the outbox, with no fill id', async () => {
+    const unreachable = jest.fn(async () => Promise.reject(new Error('14 UNAVAILABLE: No connection established')));
+    const handOff = jest.fn(unreachable);
+    const { miss, provider, root } = setup({ fill: unreachable, handOff } as unknown as Partial<FillClient>);
+    const outcome = await miss.answer(spec(), 'sk-x');
+    expect(outcome).toMatchObject({ completion: { id: 'direct' }, degraded: 'outbox' });
+    expect(outcome.workflowId).toBeUndefined();
+    expect(provider.complete).toHaveBeenCalledWith(spec().request, 'sk-x');
+    await expect(new Outbox(root).read(tenant, 'b'.repeat(64))).resolves.toMatchObject({ answer: { id: 'direct' }, context: 'c' });
+  });
+
+  test('Temporal unreachable and the entry store unwritable: still answered, and it says not-stored', async () => {
+    const unreachable = async () => Promise.reject(new Error('14 UNAVAILABLE'));
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'reflex-miss-')), 'not-a-dir');
+    writeFileSync(file, 'x');
+    const { miss } = setup({ fill: unreachable, handOff: unreachable } as unknown as Partial<FillClient>, file);
+    await expect(miss.answer(spec(), undefined)).resolves.toMatchObject({ completion: { id: 'direct' }, degraded: 'not-stored' });
+  });
+
+  test('a provider error in degraded mode keeps the error contract', async () => {
+    const unreachable = async () => Promise.reject(new Error('14 UNAVAILABLE'));
+    const { miss, provider } = setup({ fill: unreachable, handOff: unreachable } as unknown as Partial<FillClient>);
+    provider.complete.mockRejectedValueOnce(new UpstreamError(failureOf(400, { message: 'bad', type: 'invalid_request_error' }, 'bad')));
+    await expect(miss.answer(spec(), undefined)).rejects.toMatchObject({ status: 400, message: 'bad' });
   });
 });

@@ -4,7 +4,7 @@ import { cacheIdentity } from '../../src/cache/keys/cacheKey';
 import { ResponseAssembler } from '../../src/provider/assembleResponse';
 import { responseToEvents } from '../../src/provider/responseToEvents';
 import { outputText } from '../../src/provider/responsesWire';
-import { isCacheable } from '../../src/workflows/cacheability';
+import { isCacheable } from '../../src/provider/cacheability';
 
 const stored = {
   id: 'resp_1',

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ExactCache } from '../../src/cache/l1/exactCache';
 import { Entry } from '../../src/cache/storage/entry';
+import { BlobStore } from '../../src/cache/storage/blobStore';
 import { EntryStore } from '../../src/cache/storage/entryStore';
+import { Outbox } from '../../src/cache/storage/outbox';
 
 const tenant = 'a'.repeat(16);
 const entry = (key: string): Entry => ({
@@ -54,5 +56,53 @@ describe('entry store', () => {
     const other = new ExactCache(store, 10, { trackRecency: true });
     await other.get(tenant, 'b'.repeat(64));
     expect(touch).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('claim-check blobs and the outbox, beside the entries', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'reflex-blobs-'));
+  const blobs = new BlobStore(root);
+  const outbox = new Outbox(root);
+  const store = new EntryStore(root);
+
+  test('a blob is addressed by its content, read back, and swept only when old', async () => {
+    const ref = await blobs.put(tenant, { request: 'x'.repeat(3 * 1024 * 1024) });
+    expect(ref).toMatch(/^[0-9a-f]{64}$/);
+    expect(await blobs.put(tenant, { request: 'x'.repeat(3 * 1024 * 1024) })).toBe(ref);
+    expect((await blobs.get<{ request: string }>(tenant, ref))!.request).toHaveLength(3 * 1024 * 1024);
+    expect(await blobs.sweep(Date.now() - 60_000)).toBe(0);
+    expect(await blobs.sweep(Date.now() + 1_000)).toBe(1);
+    expect(await blobs.get(tenant, ref)).toBeUndefined();
+  });
+
+  test('outbox records are listed, read and removed; entry listing ignores blobs and outbox', async () => {
+    await blobs.put(tenant, { any: 1 });
+    await store.write(entry('d'.repeat(64)));
+    const record = { version: 1 as const, tenant, key: 'c'.repeat(64), context: 'c', model: 'm', semanticText: 'q', request: {}, answer: { id: 'a' }, answeredAt: 1 };
+    await outbox.write(record);
+    const listed = [];
+    for await (const a of outbox.list()) listed.push(a);
+    expect(listed).toEqual([{ tenant, key: 'c'.repeat(64) }]);
+    expect(await outbox.read(tenant, 'c'.repeat(64))).toEqual(record);
+    const entries = [];
+    for await (const f of store.list()) entries.push(f.key);
+    expect(entries).toEqual(['d'.repeat(64)]);
+    await outbox.remove(tenant, 'c'.repeat(64));
+    expect(await outbox.read(tenant, 'c'.repeat(64))).toBeUndefined();
+  });
+});
+
+describe('read-your-writes in L1', () => {
+  test('a provisional answer is an exact hit until the stored file replaces it; forget drops it', async () => {
+    const store = new EntryStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-ryw-')));
+    const l1 = new ExactCache(store, 10);
+    const key = 'e'.repeat(64);
+    l1.provisional({ ...entry(key), response: { id: 'provisional', choices: [] } });
+    expect((await l1.get(tenant, key))!.response).toEqual({ id: 'provisional', choices: [] });
+    await store.write({ ...entry(key), response: { id: 'stored', choices: [] } });
+    expect((await l1.get(tenant, key))!.response).toEqual({ id: 'stored', choices: [] });
+    l1.provisional({ ...entry('f'.repeat(64)) });
+    l1.forget(tenant, 'f'.repeat(64));
+    expect(await l1.get(tenant, 'f'.repeat(64))).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { ChunkAssembler } from '../../src/provider/assemble';
 import { completionToChunks, pieces } from '../../src/provider/toChunks';
-import { SingleFlight } from '../../src/api/streaming/singleFlight';
+import { SingleFlight } from '../../src/miss/singleFlight';
 
 const prose = {
   id: 'chatcmpl-1',

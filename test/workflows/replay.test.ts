@@ -26,6 +26,8 @@ const REQUIRED = [
   'fill-early-return',
   'fill-coalesced',
   'fill-prefetched',
+  // Fills started before the claim check (CLAIM_CHECK_PATCH) replay the legacy path.
+  ...['cached', 'already-cached', 'provider-failed', 'store-failed', 'index-failed', 'coalesced', 'prefetched'].map((s) => `fill-${s}.pre-fill-claim-check`),
   'replay-indexed',
   'replay-nothing-stored',
   'delete-deleted',
@@ -48,13 +50,14 @@ const codec = new EncryptionCodec({ id: 'replay-test', key: randomBytes(32) });
 /**
  * A fixture as an encrypting worker would have written it: every payload
  * sealed, except what never goes through a codec: search attributes, headers
- * and the SDK core's own local-activity marker data (`details.data`).
+ * and the SDK core's own marker data (a local activity's `details.data`, a
+ * patch marker's `details.patch-data`).
  */
 async function encryptedCopy(json: string): Promise<string> {
   const doc = JSON.parse(json);
   const sealing: Promise<void>[] = [];
   const walk = (node: unknown, key: string): void => {
-    if (['searchAttributes', 'header', 'data'].includes(key) || !node || typeof node !== 'object') return;
+    if (['searchAttributes', 'header', 'data', 'patch-data'].includes(key) || !node || typeof node !== 'object') return;
     const o = node as { metadata?: Record<string, string>; data?: string };
     if (o.metadata?.encoding !== undefined) {
       const payload = { metadata: Object.fromEntries(Object.entries(o.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])), data: Buffer.from(o.data ?? '', 'base64') };

@@ -15,11 +15,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FillActivities } from '../../src/activities';
 import { historyToJSON } from './historyJson';
-import type { FillInput } from '../../src/workflows/definitions';
+import type { FillInput, LegacyFillInput } from '../../src/workflows/definitions';
 import type { MetricsSink } from '../../src/workflows/observe';
 import { reflexAttributes } from '../../src/workflows/visibility';
 
-export type ChatCompletion = NonNullable<FillInput['prefetched']>;
+export type ChatCompletion = NonNullable<LegacyFillInput['prefetched']>;
 
 const REPO = path.resolve(__dirname, '../..');
 const VENV = process.env.REFLEX_VENV ?? path.join(REPO, '.reflex', 'venv');
@@ -76,6 +76,8 @@ export class FakeActivities {
   constructor(overrides: Partial<FillActivities> = {}) {
     const defaults: FillActivities = {
       callProvider: async () => completion('stop'),
+      obtainAnswer: async () => ({ source: 'provider', answerRef: 'a'.repeat(64), cacheable: true }),
+      storeEntry: async () => undefined,
       readStoredAnswer: async () => null,
       embed: async () => [0.5, -0.5, 0.25, -0.25],
       writeEntry: async () => undefined,
@@ -138,7 +140,21 @@ export function completion(finish: string, content = 'Hold the reset button for 
   } as ChatCompletion;
 }
 
+/** A fill input as the API builds it since the claim check: references only. */
 export function fillInput(overrides: Partial<FillInput> = {}): FillInput {
+  return {
+    tenant: 'tenant-a',
+    key: `key-${randomUUID().slice(0, 8)}`,
+    model: 'gpt-4o-mini',
+    requestRef: 'f'.repeat(64),
+    embedded: true,
+    policy: { providerMaxAttempts: 1, providerTimeoutMs: 5_000, indexMaxAttempts: 1 },
+    ...overrides,
+  };
+}
+
+/** A fill input from before the claim check (runs still open at a deploy replay the legacy path). */
+export function legacyFillInput(overrides: Partial<LegacyFillInput> = {}): LegacyFillInput {
   return {
     tenant: 'tenant-a',
     key: `key-${randomUUID().slice(0, 8)}`,

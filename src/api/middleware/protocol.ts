@@ -11,15 +11,19 @@ import { GatewayError, invalidRequest } from '../../errors';
 export const GATEWAY_METHODS = 'GET, HEAD, POST, DELETE, OPTIONS';
 
 /**
- * Wraps the router's allowedMethods() (without throw): it leaves a bare 405
- * (method known, not on this route) or 501 (method unknown to the router)
- * with an Allow header; both become a 405 with a body.
+ * What no route answered, as an OpenAI-shaped error. It wraps the router's
+ * allowedMethods() (without throw), which leaves a bare 405 (method known, not
+ * on this route) or 501 (method unknown to the router) with an Allow header:
+ * both become a 405 with a body. A path no route knows is a 404.
  */
-export async function methodNotAllowed(ctx: Context, next: Next): Promise<void> {
+export async function unrouted(ctx: Context, next: Next): Promise<void> {
   await next();
   if ((ctx.status === 405 || ctx.status === 501) && ctx.body == null) {
     const allow = ctx.response.get('Allow') || GATEWAY_METHODS;
     throw methodError(ctx.method, ctx.path, allow);
+  }
+  if (ctx.status === 404 && ctx.body === undefined) {
+    throw new GatewayError(404, `Unknown route ${ctx.method} ${clipPath(ctx.path)}.`, 'invalid_request_error', 'unknown_url');
   }
 }
 
@@ -30,9 +34,11 @@ export function methodError(method: string, path: string, allow = GATEWAY_METHOD
 /** A path as echoed in an error message (paths may be kilobytes long). */
 export const clipPath = (path: string) => (path.length > 200 ? `${path.slice(0, 200)}…` : path);
 
-export async function requireHost(ctx: Context, next: Next): Promise<void> {
+// Checks that only look before the request goes on are plain functions returning next():
+// an async wrapper would add a promise to every request for nothing.
+export function requireHost(ctx: Context, next: Next): Promise<void> {
   if (ctx.req.httpVersionMajor === 1 && ctx.req.httpVersionMinor >= 1 && !ctx.req.headers.host) {
     throw invalidRequest('HTTP/1.1 requests must carry a Host header.', 'Host', 'missing_host');
   }
-  await next();
+  return next();
 }

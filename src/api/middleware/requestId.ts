@@ -1,4 +1,9 @@
-/** Gives each request an id (the caller's X-Request-Id when it is sane) and a child logger carrying it. */
+/**
+ * Gives each request an id (the caller's X-Request-Id when it is sane) and a
+ * logger carrying it. The child logger is made on first use only: most
+ * requests log nothing but their access line, which the metrics middleware
+ * writes with the id itself.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
@@ -6,12 +11,13 @@ import type { Logger } from 'pino';
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function requestId(log: Logger) {
-  return async (ctx: Context, next: Next): Promise<void> => {
+  return (ctx: Context, next: Next): Promise<void> => {
     const given = ctx.get('x-request-id');
     const id = SANE_ID.test(given) ? given : randomUUID();
     ctx.state.requestId = id;
-    ctx.state.log = log.child({ requestId: id });
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= log.child({ requestId: id })), enumerable: true, configurable: true });
     ctx.set('X-Request-Id', id);
-    await next();
+    return next();
   };
 }

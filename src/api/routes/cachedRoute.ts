@@ -3,7 +3,8 @@
  * validate, read the per-request cache controls, identify (tenant + cache
  * key), look up L1 → L2/L3 in-process, and on a miss fill: through the fill
  * workflow (JSON), or by relaying the provider's stream and handing the
- * finished answer to the workflow (stream: true). An endpoint only says how
+ * finished answer to the workflow (stream: true); see miss/missPath for
+ * coalescing, degraded mode and read-your-writes. An endpoint only says how
  * its requests parse, key, bypass and stream.
  */
 import type { Context } from 'koa';
@@ -14,18 +15,17 @@ import { assertModelAllowed, Caller } from '../../auth/authenticate';
 import type { LookupResult } from '../../cache/lookup';
 import type { ProviderEndpoint } from '../../provider/provider';
 import type { ApiServices } from '../../services';
-import { SingleFlight } from '../streaming/singleFlight';
-import { FlightOutcome, streamMiss } from '../streaming/relay';
+import { outcomeHeaders, streamMiss } from '../streaming/relay';
 import type { StreamProtocol } from '../streaming/protocol';
-import type { FillInput } from '../../workflows/definitions';
-import { fillIdFor } from '../../temporal/fillClient';
+import { MissSpec, fillIdFor } from '../../temporal/fillClient';
+import { KnownRequests } from '../knownRequests';
 import { Delivery, hitHeaders, respond } from '../respond';
 import { SseSink } from '../sse';
 
 /** How long a refresh waits for its new entry to be stored before answering (read-your-writes). */
 const REFRESH_SETTLE_MS = 5_000;
 
-export type CachedRouteDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill' | 'provider' | 'seal'>;
+export type CachedRouteDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill' | 'provider' | 'seal' | 'miss' | 'health'>;
 
 export interface CachedEndpoint<R extends { model?: string; stream?: boolean }> {
   endpoint: ProviderEndpoint;
@@ -38,26 +38,27 @@ export interface CachedEndpoint<R extends { model?: string; stream?: boolean }> 
 }
 
 export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec: CachedEndpoint<R>, services: CachedRouteDeps) {
-  const { config, lookup, fill, exact, log } = services;
-  const flights = new SingleFlight<FlightOutcome>();
+  const { config, lookup, fill, exact, log, miss } = services;
+  const known = new KnownRequests(spec.parse, (request: R) => spec.identity(request, config.keySampling));
   return async (ctx: Context): Promise<void> => {
-    const request = spec.parse(ctx.request.body);
+    const t0 = performance.now();
+    const { request, identity } = known.parse(ctx.request.rawBody, ctx.request.body);
     const caller = ctx.state.caller as Caller; // set by gatewayAuth
     if (request.model !== undefined) assertModelAllowed(caller, request.model);
     const bypass = spec.bypass?.(request);
     const asked = readControls((name) => ctx.get(name), config);
     const controls: CacheControls = bypass ? { ...asked, lookup: false, store: false, replace: false } : asked;
     const tenant = caller.tenant;
-    const identity = spec.identity(request, config.keySampling);
     const delivery: Delivery = { stream: request.stream === true, includeUsage: spec.includeUsage(request), format: controls.format, protocol: spec.protocol };
 
     const found: LookupResult = controls.lookup ? await lookup.lookup(tenant, identity, { threshold: controls.threshold }) : { status: 'MISS' };
+    const timing: Record<string, number> = { lookup: performance.now() - t0 };
     if (found.status !== 'MISS') return respond(ctx, found.entry.response, hitHeaders(found), delivery);
     if (controls.onlyIfCached) {
       throw new GatewayError(504, 'No cached answer for this request (only-if-cached).', 'invalid_request_error', 'cache_miss', null, { 'X-Reflex-Status': 'MISS' });
     }
 
-    const input = fillInput(spec.endpoint, services, ctx, request, caller, identity, controls, found.embedding);
+    const missed = missSpec(spec.endpoint, services, ctx, request, caller, identity, controls, found.embedding);
     // A refresh answers only once its entry replaced the old one, so the next request sees it.
     const settleRefresh = async (workflowId: string | undefined) => {
       if (!controls.replace) return;
@@ -68,21 +69,25 @@ export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec
     if (bypass) headers['X-Reflex-Bypass'] = bypass;
 
     if (delivery.stream) {
-      // Decided before the stream opens: the header goes out first, the hand-off comes last.
-      const fillId = input.store !== false ? fillIdFor(input) : undefined;
-      if (fillId) headers['X-Reflex-Fill-Id'] = fillId;
-      const deps = { provider: services.provider, fill, flights, log, maxAttempts: config.upstream.maxAttempts };
+      // Decided before the stream opens: the header goes out first, the hand-off comes last. Claimed
+      // only while Temporal is believed reachable (else the outbox keeps the answer and no fill exists yet).
+      if (missed.store !== false) missed.fillId = fillIdFor(missed);
+      if (missed.fillId && !services.health.degraded) headers['X-Reflex-Fill-Id'] = missed.fillId;
+      const deps = { provider: services.provider, miss, log, maxAttempts: config.upstream.maxAttempts };
       const sink = new SseSink(ctx, spec.protocol);
-      const miss = { input, fillId, protocol: spec.protocol, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh };
-      return streamMiss(deps, miss);
+      const streaming = { spec: missed, protocol: spec.protocol, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh };
+      return streamMiss(deps, streaming);
     }
-    const answer = await fill.fill(input);
-    await settleRefresh(answer.workflowId);
-    await respond(ctx, answer.response, { ...headers, 'X-Reflex-Fill-Id': answer.workflowId }, delivery);
+    const outcome = await miss.answer(missed, caller.providerKey);
+    await settleRefresh(outcome.workflowId);
+    Object.assign(timing, outcome.timing);
+    timing.total = performance.now() - t0;
+    const serverTiming = Object.entries(timing).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`).join(', ');
+    await respond(ctx, outcome.completion, { ...headers, ...outcomeHeaders(outcome), 'Server-Timing': serverTiming }, delivery);
   };
 }
 
-function fillInput(
+function missSpec(
   endpoint: ProviderEndpoint,
   services: CachedRouteDeps,
   ctx: Context,
@@ -91,8 +96,8 @@ function fillInput(
   identity: CacheIdentity,
   controls: CacheControls,
   embedding: Float32Array | undefined,
-): FillInput {
-  const { config, seal } = services;
+): MissSpec {
+  const { seal } = services;
   return {
     // Chat fills keep the input they always had (see FillInput.endpoint).
     ...(endpoint === 'chat' ? {} : { endpoint }),
@@ -104,12 +109,7 @@ function fillInput(
     request: request as Record<string, unknown>,
     // Streams call the provider from the API process, so the token never needs to enter Temporal.
     sealedToken: caller.forwarded && caller.providerKey && !request.stream ? seal.seal(caller.providerKey) : undefined,
-    embedding: embedding ? Array.from(embedding) : undefined,
-    policy: {
-      providerMaxAttempts: config.upstream.maxAttempts,
-      providerTimeoutMs: config.upstream.timeoutMs,
-      indexMaxAttempts: config.indexMaxAttempts,
-    },
+    embedding,
     requestId: ctx.state.requestId,
     replace: controls.replace || undefined,
     store: controls.store ? undefined : false,

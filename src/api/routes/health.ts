@@ -1,6 +1,9 @@
 /**
- * GET /healthz: the process is up. GET /ready: 200 only when every dependency
- * the gateway needs is usable right now; the JSON names each one.
+ * GET /healthz: the process is up. GET /ready: 200 when the gateway can
+ * answer; the JSON names each dependency. Temporal alone being down is
+ * `degraded` (still 200): hits are served and misses are answered from the
+ * provider directly, their answers kept in the outbox until Temporal is back.
+ * Anything else down is 503.
  */
 import type { Context } from 'koa';
 import { withDeadline } from '../../deadline';
@@ -14,7 +17,7 @@ export function healthz(ctx: Context): void {
   ctx.body = { status: 'ok' };
 }
 
-export function ready({ temporal, index, store, embedder, verifier }: Pick<ApiServices, 'temporal' | 'index' | 'store' | 'embedder' | 'verifier'>) {
+export function ready({ temporal, index, store, embedder, health, verifier }: Pick<ApiServices, 'temporal' | 'index' | 'store' | 'embedder' | 'health' | 'verifier'>) {
   const checks: Record<string, Check> = {
     temporal: () => temporal.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({})),
     milvus: () => index.check(),
@@ -26,10 +29,13 @@ export function ready({ temporal, index, store, embedder, verifier }: Pick<ApiSe
     const names = Object.keys(checks);
     const results = await Promise.all(names.map((n) => probe(checks[n]!)));
     const report = Object.fromEntries(names.map((n, i) => [n, results[i]]));
-    const ok = results.every((r) => r.ok);
-    ctx.status = ok ? 200 : 503;
-    // Which L3 decides semantic hits ("model" or "guards"): `reflex eval` reports it next to its figures.
-    ctx.body = { status: ok ? 'ready' : 'not_ready', verifier: verifier.kind, checks: report };
+    const failing = names.filter((_, i) => !results[i]!.ok);
+    if (report.temporal?.ok) health.succeeded();
+    else health.failed();
+    const degraded = failing.length === 1 && failing[0] === 'temporal';
+    ctx.status = failing.length === 0 || degraded ? 200 : 503;
+    // verifier: which L3 decides semantic hits ("model" or "guards"); `reflex eval` reports it next to its figures.
+    ctx.body = { status: failing.length === 0 ? 'ready' : degraded ? 'degraded' : 'not_ready', ...(degraded ? { degraded: ['temporal'] } : {}), verifier: verifier.kind, checks: report };
   };
 }
 

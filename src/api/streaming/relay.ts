@@ -1,71 +1,68 @@
 /**
  * A streaming miss: the provider's chunks go to the client as they arrive
  * while an assembler rebuilds the complete answer. Only after the provider's
- * terminal event (every choice finished) is the answer handed to the durable
- * fill workflow for store + index, with no second provider call. A stream the
- * provider breaks off, or the client abandons, is never handed off.
+ * terminal event (every choice finished) is the answer kept (see
+ * miss/missPath: handed to the durable fill workflow for store + index, or
+ * to the outbox while Temporal is unreachable), with no second provider call.
+ * A stream the provider breaks off, or the client abandons, is never kept.
  *
- * Identical concurrent streaming misses are coalesced per process (see
- * SingleFlight): followers wait for the leader's complete answer and get it
- * replayed; if the leader's stream broke or was abandoned they try again.
+ * Identical concurrent misses are coalesced per process whatever their mix
+ * of stream and JSON (see miss/singleFlight): followers wait for the leader's
+ * complete answer and get it replayed; if the leader's stream broke or was
+ * abandoned they try again.
  */
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors';
 import { UpstreamError, providerError } from '../../provider/failure';
 import type { Provider } from '../../provider/provider';
 import { withProviderRetry } from '../../provider/retrying';
-import type { ChatCompletion } from '../../provider/wire';
-import type { FillClient } from '../../temporal/fillClient';
-import type { FillInput } from '../../workflows/definitions';
+import type { MissSpec } from '../../temporal/fillClient';
+import { FlightOutcome, MissOutcome, MissPath } from '../../miss/missPath';
 import { CHAT_STREAM, StreamProtocol } from './protocol';
 import { replayToSink } from './replay';
 import type { StreamSink } from './sink';
-import { SingleFlight } from './singleFlight';
-
-export type FlightOutcome = { completion: ChatCompletion } | { error: GatewayError } | { retry: true };
 
 export interface StreamingMissDeps {
   provider: Provider;
-  fill: FillClient;
-  flights: SingleFlight<FlightOutcome>;
+  miss: MissPath;
   log: Logger;
   maxAttempts: number;
 }
 
 export interface StreamingMiss<E = unknown> {
-  input: FillInput;
+  /** The miss; its fillId (see fillIdFor) is decided before the stream opens. */
+  spec: MissSpec;
   /** Chat completions unless told otherwise. */
   protocol?: StreamProtocol<E>;
-  /** The fill the answer is handed to (see fillIdFor); absent when nothing is stored. */
-  fillId?: string;
   apiKey: string | undefined;
   includeUsage: boolean;
-  /** Response headers (status, fill id) sent when the stream opens. */
+  /** Response headers sent when the stream opens (status; the fill id when the workflow is expected to exist). */
   headers: Record<string, string>;
   sink: StreamSink<E>;
-  /** Runs after the hand-off and before `[DONE]` (a refresh makes its new entry visible here). */
+  /** Runs after the answer is kept and before `[DONE]` (a refresh makes its new entry visible here). */
   beforeEnd?: (workflowId: string | undefined) => Promise<void>;
 }
 
 const FOLLOW_ATTEMPTS = 3;
 
 export async function streamMiss<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>): Promise<void> {
-  const { input } = miss;
-  // A refresh never follows another stream (it wants a fresh answer): its flight key is its own fill id.
-  const flightKey = input.replace ? `refresh:${miss.fillId}` : `${input.tenant}:${input.key}:${input.store === false ? 'nostore' : 'store'}`;
+  const flightKey = MissPath.flightKey(miss.spec);
   for (let attempt = 0; attempt < FOLLOW_ATTEMPTS; attempt++) {
-    const running = deps.flights.join(flightKey);
+    const running = deps.miss.flights.join(flightKey);
     if (!running) return lead(deps, miss, flightKey);
     const outcome = await running;
-    if ('completion' in outcome) return replayToSink(miss.sink, outcome.completion, miss.includeUsage, miss.headers, protocolOf(miss));
+    if ('outcome' in outcome) {
+      const headers = { ...miss.headers, ...outcomeHeaders(outcome.outcome) };
+      return replayToSink(miss.sink, outcome.outcome.completion, miss.includeUsage, headers, protocolOf(miss));
+    }
     if ('error' in outcome) throw outcome.error;
     if (miss.sink.gone) return;
   }
   throw new GatewayError(502, 'The upstream stream for this request kept breaking off.', 'api_error', 'upstream_stream_broken');
 }
 
-async function lead<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>, flightKey: string): Promise<void> {
-  const flight = deps.flights.lead(flightKey);
+async function lead<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>, flightKey: string | undefined): Promise<void> {
+  const flight = deps.miss.flights.lead(flightKey);
   let outcome: FlightOutcome = { retry: true };
   try {
     outcome = await relay(deps, miss);
@@ -101,28 +98,27 @@ async function relay<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>): Promis
     return { retry: true };
   }
   const completion = assembler.answer();
-  const workflowId = miss.input.store !== false ? await handOff(deps, { ...miss.input, prefetched: completion }, miss.fillId) : undefined;
-  await miss.beforeEnd?.(workflowId);
+  deps.miss.remember(miss.spec, completion);
+  const kept = await deps.miss.keep(miss.spec, completion);
+  await miss.beforeEnd?.(kept.workflowId);
   sink.end();
-  return { completion };
+  return { outcome: { completion, ...kept } };
+}
+
+/** The headers a finished miss adds: its fill id where the workflow exists, or how degraded mode kept the answer. */
+export function outcomeHeaders(outcome: MissOutcome): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (outcome.workflowId) headers['X-Reflex-Fill-Id'] = outcome.workflowId;
+  if (outcome.degraded) headers['X-Reflex-Degraded'] = outcome.degraded;
+  return headers;
 }
 
 /** Provider refusals before the first byte retry like the workflow's would (429/5xx/transport only). */
 async function openWithRetry<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>, signal: AbortSignal): Promise<AsyncIterable<E>> {
-  const open = () => protocolOf(miss).open(deps.provider, miss.input.request, miss.apiKey, signal);
+  const open = () => protocolOf(miss).open(deps.provider, miss.spec.request, miss.apiKey, signal);
   return withProviderRetry(open, deps.maxAttempts, () => miss.sink.gone).catch((err: unknown) => {
     throw toError(err);
   });
-}
-
-/** The client already has its answer: a failed hand-off is logged, never surfaced. */
-async function handOff(deps: StreamingMissDeps, input: FillInput, fillId: string | undefined): Promise<string | undefined> {
-  try {
-    return await deps.fill.handOff(input, fillId);
-  } catch (err) {
-    deps.log.warn({ err: String(err), tenant: input.tenant, key: input.key }, 'streamed answer not handed to the fill workflow; it will not be cached');
-    return undefined;
-  }
 }
 
 const protocolOf = <E>(miss: StreamingMiss<E>) => miss.protocol ?? (CHAT_STREAM as unknown as StreamProtocol<E>);

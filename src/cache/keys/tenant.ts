@@ -8,6 +8,7 @@
  * would file one caller's entries under different tenants.
  */
 import { createHmac } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { loadKey } from '../../secretKey';
 
 export interface Tenant {
@@ -19,6 +20,14 @@ export interface Tenant {
 const ANONYMOUS = 'anonymous';
 
 export class TenantHasher {
+  /**
+   * Tenants of the callers seen lately, so a caller is hashed once, not on
+   * every request. In this process's memory only (nothing is written or
+   * logged); beyond a few thousand callers the least recent is hashed again
+   * when it returns.
+   */
+  private readonly recent = new LRUCache<string, Tenant>({ max: 4096 });
+
   constructor(private readonly secret: Buffer) {}
 
   static fromConfig(configured: string | undefined, home: string): TenantHasher {
@@ -41,7 +50,13 @@ export class TenantHasher {
 
   // The kind is part of the message so a token can never collide with a namespace.
   private hash(kind: string, value: string): Tenant {
-    return { id: createHmac('sha256', this.secret).update(`${kind}\u0000${value}`).digest('hex').slice(0, 16) };
+    const message = `${kind}\u0000${value}`;
+    let tenant = this.recent.get(message);
+    if (!tenant) {
+      tenant = { id: createHmac('sha256', this.secret).update(message).digest('hex').slice(0, 16) };
+      this.recent.set(message, tenant);
+    }
+    return tenant;
   }
 }
 

@@ -5,6 +5,11 @@
  * after `revalidateMs`, so a delete made through another replica stops being
  * served within that window. Hits refresh the file's mtime (at most once a
  * minute per key): that is the LRU clock storage eviction uses.
+ *
+ * Read-your-writes: an answer this process just received from a fill is
+ * served as an exact hit at once (`provisional`), while the fill's durable
+ * write is still under way; the stored file wins as soon as it exists, and a
+ * provisional answer is dropped after PROVISIONAL_MS either way.
  */
 import { LRUCache } from 'lru-cache';
 import { Entry } from '../storage/entry';
@@ -20,16 +25,37 @@ export interface ExactCacheOptions {
 }
 
 const TOUCH_EVERY_MS = 60_000;
+/** Long enough for any fill's store step to finish; bounded so a failed write is not served forever. */
+export const PROVISIONAL_MS = 60_000;
 
 export class ExactCache {
   private readonly lru: LRUCache<string, Entry>;
   private readonly touched: LRUCache<string, true>;
+  private readonly provisionals: LRUCache<string, Entry>;
   private readonly expiry: Expiry;
 
   constructor(private readonly store: EntryStore, capacity: number, private readonly options: ExactCacheOptions = {}) {
     this.lru = new LRUCache({ max: capacity, ...(options.revalidateMs ? { ttl: options.revalidateMs } : {}) });
     this.touched = new LRUCache({ max: capacity, ttl: TOUCH_EVERY_MS });
+    this.provisionals = new LRUCache({ max: capacity, ttl: PROVISIONAL_MS });
     this.expiry = options.expiry ?? NEVER_EXPIRES;
+  }
+
+  /**
+   * An exact hit from memory alone, answered synchronously (the common hit
+   * needs no promise at all); undefined when memory has no fresh copy, and
+   * then get() decides. Counts as a use.
+   */
+  getInMemory(tenant: string, key: string): Entry | undefined {
+    const id = `${tenant}:${key}`;
+    const entry = this.lru.get(id);
+    if (!entry) return undefined;
+    if (this.expiry.isExpired(entry)) {
+      this.lru.delete(id);
+      return undefined;
+    }
+    this.markUsed(entry);
+    return entry;
   }
 
   /** An exact hit: memory first, then disk (promoting what disk had); counts as a use. */
@@ -45,8 +71,11 @@ export class ExactCache {
    */
   async load(tenant: string, key: string): Promise<Entry | undefined> {
     const id = `${tenant}:${key}`;
-    const entry = this.lru.get(id) ?? (await this.store.read(tenant, key));
+    const stored = this.lru.get(id) ?? (await this.store.read(tenant, key));
+    if (stored) this.provisionals.delete(id);
+    const entry = stored ?? this.provisionals.get(id);
     if (!entry) return undefined;
+    if (!stored) return entry; // provisional: not in storage yet, so nothing to touch or promote
     if (this.expiry.isExpired(entry)) {
       this.lru.delete(id);
       return undefined;
@@ -61,9 +90,16 @@ export class ExactCache {
     this.markUsed(entry);
   }
 
+  /** An answer whose fill is still storing it: an exact hit in this process until the file exists (at most PROVISIONAL_MS). */
+  provisional(entry: Entry): void {
+    this.provisionals.set(`${entry.tenant}:${entry.key}`, entry);
+  }
+
   forget(tenant: string, key?: string): void {
-    if (key !== undefined) this.lru.delete(`${tenant}:${key}`);
-    else for (const id of this.lru.keys()) if (id.startsWith(`${tenant}:`)) this.lru.delete(id);
+    for (const cache of [this.lru, this.provisionals]) {
+      if (key !== undefined) cache.delete(`${tenant}:${key}`);
+      else for (const id of cache.keys()) if (id.startsWith(`${tenant}:`)) cache.delete(id);
+    }
   }
 
   private markUsed({ tenant, key }: Entry): void {

@@ -5,6 +5,7 @@
  * repository's models/ folder only: hub downloads are disabled.
  */
 import path from 'node:path';
+import { InferenceSession } from 'onnxruntime-node';
 
 /** Where the shipped model lives: <package root>/models/verifier (same from src/ and dist/). */
 export const DEFAULT_VERIFIER_MODELS_DIR = path.resolve(__dirname, '../../../models');
@@ -16,7 +17,7 @@ export interface PairScorer {
 }
 
 type Tokenizer = (text: string, options: { text_pair: string; truncation: boolean }) => Record<string, unknown>;
-type Classifier = (inputs: Record<string, unknown>) => Promise<{ logits: { data: ArrayLike<number> } }>;
+type Classifier = ((inputs: Record<string, unknown>) => Promise<{ logits: { data: ArrayLike<number> } }>) & { session: unknown };
 
 export class CrossEncoder implements PairScorer {
   private constructor(private readonly tokenizer: Tokenizer, private readonly model: Classifier) {}
@@ -26,7 +27,7 @@ export class CrossEncoder implements PairScorer {
    * embedder (which points it at .reflex/models): set them right before this
    * load, which reads every file up front, and never load two models at once.
    */
-  static async load(modelsDir: string = DEFAULT_VERIFIER_MODELS_DIR, name: string = VERIFIER_MODEL_NAME): Promise<CrossEncoder> {
+  static async load(modelsDir: string = DEFAULT_VERIFIER_MODELS_DIR, name: string = VERIFIER_MODEL_NAME, threads = 1): Promise<CrossEncoder> {
     const { AutoTokenizer, AutoModelForSequenceClassification, env } = await import('@xenova/transformers');
     env.localModelPath = modelsDir;
     env.allowRemoteModels = false;
@@ -34,6 +35,15 @@ export class CrossEncoder implements PairScorer {
     try {
       const tokenizer = (await AutoTokenizer.from_pretrained(name)) as unknown as Tokenizer;
       const model = (await AutoModelForSequenceClassification.from_pretrained(name, { quantized: true })) as unknown as Classifier;
+      // As for the embedder (src/cache/embedding/embedder.ts): a session with a fixed thread count
+      // instead of transformers.js' default pool of spinning threads, which contend on a busy machine.
+      model.session = await InferenceSession.create(path.join(modelsDir, name, 'onnx', 'model_quantized.onnx'), {
+        executionProviders: ['cpu'],
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
       return new CrossEncoder(tokenizer, model);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);

@@ -25,12 +25,14 @@ export interface VerifierSettings {
     threshold: number;
     /** Cosine shortlist floor before the model runs (REFLEX_VERIFIER_FLOOR). */
     floor: number;
+    /** ONNX Runtime intra-op threads (REFLEX_EMBED_THREADS, shared with the embedder). */
+    threads?: number;
   };
 }
 
 /** `scorer` replaces the shipped model (the eval passes a memoising one). */
 export async function loadVerifier(s: VerifierSettings, scorer?: PairScorer): Promise<Verifier> {
   if (s.kind === 'guards') return createVerifier({ threshold: s.similarityThreshold, guards: s.guards });
-  const model = scorer ?? (await CrossEncoder.load(s.model.path));
+  const model = scorer ?? (await CrossEncoder.load(s.model.path, undefined, s.model.threads));
   return new ModelVerifier(s.model.floor, s.model.threshold, guardsByName(s.guards ?? DEFAULT_GUARDS), model, s.similarityThreshold);
 }

@@ -1,35 +1,28 @@
 /**
- * Durable, atomic file replacement: temp file in the same directory, fsync,
- * rename, fsync the directory. A reader or a crash sees the old file or the
- * new one, never half of one. Used by the entry store and the key store.
+ * Atomic file replacement: temp file in the same directory, fsync, rename,
+ * fsync the directory. A reader or a crash sees the old file or the new one,
+ * never half of one. Used by the entry store, the key store, the outbox and
+ * (with `durable: false`, which skips both fsyncs: still atomic and safe
+ * against a process crash, but a power loss may drop the file) the
+ * short-lived claim-check blobs.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
+export async function writeFileAtomic(file: string, text: string, { durable = true } = {}): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(tmp, 'w', 0o600);
   try {
     await handle.writeFile(text);
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
   await fs.rename(tmp, file);
-  await syncDir(dir);
-}
-
-/** Makes a rename or unlink in dir durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  if (durable) await syncDir(dir);
 }
 
 /** The file's contents, or undefined when it does not exist. */
@@ -39,5 +32,15 @@ export async function readIfExists(file: string): Promise<string | undefined> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+}
+
+/** Makes a rename or unlink in dir durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './atomicFile';
+import { readIfExists, writeFileAtomic } from './atomicFile';
 import { Entry, isEntry } from './entry';
 
 const KEY_PATTERN = /^[0-9a-f]{16,64}$/;
@@ -19,13 +19,8 @@ export class EntryStore {
   }
 
   async read(tenant: string, key: string): Promise<Entry | undefined> {
-    let text: string;
-    try {
-      text = await fs.readFile(this.pathOf(tenant, key), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const text = await readIfExists(this.pathOf(tenant, key));
+    if (text === undefined) return undefined;
     const parsed: unknown = JSON.parse(text);
     return isEntry(parsed) ? parsed : undefined;
   }
@@ -66,7 +61,8 @@ export class EntryStore {
   async *list(tenant?: string): AsyncGenerator<StoredFile> {
     const tenants = tenant ? [tenant] : await dirNames(this.root);
     for (const t of tenants.filter((n) => KEY_PATTERN.test(n))) {
-      for (const prefix of await dirNames(path.join(this.root, t))) {
+      // Entry directories are the key's first two hex digits (blobs/ and outbox/ live beside them).
+      for (const prefix of (await dirNames(path.join(this.root, t))).filter((p) => /^[0-9a-f]{2}$/.test(p))) {
         const dir = path.join(this.root, t, prefix);
         for (const name of await dirNames(dir)) {
           // Only entry files (<key>.json): temp files and anything else an operator left there are not entries.

@@ -19,7 +19,7 @@ export interface ReindexOptions {
 }
 
 export async function reindexCommand(config: Config, log: Logger, opts: ReindexOptions): Promise<void> {
-  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name);
+  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   try {
     const summary = await reindex(

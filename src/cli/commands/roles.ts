@@ -13,11 +13,14 @@ import { createServer } from '../../api/server';
 import type { Config } from '../../config';
 import { serveMetrics } from '../../ops/metricsServer';
 import { Sweeper } from '../../ops/sweeper';
-import { ApiServices, Core, createApiServices, createCore } from '../../services';
+import { Client, Connection } from '@temporalio/client';
+import { MissUpkeep } from '../../ops/missUpkeep';
+import { ApiServices, Core, createApiServices, createCore, createFillClient } from '../../services';
+import { dataConverter } from '../../temporal/payloadCodec';
 import { isLoopback } from '../../api/middleware/codecAccess';
-import { ManagedProcess, splitAddress } from '../../stack/managedProcess';
-import { startMilvus } from '../../stack/milvus';
-import { startTemporal } from '../../stack/temporal';
+import { ManagedProcess, splitAddress } from '../../ops/stack/managedProcess';
+import { startMilvus } from '../../ops/stack/milvus';
+import { startTemporal } from '../../ops/stack/temporal';
 import { createWorker } from '../../temporal/worker';
 
 type Role = 'api' | 'worker';
@@ -32,7 +35,7 @@ export async function runRoles(command: RoleCommand, config: Config, log: Logger
   const core = await createCore(config, log);
   const services = selected.includes('api') ? await createApiServices(core) : core;
   const stops: (() => Promise<void>)[] = [];
-  if (selected.includes('worker')) stops.push(await runWorker(core), runSweeper(core));
+  if (selected.includes('worker')) stops.push(await runWorker(core), runSweeper(core), runMissUpkeep(core));
   if (command === 'worker' && config.workerMetricsPort) stops.push(await serveMetrics(core.metrics, config.workerMetricsPort, config.bindAddr));
   // The embedded UI binds where Temporal does; see api/middleware/codecAccess.ts for the rule.
   const codecLoopbackWithoutToken = command === 'start' && isLoopback(config.bindAddr) && isLoopback(splitAddress(config.temporal.address).host);
@@ -69,8 +72,8 @@ function browserHost(bindAddr: string): string {
 
 async function runWorker(core: Core): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
-  const { provider, seal, embedder, store, index, expiry, vectors } = core;
-  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, index, expiry, vectors };
+  const { provider, seal, embedder, store, blobs, index, expiry, vectors } = core;
+  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, vectors };
   const worker = await createWorker({ ...config.temporal, log, metrics, activities, codec: core.codec, tracing: core.tracing });
   const running = worker.run().catch((err: unknown) => {
     log.fatal({ err }, 'worker stopped');
@@ -89,6 +92,19 @@ function runSweeper(core: Core): () => Promise<void> {
   const sweeper = new Sweeper({ store, index, expiry, maxEntries: config.retention.maxEntries, metrics, log });
   sweeper.start(config.retention.sweepIntervalMs);
   return () => sweeper.stop();
+}
+
+/** Outbox draining and claim-check blob cleanup, in the background of each worker (both idempotent). */
+function runMissUpkeep(core: Core): () => Promise<void> {
+  const { config, log, metrics } = core;
+  const connection = Connection.lazy({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec) });
+  const upkeep = new MissUpkeep({ outbox: core.outbox, blobs: core.blobs, fill: createFillClient(core, client), metrics, log });
+  upkeep.start();
+  return async () => {
+    await upkeep.stop();
+    await connection.close();
+  };
 }
 
 async function runApi(services: ApiServices, codecLoopbackWithoutToken: boolean): Promise<() => Promise<void>> {

@@ -143,3 +143,15 @@ export function splitAddress(address: string): { host: string; port: number } {
   const idx = address.lastIndexOf(':');
   return { host: address.slice(0, idx) || '127.0.0.1', port: Number(address.slice(idx + 1)) };
 }
+
+/** A loopback port nothing listens on right now (for tests and benchmarks that start their own stack). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -6,7 +6,7 @@
  * dev servers refuse it otherwise.
  */
 import path from 'node:path';
-import { searchAttributeFlags } from '../workflows/visibility';
+import { searchAttributeFlags } from '../../workflows/visibility';
 import { ManagedProcess, assertPortFree, splitAddress, waitForPort } from './managedProcess';
 
 export interface TemporalOptions {
@@ -29,6 +29,11 @@ export async function startTemporal(options: TemporalOptions): Promise<ManagedPr
     '--port', String(port),
     '--ui-port', String(options.uiPort),
     '--db-filename', path.join(options.dataDir, 'temporal.db'),
+    // WAL without an fsync per commit: a crash of the machine may lose the last
+    // moments of history (the dev server is for one machine), and each workflow
+    // task stops paying a synchronous SQLite flush on the miss path.
+    '--sqlite-pragma', 'journal_mode=wal',
+    '--sqlite-pragma', 'synchronous=normal',
     '--namespace', options.namespace,
     '--log-level', 'warn',
     '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',

@@ -1,0 +1,72 @@
+/**
+ * Content-addressed blobs beside the entries, for the miss path's claim
+ * check: a fill's request and its answer are written here once, and Temporal
+ * history carries only their sha256 (the reference). Blobs live under the
+ * tenant's own directory (<root>/<tenant>/blobs/<ref[0:2]>/<ref>), so a tenant
+ * purge removes them too. Writing the same content twice writes one file.
+ * They are only needed while a fill runs; the sweeper removes old ones.
+ *
+ * Blobs are written without fsync: they sit on the miss path twice (the
+ * request before the fill starts, the answer before the client gets it), an
+ * fsync costs milliseconds there, and they only live until the fill's entry
+ * is written durably (that write keeps its fsync). A power loss inside that
+ * window loses one cache entry (the fill fails visibly), never an answer
+ * already given, and never an entry already stored.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { readIfExists, writeFileAtomic } from './atomicFile';
+
+const HEX = /^[0-9a-f]{16,64}$/;
+export const BLOB_DIR = 'blobs';
+
+export class BlobStore {
+  constructor(readonly root: string) {}
+
+  pathOf(tenant: string, ref: string): string {
+    if (!HEX.test(tenant) || !/^[0-9a-f]{64}$/.test(ref)) throw new Error(`invalid blob address ${tenant}/${ref}`);
+    return path.join(this.root, tenant, BLOB_DIR, ref.slice(0, 2), ref);
+  }
+
+  /** Stores value as JSON; returns its reference. */
+  async put(tenant: string, value: unknown): Promise<string> {
+    const data = JSON.stringify(value);
+    const ref = createHash('sha256').update(data).digest('hex');
+    const file = this.pathOf(tenant, ref);
+    // Already there (same content): only mark it as recently needed, so the sweeper keeps it.
+    const now = new Date();
+    const refreshed = await fs.utimes(file, now, now).then(() => true, () => false);
+    if (!refreshed) await writeFileAtomic(file, data, { durable: false });
+    return ref;
+  }
+
+  async get<T>(tenant: string, ref: string): Promise<T | undefined> {
+    const text = await readIfExists(this.pathOf(tenant, ref));
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  }
+
+  /** Removes blobs not written or refreshed since `before` (ms); returns how many. */
+  async sweep(before: number): Promise<number> {
+    let removed = 0;
+    for (const tenant of await names(this.root)) {
+      if (!HEX.test(tenant)) continue;
+      const base = path.join(this.root, tenant, BLOB_DIR);
+      for (const prefix of await names(base)) {
+        for (const name of await names(path.join(base, prefix))) {
+          const file = path.join(base, prefix, name);
+          const stat = await fs.stat(file).catch(() => undefined);
+          if (stat && stat.mtimeMs < before && (await fs.unlink(file).then(() => true, () => false))) removed++;
+        }
+      }
+    }
+    return removed;
+  }
+}
+
+async function names(dir: string): Promise<string[]> {
+  return fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
+    throw err;
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * The outbox: answers given while Temporal was unreachable, written durably
+ * to the entry store (<root>/<tenant>/outbox/<key>.json, atomic like entries)
+ * with everything the fill needs, so nothing answered is lost. A drainer
+ * hands each record to the fill workflow once Temporal is back (store +
+ * index, never a second provider call) and then removes it.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ProviderEndpoint } from '../../provider/provider';
+import type { ChatCompletion } from '../../provider/wire';
+import { readIfExists, writeFileAtomic } from './atomicFile';
+
+const HEX = /^[0-9a-f]{16,64}$/;
+const OUTBOX_DIR = 'outbox';
+
+export interface OutboxRecord {
+  version: 1;
+  /** Absent = chat completions. */
+  endpoint?: ProviderEndpoint;
+  tenant: string;
+  key: string;
+  context: string;
+  model: string;
+  semanticText: string;
+  request: Record<string, unknown>;
+  embedding?: number[];
+  requestId?: string;
+  /** A refresh: its fill replaces the stored entry instead of keeping it. */
+  replace?: boolean;
+  answer: ChatCompletion;
+  answeredAt: number;
+}
+
+export class Outbox {
+  constructor(readonly root: string) {}
+
+  private pathOf(tenant: string, key: string): string {
+    if (!HEX.test(tenant) || !HEX.test(key)) throw new Error(`invalid outbox address ${tenant}/${key}`);
+    return path.join(this.root, tenant, OUTBOX_DIR, `${key}.json`);
+  }
+
+  async write(record: OutboxRecord): Promise<void> {
+    await writeFileAtomic(this.pathOf(record.tenant, record.key), JSON.stringify(record));
+  }
+
+  async read(tenant: string, key: string): Promise<OutboxRecord | undefined> {
+    const text = await readIfExists(this.pathOf(tenant, key));
+    return text === undefined ? undefined : (JSON.parse(text) as OutboxRecord);
+  }
+
+  async remove(tenant: string, key: string): Promise<void> {
+    await fs.unlink(this.pathOf(tenant, key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** Every record's address, oldest tenant directory order first. */
+  async *list(): AsyncGenerator<{ tenant: string; key: string }> {
+    for (const tenant of (await names(this.root)).filter((t) => HEX.test(t))) {
+      for (const name of await names(path.join(this.root, tenant, OUTBOX_DIR))) {
+        if (name.endsWith('.json') && !name.startsWith('.')) yield { tenant, key: name.slice(0, -5) };
+      }
+    }
+  }
+}
+
+async function names(dir: string): Promise<string[]> {
+  return (
+    await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [] as string[];
+      throw err;
+    })
+  ).sort();
+}

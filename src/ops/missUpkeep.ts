@@ -1,0 +1,74 @@
+/**
+ * Background upkeep of the miss path, run by workers beside the sweeper:
+ *
+ * - drains the outbox: every answer given while Temporal was unreachable is
+ *   handed to the fill workflow (store + index from the answer it carries,
+ *   never a second provider call), then its record is removed;
+ * - removes claim-check blobs (fill requests and answers) old enough that no
+ *   fill can still need them.
+ */
+import type { Logger } from 'pino';
+import type { BlobStore } from '../cache/storage/blobStore';
+import type { Outbox } from '../cache/storage/outbox';
+import type { Metrics } from '../metrics';
+import type { FillClient } from '../temporal/fillClient';
+
+export const DRAIN_INTERVAL_MS = 5_000;
+/** Far beyond a fill's life (provider retries, client deadline, store retries); blobs are needed only while a fill runs. */
+export const BLOB_RETENTION_MS = 60 * 60_000;
+const BLOB_SWEEP_EVERY_MS = 10 * 60_000;
+
+export interface MissUpkeepDeps {
+  outbox: Outbox;
+  blobs: BlobStore;
+  fill: FillClient;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export class MissUpkeep {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private lastBlobSweep = 0;
+
+  constructor(private readonly deps: MissUpkeepDeps) {}
+
+  start(intervalMs = DRAIN_INTERVAL_MS): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.tick()
+        .catch((err: unknown) => this.deps.log.warn({ err: String(err) }, 'miss-path upkeep failed; retrying next interval'))
+        .finally(() => (this.running = undefined));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async tick(now = Date.now()): Promise<void> {
+    await this.drain();
+    if (now - this.lastBlobSweep >= BLOB_SWEEP_EVERY_MS) {
+      this.lastBlobSweep = now;
+      const removed = await this.deps.blobs.sweep(now - BLOB_RETENTION_MS);
+      if (removed) this.deps.log.info({ removed }, 'old claim-check blobs removed');
+    }
+  }
+
+  /** Hands every outbox record to its fill; stops at the first failure (Temporal still down) until the next tick. */
+  async drain(): Promise<number> {
+    let drained = 0;
+    for await (const { tenant, key } of this.deps.outbox.list()) {
+      const record = await this.deps.outbox.read(tenant, key);
+      if (!record) continue;
+      const { answer, embedding, answeredAt: _answeredAt, version: _version, ...spec } = record;
+      const workflowId = await this.deps.fill.handOff({ ...spec, ...(embedding ? { embedding: Float32Array.from(embedding) } : {}) }, answer);
+      await this.deps.outbox.remove(tenant, key);
+      this.deps.metrics.outbox.inc({ event: 'drained' });
+      this.deps.log.info({ tenant, key, workflowId }, 'outbox record handed to its fill');
+      drained++;
+    }
+    return drained;
+  }
+}

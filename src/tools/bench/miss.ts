@@ -1,0 +1,210 @@
+/**
+ * Miss-path overhead, rerunnable:
+ *   node dist/tools/bench/miss.js [--n 200] [--gap-ms 100] [--upstream-ms 0] [--url URL --upstream-port P]
+ * Starts a tiny OpenAI-compatible upstream on loopback and (unless --url is
+ * given) `reflex start` in a temp REFLEX_HOME pointed at it. Then, in one
+ * run, alternates a direct upstream call and a gateway miss on a new
+ * question, and reports both latencies and the overhead (miss − direct).
+ * Each miss is repeated at once to count read-your-writes hits, and its
+ * Server-Timing phases are summed into a breakdown.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+
+const REPO = path.resolve(__dirname, '../../..');
+
+function upstream(delayMs: number): http.Server {
+  let n = 0;
+  return http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { model?: string; messages?: { content: string }[] };
+      const question = body.messages?.at(-1)?.content ?? '';
+      const answer = {
+        id: `chatcmpl-bench-${++n}`, object: 'chat.completion', created: 1_700_000_000, model: body.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: `Answer to: ${question}` }, finish_reason: 'stop', logprobs: null }],
+        usage: { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 },
+      };
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer));
+      }, delayMs);
+    });
+  });
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+async function startGateway(upstreamUrl: string): Promise<{ url: string; child: ChildProcess; home: string; temporal: string }> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'reflex-bench-miss-'));
+  const port = await freePort();
+  const temporal = `127.0.0.1:${await freePort()}`;
+  const child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), 'start'], {
+    env: {
+      ...process.env,
+      REFLEX_HOME: home,
+      REFLEX_VENV: path.join(REPO, '.reflex', 'venv'),
+      REFLEX_MODEL_PATH: path.join(REPO, '.reflex', 'models'),
+      REFLEX_PORT: String(port),
+      REFLEX_TEMPORAL_ADDRESS: temporal,
+      REFLEX_TEMPORAL_UI_PORT: String(await freePort()),
+      REFLEX_MILVUS_ADDRESS: `127.0.0.1:${await freePort()}`,
+      REFLEX_UPSTREAM_URL: upstreamUrl,
+      REFLEX_UPSTREAM_API_KEY: 'bench',
+      REFLEX_AUTH: 'none', // loopback bench: no gateway keys
+      REFLEX_LOG_LEVEL: 'warn',
+    },
+    stdio: 'inherit',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`reflex start exited with ${child.exitCode}`);
+    const ok = await fetch(`${url}/ready`).then((r) => r.status === 200, () => false);
+    if (ok) return { url, child, home, temporal };
+    await sleep(500);
+  }
+  throw new Error('gateway not ready after 120 s');
+}
+
+interface Timed {
+  ms: number;
+  status: string;
+  timing: Record<string, number>;
+  fillId?: string;
+}
+
+async function post(url: string, content: string): Promise<Timed> {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer reflex-bench' },
+    body: JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }] }),
+  });
+  await res.arrayBuffer();
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
+  return { ms, status: res.headers.get('x-reflex-status') ?? 'direct', timing: serverTiming(res.headers.get('server-timing')), fillId: res.headers.get('x-reflex-fill-id') ?? undefined };
+}
+
+/** `a;dur=1.2, b;dur=3` → { a: 1.2, b: 3 } */
+function serverTiming(header: string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of (header ?? '').split(',')) {
+    const [name, ...params] = part.trim().split(';');
+    const dur = params.map((p) => p.trim()).find((p) => p.startsWith('dur='));
+    if (name && dur) out[name] = Number(dur.slice(4));
+  }
+  return out;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms  p95 ${pct(xs, 95).toFixed(1)} ms`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '200' },
+      'gap-ms': { type: 'string', default: '100' },
+      'upstream-ms': { type: 'string', default: '0' },
+      'upstream-port': { type: 'string', default: '0' },
+      url: { type: 'string' },
+      temporal: { type: 'string' },
+    },
+  });
+  const n = Math.min(Number(values.n), 5_000);
+  const warmup = Math.min(20, n);
+  const server = upstream(Number(values['upstream-ms']));
+  await new Promise<void>((resolve) => server.listen(Number(values['upstream-port']), '127.0.0.1', resolve));
+  const upstreamUrl = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/v1`;
+  const gateway = values.url ? undefined : await startGateway(upstreamUrl);
+  const gatewayUrl = `${values.url ?? gateway!.url}/v1`;
+  const run = Date.now().toString(36);
+  const direct: number[] = [];
+  const miss: number[] = [];
+  const overhead: number[] = [];
+  const phases: Record<string, number[]> = {};
+  let repeatsHit = 0;
+  const fillIds: string[] = [];
+  try {
+    for (let i = 0; i < n + warmup; i++) {
+      const q = `Bench ${run} question ${i}: what should I know about topic ${i}?`;
+      const d = await post(upstreamUrl, q);
+      const m = await post(gatewayUrl, q);
+      if (m.status !== 'MISS') throw new Error(`expected a MISS, got ${m.status}`);
+      const again = await post(gatewayUrl, q);
+      await sleep(Number(values['gap-ms']));
+      if (i < warmup) continue;
+      direct.push(d.ms);
+      miss.push(m.ms);
+      overhead.push(m.ms - d.ms);
+      if (again.status.startsWith('HIT')) repeatsHit++;
+      if (m.fillId) fillIds.push(m.fillId);
+      for (const [name, ms] of Object.entries(m.timing)) (phases[name] ??= []).push(ms);
+    }
+    const address = values.temporal ?? gateway?.temporal;
+    if (address) await printTimeline(address, fillIds.slice(-20));
+  } finally {
+    server.close();
+    if (gateway) {
+      gateway.child.kill('SIGTERM');
+      await new Promise((r) => gateway.child.once('exit', r));
+      rmSync(gateway.home, { recursive: true, force: true });
+    }
+  }
+  console.log(`misses: n=${n} (after ${warmup} warm-up), upstream delay ${values['upstream-ms']} ms, gap ${values['gap-ms']} ms`);
+  console.log(`direct upstream     ${fmt(direct)}`);
+  console.log(`gateway miss        ${fmt(miss)}`);
+  console.log(`overhead (per pair) ${fmt(overhead)}`);
+  console.log(`repeat at once      ${repeatsHit}/${n} served as hits`);
+  for (const [name, xs] of Object.entries(phases)) console.log(`  server-timing ${name.padEnd(10)} ${fmt(xs)}`);
+}
+
+/** The median fill's history: each event's offset from the workflow start, to see where the time goes. */
+async function printTimeline(address: string, ids: string[]): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection });
+    const timelines: { name: string; at: number }[][] = [];
+    for (const id of ids) {
+      const history = await client.workflow.getHandle(id).fetchHistory();
+      const events = history.events ?? [];
+      const t0 = millis(events[0]?.eventTime);
+      timelines.push(events.map((e) => ({ name: eventName(e), at: millis(e.eventTime) - t0 })));
+    }
+    const answered = (t: { name: string; at: number }[]) => t.find((e) => e.name.startsWith('WorkflowExecutionUpdateCompleted'))?.at ?? 0;
+    const median = [...timelines].sort((a, b) => answered(a) - answered(b))[Math.floor(timelines.length / 2)];
+    console.log(`fill history (median of the last ${timelines.length} by time to the update's completion):`);
+    for (const e of median ?? []) console.log(`  +${e.at.toFixed(1).padStart(7)} ms  ${e.name}`);
+  } finally {
+    await connection.close();
+  }
+}
+
+const millis = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0);
+const eventName = (e: object) => {
+  const key = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
+  return key ? key.replace(/EventAttributes$/, '').replace(/^./, (c) => c.toUpperCase()) : 'event';
+};
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,264 @@
+/**
+ * L2 at scale: bulk-loads N synthetic entries straight into an entry store and
+ * a fresh Milvus Lite (no provider, no workflows), then measures what grows
+ * with N:
+ *   node dist/tools/bench/scale.js --entries 100000 [--index BIN_FLAT|BIN_IVF_FLAT]
+ *       [--nlist 1024] [--nprobe 16] [--queries 200] [--candidates 16] [--keep]
+ * - L2 lookup latency (Milvus HAMMING search alone, and the whole SemanticLookup:
+ *   search + candidate entry loads + full-precision rescoring + verifier), p50/p99;
+ * - recall of the binary shortlist against exact cosine over all N vectors: how
+ *   often the exact nearest entry (and the exact top 4) are in the K-candidate shortlist;
+ * - this process's RSS, Milvus' RSS and disk per entry, entry-file disk per entry;
+ * - Milvus start-up: from starting the process on the loaded data to the first answered search.
+ *
+ * Vectors are synthetic and deterministic: N/50 random cluster centres in 384
+ * dimensions, each entry its centre plus noise (cosine ≈ 0.8 within a cluster),
+ * each query a stored entry plus a little noise (cosine ≈ 0.97, a paraphrase).
+ * All entries share one tenant and one context: the filtered set Milvus scans is
+ * the whole collection (the worst case for one busy tenant).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { cosine } from '../../cache/embedding/cosine';
+import { ExactCache } from '../../cache/l1/exactCache';
+import { SemanticLookup } from '../../cache/l2/semanticLookup';
+import { createVerifier } from '../../cache/l3/guardedVerifier';
+import { ENTRY_FORMAT_VERSION, Entry } from '../../cache/storage/entry';
+import { EntryStore } from '../../cache/storage/entryStore';
+import { freePort, ManagedProcess } from '../../ops/stack/managedProcess';
+import { startMilvus } from '../../ops/stack/milvus';
+import { BinaryIndexSpec, MilvusIndex } from '../../vectordb/milvus';
+import { signBits } from '../../vectordb/signBits';
+import { percentiles } from './load';
+
+const DIM = 384;
+const TENANT = 'a'.repeat(16);
+const CONTEXT = 'c'.repeat(32);
+const BATCH = 2_000;
+/** REFLEX_THRESHOLD_MIN's default: no request can be served a candidate below it. */
+const SERVABLE_COSINE = 0.8;
+const REPO = path.resolve(__dirname, '..', '..', '..');
+
+/** Deterministic PRNG (mulberry32) and standard normals from it. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(next: () => number): number {
+  return Math.sqrt(-2 * Math.log(next() || 1e-12)) * Math.cos(2 * Math.PI * next());
+}
+
+function normalise(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  n = Math.sqrt(n);
+  for (let i = 0; i < v.length; i++) v[i]! /= n;
+  return v;
+}
+
+function noisy(base: Float32Array, sigma: number, seed: number): Float32Array {
+  const next = rng(seed);
+  const v = new Float32Array(DIM);
+  for (let d = 0; d < DIM; d++) v[d] = base[d]! + sigma * gaussian(next);
+  return normalise(v);
+}
+
+class Corpus {
+  private readonly centres: Float32Array[];
+
+  constructor(readonly size: number) {
+    const count = Math.max(16, Math.ceil(size / 50));
+    this.centres = Array.from({ length: count }, (_, c) => noisy(new Float32Array(DIM), 1, 1_000_000_007 + c));
+  }
+
+  /** Entry i: its cluster's centre plus noise of about cosine 0.8. */
+  vector(i: number): Float32Array {
+    return noisy(this.centres[i % this.centres.length]!, 0.75 / Math.sqrt(DIM), i + 1);
+  }
+
+  key(i: number): string {
+    return i.toString(16).padStart(64, '0');
+  }
+}
+
+function entryOf(corpus: Corpus, i: number, createdAt: number): Entry {
+  return {
+    version: ENTRY_FORMAT_VERSION,
+    tenant: TENANT,
+    key: corpus.key(i),
+    context: CONTEXT,
+    model: 'bench-model',
+    createdAt,
+    semanticText: `synthetic question number ${i}`,
+    embedding: Array.from(corpus.vector(i)),
+    response: { id: `chatcmpl-${i}`, object: 'chat.completion', created: 1, model: 'bench-model', choices: [{ index: 0, message: { role: 'assistant', content: `answer ${i}` }, finish_reason: 'stop' }] },
+  };
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+const duBytes = (dir: string) => Number(execFileSync('du', ['-sb', dir]).toString().split('\t')[0]);
+
+/** RSS of the milvus binary serving this data directory (the managed process is its shell watchdog). */
+function milvusRssBytes(dataDir: string): number {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(dataDir) && cmd.includes('milvus.db') && !cmd.startsWith('/bin/sh')) {
+        const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (rss) return Number(rss[1]) * 1024;
+      }
+    } catch {
+      /* gone */
+    }
+  }
+  return NaN;
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)} load ${os.loadavg()[0]!.toFixed(1)}] ${line}`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      entries: { type: 'string', default: '10000' },
+      index: { type: 'string', default: 'BIN_FLAT' },
+      nlist: { type: 'string', default: '1024' },
+      nprobe: { type: 'string', default: '16' },
+      queries: { type: 'string', default: '200' },
+      candidates: { type: 'string', default: '16' },
+      dir: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const n = Number(values.entries);
+  const spec: BinaryIndexSpec = { type: values.index as BinaryIndexSpec['type'], nlist: Number(values.nlist), nprobe: Number(values.nprobe) };
+  if (spec.type !== 'BIN_FLAT' && spec.type !== 'BIN_IVF_FLAT') throw new Error('--index is BIN_FLAT or BIN_IVF_FLAT');
+  const k = Number(values.candidates);
+  const home = values.dir ? path.resolve(values.dir) : mkdtempSync(path.join(os.tmpdir(), 'reflex-scale-'));
+  const dataDir = path.join(home, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const venv = process.env.REFLEX_VENV ?? path.join(REPO, '.reflex', 'venv');
+  const address = `127.0.0.1:${await freePort()}`;
+  log(`${n} entries, index ${spec.type}${spec.type === 'BIN_IVF_FLAT' ? ` nlist ${spec.nlist} nprobe ${spec.nprobe}` : ''}, shortlist ${k}, in ${home}`);
+
+  let milvus: ManagedProcess | undefined = await startMilvus({ venv, address, dataDir });
+  const corpus = new Corpus(n);
+  const store = new EntryStore(path.join(dataDir, 'entries'));
+  const index = new MilvusIndex({ address, collection: 'scale', dim: DIM, timeoutMs: 120_000, index: spec });
+  try {
+    // Bulk load: entry files written directly (no fsync: a benchmark's data), index upserts in batches.
+    const createdAt = Date.now();
+    let t0 = performance.now();
+    for (let p = 0; p < 256; p++) mkdirSync(path.join(store.root, TENANT, p.toString(16).padStart(2, '0')), { recursive: true });
+    let indexMs = 0;
+    for (let start = 0; start < n; start += BATCH) {
+      const batch = Array.from({ length: Math.min(BATCH, n - start) }, (_, j) => entryOf(corpus, start + j, createdAt));
+      await mapLimit(batch, 32, (e) => writeFile(store.pathOf(e.tenant, e.key), JSON.stringify(e)));
+      const i0 = performance.now();
+      await index.upsert(batch.map((e) => ({ tenant: e.tenant, key: e.key, model: e.model, context: e.context, createdAt, bits: signBits(e.embedding) })));
+      indexMs += performance.now() - i0;
+      if ((start / BATCH) % 50 === 0) log(`loaded ${start + batch.length}/${n}`);
+    }
+    const loadMs = performance.now() - t0;
+    log(`bulk load: ${(loadMs / 1000).toFixed(1)} s (${(indexMs / 1000).toFixed(1)} s of it Milvus upserts)`);
+
+    // Queries: paraphrase-like perturbations of stored entries, spread over the corpus.
+    const q = Math.min(Number(values.queries), n);
+    const queries = Array.from({ length: q }, (_, j) => {
+      const source = Math.floor(((j + 0.5) / q) * n);
+      return { source, vector: noisy(corpus.vector(source), 0.25 / Math.sqrt(DIM), 7_000_000 + j) };
+    });
+    // Exact nearest neighbours by full-precision cosine over every stored vector.
+    t0 = performance.now();
+    const exact = queries.map(() => [] as { i: number; s: number }[]);
+    for (let i = 0; i < n; i++) {
+      const v = corpus.vector(i);
+      queries.forEach((query, j) => {
+        const s = cosine(query.vector, v);
+        const top = exact[j]!;
+        if (top.length < 4 || s > top[top.length - 1]!.s) {
+          top.push({ i, s });
+          top.sort((a, b) => b.s - a.s);
+          if (top.length > 4) top.pop();
+        }
+      });
+    }
+    log(`exact top-4 by brute force for ${q} queries: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    const filter = { tenant: TENANT, context: CONTEXT };
+    for (const query of queries.slice(0, 5)) await index.search(signBits(query.vector), filter, k); // warm-up
+    const searchMs: number[] = [];
+    let top1 = 0;
+    let top4 = 0;
+    let servable = 0;
+    let servableFound = 0;
+    for (const [j, query] of queries.entries()) {
+      const s0 = performance.now();
+      const hits = await index.search(signBits(query.vector), filter, k);
+      searchMs.push(performance.now() - s0);
+      const shortlist = new Set(hits.map((h) => h.key));
+      if (shortlist.has(corpus.key(exact[j]![0]!.i))) top1++;
+      top4 += exact[j]!.filter((e) => shortlist.has(corpus.key(e.i))).length;
+      // What a request could ever be served: neighbours at or above the lowest allowed threshold.
+      const close = exact[j]!.filter((e) => e.s >= SERVABLE_COSINE);
+      servable += close.length;
+      servableFound += close.filter((e) => shortlist.has(corpus.key(e.i))).length;
+    }
+    const lookup = new SemanticLookup(index, new ExactCache(store, 10_000), createVerifier({ threshold: 0.97 }), { candidates: k, topK: 4 });
+    const lookupMs: number[] = [];
+    let served = 0;
+    for (const query of queries) {
+      const l0 = performance.now();
+      const hit = await lookup.find({ ...filter, text: `synthetic question number ${query.source}`, embedding: query.vector });
+      lookupMs.push(performance.now() - l0);
+      if (hit) served++;
+    }
+    const s = percentiles(searchMs);
+    const l = percentiles(lookupMs);
+    log(`Milvus search (K=${k}): p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms`);
+    log(`L2 lookup (search + ${k} entry loads, cold L1 + rescoring + verifier): p50 ${l.p50.toFixed(2)} ms p99 ${l.p99.toFixed(2)} ms; ${served}/${q} verified hits`);
+    log(`recall of the shortlist: exact top-1 in it ${(top1 / q).toFixed(3)}; exact top-4 in it ${(top4 / (4 * q)).toFixed(3)}; exact top-4 with cosine ≥ ${SERVABLE_COSINE} in it ${(servableFound / servable).toFixed(3)} (${servable} such)`);
+    const milvusRss = milvusRssBytes(dataDir);
+    const milvusDisk = duBytes(path.join(dataDir, 'milvus'));
+    const entryDisk = duBytes(store.root);
+    log(`RSS: this process ${mib(process.memoryUsage().rss)}, Milvus ${mib(milvusRss)} (${(milvusRss / n).toFixed(0)} B/entry)`);
+    log(`disk: Milvus ${mib(milvusDisk)} (${(milvusDisk / n).toFixed(0)} B/entry), entry files ${mib(entryDisk)} (${(entryDisk / n).toFixed(0)} B/entry)`);
+
+    // Start-up on the loaded data: a new Milvus process until its first search is answered.
+    await index.close();
+    await milvus.stop();
+    t0 = performance.now();
+    milvus = await startMilvus({ venv, address, dataDir });
+    const listening = performance.now() - t0;
+    const reopened = new MilvusIndex({ address, collection: 'scale', dim: DIM, timeoutMs: 600_000, index: spec });
+    await reopened.search(signBits(queries[0]!.vector), filter, k);
+    log(`Milvus start-up with ${n} entries: listening after ${(listening / 1000).toFixed(1)} s, first search answered after ${((performance.now() - t0) / 1000).toFixed(1)} s; RSS then ${mib(milvusRssBytes(dataDir))}`);
+    await reopened.close();
+  } finally {
+    await index.close().catch(() => undefined);
+    await milvus?.stop();
+    if (!values.keep) rmSync(home, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,98 @@
+/**
+ * The miss path's contract (issue 9), end to end against the real stack:
+ * read-your-writes, requests up to the body limit through Temporal by
+ * reference only (claim check), and one provider call per identical
+ * concurrent miss whatever the mix of stream and JSON callers.
+ */
+import { ask, ChatResponse } from '../support/gateway';
+import { useGateway } from '../support/harness';
+import { fold, streamChat } from '../support/sse';
+
+const h = useGateway();
+
+const status = (res: { headers: Headers }) => res.headers.get('x-reflex-status');
+const content = (res: ChatResponse) => res.body.choices[0].message.content as string;
+const TWO_MIB = 2 * 1024 * 1024;
+
+
+describe('read-your-writes', () => {
+  test('10 back-to-back "miss, then the same request at once" pairs: 10 hits, 10 provider calls', async () => {
+    const before = h.upstream.calls;
+    const repeats: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const q = ask(`Read-your-writes question number ${i}: what is ${i} squared?`);
+      const miss = await h.gateway.chat(q, 'tenant-ryw');
+      expect(status(miss)).toBe('MISS');
+      const again = await h.gateway.chat(q, 'tenant-ryw');
+      expect(again.body).toEqual(miss.body);
+      repeats.push(status(again)!);
+    }
+    expect(repeats).toEqual(Array(10).fill('HIT_L1_EXACT'));
+    expect(h.upstream.calls - before).toBe(10);
+  });
+});
+
+describe('claim check', () => {
+  test('Temporal history holds neither the prompt nor the answer, only references (even decoded with the payload key)', async () => {
+    const question = 'A prompt that must never appear in Temporal history: zebra-quartz-1187';
+    const res = await h.gateway.chat(ask(question), 'tenant-cc');
+    expect(res.status).toBe(200);
+    await expect(h.gateway.awaitFill(res)).resolves.toMatchObject({ outcome: 'cached' });
+    const text = await h.gateway.historyText(res.headers.get('x-reflex-fill-id')!);
+    expect(text).toContain('requestRef');
+    expect(text).not.toContain('zebra-quartz-1187');
+    expect(text).not.toContain('Answer to:');
+  });
+
+  test('a 2 MiB request is answered and then served from cache, as JSON and streamed', async () => {
+    const big = (tag: string) => ({
+      model: 'test-model',
+      messages: [
+        { role: 'system', content: `${tag} `.padEnd(TWO_MIB, 'x') },
+        { role: 'user', content: [{ type: 'text', text: `Describe the attached image (${tag}).` }, { type: 'image_url', image_url: { url: `data:image/png;base64,${'A'.repeat(64 * 1024)}` } }] },
+      ],
+    });
+    const before = h.upstream.calls;
+
+    const json = big('json');
+    const miss = await h.gateway.chat(json, 'tenant-big');
+    expect(miss.status).toBe(200);
+    expect(status(miss)).toBe('MISS');
+    await expect(h.gateway.awaitFill(miss)).resolves.toMatchObject({ outcome: 'cached' });
+    await h.gateway.restart(); // served from storage, not from this process's memory
+    const hit = await h.gateway.chat(json, 'tenant-big', { 'X-Reflex-Cache': 'only-if-cached' });
+    expect(hit.status).toBe(200);
+    expect(hit.body).toEqual(miss.body);
+
+    const streamed = big('stream');
+    const first = await streamChat(h.gateway.url, streamed, 'tenant-big');
+    expect(first.status).toBe(200);
+    expect(first.done).toBe(true);
+    await expect(h.gateway.awaitFill({ status: 200, headers: first.headers, body: null })).resolves.toMatchObject({ outcome: 'cached' });
+    const again = await streamChat(h.gateway.url, streamed, 'tenant-big', { 'X-Reflex-Cache': 'only-if-cached' });
+    expect(again.status).toBe(200);
+    expect(status(again)).toBe('HIT_L1_EXACT');
+    expect(fold(again.events)[0]!.content).toBe(fold(first.events)[0]!.content);
+    expect(h.upstream.calls - before).toBe(2);
+  });
+});
+
+describe('mixed coalescing', () => {
+  test('10 prompts, each asked 4× streamed and 4× JSON at once: 10 provider calls', async () => {
+    const before = h.upstream.calls;
+    h.upstream.delayMs = 300;
+    const asks = Array.from({ length: 10 }, (_, i) => ask(`Mixed coalescing prompt ${i}: name a colour.`));
+    const calls = asks.flatMap((q) => [
+      ...Array.from({ length: 4 }, () => streamChat(h.gateway.url, q, 'tenant-mix').then((r) => ({ status: r.status, text: fold(r.events)[0]?.content }))),
+      ...Array.from({ length: 4 }, () => h.gateway.chat(q, 'tenant-mix').then((r) => ({ status: r.status, text: content(r) }))),
+    ]);
+    const results = await Promise.all(calls);
+    h.upstream.delayMs = 0;
+    expect(results.map((r) => r.status)).toEqual(Array(80).fill(200));
+    asks.forEach((q, i) => {
+      const texts = new Set(results.slice(i * 8, i * 8 + 8).map((r) => r.text));
+      expect([...texts]).toEqual([`Answer to: ${q.messages[0]!.content}`]);
+    });
+    expect(h.upstream.calls - before).toBe(10);
+  });
+});
