@@ -8,6 +8,7 @@
  *   fill can still need them.
  */
 import type { Logger } from 'pino';
+import { Periodic } from './periodic';
 import type { BlobStore } from '../cache/storage/blobStore';
 import type { Outbox } from '../cache/storage/outbox';
 import type { Metrics } from '../metrics';
@@ -27,24 +28,19 @@ export interface MissUpkeepDeps {
 }
 
 export class MissUpkeep {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly periodic: Periodic;
   private lastBlobSweep = 0;
 
-  constructor(private readonly deps: MissUpkeepDeps) {}
-
-  start(intervalMs = DRAIN_INTERVAL_MS): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.tick()
-        .catch((err: unknown) => this.deps.log.warn({ err: String(err) }, 'miss-path upkeep failed; retrying next interval'))
-        .finally(() => (this.running = undefined));
-    }, intervalMs);
-    this.timer.unref();
+  constructor(private readonly deps: MissUpkeepDeps) {
+    this.periodic = new Periodic(() => this.tick(), deps.log, 'miss-path upkeep');
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  start(intervalMs = DRAIN_INTERVAL_MS): void {
+    this.periodic.start(intervalMs);
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   private async tick(now = Date.now()): Promise<void> {

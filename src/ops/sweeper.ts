@@ -7,6 +7,7 @@
  * l1/exactCache), so every replica on shared storage sees the same clock.
  */
 import type { Logger } from 'pino';
+import { Periodic } from './periodic';
 import type { Metrics } from '../metrics';
 import type { EntryStore, StoredFile } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
@@ -30,12 +31,13 @@ export interface SweepReport {
 const DELETE_CHUNK = 256;
 
 export class Sweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly periodic: Periodic;
   /** Removed from storage, not yet from the index, by tenant/key. */
   private readonly unindexed = new Map<string, EntryAddress>();
 
-  constructor(private readonly deps: SweeperDeps) {}
+  constructor(private readonly deps: SweeperDeps) {
+    this.periodic = new Periodic(() => this.sweep(), deps.log, 'sweep');
+  }
 
   get enabled(): boolean {
     return this.deps.expiry.enabled || this.deps.maxEntries > 0;
@@ -43,17 +45,11 @@ export class Sweeper {
 
   start(intervalMs: number): void {
     if (!this.enabled) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .catch((err: unknown) => this.deps.log.warn({ err: String(err) }, 'sweep failed; retrying next interval'))
-        .finally(() => (this.running = undefined));
-    }, intervalMs);
-    this.timer.unref();
+    this.periodic.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   async sweep(now = Date.now()): Promise<SweepReport> {
