@@ -139,8 +139,10 @@ export class GatewayProcess {
     while (Date.now() < deadline) {
       if (this.child!.exitCode !== null) throw new Error(`gateway exited with ${this.child!.exitCode}; see ${this.stack.home}/gateway.log`);
       try {
+        // Fully ready, not "degraded": a Temporal probe that timed out under load would send the first
+        // misses to the outbox (answered, but without a fill id) for the next couple of seconds.
         const res = await fetch(`${this.url}/ready`);
-        if (res.status === 200) return;
+        if (res.status === 200 && ((await res.json()) as { status?: string }).status === 'ready') return;
       } catch {
         /* not listening yet */
       }
