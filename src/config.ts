@@ -46,6 +46,8 @@ export const configSchema = z
     REFLEX_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     REFLEX_TEMPORAL_TASK_QUEUE: z.string().min(1).default('reflex-fill'),
     REFLEX_TEMPORAL_UI_PORT: port.default(8233),
+    // 0 = off; see src/temporal/worker.ts for why that is the default.
+    REFLEX_WORKFLOW_WATCHDOG_MS: z.coerce.number().int().min(0).max(4_294_967_295).default(0),
     REFLEX_MILVUS_ADDRESS: z.string().min(1).default('127.0.0.1:19530'),
     REFLEX_MILVUS_COLLECTION: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('reflex_entries'),
     REFLEX_MILVUS_TIMEOUT_MS: positiveInt.default(2000),
@@ -127,6 +129,7 @@ export const configSchema = z
       namespace: env.REFLEX_TEMPORAL_NAMESPACE,
       taskQueue: env.REFLEX_TEMPORAL_TASK_QUEUE,
       uiPort: env.REFLEX_TEMPORAL_UI_PORT,
+      workflowWatchdogMs: env.REFLEX_WORKFLOW_WATCHDOG_MS,
     },
     milvus: {
       address: env.REFLEX_MILVUS_ADDRESS,

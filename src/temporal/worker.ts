@@ -32,6 +32,8 @@ export interface WorkerOptions {
   tracing?: Tracing;
   /** Runs outside the workflow sandbox, on the worker's side of the wire. */
   codec: PayloadCodec;
+  /** REFLEX_WORKFLOW_WATCHDOG_MS; 0 = none. */
+  workflowWatchdogMs: number;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -43,6 +45,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
+    ...sandboxWatchdog(options.workflowWatchdogMs),
     activities: createActivities(options.activities),
     dataConverter: dataConverter(options.codec),
     sinks: { ...metricsSinks(metrics), ...tracingSinks(options.tracing) },
@@ -53,6 +56,17 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     },
   });
 }
+
+/**
+ * The SDK bounds every call into the workflow sandbox with vm's `timeout`,
+ * and Node starts a watchdog thread for each such call: ~270 µs a call here,
+ * ~20 ms of each fill's first workflow task (BENCHMARKS.md, issue 9). Our
+ * workflows only orchestrate and are covered by tests, so by default there is
+ * no watchdog: a workflow that looped forever would hang the worker's workflow
+ * thread instead of failing its task (a value restores the SDK's bound).
+ * patches/@temporalio+worker makes the SDK read 0 as "no timeout".
+ */
+const sandboxWatchdog = (ms: number) => ({ isolateExecutionTimeout: ms });
 
 /** Workflow spans leave the sandbox through a sink into the same processor as every other span. */
 const tracingSinks = (tracing: Tracing | undefined): Partial<InjectedSinks<{ exporter: OpenTelemetryWorkflowExporter }>> =>

@@ -1,0 +1,98 @@
+/**
+ * The floor under the miss path: what update-with-start costs on this machine
+ * with nothing else in it, rerunnable:
+ *   node dist/tools/bench/temporalFloor.js [--n 50] [--gap-ms 100] [--after-steps 2] [--watchdog-ms 0]
+ * Starts the embedded stack's own Temporal dev server (same flags as `reflex
+ * start`) and a worker running src/tools/bench/floor/workflow.ts, whose
+ * `answer` update returns a local activity's result (no provider, no blob,
+ * no embedding), then runs `--after-steps` 15 ms activities as a fill's store
+ * and index steps do. Prints the client's update-with-start latency and the
+ * first workflow task's scheduled→started (dispatch) and started→completed
+ * (worker) times from each run's history. `--watchdog-ms 5000` restores the
+ * SDK's per-call sandbox watchdog (REFLEX_WORKFLOW_WATCHDOG_MS).
+ */
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { startTemporal } from '../../ops/stack/temporal';
+import * as activities from './floor/activities';
+
+const REPO = path.resolve(__dirname, '../../..');
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms  p95 ${pct(xs, 95).toFixed(1)} ms`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { n: { type: 'string', default: '50' }, 'gap-ms': { type: 'string', default: '100' }, 'after-steps': { type: 'string', default: '2' }, 'watchdog-ms': { type: 'string', default: '0' } },
+  });
+  const n = Number(values.n);
+  const gap = Number(values['gap-ms']);
+  const after = Number(values['after-steps']);
+  const watchdog = Number(values['watchdog-ms']);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'reflex-floor-'));
+  const address = `127.0.0.1:${await freePort()}`;
+  const temporal = await startTemporal({ venv: path.join(REPO, '.reflex', 'venv'), address, uiPort: 0, headless: true, dataDir, namespace: 'default' });
+  const worker = await Worker.create({
+    connection: await NativeConnection.connect({ address }),
+    taskQueue: 'floor',
+    workflowsPath: require.resolve('./floor/workflow'),
+    activities,
+    // Read as "no watchdog" only with patches/@temporalio+worker applied.
+    ...{ isolateExecutionTimeout: watchdog },
+  });
+  const running = worker.run();
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  const latency: number[] = [];
+  const dispatch: number[] = [];
+  const work: number[] = [];
+  const warmup = 10;
+  for (let i = 0; i < n + warmup; i++) {
+    const workflowId = `floor-${i}`;
+    const start = new WithStartWorkflowOperation('floorWorkflow', { workflowId, taskQueue: 'floor', args: [`q${i}`, after], workflowIdConflictPolicy: 'USE_EXISTING' });
+    const t0 = performance.now();
+    await client.workflow.executeUpdateWithStart('answer', { startWorkflowOperation: start });
+    if (i >= warmup) {
+      latency.push(performance.now() - t0);
+      const [d, w] = await firstTaskTimes(client, workflowId);
+      dispatch.push(d);
+      work.push(w);
+    }
+    await sleep(gap);
+  }
+  console.log(`update-with-start floor: n=${n}, gap ${gap} ms, ${after} activities after the answer, watchdog ${watchdog || 'off'}`);
+  console.log(`  update-with-start            ${fmt(latency)}`);
+  console.log(`  first task scheduled→started ${fmt(dispatch)}`);
+  console.log(`  first task started→completed ${fmt(work)}`);
+  worker.shutdown();
+  await running;
+  await temporal.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+async function firstTaskTimes(client: Client, workflowId: string): Promise<[number, number]> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const at = (kind: 'workflowTaskScheduledEventAttributes' | 'workflowTaskStartedEventAttributes' | 'workflowTaskCompletedEventAttributes') => {
+    const time = events.find((e) => e[kind])?.eventTime;
+    return Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
+  };
+  return [at('workflowTaskStartedEventAttributes') - at('workflowTaskScheduledEventAttributes'), at('workflowTaskCompletedEventAttributes') - at('workflowTaskStartedEventAttributes')];
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
