@@ -4,7 +4,7 @@
  * failures), embedding, the atomic entry write, and the Milvus upsert (keyed
  * by tenant/key, so a retry or a re-fill overwrites instead of duplicating).
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Embedder } from '../cache/embedding/embedder';
 import type { BlobStore } from '../cache/storage/blobStore';
 import type { Entry } from '../cache/storage/entry';
@@ -104,6 +104,26 @@ export function createActivities(deps: ActivityDeps) {
     return request;
   };
 
+  const writeFilledEntry = async (call: StoreCall): Promise<Entry> => {
+    const request = await fillRequest(call.tenant, call.requestRef);
+    const response = await deps.blobs.get<ChatCompletion>(call.tenant, call.answerRef);
+    if (!response) throw new Error(`the answer blob ${call.answerRef} is gone`);
+    const embedding = request.embedding ?? Array.from(await deps.embedder.embed(request.semanticText));
+    const entry: Entry = {
+      version: 1,
+      tenant: call.tenant,
+      key: call.key,
+      context: request.context,
+      model: request.model,
+      createdAt: Date.now(),
+      semanticText: request.semanticText,
+      embedding,
+      response,
+    };
+    await deps.store.write(entry);
+    return entry;
+  };
+
   return {
     ...createMaintenanceActivities(deps),
     callProvider,
@@ -127,21 +147,23 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Builds the entry from the request and answer blobs (embedding the question if the API could not) and writes it. */
     async storeEntry(call: StoreCall): Promise<void> {
-      const request = await fillRequest(call.tenant, call.requestRef);
-      const response = await deps.blobs.get<ChatCompletion>(call.tenant, call.answerRef);
-      if (!response) throw new Error(`the answer blob ${call.answerRef} is gone`);
-      const embedding = request.embedding ?? Array.from(await deps.embedder.embed(request.semanticText));
-      await deps.store.write({
-        version: 1,
-        tenant: call.tenant,
-        key: call.key,
-        context: request.context,
-        model: request.model,
-        createdAt: Date.now(),
-        semanticText: request.semanticText,
-        embedding,
-        response,
-      });
+      await writeFilledEntry(call);
+    },
+
+    /**
+     * storeEntry, then one try to index the entry. A failed index does not
+     * fail the step (the entry is stored): the workflow then runs the index
+     * activity with its own retry budget.
+     */
+    async storeAndIndexEntry(call: StoreCall): Promise<{ indexed: boolean }> {
+      const entry = await writeFilledEntry(call);
+      try {
+        await deps.index.upsert([indexRecordOf(entry)]);
+        return { indexed: true };
+      } catch (err) {
+        log.warn('index after store failed; the index step will retry', { error: String(err) });
+        return { indexed: false };
+      }
     },
 
     /** The stored answer for (tenant, key), if a previous fill already wrote it (pre-claim-check fills). */

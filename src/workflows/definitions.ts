@@ -49,6 +49,13 @@ export type AnswerRef = { answerRef: string } | { stored: true };
 /** Patch id of the claim-check fill (provider call as a local activity, references in history). */
 export const CLAIM_CHECK_PATCH = 'fill-claim-check';
 
+/**
+ * Patch id of the fill whose store step also indexes (one activity and one
+ * workflow task fewer after the answer); the index activity then runs only
+ * when that first try to index failed.
+ */
+export const ONE_WRITE_STEP_PATCH = 'fill-one-write-step';
+
 /** The fill input before the claim check; runs started with it replay the old code path. */
 export interface LegacyFillInput {
   /** Which provider endpoint answers; absent = chat completions. */

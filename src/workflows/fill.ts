@@ -9,9 +9,10 @@
  * and writes the answer as a blob; the `answer` update then returns that
  * reference in the same task. A worker that dies mid-call loses the task,
  * and the task's retry runs the local activity again. Only then does the
- * workflow store the entry (embedding it if the API could not) and index it,
- * each a retried activity. Identical concurrent misses share the workflow
- * id, so they share one provider call. Orchestration only.
+ * workflow store the entry (embedding it if the API could not) and index it
+ * in one retried activity; a failed index is retried on its own. Identical
+ * concurrent misses share the workflow id, so they share one provider call.
+ * Orchestration only.
  */
 import { ApplicationFailure, condition, log, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { FillActivities } from '../activities';
@@ -22,6 +23,7 @@ import {
   FillResult,
   FillStatus,
   LegacyFillInput,
+  ONE_WRITE_STEP_PATCH,
   PROVIDER_FAILURE_TYPE,
   answerUpdate,
   isLegacyInput,
@@ -87,12 +89,27 @@ async function claimCheckFill(input: FillInput): Promise<FillResult> {
     return finish(input.store === false ? 'not_stored' : 'not_cacheable', steps);
   }
 
+  await writeEntry(acts, input, obtained.answerRef, steps);
+  return finish('cached', steps);
+}
+
+/** Store, then index: since ONE_WRITE_STEP_PATCH one activity does both, and the index activity only retries a failed index. */
+async function writeEntry(acts: ReturnType<typeof activitiesFor>, input: FillInput, answerRef: string, steps: FillStatus): Promise<void> {
   const address = { tenant: input.tenant, key: input.key };
-  await writeStep(steps, 'store', acts.store.storeEntry({ ...address, requestRef: input.requestRef, answerRef: obtained.answerRef }));
+  const store = { ...address, requestRef: input.requestRef, answerRef };
+  let indexed = false;
+  if (patched(ONE_WRITE_STEP_PATCH)) {
+    await writeStep(steps, 'store', acts.store.storeAndIndexEntry(store).then((r) => void (indexed = r.indexed)));
+  } else {
+    await writeStep(steps, 'store', acts.store.storeEntry(store));
+  }
   steps.embed = input.embedded ? 'skipped' : 'done';
+  if (indexed) {
+    steps.index = 'done';
+    return;
+  }
   record({ steps: { ...steps } });
   await writeStep(steps, 'index', acts.index.indexStoredEntry(address).then(() => undefined));
-  return finish('cached', steps);
 }
 
 function activitiesFor(input: FillInput) {

@@ -48,13 +48,14 @@ describe('cacheFillWorkflow (claim check) outcomes', () => {
 
     expect(answer).toEqual({ ok: true, value: { answerRef: ANSWER_REF } });
     expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
-    expect(fakes.names()).toEqual(['obtainAnswer', 'storeEntry', 'indexStoredEntry']);
+    // Store and index are one activity; the index activity runs only when that index try failed.
+    expect(fakes.names()).toEqual(['obtainAnswer', 'storeAndIndexEntry']);
     expect(fakes.argsOf('obtainAnswer')[0]).toMatchObject({ tenant: input.tenant, key: input.key, requestRef: input.requestRef, guarded: true });
-    expect(fakes.argsOf('storeEntry')[0]).toEqual({ tenant: input.tenant, key: input.key, requestRef: input.requestRef, answerRef: ANSWER_REF });
-    expect(fakes.argsOf('indexStoredEntry')[0]).toEqual({ tenant: input.tenant, key: input.key });
+    expect(fakes.argsOf('storeAndIndexEntry')[0]).toEqual({ tenant: input.tenant, key: input.key, requestRef: input.requestRef, answerRef: ANSWER_REF });
     const history = await handle.fetchHistory();
     // The provider call is a local activity: a marker in the first workflow task, not an activity task.
-    expect(history.events?.filter((e) => e.activityTaskScheduledEventAttributes).length).toBe(2);
+    expect(history.events?.filter((e) => e.activityTaskScheduledEventAttributes).length).toBe(1);
+    expect(history.events?.filter((e) => e.workflowTaskCompletedEventAttributes).length).toBe(2);
     expect(history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toBe(true);
     expect((await handle.describe()).typedSearchAttributes.get(reflexAttributes.outcome)).toBe('cached');
     expect(sinks.calls).toEqual(['started:fill', 'finished:fill:cached']);
@@ -139,29 +140,39 @@ describe('cacheFillWorkflow (claim check) outcomes', () => {
   });
 
   test('store_failed and index_failed fail the run as EntryWriteFailed after the answer', async () => {
-    const storeFails = new FakeActivities({ storeEntry: async () => Promise.reject(ApplicationFailure.nonRetryable('disk full', 'StorageError')) });
+    const storeFails = new FakeActivities({ storeAndIndexEntry: async () => Promise.reject(ApplicationFailure.nonRetryable('disk full', 'StorageError')) });
     const stored = await withWorker(env, storeFails, (tq) => miss(tq, fillInput()));
     expect(stored.answer.ok).toBe(true);
     expect(expectWriteFailure(stored.result).message).toContain('store step gave up after its retry budget: disk full');
     await recordHistory(stored.handle, 'fill-store-failed');
 
-    const indexFails = new FakeActivities({ indexStoredEntry: async () => Promise.reject(new Error('milvus unavailable')) });
+    const indexFails = new FakeActivities({ storeAndIndexEntry: async () => ({ indexed: false }), indexStoredEntry: async () => Promise.reject(new Error('milvus unavailable')) });
     const indexed = await withWorker(env, indexFails, (tq) => miss(tq, fillInput({ policy: { providerMaxAttempts: 1, providerTimeoutMs: 5_000, indexMaxAttempts: 2 } })));
-    expect(indexFails.names()).toEqual(['obtainAnswer', 'storeEntry', 'indexStoredEntry', 'indexStoredEntry']);
+    expect(indexFails.names()).toEqual(['obtainAnswer', 'storeAndIndexEntry', 'indexStoredEntry', 'indexStoredEntry']);
     expect(expectWriteFailure(indexed.result).message).toContain('reflex replay');
     await recordHistory(indexed.handle, 'fill-index-failed');
+  });
+});
+
+describe('cacheFillWorkflow (claim check) index retry', () => {
+  test('an index that failed inside the store step is retried by the index activity, and the fill is cached', async () => {
+    const fakes = new FakeActivities({ storeAndIndexEntry: async () => ({ indexed: false }) });
+    const { result, handle } = await withWorker(env, fakes, (tq) => miss(tq, fillInput()));
+    expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
+    expect(fakes.names()).toEqual(['obtainAnswer', 'storeAndIndexEntry', 'indexStoredEntry']);
+    await recordHistory(handle, 'fill-index-retried');
   });
 });
 
 describe('cacheFillWorkflow (claim check) miss-path behaviour', () => {
   test('early return: the answer update completes while storing is still running', async () => {
     const storing = gate();
-    const fakes = new FakeActivities({ storeEntry: () => storing.wait.then(() => undefined) });
+    const fakes = new FakeActivities({ storeAndIndexEntry: () => storing.wait.then(() => ({ indexed: true })) });
     await withWorker(env, fakes, async (taskQueue) => {
       const op = startOperation(taskQueue, fillInput());
       expect(await client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation: op })).toEqual({ answerRef: ANSWER_REF });
       const handle = await op.workflowHandle();
-      await eventually(() => fakes.names().includes('storeEntry'));
+      await eventually(() => fakes.names().includes('storeAndIndexEntry'));
       expect(await handle.query(statusQuery)).toEqual({ provider: 'done', embed: 'pending', store: 'pending', index: 'pending' });
       storing.open();
       expect((await handle.result()).outcome).toBe('cached');
@@ -204,6 +215,6 @@ describe('cacheFillWorkflow (claim check) miss-path behaviour', () => {
       expect(await handle.result()).toEqual({ outcome: 'cached', steps: { provider: 'skipped', embed: 'skipped', store: 'done', index: 'done' } });
       await recordHistory(handle, 'fill-prefetched');
     });
-    expect(fakes.argsOf('storeEntry')[0]).toMatchObject({ answerRef: 'b'.repeat(64) });
+    expect(fakes.argsOf('storeAndIndexEntry')[0]).toMatchObject({ answerRef: 'b'.repeat(64) });
   });
 });

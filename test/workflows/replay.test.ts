@@ -26,6 +26,9 @@ const REQUIRED = [
   'fill-early-return',
   'fill-coalesced',
   'fill-prefetched',
+  'fill-index-retried',
+  // Fills started before one activity stored and indexed (ONE_WRITE_STEP_PATCH) replay the two-step path.
+  ...['cached', 'cached-embedded', 'store-failed', 'index-failed', 'early-return', 'coalesced', 'prefetched'].map((s) => `fill-${s}.pre-fill-one-write-step`),
   // Fills started before the claim check (CLAIM_CHECK_PATCH) replay the legacy path.
   ...['cached', 'already-cached', 'provider-failed', 'store-failed', 'index-failed', 'coalesced', 'prefetched'].map((s) => `fill-${s}.pre-fill-claim-check`),
   'replay-indexed',

@@ -79,6 +79,7 @@ export class FakeActivities {
       callProvider: async () => completion('stop'),
       obtainAnswer: async () => ({ source: 'provider', answerRef: 'a'.repeat(64), cacheable: true }),
       storeEntry: async () => undefined,
+      storeAndIndexEntry: async () => ({ indexed: true }),
       readStoredAnswer: async () => null,
       embed: async () => [0.5, -0.5, 0.25, -0.25],
       writeEntry: async () => undefined,
