@@ -15,9 +15,9 @@ import type { PairScorer } from './crossEncoder';
 import type { Candidate, Verdict, Verifier } from './verifier';
 
 /** REFLEX_VERIFIER_FLOOR default: the cosine shortlist floor, chosen on the tune slice (BENCHMARKS.md). */
-export const DEFAULT_MODEL_FLOOR = 0.9;
+export const DEFAULT_MODEL_FLOOR = 0.85;
 /** REFLEX_VERIFIER_THRESHOLD default: p(duplicate) to serve, chosen on the tune slice (BENCHMARKS.md). */
-export const DEFAULT_MODEL_THRESHOLD = 0.8;
+export const DEFAULT_MODEL_THRESHOLD = 0.9;
 
 export class ModelVerifier implements Verifier {
   readonly kind = 'model';
