@@ -20,6 +20,7 @@ import { CacheLookup } from './cache/lookup';
 import { BlobStore } from './cache/storage/blobStore';
 import { EmbeddingsCache } from './cache/vectors/embeddingsCache';
 import { VectorStore } from './cache/vectors/vectorStore';
+import { AnswerBoard } from './activities/answerBoard';
 import { EntryStore } from './cache/storage/entryStore';
 import { Outbox } from './cache/storage/outbox';
 import { Expiry } from './cache/storage/expiry';
@@ -58,6 +59,8 @@ export interface Core {
   vectors: VectorStore;
   /** Set when OTEL_* configure an exporter. */
   tracing?: Tracing;
+  /** This process's fill answers, from its worker's provider calls to its API's waiting misses. */
+  answers: AnswerBoard;
   close(): Promise<void>;
 }
 
@@ -102,6 +105,7 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     metrics: new Metrics(),
     vectors: new VectorStore(config.embeddingsPath, config.l1Capacity, Expiry.fromSeconds(config.retention.ttlSeconds)),
     tracing,
+    answers: new AnswerBoard(),
     close: async () => {
       await Promise.allSettled([index.close(), tracing?.shutdown()]);
     },
@@ -165,5 +169,5 @@ export async function createApiServices(core: Core): Promise<ApiServices> {
 export function createFillClient(core: Core, client: Client, visibility?: VisibilitySupport): FillClient {
   const { config } = core;
   const policy = { providerMaxAttempts: config.upstream.maxAttempts, providerTimeoutMs: config.upstream.timeoutMs, indexMaxAttempts: config.indexMaxAttempts };
-  return new FillClient(client, core.blobs, core.store, { taskQueue: config.temporal.taskQueue, deadlineMs: config.clientDeadlineMs, policy }, visibility);
+  return new FillClient(client, core.blobs, core.store, { taskQueue: config.temporal.taskQueue, deadlineMs: config.clientDeadlineMs, policy }, visibility, core.answers);
 }

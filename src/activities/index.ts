@@ -4,7 +4,7 @@
  * failures), embedding, the atomic entry write, and the Milvus upsert (keyed
  * by tenant/key, so a retry or a re-fill overwrites instead of duplicating).
  */
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, activityInfo, log } from '@temporalio/activity';
 import type { Embedder } from '../cache/embedding/embedder';
 import type { BlobStore } from '../cache/storage/blobStore';
 import type { Entry } from '../cache/storage/entry';
@@ -17,6 +17,7 @@ import type { ChatCompletion } from '../provider/wire';
 import type { VectorIndex } from '../vectordb/index';
 import { isCacheable } from '../provider/cacheability';
 import { Indexable, indexRecordOf } from '../vectordb/record';
+import type { AnswerBoard } from './answerBoard';
 import { createMaintenanceActivities } from './maintenance';
 
 /** What the claim check stores for a fill's request: everything the entry needs besides the answer. */
@@ -39,6 +40,8 @@ export interface ActivityDeps {
   blobs: BlobStore;
   index: VectorIndex;
   expiry: Expiry;
+  /** Set when an API in this process may be waiting for the answers (see answerBoard.ts). */
+  answers?: AnswerBoard;
 }
 
 export interface ProviderCall {
@@ -142,7 +145,10 @@ export function createActivities(deps: ActivityDeps) {
       }
       const { request } = await fillRequest(call.tenant, call.requestRef);
       const answer = await callProvider({ request, sealedToken: call.sealedToken, requestId: call.requestId, endpoint: call.endpoint });
-      return { source: 'provider', answerRef: await deps.blobs.put(call.tenant, answer), cacheable: isCacheable(answer) };
+      const answerRef = await deps.blobs.put(call.tenant, answer);
+      const fill = activityInfo().workflowExecution?.workflowId;
+      if (fill) deps.answers?.post(fill, answerRef);
+      return { source: 'provider', answerRef, cacheable: isCacheable(answer) };
     },
 
     /** Builds the entry from the request and answer blobs (embedding the question if the API could not) and writes it. */

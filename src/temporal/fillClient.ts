@@ -16,6 +16,7 @@ import { GatewayError, unavailable } from '../errors';
 import { providerError } from '../provider/failure';
 import type { ProviderFailure } from '../provider/failure';
 import type { FillRequest } from '../activities';
+import type { AnswerBoard } from '../activities/answerBoard';
 import type { cacheFillWorkflow } from '../workflows/fill';
 import { startAttributes } from '../workflows/visibility';
 import type { VisibilitySupport } from './visibilitySupport';
@@ -31,6 +32,17 @@ import {
 } from '../workflows/definitions';
 import type { ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
+
+/**
+ * The update's result, or the answer this process's worker posted first (the
+ * update then still settles; its outcome was already delivered).
+ */
+async function firstAnswer(update: Promise<AnswerRef | ChatCompletion>, posted: Promise<string>): Promise<AnswerRef | ChatCompletion> {
+  const fromBoard = posted.then((answerRef): AnswerRef => ({ answerRef }));
+  const winner = await Promise.race([update, fromBoard]);
+  update.catch(() => undefined);
+  return winner;
+}
 
 /** What the API knows about a miss. */
 export interface MissSpec {
@@ -81,6 +93,7 @@ export class FillClient {
     private readonly entries: EntryStore,
     private readonly options: FillClientOptions,
     private readonly visibility?: VisibilitySupport,
+    private readonly answers?: AnswerBoard,
   ) {}
 
   async fill(spec: MissSpec): Promise<FillAnswer> {
@@ -90,10 +103,14 @@ export class FillClient {
     const t1 = performance.now();
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled()));
     let result: AnswerRef | ChatCompletion;
+    const early = this.answers?.wait(workflowId);
     try {
-      result = await withDeadline(this.client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation }), this.options.deadlineMs, exceeded);
+      const update = withDeadline(this.client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation }), this.options.deadlineMs, exceeded);
+      result = early ? await firstAnswer(update, early.answer) : await update;
     } catch (err) {
       throw toGatewayError(err);
+    } finally {
+      early?.cancel();
     }
     const t2 = performance.now();
     const response = await this.resolve(spec, result);

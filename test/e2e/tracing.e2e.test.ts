@@ -58,7 +58,7 @@ test('a miss is one connected trace across the API and the worker', async () => 
 
   const root = () => receiver.spans.find((s) => s.name === 'POST /v1/chat/completions' && s.attributes['reflex.fill_id'] === fillId);
   // The provider call is the local activity obtainAnswer; store and index run after the answer.
-  const required = ['UpdateWithStartWorkflow:answer', 'RunWorkflow:cacheFillWorkflow', 'RunActivity:obtainAnswer', 'RunActivity:storeEntry', 'RunActivity:indexStoredEntry'];
+  const required = ['UpdateWithStartWorkflow:answer', 'RunWorkflow:cacheFillWorkflow', 'RunActivity:obtainAnswer', 'RunActivity:storeAndIndexEntry'];
   // Spans are exported in batches and the workflow's only when it ends: wait for the whole tree.
   const whole = (all: ReceivedSpan[]) => {
     const ids = new Set(all.map((s) => s.spanId));

@@ -1,0 +1,30 @@
+/**
+ * Where a fill's answer meets the API request waiting for it when the worker
+ * runs in the same process (`reflex start`, `reflex serve`). The provider call
+ * is the fill's first local activity; it writes the answer blob and posts the
+ * reference here, and the waiting request answers at once instead of waiting
+ * for the workflow task to complete and the update's result to travel back
+ * (BENCHMARKS.md, miss path). Only successes are posted: failures, other
+ * processes' fills and joined fills still get their outcome from the update.
+ */
+export class AnswerBoard {
+  private readonly waiting = new Map<string, (answerRef: string) => void>();
+
+  /** Waits for the answer of the fill running under `workflowId`; `cancel` when done either way. */
+  wait(workflowId: string): { answer: Promise<string>; cancel(): void } {
+    let cancel = () => {};
+    const answer = new Promise<string>((resolve) => {
+      this.waiting.set(workflowId, resolve);
+      cancel = () => {
+        if (this.waiting.get(workflowId) === resolve) this.waiting.delete(workflowId);
+      };
+    });
+    return { answer, cancel };
+  }
+
+  post(workflowId: string, answerRef: string): void {
+    const resolve = this.waiting.get(workflowId);
+    this.waiting.delete(workflowId);
+    resolve?.(answerRef);
+  }
+}
