@@ -7,13 +7,21 @@
  * (BENCHMARKS.md, miss path). Only successes are posted: failures, other
  * processes' fills and joined fills still get their outcome from the update.
  */
+import type { ChatCompletion } from '../provider/wire';
+
+export interface PostedAnswer {
+  answerRef: string;
+  /** The answer itself, so the waiting request need not read the blob back. */
+  answer: ChatCompletion;
+}
+
 export class AnswerBoard {
-  private readonly waiting = new Map<string, (answerRef: string) => void>();
+  private readonly waiting = new Map<string, (posted: PostedAnswer) => void>();
 
   /** Waits for the answer of the fill running under `workflowId`; `cancel` when done either way. */
-  wait(workflowId: string): { answer: Promise<string>; cancel(): void } {
+  wait(workflowId: string): { answer: Promise<PostedAnswer>; cancel(): void } {
     let cancel = () => {};
-    const answer = new Promise<string>((resolve) => {
+    const answer = new Promise<PostedAnswer>((resolve) => {
       this.waiting.set(workflowId, resolve);
       cancel = () => {
         if (this.waiting.get(workflowId) === resolve) this.waiting.delete(workflowId);
@@ -22,9 +30,9 @@ export class AnswerBoard {
     return { answer, cancel };
   }
 
-  post(workflowId: string, answerRef: string): void {
+  post(workflowId: string, posted: PostedAnswer): void {
     const resolve = this.waiting.get(workflowId);
     this.waiting.delete(workflowId);
-    resolve?.(answerRef);
+    resolve?.(posted);
   }
 }

@@ -147,7 +147,7 @@ export function createActivities(deps: ActivityDeps) {
       const answer = await callProvider({ request, sealedToken: call.sealedToken, requestId: call.requestId, endpoint: call.endpoint });
       const answerRef = await deps.blobs.put(call.tenant, answer);
       const fill = activityInfo().workflowExecution?.workflowId;
-      if (fill) deps.answers?.post(fill, answerRef);
+      if (fill) deps.answers?.post(fill, { answerRef, answer });
       return { source: 'provider', answerRef, cacheable: isCacheable(answer) };
     },
 

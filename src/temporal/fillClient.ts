@@ -16,7 +16,7 @@ import { GatewayError, unavailable } from '../errors';
 import { providerError } from '../provider/failure';
 import type { ProviderFailure } from '../provider/failure';
 import type { FillRequest } from '../activities';
-import type { AnswerBoard } from '../activities/answerBoard';
+import type { AnswerBoard, PostedAnswer } from '../activities/answerBoard';
 import type { cacheFillWorkflow } from '../workflows/fill';
 import { startAttributes } from '../workflows/visibility';
 import type { VisibilitySupport } from './visibilitySupport';
@@ -37,9 +37,8 @@ import type { ChatCompletion } from '../provider/wire';
  * The update's result, or the answer this process's worker posted first (the
  * update then still settles; its outcome was already delivered).
  */
-async function firstAnswer(update: Promise<AnswerRef | ChatCompletion>, posted: Promise<string>): Promise<AnswerRef | ChatCompletion> {
-  const fromBoard = posted.then((answerRef): AnswerRef => ({ answerRef }));
-  const winner = await Promise.race([update, fromBoard]);
+async function firstAnswer(update: Promise<AnswerRef | ChatCompletion>, posted: Promise<PostedAnswer>): Promise<AnswerRef | ChatCompletion> {
+  const winner = await Promise.race([update, posted.then(({ answer }) => answer)]);
   update.catch(() => undefined);
   return winner;
 }

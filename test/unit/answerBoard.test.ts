@@ -13,21 +13,23 @@ import { EntryStore } from '../../src/cache/storage/entryStore';
 import { GatewayError } from '../../src/errors';
 import { FillClient, MissSpec, fillIdFor } from '../../src/temporal/fillClient';
 
+const posted = (answerRef: string) => ({ answerRef, answer: { id: answerRef } });
+
 describe('AnswerBoard', () => {
   test('a post reaches the request waiting on that fill, once', async () => {
     const board = new AnswerBoard();
     const { answer } = board.wait('fill-a');
-    board.post('fill-b', 'other');
-    board.post('fill-a', 'ref-a');
-    await expect(answer).resolves.toBe('ref-a');
-    board.post('fill-a', 'late'); // nobody waits any more: a no-op
+    board.post('fill-b', posted('other'));
+    board.post('fill-a', posted('ref-a'));
+    await expect(answer).resolves.toEqual(posted('ref-a'));
+    board.post('fill-a', posted('late')); // nobody waits any more: a no-op
   });
 
   test('a cancelled wait is not resolved by a later post', async () => {
     const board = new AnswerBoard();
     const { answer, cancel } = board.wait('fill-a');
     cancel();
-    board.post('fill-a', 'ref-a');
+    board.post('fill-a', posted('ref-a'));
     const outcome = await Promise.race([answer.then(() => 'resolved'), new Promise((r) => setTimeout(() => r('pending'), 20))]);
     expect(outcome).toBe('pending');
   });
@@ -46,7 +48,7 @@ describe('FillClient with an answer board', () => {
     const board = new AnswerBoard();
     let failUpdate: (e: Error) => void = () => {};
     const client = clientWith(async () => {
-      board.post(fillIdFor(spec), await blobs.put(spec.tenant, answer));
+      board.post(fillIdFor(spec), { answerRef: await blobs.put(spec.tenant, answer), answer });
       return new Promise((_, reject) => (failUpdate = reject));
     });
     const result = await fillClient(client, board).fill(spec);
