@@ -1,15 +1,19 @@
 /**
  * The floor under the miss path: what update-with-start costs on this machine
  * with nothing else in it, rerunnable:
- *   node dist/tools/bench/temporalFloor.js [--n 50] [--gap-ms 100] [--after-steps 2] [--watchdog-ms 0]
+ *   node dist/tools/bench/temporalFloor.js [--n 50] [--gap-ms 100] [--after-steps 1] [--watchdog-ms 0] [--start update|eager]
  * Starts the embedded stack's own Temporal dev server (same flags as `reflex
  * start`) and a worker running src/tools/bench/floor/workflow.ts, whose
  * `answer` update returns a local activity's result (no provider, no blob,
  * no embedding), then runs `--after-steps` 15 ms activities as a fill's store
  * and index steps do. Prints the client's update-with-start latency and the
  * first workflow task's scheduled→started (dispatch) and started→completed
- * (worker) times from each run's history. `--watchdog-ms 5000` restores the
- * SDK's per-call sandbox watchdog (REFLEX_WORKFLOW_WATCHDOG_MS).
+ * (worker) times from each run's history, and the time until the local
+ * activity's answer reached this process (the gateway's AnswerBoard path).
+ * `--watchdog-ms 5000` restores the SDK's per-call sandbox watchdog
+ * (REFLEX_WORKFLOW_WATCHDOG_MS). `--start eager` starts each run with a plain
+ * eager start on the worker's own connection instead (no update, no
+ * matching): what an in-process eager path could reach.
  */
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -21,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startTemporal } from '../../ops/stack/temporal';
 import * as activities from './floor/activities';
+import { board } from './floor/activities';
 
 const REPO = path.resolve(__dirname, '../../..');
 
@@ -33,12 +38,22 @@ const freePort = () =>
   });
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
-const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms  p95 ${pct(xs, 95).toFixed(1)} ms`;
+const fmt = (all: number[]) => {
+  const xs = all.filter(Number.isFinite);
+  return xs.length ? `p50 ${pct(xs, 50).toFixed(1)} ms  p95 ${pct(xs, 95).toFixed(1)} ms` : 'n/a';
+};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { n: { type: 'string', default: '50' }, 'gap-ms': { type: 'string', default: '100' }, 'after-steps': { type: 'string', default: '2' }, 'watchdog-ms': { type: 'string', default: '0' } },
+    options: {
+      n: { type: 'string', default: '50' },
+      'gap-ms': { type: 'string', default: '100' },
+      'after-steps': { type: 'string', default: '1' },
+      'watchdog-ms': { type: 'string', default: '0' },
+      start: { type: 'string', default: 'update' },
+    },
   });
+  const eager = values.start === 'eager';
   const n = Number(values.n);
   const gap = Number(values['gap-ms']);
   const after = Number(values['after-steps']);
@@ -46,8 +61,9 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'reflex-floor-'));
   const address = `127.0.0.1:${await freePort()}`;
   const temporal = await startTemporal({ venv: path.join(REPO, '.reflex', 'venv'), address, uiPort: 0, headless: true, dataDir, namespace: 'default' });
+  const native = await NativeConnection.connect({ address });
   const worker = await Worker.create({
-    connection: await NativeConnection.connect({ address }),
+    connection: native,
     taskQueue: 'floor',
     workflowsPath: require.resolve('./floor/workflow'),
     activities,
@@ -55,17 +71,26 @@ async function main(): Promise<void> {
     ...{ isolateExecutionTimeout: watchdog },
   });
   const running = worker.run();
-  const client = new Client({ connection: await Connection.connect({ address }) });
+  // Eager start needs the client on the worker's own connection.
+  const client = new Client({ connection: eager ? native : await Connection.connect({ address }) });
   const latency: number[] = [];
+  const answered: number[] = [];
   const dispatch: number[] = [];
   const work: number[] = [];
   const warmup = 10;
   for (let i = 0; i < n + warmup; i++) {
     const workflowId = `floor-${i}`;
-    const start = new WithStartWorkflowOperation('floorWorkflow', { workflowId, taskQueue: 'floor', args: [`q${i}`, after], workflowIdConflictPolicy: 'USE_EXISTING' });
+    const options = { workflowId, taskQueue: 'floor', args: [`q${i}`, after] as [string, number], workflowIdConflictPolicy: 'USE_EXISTING' as const };
+    const posted = board.wait(workflowId);
     const t0 = performance.now();
-    await client.workflow.executeUpdateWithStart('answer', { startWorkflowOperation: start });
+    const started = eager
+      ? client.workflow.start('floorWorkflow', { ...options, requestEagerStart: true })
+      : client.workflow.executeUpdateWithStart('answer', { startWorkflowOperation: new WithStartWorkflowOperation('floorWorkflow', options) });
+    await posted.answer;
+    const tAnswer = performance.now() - t0;
+    await started;
     if (i >= warmup) {
+      answered.push(tAnswer);
       latency.push(performance.now() - t0);
       const [d, w] = await firstTaskTimes(client, workflowId);
       dispatch.push(d);
@@ -73,8 +98,9 @@ async function main(): Promise<void> {
     }
     await sleep(gap);
   }
-  console.log(`update-with-start floor: n=${n}, gap ${gap} ms, ${after} activities after the answer, watchdog ${watchdog || 'off'}`);
-  console.log(`  update-with-start            ${fmt(latency)}`);
+  console.log(`${eager ? 'eager start' : 'update-with-start'} floor: n=${n}, gap ${gap} ms, ${after} activities after the answer, watchdog ${watchdog || 'off'}`);
+  console.log(`  answer in this process       ${fmt(answered)}`);
+  console.log(`  ${eager ? 'start call                 ' : 'update-with-start          '}   ${fmt(latency)}`);
   console.log(`  first task scheduled→started ${fmt(dispatch)}`);
   console.log(`  first task started→completed ${fmt(work)}`);
   worker.shutdown();
@@ -87,7 +113,8 @@ async function firstTaskTimes(client: Client, workflowId: string): Promise<[numb
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const at = (kind: 'workflowTaskScheduledEventAttributes' | 'workflowTaskStartedEventAttributes' | 'workflowTaskCompletedEventAttributes') => {
     const time = events.find((e) => e[kind])?.eventTime;
-    return Number(time?.seconds ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
+    // An eagerly started run's first task is handed out with the start: it has no such events to time.
+    return time ? Number(time.seconds ?? 0) * 1000 + (time.nanos ?? 0) / 1e6 : NaN;
   };
   return [at('workflowTaskStartedEventAttributes') - at('workflowTaskScheduledEventAttributes'), at('workflowTaskCompletedEventAttributes') - at('workflowTaskStartedEventAttributes')];
 }
