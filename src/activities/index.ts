@@ -17,7 +17,7 @@ import type { ChatCompletion } from '../provider/wire';
 import type { VectorIndex } from '../vectordb/index';
 import { isCacheable } from '../provider/cacheability';
 import { Indexable, indexRecordOf } from '../vectordb/record';
-import type { AnswerBoard } from './answerBoard';
+import type { AnswerBoard, PostedAnswer } from './answerBoard';
 import { createMaintenanceActivities } from './maintenance';
 
 /** What the claim check stores for a fill's request: everything the entry needs besides the answer. */
@@ -146,8 +146,7 @@ export function createActivities(deps: ActivityDeps) {
       const { request } = await fillRequest(call.tenant, call.requestRef);
       const answer = await callProvider({ request, sealedToken: call.sealedToken, requestId: call.requestId, endpoint: call.endpoint });
       const answerRef = await deps.blobs.put(call.tenant, answer);
-      const fill = activityInfo().workflowExecution?.workflowId;
-      if (fill) deps.answers?.post(fill, { answerRef, answer });
+      if (deps.answers) postAnswer(deps.answers, { answerRef, answer });
       return { source: 'provider', answerRef, cacheable: isCacheable(answer) };
     },
 
@@ -192,6 +191,12 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type FillActivities = ReturnType<typeof createActivities>;
+
+/** Hands the answer to a request of this process waiting on this fill, if any (see answerBoard.ts). */
+function postAnswer(board: AnswerBoard, posted: PostedAnswer): void {
+  const fill = activityInfo().workflowExecution?.workflowId;
+  if (fill) board.post(fill, posted);
+}
 
 /** A key mismatch is a deployment error: retrying cannot help, and the client must be told plainly. */
 function unseal(seal: TokenSeal, sealed: string): string {
