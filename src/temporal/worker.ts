@@ -5,6 +5,8 @@
  */
 import type { Context as ActivityContext } from '@temporalio/activity';
 import { InjectedSinks, NativeConnection, Worker } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ActivityDeps, createActivities } from '../activities';
@@ -45,7 +47,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    ...sandboxWatchdog(options.workflowWatchdogMs),
+    ...sandboxWatchdog(options.workflowWatchdogMs, log),
     activities: createActivities(options.activities),
     dataConverter: dataConverter(options.codec),
     sinks: { ...metricsSinks(metrics), ...tracingSinks(options.tracing) },
@@ -60,13 +62,25 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
 /**
  * The SDK bounds every call into the workflow sandbox with vm's `timeout`,
  * and Node starts a watchdog thread for each such call: ~270 µs a call here,
- * ~20 ms of each fill's first workflow task (BENCHMARKS.md, issue 9). Our
+ * ~3 ms of a fill's first workflow task on an idle machine and ~20 ms on a
+ * busy one (BENCHMARKS.md, issue 9). Our
  * workflows only orchestrate and are covered by tests, so by default there is
  * no watchdog: a workflow that looped forever would hang the worker's workflow
  * thread instead of failing its task (a value restores the SDK's bound).
  * patches/@temporalio+worker makes the SDK read 0 as "no timeout".
  */
-const sandboxWatchdog = (ms: number) => ({ isolateExecutionTimeout: ms });
+export function sandboxWatchdog(ms: number, log: Pick<Logger, 'warn'>, patched = sdkReadsZeroAsNoTimeout): { isolateExecutionTimeout?: number } {
+  if (ms > 0) return { isolateExecutionTimeout: ms };
+  if (patched()) return { isolateExecutionTimeout: 0 };
+  // Unpatched (an install that skipped postinstall): 0 would make every activation throw, so keep the SDK's bound.
+  log.warn('the installed @temporalio/worker lacks patches/@temporalio+worker (run npm ci with scripts); keeping its 5 s sandbox watchdog');
+  return {};
+}
+
+export const sdkReadsZeroAsNoTimeout = (): boolean =>
+  readFileSync(path.join(path.dirname(require.resolve('@temporalio/worker/package.json')), 'lib', 'workflow', 'reusable-vm.js'), 'utf8').includes(
+    'isolateExecutionTimeoutMs > 0 ? isolateExecutionTimeoutMs : undefined',
+  );
 
 /** Workflow spans leave the sandbox through a sink into the same processor as every other span. */
 const tracingSinks = (tracing: Tracing | undefined): Partial<InjectedSinks<{ exporter: OpenTelemetryWorkflowExporter }>> =>
