@@ -4,12 +4,17 @@
  * with N:
  *   node dist/tools/bench/scale.js --entries 100000 [--index BIN_FLAT|BIN_IVF_FLAT]
  *       [--nlist 1024] [--nprobe 16] [--queries 200] [--candidates 16] [--keep]
+ *       [--milvus HOST:PORT]   # a running Milvus server instead of a fresh Milvus Lite
  * - L2 lookup latency (Milvus HAMMING search alone, and the whole SemanticLookup:
  *   search + candidate entry loads + full-precision rescoring + verifier), p50/p99;
  * - recall of the binary shortlist against exact cosine over all N vectors: how
  *   often the exact nearest entry (and the exact top 4) are in the K-candidate shortlist;
  * - this process's RSS, Milvus' RSS and disk per entry, entry-file disk per entry;
  * - Milvus start-up: from starting the process on the loaded data to the first answered search.
+ * With --milvus (a server, e.g. PyPI's embedded `milvus` 2.3: Lite builds
+ * BIN_FLAT only) the load goes to a new collection, which is flushed and
+ * waited on until its index is built (IVF covers sealed segments only), then
+ * dropped; the server's RSS, disk and start-up are not measured.
  *
  * Vectors are synthetic and deterministic: N/50 random cluster centres in 384
  * dimensions, each entry its centre plus noise (cosine ≈ 0.8 within a cluster),
@@ -23,6 +28,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { cosine } from '../../cache/embedding/cosine';
 import { ExactCache } from '../../cache/l1/exactCache';
 import { SemanticLookup } from '../../cache/l2/semanticLookup';
@@ -145,8 +151,10 @@ async function main(): Promise<void> {
       candidates: { type: 'string', default: '16' },
       dir: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      milvus: { type: 'string' },
     },
   });
+  const external = values.milvus;
   const n = Number(values.entries);
   const spec: BinaryIndexSpec = { type: values.index as BinaryIndexSpec['type'], nlist: Number(values.nlist), nprobe: Number(values.nprobe) };
   if (spec.type !== 'BIN_FLAT' && spec.type !== 'BIN_IVF_FLAT') throw new Error('--index is BIN_FLAT or BIN_IVF_FLAT');
@@ -155,13 +163,14 @@ async function main(): Promise<void> {
   const dataDir = path.join(home, 'data');
   mkdirSync(dataDir, { recursive: true });
   const venv = process.env.REFLEX_VENV ?? path.join(REPO, '.reflex', 'venv');
-  const address = `127.0.0.1:${await freePort()}`;
+  const address = external ?? `127.0.0.1:${await freePort()}`;
+  const collection = external ? `scale_${n}_${spec.type.toLowerCase()}_${Date.now()}` : 'scale';
   log(`${n} entries, index ${spec.type}${spec.type === 'BIN_IVF_FLAT' ? ` nlist ${spec.nlist} nprobe ${spec.nprobe}` : ''}, shortlist ${k}, in ${home}`);
 
-  let milvus: ManagedProcess | undefined = await startMilvus({ venv, address, dataDir });
+  let milvus: ManagedProcess | undefined = external ? undefined : await startMilvus({ venv, address, dataDir });
   const corpus = new Corpus(n);
   const store = new EntryStore(path.join(dataDir, 'entries'));
-  const index = new MilvusIndex({ address, collection: 'scale', dim: DIM, timeoutMs: 120_000, index: spec });
+  const index = new MilvusIndex({ address, collection, dim: DIM, timeoutMs: 120_000, index: spec });
   try {
     // Bulk load: entry files written directly (no fsync: a benchmark's data), index upserts in batches.
     const createdAt = Date.now();
@@ -178,6 +187,7 @@ async function main(): Promise<void> {
     }
     const loadMs = performance.now() - t0;
     log(`bulk load: ${(loadMs / 1000).toFixed(1)} s (${(indexMs / 1000).toFixed(1)} s of it Milvus upserts)`);
+    if (external) log(`flush and index build: ${(await sealAndIndex(address, collection)).toFixed(1)} s`);
 
     // Queries: paraphrase-like perturbations of stored entries, spread over the corpus.
     const q = Math.min(Number(values.queries), n);
@@ -235,6 +245,10 @@ async function main(): Promise<void> {
     log(`Milvus search (K=${k}): p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms`);
     log(`L2 lookup (search + ${k} entry loads, cold L1 + rescoring + verifier): p50 ${l.p50.toFixed(2)} ms p99 ${l.p99.toFixed(2)} ms; ${served}/${q} verified hits`);
     log(`recall of the shortlist: exact top-1 in it ${(top1 / q).toFixed(3)}; exact top-4 in it ${(top4 / (4 * q)).toFixed(3)}; exact top-4 with cosine ≥ ${SERVABLE_COSINE} in it ${(servableFound / servable).toFixed(3)} (${servable} such)`);
+    if (external) {
+      await index.drop();
+      return;
+    }
     const milvusRss = milvusRssBytes(dataDir);
     const milvusDisk = duBytes(path.join(dataDir, 'milvus'));
     const entryDisk = duBytes(store.root);
@@ -243,7 +257,7 @@ async function main(): Promise<void> {
 
     // Start-up on the loaded data: a new Milvus process until its first search is answered.
     await index.close();
-    await milvus.stop();
+    await milvus?.stop();
     t0 = performance.now();
     milvus = await startMilvus({ venv, address, dataDir });
     const listening = performance.now() - t0;
@@ -256,6 +270,23 @@ async function main(): Promise<void> {
     await milvus?.stop();
     if (!values.keep) rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** Seals the loaded segments and waits until the server's index covers every row; seconds taken. */
+async function sealAndIndex(address: string, collection: string): Promise<number> {
+  const client = new MilvusClient({ address });
+  const t0 = performance.now();
+  try {
+    await client.flushSync({ collection_names: [collection] });
+    for (;;) {
+      const progress = await client.getIndexBuildProgress({ collection_name: collection, field_name: 'bits' });
+      if (Number(progress.total_rows) > 0 && Number(progress.indexed_rows) >= Number(progress.total_rows)) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  } finally {
+    await client.closeConnection();
+  }
+  return (performance.now() - t0) / 1000;
 }
 
 main().catch((err: unknown) => {
