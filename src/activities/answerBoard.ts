@@ -6,6 +6,12 @@
  * for the workflow task to complete and the update's result to travel back
  * (BENCHMARKS.md, miss path). Only successes are posted: failures, other
  * processes' fills and joined fills still get their outcome from the update.
+ *
+ * Not wired in `createCore` for now: the answer then reaches the client before
+ * the workflow task that recorded the provider call is durable, so Temporal or
+ * the worker dying in that window re-runs the local activity and pays the
+ * provider a second time (the Temporal-outage e2e caught it). Wire it again
+ * once obtainAnswer reuses an answer its run already obtained.
  */
 import type { ChatCompletion } from '../provider/wire';
 
