@@ -20,7 +20,6 @@ import { CacheLookup } from './cache/lookup';
 import { BlobStore } from './cache/storage/blobStore';
 import { EmbeddingsCache } from './cache/vectors/embeddingsCache';
 import { VectorStore } from './cache/vectors/vectorStore';
-import type { AnswerBoard } from './activities/answerBoard';
 import { EntryStore } from './cache/storage/entryStore';
 import { Outbox } from './cache/storage/outbox';
 import { Expiry } from './cache/storage/expiry';
@@ -59,12 +58,6 @@ export interface Core {
   vectors: VectorStore;
   /** Set when OTEL_* configure an exporter. */
   tracing?: Tracing;
-  /**
-   * Not wired into the miss path yet (see answerBoard.ts): answering from it
-   * lets a crash between the answer and its workflow task's completion pay
-   * the provider twice; it needs obtainAnswer to be idempotent per run first.
-   */
-  answers?: AnswerBoard;
   close(): Promise<void>;
 }
 
@@ -172,5 +165,5 @@ export async function createApiServices(core: Core): Promise<ApiServices> {
 export function createFillClient(core: Core, client: Client, visibility?: VisibilitySupport): FillClient {
   const { config } = core;
   const policy = { providerMaxAttempts: config.upstream.maxAttempts, providerTimeoutMs: config.upstream.timeoutMs, indexMaxAttempts: config.indexMaxAttempts };
-  return new FillClient(client, core.blobs, core.store, { taskQueue: config.temporal.taskQueue, deadlineMs: config.clientDeadlineMs, policy }, visibility, core.answers);
+  return new FillClient(client, core.blobs, core.store, { taskQueue: config.temporal.taskQueue, deadlineMs: config.clientDeadlineMs, policy }, visibility);
 }

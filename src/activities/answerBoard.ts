@@ -7,8 +7,10 @@
  * (BENCHMARKS.md, miss path). Only successes are posted: failures, other
  * processes' fills and joined fills still get their outcome from the update.
  *
- * Not wired in `createCore` for now: the answer then reaches the client before
- * the workflow task that recorded the provider call is durable, so Temporal or
+ * Not wired into the gateway for now (FillClient and the activities take an
+ * optional board; nothing in services.ts or roles.ts passes one): the answer
+ * would reach the client before the workflow task that recorded the provider
+ * call is durable, so Temporal or
  * the worker dying in that window re-runs the local activity and pays the
  * provider a second time (the Temporal-outage e2e caught it). Wire it again
  * once obtainAnswer reuses an answer its run already obtained.

@@ -73,7 +73,7 @@ function browserHost(bindAddr: string): string {
 async function runWorker(core: Core): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
   const { provider, seal, embedder, store, blobs, index, expiry, vectors } = core;
-  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, vectors, answers: core.answers };
+  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, vectors };
   const worker = await createWorker({ ...config.temporal, log, metrics, activities, codec: core.codec, tracing: core.tracing });
   const running = worker.run().catch((err: unknown) => {
     log.fatal({ err }, 'worker stopped');

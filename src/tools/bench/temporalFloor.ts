@@ -18,29 +18,23 @@
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { freePort } from '../../ops/stack/managedProcess';
 import { startTemporal } from '../../ops/stack/temporal';
 import * as activities from './floor/activities';
 import { board } from './floor/activities';
+import { percentiles } from './load';
 
 const REPO = path.resolve(__dirname, '../../..');
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 const fmt = (all: number[]) => {
   const xs = all.filter(Number.isFinite);
-  return xs.length ? `p50 ${pct(xs, 50).toFixed(1)} ms  p95 ${pct(xs, 95).toFixed(1)} ms` : 'n/a';
+  if (!xs.length) return 'n/a';
+  const { p50, p95 } = percentiles(xs);
+  return `p50 ${p50.toFixed(1)} ms  p95 ${p95.toFixed(1)} ms`;
 };
 
 async function main(): Promise<void> {
