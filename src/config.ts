@@ -60,6 +60,8 @@ export const configSchema = z
     // ONNX Runtime threads per embedding; 1 suits one request at a time on a shared machine (BENCHMARKS.md).
     REFLEX_EMBED_THREADS: positiveInt.max(64).default(1),
     REFLEX_L1_CAPACITY: positiveInt.default(10_000),
+    // The exact-hit lane in front of Koa (src/api/exactLane.ts); 0 sends every request through Koa.
+    REFLEX_EXACT_LANE: bool.default('1'),
     REFLEX_L2_CANDIDATES: positiveInt.max(1024).default(16),
     REFLEX_L2_TOP_K: positiveInt.max(64).default(4),
     // Chosen on labelled QQP pairs for precision first; see BENCHMARKS.md.
@@ -143,6 +145,7 @@ export const configSchema = z
       threads: env.REFLEX_EMBED_THREADS,
     },
     l1Capacity: env.REFLEX_L1_CAPACITY,
+    exactLane: env.REFLEX_EXACT_LANE,
     l2: { candidates: env.REFLEX_L2_CANDIDATES, topK: env.REFLEX_L2_TOP_K },
     similarityThreshold: env.REFLEX_SIMILARITY_THRESHOLD,
     /** undefined = the default guard set; [] = none ("none"). */

@@ -3,8 +3,10 @@
  * middleware: request id → OpenAI-shaped errors → Host and method checks →
  * JSON body parsing (size limit, content encodings, nesting depth) → routes.
  * It only speaks HTTP; the cache lives in the stages. What Node's parser
- * refuses never reaches Koa: see server.ts.
+ * refuses never reaches Koa: see server.ts. In front of it, the exact-hit
+ * lane answers repeats from L1 memory without Koa (exactLane.ts).
  */
+import type { RequestListener } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { gatewayAuth, onV1 } from './middleware/gatewayAuth';
@@ -15,7 +17,11 @@ import { openAIErrors } from './middleware/errors';
 import { requireHost, unrouted } from './middleware/protocol';
 import { requestId } from './middleware/requestId';
 import { requestTracing } from './middleware/tracing';
-import { chatCompletions } from './routes/chat';
+import { chatCompletions, chatRequests } from './routes/chat';
+import type { KnownRequests } from './knownRequests';
+import type { ChatRequest } from './chatRequest';
+import { exactLane } from './exactLane';
+import { RequestRecord } from './requestRecord';
 import { embeddings } from './routes/embeddings';
 import { createResponse, storedResponse } from './routes/responses';
 import { adminRoutes } from './routes/admin';
@@ -27,13 +33,25 @@ import { models } from './routes/models';
 export interface AppOptions {
   /** The embedded default with API and UI on loopback: the codec endpoint answers loopback callers without the admin token (middleware/codecAccess.ts). */
   codecLoopbackWithoutToken?: boolean;
+  /** Shared with the exact-hit lane (createHandler); each app makes its own otherwise. */
+  chatRequests?: KnownRequests<ChatRequest>;
+  record?: RequestRecord;
+}
+
+/** What the HTTP server calls: the exact-hit lane in front of the app, unless tracing (a span per request) or REFLEX_EXACT_LANE=0 turns it off. */
+export function createHandler(services: ApiServices, options: AppOptions = {}): RequestListener {
+  const { config, metrics, log } = services;
+  const shared = { chatRequests: chatRequests(config), record: new RequestRecord(metrics, log) };
+  const koa = createApp(services, { ...options, ...shared }).callback();
+  if (!config.exactLane || services.tracing || config.responseFormat !== 'openai') return koa;
+  return exactLane({ auth: services.auth, exact: services.exact, known: shared.chatRequests, record: shared.record, maxBodyBytes: config.maxBodyBytes }, koa);
 }
 
 export function createApp(services: ApiServices, options: AppOptions = {}): Koa {
   const { config } = services;
   const router = new Router();
   const guard = gatewayAuth(services.auth, services.limiter);
-  router.post('/v1/chat/completions', guard, chatCompletions(services));
+  router.post('/v1/chat/completions', guard, chatCompletions(services, options.chatRequests));
   router.post('/v1/responses', guard, createResponse(services));
   const stored = storedResponse(services.config.upstream);
   router.get('/v1/responses/:id', guard, stored);
@@ -59,7 +77,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   const app = new Koa();
   app.use(requestId(services.log));
   if (services.tracing) app.use(requestTracing(services.tracing.tracer));
-  app.use(httpMetrics(services.metrics, services.log));
+  app.use(httpMetrics(options.record ?? new RequestRecord(services.metrics, services.log)));
   app.use(openAIErrors);
   app.use(requireHost);
   app.use(unrouted);

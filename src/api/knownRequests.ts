@@ -18,7 +18,7 @@ import type { CacheIdentity } from '../cache/keys/cacheKey';
 
 const MAX_ENTRIES = 4096;
 const MAX_TOTAL_CHARS = 32 * 1024 * 1024;
-const MAX_BODY_CHARS = 256 * 1024;
+export const MAX_BODY_CHARS = 256 * 1024;
 
 export interface KnownRequest<R> {
   request: R;
@@ -36,6 +36,11 @@ export class KnownRequests<R> {
     private readonly validate: (body: unknown) => R,
     private readonly identify: (request: R) => CacheIdentity,
   ) {}
+
+  /** The identity of a body seen and validated before, byte for byte; undefined for any other. */
+  peek(raw: string): CacheIdentity | undefined {
+    return this.identities.get(raw);
+  }
 
   /** The validated request and its identity; throws the validation error for an invalid body. */
   parse(raw: string | undefined, body: unknown): KnownRequest<R> {

@@ -45,7 +45,7 @@ export async function respond(ctx: Context, completion: ChatCompletion, headers:
     return;
   }
   ctx.type = 'json';
-  ctx.body = jsonBytes(completion);
+  ctx.body = completionBytes(completion);
 }
 
 /**
@@ -56,7 +56,7 @@ export async function respond(ctx: Context, completion: ChatCompletion, headers:
  */
 const serialized = new WeakMap<ChatCompletion, Buffer>();
 
-function jsonBytes(completion: ChatCompletion): Buffer {
+export function completionBytes(completion: ChatCompletion): Buffer {
   let bytes = serialized.get(completion);
   if (!bytes) {
     bytes = Buffer.from(JSON.stringify(completion));

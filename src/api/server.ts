@@ -6,9 +6,9 @@
  * CONNECT are answered here, with the same OpenAI-shaped JSON error body and
  * `Connection: close`, instead of Node's empty-bodied defaults or a silent close.
  */
-import http, { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
+import http, { IncomingMessage, RequestListener, ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type Koa from 'koa';
+import Koa from 'koa';
 import type { Logger } from 'pino';
 import { GatewayError, invalidRequest } from '../errors';
 import { GATEWAY_METHODS, methodError } from './middleware/protocol';
@@ -16,9 +16,10 @@ import { GATEWAY_METHODS, methodError } from './middleware/protocol';
 /** How long a refused connection may take to read our answer before it is destroyed. */
 const LINGER_MS = 1_000;
 
-export function createServer(app: Koa, log: Logger): http.Server {
+/** `handler`: the Koa app, or what app.ts's createHandler puts in front of it. */
+export function createServer(handler: Koa | RequestListener, log: Logger): http.Server {
   // Host is checked by the app (requireHost), so a missing one gets a JSON body too.
-  const server = http.createServer({ requireHostHeader: false }, app.callback());
+  const server = http.createServer({ requireHostHeader: false }, handler instanceof Koa ? handler.callback() : handler);
   const responding = new WeakMap<Duplex, ServerResponse>();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     responding.set(req.socket, res);

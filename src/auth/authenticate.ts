@@ -45,10 +45,14 @@ export class Authenticator {
 
 /** A key with a model allow-list may only use those models (403, as OpenAI answers a project without access). */
 export function assertModelAllowed(caller: Caller | undefined, model: string): void {
-  const allowed = caller?.key?.models;
-  if (allowed && !allowed.includes(model)) {
+  if (!modelAllowed(caller, model)) {
     throw new GatewayError(403, `This API key may not use the model '${model}'.`, 'permission_error', 'model_not_allowed', 'model');
   }
+}
+
+export function modelAllowed(caller: Caller | undefined, model: string): boolean {
+  const allowed = caller?.key?.models;
+  return !allowed || allowed.includes(model);
 }
 
 const invalidKey = (message: string) => new GatewayError(401, message, 'authentication_error', 'invalid_api_key');

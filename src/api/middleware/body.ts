@@ -3,7 +3,11 @@
  * gzip/deflate/br decoding) whose failures become 4xx errors that say what
  * was wrong, then a nesting-depth limit checked before anything that
  * recurses (canonical JSON, zod, Temporal's payload converter) sees the body.
+ * A body the exact-hit lane already read (api/exactLane.ts) is parsed here
+ * from its text, exactly as co-body would have parsed it from the socket.
  */
+import type { IncomingMessage } from 'node:http';
+import bourne from '@hapi/bourne';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware, Next } from 'koa';
 import { GatewayError, invalidRequest } from '../../errors';
@@ -15,9 +19,44 @@ export const MAX_JSON_DEPTH = 64;
  * Content-Type values every OpenAI client sends: recognised by string compare, which
  * spares each request type-is's parse; any other value still goes through type-is.
  */
-const PLAIN_JSON = new Set(['application/json', 'application/json; charset=utf-8']);
+export const PLAIN_JSON = new Set(['application/json', 'application/json; charset=utf-8']);
+
+/** What the lane read of a body before handing its request over: the text (BOM stripped), or that the client aborted. */
+export type PreReadBody = { raw: string } | { aborted: true };
+
+const PRE_READ = Symbol('reflex.preReadBody');
+type WithPreRead = IncomingMessage & { [PRE_READ]?: PreReadBody };
+
+export function handOverBody(req: IncomingMessage, body: PreReadBody): void {
+  (req as WithPreRead)[PRE_READ] = body;
+}
 
 export function jsonBody(maxBytes: number): Middleware {
+  const parse = socketBody(maxBytes);
+  return (ctx: Context, next: Next) => {
+    const pre = (ctx.req as WithPreRead)[PRE_READ];
+    if (pre === undefined) return parse(ctx, next);
+    if ('aborted' in pre) throw invalidRequest('The request body ended before it was complete.', null, 'incomplete_body');
+    ctx.request.rawBody = pre.raw;
+    ctx.request.body = parseJsonText(pre.raw);
+    return next();
+  };
+}
+
+/** co-body's strict JSON: an empty body is {}, anything but an object or array is refused, and so is a __proto__ key. */
+const STRICT_JSON = /^[\x20\x09\x0a\x0d]*(\[|\{)/;
+
+export function parseJsonText(raw: string): unknown {
+  try {
+    if (!raw) return {};
+    if (!STRICT_JSON.test(raw)) throw new SyntaxError('invalid JSON, only supports object and array');
+    return bourne.parse(raw, { protoAction: 'error' });
+  } catch (err) {
+    throw bodyError(err, '') ?? err;
+  }
+}
+
+function socketBody(maxBytes: number): Middleware {
   return bodyParser({
     enableTypes: ['json'],
     detectJSON: (ctx) => PLAIN_JSON.has(ctx.get('content-type')),

@@ -37,9 +37,13 @@ export interface CachedEndpoint<R extends { model?: string; stream?: boolean }> 
   protocol: StreamProtocol<unknown>;
 }
 
-export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec: CachedEndpoint<R>, services: CachedRouteDeps) {
+/** The endpoint's bodies seen before (validated, with their identity); see knownRequests.ts. */
+export function knownRequestsOf<R extends { model?: string; stream?: boolean }>(spec: CachedEndpoint<R>, config: Pick<CachedRouteDeps['config'], 'keySampling'>): KnownRequests<R> {
+  return new KnownRequests(spec.parse, (request: R) => spec.identity(request, config.keySampling));
+}
+
+export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec: CachedEndpoint<R>, services: CachedRouteDeps, known = knownRequestsOf(spec, services.config)) {
   const { config, lookup, fill, exact, log, miss } = services;
-  const known = new KnownRequests(spec.parse, (request: R) => spec.identity(request, config.keySampling));
   return async (ctx: Context): Promise<void> => {
     const t0 = performance.now();
     const { request, identity } = known.parse(ctx.request.rawBody, ctx.request.body);

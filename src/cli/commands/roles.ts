@@ -8,7 +8,7 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { authNotice } from '../../auth/authenticate';
-import { createApp } from '../../api/app';
+import { createHandler } from '../../api/app';
 import { createServer } from '../../api/server';
 import type { Config } from '../../config';
 import { serveMetrics } from '../../ops/metricsServer';
@@ -109,7 +109,7 @@ function runMissUpkeep(core: Core): () => Promise<void> {
 
 async function runApi(services: ApiServices, codecLoopbackWithoutToken: boolean): Promise<() => Promise<void>> {
   const { port, bindAddr } = services.config;
-  const server: Server = createServer(createApp(services, { codecLoopbackWithoutToken }), services.log);
+  const server: Server = createServer(createHandler(services, { codecLoopbackWithoutToken }), services.log);
   await new Promise<void>((resolve) => server.listen(port, bindAddr, resolve));
   services.log.info({ url: `http://${bindAddr}:${port}` }, 'API listening');
   const auth = authNotice(services.config.auth.mode, services.config.upstream.apiKey);

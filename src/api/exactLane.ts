@@ -1,0 +1,122 @@
+/**
+ * The exact-hit lane: a plain Node request listener in front of the Koa app
+ * for the request a cache sees most — a byte-identical repeat of a JSON chat
+ * completion whose answer is in L1 memory. Koa's context, body parser, router
+ * and middleware chain cost several times the hit itself (BENCHMARKS.md, L1);
+ * this answers it with the same bytes, headers, access line and metrics.
+ *
+ * It answers only what it can tell Koa would answer the same way: POST
+ * /v1/chat/completions, Host set, plain application/json with a Content-Length
+ * within the body limits, no cache-control or X-Reflex-* request header, a
+ * caller that authenticates and has no rate limit, a body the chat route
+ * validated before (KnownRequests), not a stream, a model the key may use, an
+ * entry in L1 memory. Everything else — and any doubt — goes to the Koa app;
+ * once the lane has read the body it hands the text over with the request
+ * (middleware/body.ts), so Koa answers exactly as if it had read it itself.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Authenticator, Caller, modelAllowed } from '../auth/authenticate';
+import type { ExactCache } from '../cache/l1/exactCache';
+import type { Entry } from '../cache/storage/entry';
+import { KnownRequests, MAX_BODY_CHARS } from './knownRequests';
+import { handOverBody, PLAIN_JSON, PreReadBody } from './middleware/body';
+import { requestIdFor } from './middleware/requestId';
+import type { RequestRecord } from './requestRecord';
+import { completionBytes, hitHeaders } from './respond';
+
+export type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface ExactLaneDeps {
+  auth: Authenticator;
+  exact: ExactCache;
+  /** The chat route's own KnownRequests: the lane only serves bodies that route has validated. */
+  known: Pick<KnownRequests<unknown>, 'peek'>;
+  record: RequestRecord;
+  maxBodyBytes: number;
+}
+
+const ROUTE = '/v1/chat/completions';
+/** Request headers that change what the route does (cache/controls.ts) or may be refused by it. */
+const CONTROL_HEADERS = ['cache-control', 'x-reflex-cache', 'x-reflex-threshold', 'x-reflex-format'];
+
+export function exactLane(deps: ExactLaneDeps, koa: Listener): Listener {
+  // Known bodies are at most MAX_BODY_CHARS long, and a UTF-8 text has no more characters than bytes.
+  const maxBytes = Math.min(deps.maxBodyBytes, MAX_BODY_CHARS);
+  return (req, res) => {
+    const started = performance.now();
+    const caller = plainRequest(req, maxBytes) ? plainCaller(deps.auth, req) : undefined;
+    if (!caller) return koa(req, res);
+    readBody(req, (body) => {
+      try {
+        const entry = 'raw' in body ? l1Hit(deps, caller, body.raw) : undefined;
+        if (entry) return answer(deps, res, entry, requestIdFor(req.headers['x-request-id'] as string | undefined), started);
+      } catch {
+        // Nothing here is expected to throw; if it did, the full path decides (it reports errors properly).
+        if (res.headersSent) return void res.destroy();
+      }
+      handOverBody(req, body);
+      koa(req, res);
+    });
+  };
+}
+
+function plainRequest(req: IncomingMessage, maxBytes: number): boolean {
+  if (req.method !== 'POST' || req.url !== ROUTE) return false;
+  const headers = req.headers;
+  if (!headers.host || !PLAIN_JSON.has(headers['content-type'] ?? '')) return false;
+  if (headers['content-encoding'] !== undefined || headers['transfer-encoding'] !== undefined) return false;
+  const length = Number(headers['content-length']);
+  if (!(length <= maxBytes)) return false; // NaN (no Content-Length) included
+  return CONTROL_HEADERS.every((name) => headers[name] === undefined);
+}
+
+/** The caller, when it authenticates and its key has no request limit (the limiter is async; Koa applies it). */
+function plainCaller(auth: Authenticator, req: IncomingMessage): Caller | undefined {
+  try {
+    const caller = auth.identify(req.headers.authorization ?? '');
+    return caller.key?.rate_limit?.requests_per_minute ? undefined : caller;
+  } catch {
+    return undefined; // Koa answers the 401
+  }
+}
+
+/** Reads the body as UTF-8 text, BOM dropped as co-body's decoder does; or learns that the client aborted. */
+function readBody(req: IncomingMessage, done: (body: PreReadBody) => void): void {
+  let text = '';
+  let settled = false;
+  const finish = (body: PreReadBody) => {
+    if (settled) return;
+    settled = true;
+    done(body);
+  };
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => (text += chunk));
+  req.once('end', () => finish({ raw: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text }));
+  req.once('error', () => finish({ aborted: true }));
+  req.once('close', () => {
+    if (!req.complete) finish({ aborted: true });
+  });
+}
+
+function l1Hit(deps: ExactLaneDeps, caller: Caller, raw: string): Entry | undefined {
+  const identity = deps.known.peek(raw);
+  if (!identity) return undefined;
+  // The same text passed co-body and the chat schema before, so this parses, and to the same fields.
+  const request = JSON.parse(raw) as { model?: unknown; stream?: unknown };
+  if (request.stream === true) return undefined; // an SSE replay: Koa's
+  if (typeof request.model === 'string' && !modelAllowed(caller, request.model)) return undefined; // Koa's 403
+  return deps.exact.getInMemory(caller.tenant.id, identity.key);
+}
+
+function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, requestId: string, started: number): void {
+  const bytes = completionBytes(entry.response);
+  res.writeHead(200, {
+    'X-Request-Id': requestId,
+    ...hitHeaders({ status: 'HIT_L1_EXACT', entry }),
+    'X-Reflex-Format': 'openai',
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': bytes.length,
+  });
+  res.end(bytes);
+  deps.record.record({ requestId, route: ROUTE, status: 200, tier: 'HIT_L1_EXACT', ms: performance.now() - started, usage: entry.response.usage });
+}

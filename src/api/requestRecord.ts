@@ -1,0 +1,72 @@
+/**
+ * What every cached request leaves behind, however it was answered (the Koa
+ * app or the exact-hit lane): its count by HTTP status and tier, its latency,
+ * the tokens a hit saved, and one access line with ids, status and timing —
+ * never the prompt or the token.
+ */
+import type { Logger } from 'pino';
+import { type Metrics, type Tier } from '../metrics';
+
+const HITS = new Set<Tier>(['HIT_L1_EXACT', 'HIT_L3_VERIFIED']);
+const TOKEN_TYPES = [['prompt', 'input'], ['completion', 'output']] as const;
+
+export interface CachedRequest {
+  requestId: string;
+  route: string;
+  status: number;
+  tier: Tier;
+  ms: number;
+  fillId?: string;
+  /** The served completion's usage, on hits. */
+  usage?: unknown;
+}
+
+export class RequestRecord {
+  private readonly counters = new Map<string, CounterChild>();
+  private readonly histograms = new Map<string, HistogramChild>();
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  record(request: CachedRequest): void {
+    const { requestId, route, status, tier, ms, fillId } = request;
+    this.requests(status, tier).inc();
+    this.latency(tier).observe(ms / 1000);
+    // Written by the root logger with the request id as its first field: the same line a child logger writes.
+    this.log.info({ requestId, route, status, tier, ms: Math.round(ms), fillId }, 'cached request');
+    if (HITS.has(tier)) this.countSavedTokens(request.usage);
+  }
+
+  private countSavedTokens(usage: unknown): void {
+    if (!usage || typeof usage !== 'object') return;
+    // Chat and embeddings say prompt/completion_tokens; the Responses API says input/output_tokens.
+    for (const [type, alias] of TOKEN_TYPES) {
+      const n = (usage as Record<string, unknown>)[`${type}_tokens`] ?? (usage as Record<string, unknown>)[`${alias}_tokens`];
+      if (typeof n === 'number' && n > 0) this.tokensSaved(type).inc(n);
+    }
+  }
+
+  // prom-client validates and hashes the label object on every call: each label set's child is looked up once.
+  private requests(status: number, tier: Tier): CounterChild {
+    return once(this.counters, `requests ${status} ${tier}`, () => this.metrics.requests.labels({ status: String(status), tier }));
+  }
+
+  private latency(tier: Tier): HistogramChild {
+    return once(this.histograms, tier, () => this.metrics.latency.labels({ tier }));
+  }
+
+  private tokensSaved(type: (typeof TOKEN_TYPES)[number][0]): CounterChild {
+    return once(this.counters, `tokens ${type}`, () => this.metrics.tokensSaved.labels({ type }));
+  }
+}
+
+type CounterChild = ReturnType<Metrics['requests']['labels']>;
+type HistogramChild = ReturnType<Metrics['latency']['labels']>;
+
+function once<T>(map: Map<string, T>, id: string, make: () => T): T {
+  let value = map.get(id);
+  if (value === undefined) map.set(id, (value = make()));
+  return value;
+}
