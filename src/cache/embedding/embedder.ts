@@ -1,10 +1,14 @@
 /**
- * Sentence embeddings in-process with transformers.js (ONNX Runtime), from a
- * local folder only: hub downloads are disabled. The dimension is read from
- * the model's output, never assumed.
+ * Sentence embeddings in-process: the model's tokenizer (transformers.js)
+ * and its ONNX graph run directly with ONNX Runtime, then mean pooling over
+ * the tokens and L2 normalisation — what transformers.js' feature-extraction
+ * pipeline computes (same vectors to ~1e-7), without the ~0.8 ms a call its
+ * tensor wrappers cost. From a local folder only: hub downloads are disabled.
+ * The dimension is read from the model's output, never assumed.
  */
 import path from 'node:path';
-import { InferenceSession } from 'onnxruntime-node';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { openSession } from './onnxSession';
 
 export interface Embedder {
   readonly dim: number;
@@ -12,9 +16,12 @@ export interface Embedder {
   embed(text: string): Promise<Float32Array>;
 }
 
-type Extractor = ((text: string, options: { pooling: 'mean'; normalize: boolean }) => Promise<{ data: Float32Array; dims: number[] }>) & {
-  model: { session: unknown };
-};
+interface Encoded {
+  input_ids: { data: BigInt64Array; dims: number[] };
+  attention_mask: { data: BigInt64Array };
+  token_type_ids?: { data: BigInt64Array };
+}
+type Tokenizer = (text: string, options: { truncation: boolean }) => Encoded;
 
 export interface EmbedderOptions {
   /** ONNX Runtime intra-op threads (REFLEX_EMBED_THREADS). */
@@ -22,31 +29,49 @@ export interface EmbedderOptions {
 }
 
 export class TransformersEmbedder implements Embedder {
-  private constructor(private readonly extract: Extractor, readonly dim: number) {}
+  dim = 0;
+
+  private constructor(private readonly tokenizer: Tokenizer, private readonly session: InferenceSession) {}
 
   static async load(modelPath: string, modelName: string, options: EmbedderOptions = { threads: 1 }): Promise<TransformersEmbedder> {
-    const { pipeline, env } = await import('@xenova/transformers');
+    const { AutoTokenizer, env } = await import('@xenova/transformers');
     env.localModelPath = modelPath;
     env.allowRemoteModels = false;
     env.allowLocalModels = true;
-    const extractor = (await pipeline('feature-extraction', modelName, { quantized: true })) as unknown as Extractor;
-    // transformers.js 2.x creates its session with ONNX Runtime's default thread pool (one thread
-    // per core, spinning between ops). One embedding is a few milliseconds of small matrix work:
-    // on a busy machine those threads mostly wait on each other, so the session is replaced
-    // by one with a fixed thread count (by default one: each request embeds on its own).
-    extractor.model.session = await InferenceSession.create(path.join(modelPath, modelName, 'onnx', 'model_quantized.onnx'), {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: options.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-    const probe = await extractor('dimension probe', { pooling: 'mean', normalize: true });
-    return new TransformersEmbedder(extractor, probe.data.length);
+    const tokenizer = (await AutoTokenizer.from_pretrained(modelName)) as unknown as Tokenizer;
+    const session = await openSession(path.join(modelPath, modelName, 'onnx', 'model_quantized.onnx'), options.threads);
+    const embedder = new TransformersEmbedder(tokenizer, session);
+    embedder.dim = (await embedder.embed('dimension probe')).length;
+    return embedder;
   }
 
   async embed(text: string): Promise<Float32Array> {
-    const out = await this.extract(text, { pooling: 'mean', normalize: true });
-    return Float32Array.from(out.data);
+    const encoded = this.tokenizer(text, { truncation: true });
+    const dims = encoded.input_ids.dims;
+    const feeds: Record<string, Tensor> = {
+      input_ids: new Tensor('int64', encoded.input_ids.data, dims),
+      attention_mask: new Tensor('int64', encoded.attention_mask.data, dims),
+    };
+    if (this.session.inputNames.includes('token_type_ids')) {
+      feeds.token_type_ids = new Tensor('int64', encoded.token_type_ids?.data ?? new BigInt64Array(encoded.input_ids.data.length), dims);
+    }
+    const out = (await this.session.run(feeds))[this.session.outputNames[0]!]!;
+    return meanPooledUnit(out.data as Float32Array, out.dims[1]!, out.dims[2]!, encoded.attention_mask.data);
   }
+}
+
+/** The mean of the token vectors the mask keeps, scaled to unit length. */
+export function meanPooledUnit(hidden: Float32Array, tokens: number, dim: number, mask: BigInt64Array): Float32Array {
+  const sum = new Float32Array(dim);
+  let kept = 0;
+  for (let t = 0; t < tokens; t++) {
+    if (mask[t] === 0n) continue;
+    kept++;
+    for (let j = 0, o = t * dim; j < dim; j++) sum[j]! += hidden[o + j]!;
+  }
+  let norm = 0;
+  for (let j = 0; j < dim; j++) norm += (sum[j]! /= Math.max(kept, 1)) ** 2;
+  norm = Math.sqrt(norm) || 1;
+  for (let j = 0; j < dim; j++) sum[j]! /= norm;
+  return sum;
 }

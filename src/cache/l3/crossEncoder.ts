@@ -5,7 +5,7 @@
  * repository's models/ folder only: hub downloads are disabled.
  */
 import path from 'node:path';
-import { InferenceSession } from 'onnxruntime-node';
+import { openSession } from '../embedding/onnxSession';
 
 /** Where the shipped model lives: <package root>/models/verifier (same from src/ and dist/). */
 export const DEFAULT_VERIFIER_MODELS_DIR = path.resolve(__dirname, '../../../models');
@@ -35,15 +35,8 @@ export class CrossEncoder implements PairScorer {
     try {
       const tokenizer = (await AutoTokenizer.from_pretrained(name)) as unknown as Tokenizer;
       const model = (await AutoModelForSequenceClassification.from_pretrained(name, { quantized: true })) as unknown as Classifier;
-      // As for the embedder (src/cache/embedding/embedder.ts): a session with a fixed thread count
-      // instead of transformers.js' default pool of spinning threads, which contend on a busy machine.
-      model.session = await InferenceSession.create(path.join(modelsDir, name, 'onnx', 'model_quantized.onnx'), {
-        executionProviders: ['cpu'],
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
+      // Replaces transformers.js' default session (see onnxSession.ts).
+      model.session = await openSession(path.join(modelsDir, name, 'onnx', 'model_quantized.onnx'), threads);
       return new CrossEncoder(tokenizer, model);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
