@@ -20,6 +20,7 @@ import { CacheLookup } from './cache/lookup';
 import { BlobStore } from './cache/storage/blobStore';
 import { EmbeddingsCache } from './cache/vectors/embeddingsCache';
 import { VectorStore } from './cache/vectors/vectorStore';
+import type { AnswerBoard } from './activities/answerBoard';
 import { EntryStore } from './cache/storage/entryStore';
 import { Outbox } from './cache/storage/outbox';
 import { Expiry } from './cache/storage/expiry';
@@ -114,7 +115,12 @@ export function verifierSettings(config: Config) {
   return { ...verifier, model: { ...verifier.model, threads: config.model.threads }, similarityThreshold: config.similarityThreshold, guards: config.verifierGuards };
 }
 
-export async function createApiServices(core: Core): Promise<ApiServices> {
+/**
+ * `answers`: only when this process also runs the worker (`reflex start`,
+ * `reflex serve`), the board that worker's activities post to; an API-only
+ * process has nobody posting and must wait for the update.
+ */
+export async function createApiServices(core: Core, answers?: AnswerBoard): Promise<ApiServices> {
   const { config, log, store, expiry, index, embedder, metrics } = core;
   const { retention } = config;
   const exact = new ExactCache(store, config.l1Capacity, { expiry, revalidateMs: retention.l1RevalidateMs, trackRecency: retention.maxEntries > 0 });
@@ -133,7 +139,7 @@ export async function createApiServices(core: Core): Promise<ApiServices> {
   const interceptors = core.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: core.tracing.tracer })] } : undefined;
   const client = new Client({ connection: temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec), interceptors });
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
-  const fill = createFillClient(core, client, visibility);
+  const fill = createFillClient(core, client, visibility, answers);
   const health = new TemporalHealth((down) => metrics.degraded.set({ dependency: 'temporal' }, down ? 1 : 0));
   metrics.degraded.set({ dependency: 'temporal' }, 0);
   const miss = new MissPath({ fill, provider: core.provider, outbox: core.outbox, exact, health, metrics, log, maxAttempts: config.upstream.maxAttempts });
@@ -161,9 +167,9 @@ export async function createApiServices(core: Core): Promise<ApiServices> {
   };
 }
 
-/** The fill client of the API, and of the outbox drainer in workers. */
-export function createFillClient(core: Core, client: Client, visibility?: VisibilitySupport): FillClient {
+/** The fill client of the API (with the board when co-located), and of the outbox drainer in workers. */
+export function createFillClient(core: Core, client: Client, visibility?: VisibilitySupport, answers?: AnswerBoard): FillClient {
   const { config } = core;
   const policy = { providerMaxAttempts: config.upstream.maxAttempts, providerTimeoutMs: config.upstream.timeoutMs, indexMaxAttempts: config.indexMaxAttempts };
-  return new FillClient(client, core.blobs, core.store, { taskQueue: config.temporal.taskQueue, deadlineMs: config.clientDeadlineMs, policy }, visibility);
+  return new FillClient(client, core.blobs, core.store, { taskQueue: config.temporal.taskQueue, deadlineMs: config.clientDeadlineMs, policy }, visibility, answers);
 }

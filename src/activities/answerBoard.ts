@@ -7,13 +7,13 @@
  * (BENCHMARKS.md, miss path). Only successes are posted: failures, other
  * processes' fills and joined fills still get their outcome from the update.
  *
- * Not wired into the gateway for now (FillClient and the activities take an
- * optional board; nothing in services.ts or roles.ts passes one): the answer
- * would reach the client before the workflow task that recorded the provider
- * call is durable, so Temporal or
- * the worker dying in that window re-runs the local activity and pays the
- * provider a second time (the Temporal-outage e2e caught it). Wire it again
- * once obtainAnswer reuses an answer its run already obtained.
+ * Wired only where both roles share a process (roles.ts, answerBoardFor).
+ * The client then has its answer before the workflow task that recorded the
+ * provider call is durable; if the worker or Temporal dies in that window the
+ * task is replayed and the local activity runs again. obtainAnswer therefore
+ * writes a per-run marker before posting here and reuses the answer it names
+ * on that replay, so the provider is still paid once (the Temporal-outage e2e
+ * checks the count).
  */
 import type { ChatCompletion } from '../provider/wire';
 

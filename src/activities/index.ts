@@ -133,8 +133,15 @@ export function createActivities(deps: ActivityDeps) {
 
     /**
      * The claim-check fill's first step, run as a local activity: an answer
-     * already stored, else the prefetched one, else the provider's, written
-     * as a blob. Returns references and a flag only.
+     * already stored, else the prefetched one, else the one this run already
+     * obtained, else the provider's, written as a blob. Returns references
+     * and a flag only.
+     *
+     * Idempotent per run: a local activity's result is only durable once its
+     * workflow task completes, and the client may have its answer before
+     * that (answer board), so a task replayed after the worker or Temporal
+     * died runs this again. The run marker written before anyone sees the
+     * answer makes that replay reuse the answer instead of paying twice.
      */
     async obtainAnswer(call: AnswerCall): Promise<Obtained> {
       if (call.guarded && (await storedAnswer(call.tenant, call.key).catch(() => null))) return { source: 'stored' };
@@ -143,9 +150,13 @@ export function createActivities(deps: ActivityDeps) {
         if (!answer) throw ApplicationFailure.create({ message: `the prefetched answer blob ${call.answerRef} is gone`, type: 'RequestBlobMissing', nonRetryable: true });
         return { source: 'prefetched', answerRef: call.answerRef, cacheable: isCacheable(answer) };
       }
+      const run = thisRun();
+      const earlier = run ? await answerOfRun(deps.blobs, call.tenant, run) : undefined;
+      if (earlier) return { source: 'provider', ...earlier };
       const { request } = await fillRequest(call.tenant, call.requestRef);
       const answer = await callProvider({ request, sealedToken: call.sealedToken, requestId: call.requestId, endpoint: call.endpoint });
       const answerRef = await deps.blobs.put(call.tenant, answer);
+      if (run) await deps.blobs.markRun(call.tenant, run, answerRef);
       if (deps.answers) postAnswer(deps.answers, { answerRef, answer });
       return { source: 'provider', answerRef, cacheable: isCacheable(answer) };
     },
@@ -196,6 +207,24 @@ export type FillActivities = ReturnType<typeof createActivities>;
 function postAnswer(board: AnswerBoard, posted: PostedAnswer): void {
   const fill = activityInfo().workflowExecution?.workflowId;
   if (fill) board.post(fill, posted);
+}
+
+/** The fill run this activity belongs to, as the run marker's name (only its hash reaches the disk). */
+function thisRun(): string | undefined {
+  const run = activityInfo().workflowExecution;
+  return run?.workflowId && run.runId ? JSON.stringify([run.workflowId, run.runId]) : undefined;
+}
+
+/**
+ * The answer this run already obtained, if its marker and blob are both
+ * still there; a marker whose blob was swept counts as none (the provider is
+ * asked again rather than the fill failing). Not posted on the board: a
+ * request still waiting on this run gets it from the update.
+ */
+async function answerOfRun(blobs: BlobStore, tenant: string, run: string): Promise<{ answerRef: string; cacheable: boolean } | undefined> {
+  const answerRef = await blobs.runAnswer(tenant, run);
+  const answer = answerRef ? await blobs.get<ChatCompletion>(tenant, answerRef) : undefined;
+  return answerRef && answer ? { answerRef, cacheable: isCacheable(answer) } : undefined;
 }
 
 /** A key mismatch is a deployment error: retrying cannot help, and the client must be told plainly. */

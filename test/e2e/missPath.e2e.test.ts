@@ -1,10 +1,13 @@
 /**
  * The miss path's contract (issue 9), end to end against the real stack:
  * read-your-writes, requests up to the body limit through Temporal by
- * reference only (claim check), and one provider call per identical
- * concurrent miss whatever the mix of stream and JSON callers.
+ * reference only (claim check), one provider call per identical
+ * concurrent miss whatever the mix of stream and JSON callers, and one per
+ * miss even when Temporal crashes after the answer was given (answer board)
+ * but before it recorded the workflow task that obtained it.
  */
 import { ask, ChatResponse } from '../support/gateway';
+import { eventually } from '../support/eventually';
 import { useGateway } from '../support/harness';
 import { fold, streamChat } from '../support/sse';
 
@@ -94,5 +97,33 @@ describe('mixed coalescing', () => {
       expect([...texts]).toEqual([`Answer to: ${q.messages[0]!.content}`]);
     });
     expect(h.upstream.calls - before).toBe(10);
+  });
+});
+
+describe('answered before the workflow task is durable', () => {
+  test('Temporal and the gateway crash after the client has its answer: the replayed task reuses it, the provider is paid once, the entry is stored', async () => {
+    const q = ask('A question whose workflow task Temporal never records: what is a quorum?');
+    const before = h.upstream.calls;
+    const release = h.upstream.hold();
+    const pending = h.gateway.chat(q, 'tenant-crash');
+    expect(await eventually(() => h.upstream.calls === before + 1)).toBe(true);
+    // The provider is answering; Temporal now takes nothing more, so the task that ran the call is never completed.
+    h.stack.freezeTemporal();
+    release();
+    const miss = await pending; // from the worker in this process (the answer board), not from Temporal
+    expect(miss.status).toBe(200);
+    expect(status(miss)).toBe('MISS');
+    expect(content(miss)).toBe(`Answer to: ${q.messages[0]!.content}`);
+    // Both crash: the worker's completion of that task (sent, or waiting to be retried) is lost with them.
+    await h.gateway.stop('SIGKILL');
+    await h.stack.killTemporal();
+    await h.stack.startTemporal();
+    await h.gateway.start();
+    // The lost task times out and is replayed: the local activity runs again, finds its run's answer, and the fill stores it.
+    await expect(h.gateway.awaitFill(miss)).resolves.toMatchObject({ outcome: 'cached' });
+    expect(h.upstream.calls - before).toBe(1);
+    const again = await h.gateway.chat(q, 'tenant-crash');
+    expect(status(again)).toBe('HIT_L1_EXACT');
+    expect(again.body).toEqual(miss.body);
   });
 });

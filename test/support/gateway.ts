@@ -60,11 +60,12 @@ export class GatewayProcess {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM (a graceful shutdown; SIGKILL after 10 s), or SIGKILL at once: a crash, nothing in flight finishes. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
+    child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);

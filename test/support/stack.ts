@@ -1,7 +1,8 @@
 /**
  * The real services for end-to-end tests: a Temporal dev server and Milvus
  * Lite, started by the project's own stack code on free ports in a temp dir.
- * Milvus can be stopped and restarted to test degradation.
+ * Milvus can be stopped and restarted to test degradation; Temporal can also
+ * be frozen and killed, so that what a worker sent it is never processed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,10 @@ export interface TestStack {
   milvusAddress: string;
   stopTemporal(): Promise<void>;
   startTemporal(): Promise<void>;
+  /** SIGSTOP: Temporal accepts nothing more (calls to it hang) until killTemporal. */
+  freezeTemporal(): void;
+  /** SIGKILL: a crash; whatever reached it while frozen is lost, its database keeps what it had committed. */
+  killTemporal(): Promise<void>;
   stopMilvus(): Promise<void>;
   startMilvus(): Promise<void>;
   stop(): Promise<void>;
@@ -44,6 +49,15 @@ export async function startStack(): Promise<TestStack> {
     },
     async startTemporal() {
       temporal ??= await startTemporal(temporalOptions);
+    },
+    freezeTemporal() {
+      if (temporal?.pid) process.kill(-temporal.pid, 'SIGSTOP');
+    },
+    async killTemporal() {
+      if (!temporal?.pid) return;
+      process.kill(-temporal.pid, 'SIGKILL');
+      await temporal.whenExited();
+      temporal = undefined;
     },
     async stopMilvus() {
       await milvus?.stop();

@@ -10,6 +10,7 @@
  * answers for `response_format` json_object/json_schema, `n` choices, and a
  * "[truncate]" marker in the question that ends with finish_reason "length".
  * Streams can be slowed (streamDelayMs) or broken off mid-way (breakNextStreams).
+ * Calls can be held (hold) until the test releases them.
  *
  * The Responses API (POST /v1/responses, JSON and its event stream, with
  * GET/DELETE of stored responses) and embeddings (POST /v1/embeddings, float
@@ -47,6 +48,7 @@ export class FakeUpstream {
   /** Responses kept because the request said store (default true). */
   readonly stored = new Map<string, Record<string, unknown>>();
   private failures: ScriptedFailure[] = [];
+  private held?: Promise<void>;
   private server?: http.Server;
 
   get url(): string {
@@ -57,6 +59,16 @@ export class FakeUpstream {
   /** The next calls fail with these responses, in order. */
   failNext(...failures: ScriptedFailure[]): void {
     this.failures.push(...failures);
+  }
+
+  /** Calls from now on are counted, then wait without an answer until the returned release is called. */
+  hold(): () => void {
+    let release = () => {};
+    this.held = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.held = undefined;
+      release();
+    };
   }
 
   reset(): void {
@@ -91,6 +103,7 @@ export class FakeUpstream {
     if (req.method !== 'POST' || !ROUTES.has(req.url ?? '')) return send(res, 404, notFound);
     this.calls++;
     this.received.push({ path: req.url!, headers: req.headers, body });
+    if (this.held) await this.held;
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const failure = this.failures.shift();
     if (failure) return send(res, failure.status, failure.body ?? { error: { message: `scripted ${failure.status}`, type: 'server_error', param: null, code: null } }, failure.headers);

@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AnswerBoard } from '../../src/activities/answerBoard';
+import { answerBoardFor } from '../../src/cli/commands/roles';
 import { BlobStore } from '../../src/cache/storage/blobStore';
 import { EntryStore } from '../../src/cache/storage/entryStore';
 import { GatewayError } from '../../src/errors';
@@ -63,5 +64,14 @@ describe('FillClient with an answer board', () => {
     expect(ok.response).toEqual(answer);
     const failed = fillClient(clientWith(async () => Promise.reject(new Error('temporal down'))), board).fill(spec);
     await expect(failed).rejects.toBeInstanceOf(GatewayError);
+  });
+});
+
+describe('which processes get a board', () => {
+  test('only the co-located commands (start, serve); an API-only or worker-only process gets none', () => {
+    expect(answerBoardFor('start')).toBeInstanceOf(AnswerBoard);
+    expect(answerBoardFor('serve')).toBeInstanceOf(AnswerBoard);
+    expect(answerBoardFor('api')).toBeUndefined();
+    expect(answerBoardFor('worker')).toBeUndefined();
   });
 });

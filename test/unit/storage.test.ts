@@ -75,6 +75,22 @@ describe('claim-check blobs and the outbox, beside the entries', () => {
     expect(await blobs.get(tenant, ref)).toBeUndefined();
   });
 
+  test("a fill run's answer marker is the tenant's own, is not an entry, and is swept with the blobs", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'reflex-runs-'));
+    const blobs = new BlobStore(root);
+    const ref = await blobs.put(tenant, { id: 'answer' });
+    await blobs.markRun(tenant, 'fill-x/run-1', ref);
+    expect(await blobs.runAnswer(tenant, 'fill-x/run-1')).toBe(ref);
+    expect(await blobs.runAnswer(tenant, 'fill-x/run-2')).toBeUndefined();
+    expect(await blobs.runAnswer('b'.repeat(16), 'fill-x/run-1')).toBeUndefined();
+    await expect(blobs.markRun('../x', 'fill-x/run-1', ref)).rejects.toThrow();
+    const entries = [];
+    for await (const f of new EntryStore(root).list()) entries.push(f);
+    expect(entries).toEqual([]);
+    expect(await blobs.sweep(Date.now() + 1_000)).toBe(2);
+    expect(await blobs.runAnswer(tenant, 'fill-x/run-1')).toBeUndefined();
+  });
+
   test('outbox records are listed, read and removed; entry listing ignores blobs and outbox', async () => {
     await blobs.put(tenant, { any: 1 });
     await store.write(entry('d'.repeat(64)));

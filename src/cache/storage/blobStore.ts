@@ -6,6 +6,12 @@
  * purge removes them too. Writing the same content twice writes one file.
  * They are only needed while a fill runs; the sweeper removes old ones.
  *
+ * Beside them, a fill run's answer marker (<ref[0:2]>/<run>.run, where <run>
+ * is the sha256 of the run's workflow and run ids): which answer blob that
+ * run already paid the provider for, so a replay of its first workflow task
+ * reuses it (see obtainAnswer). Markers live in the same directories, so the
+ * same sweep (by age) and a tenant purge remove them with the blobs.
+ *
  * Blobs are written without fsync: they sit on the miss path twice (the
  * request before the fill starts, the answer before the client gets it), an
  * fsync costs milliseconds there, and they only live until the fill's entry
@@ -19,13 +25,15 @@ import path from 'node:path';
 import { readIfExists, writeFileAtomic } from './atomicFile';
 
 const HEX = /^[0-9a-f]{16,64}$/;
+const REF = /^[0-9a-f]{64}$/;
 export const BLOB_DIR = 'blobs';
+const RUN_SUFFIX = '.run';
 
 export class BlobStore {
   constructor(readonly root: string) {}
 
   pathOf(tenant: string, ref: string): string {
-    if (!HEX.test(tenant) || !/^[0-9a-f]{64}$/.test(ref)) throw new Error(`invalid blob address ${tenant}/${ref}`);
+    if (!HEX.test(tenant) || !REF.test(ref)) throw new Error(`invalid blob address ${tenant}/${ref}`);
     return path.join(this.root, tenant, BLOB_DIR, ref.slice(0, 2), ref);
   }
 
@@ -46,7 +54,30 @@ export class BlobStore {
     return text === undefined ? undefined : (JSON.parse(text) as T);
   }
 
-  /** Removes blobs not written or refreshed since `before` (ms); returns how many. */
+  /**
+   * Records that the fill run `run` (its workflow and run ids; only their
+   * hash is in the name) obtained the answer blob `answerRef`. Atomic and,
+   * like the blobs, not fsynced: it must survive the worker or Temporal
+   * dying, which it does; after a power loss the blob it names may be gone
+   * too, and runAnswer then finds nothing.
+   */
+  async markRun(tenant: string, run: string, answerRef: string): Promise<void> {
+    if (!REF.test(answerRef)) throw new Error(`invalid blob reference ${answerRef}`);
+    await writeFileAtomic(this.runPathOf(tenant, run), answerRef, { durable: false });
+  }
+
+  /** The answer blob `run` recorded with markRun, if the marker is there. */
+  async runAnswer(tenant: string, run: string): Promise<string | undefined> {
+    const ref = (await readIfExists(this.runPathOf(tenant, run)))?.trim();
+    return ref && REF.test(ref) ? ref : undefined;
+  }
+
+  private runPathOf(tenant: string, run: string): string {
+    const name = createHash('sha256').update(run).digest('hex');
+    return this.pathOf(tenant, name).concat(RUN_SUFFIX);
+  }
+
+  /** Removes blobs (and run markers) not written or refreshed since `before` (ms); returns how many. */
   async sweep(before: number): Promise<number> {
     let removed = 0;
     for (const tenant of await names(this.root)) {

@@ -22,6 +22,7 @@ import { ManagedProcess, splitAddress } from '../../ops/stack/managedProcess';
 import { startMilvus } from '../../ops/stack/milvus';
 import { startTemporal } from '../../ops/stack/temporal';
 import { createWorker } from '../../temporal/worker';
+import { AnswerBoard } from '../../activities/answerBoard';
 
 type Role = 'api' | 'worker';
 export type RoleCommand = 'start' | 'serve' | 'api' | 'worker';
@@ -33,9 +34,10 @@ export async function runRoles(command: RoleCommand, config: Config, log: Logger
   const stack: ManagedProcess[] = [];
   if (command === 'start') stack.push(...(await startEmbedded(config, log)));
   const core = await createCore(config, log);
-  const services = selected.includes('api') ? await createApiServices(core) : core;
+  const answers = answerBoardFor(command);
+  const services = selected.includes('api') ? await createApiServices(core, answers) : core;
   const stops: (() => Promise<void>)[] = [];
-  if (selected.includes('worker')) stops.push(await runWorker(core), runSweeper(core), runMissUpkeep(core));
+  if (selected.includes('worker')) stops.push(await runWorker(core, answers), runSweeper(core), runMissUpkeep(core));
   if (command === 'worker' && config.workerMetricsPort) stops.push(await serveMetrics(core.metrics, config.workerMetricsPort, config.bindAddr));
   // The embedded UI binds where Temporal does; see api/middleware/codecAccess.ts for the rule.
   const codecLoopbackWithoutToken = command === 'start' && isLoopback(config.bindAddr) && isLoopback(splitAddress(config.temporal.address).host);
@@ -45,6 +47,16 @@ export async function runRoles(command: RoleCommand, config: Config, log: Logger
     await services.close();
     await Promise.allSettled(stack.map((p) => p.stop()));
   }, log);
+}
+
+/**
+ * The board the worker's answers reach this process's waiting misses on
+ * (answerBoard.ts): only when both roles run here. An API-only process has no
+ * worker posting, and a worker-only one no miss waiting.
+ */
+export function answerBoardFor(command: RoleCommand): AnswerBoard | undefined {
+  const roles = ROLES[command];
+  return roles.includes('api') && roles.includes('worker') ? new AnswerBoard() : undefined;
 }
 
 async function startEmbedded(config: Config, log: Logger): Promise<ManagedProcess[]> {
@@ -70,10 +82,10 @@ function browserHost(bindAddr: string): string {
   return bindAddr.includes(':') ? `[${bindAddr}]` : bindAddr;
 }
 
-async function runWorker(core: Core): Promise<() => Promise<void>> {
+async function runWorker(core: Core, answers?: AnswerBoard): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
   const { provider, seal, embedder, store, blobs, index, expiry, vectors } = core;
-  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, vectors };
+  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, vectors, answers };
   const worker = await createWorker({ ...config.temporal, log, metrics, activities, codec: core.codec, tracing: core.tracing });
   const running = worker.run().catch((err: unknown) => {
     log.fatal({ err }, 'worker stopped');

@@ -1,0 +1,70 @@
+/**
+ * obtainAnswer is idempotent per fill run: a workflow task replayed after the
+ * worker or Temporal died (the client may already have the answer, from the
+ * answer board) reuses the answer its run obtained instead of calling the
+ * provider again. Another run asks the provider; so does a run whose answer
+ * blob is gone. Real blob store on disk, the activity in its activity context.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { mkdtempSync, readdirSync, unlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ActivityDeps, AnswerCall, createActivities } from '../../src/activities';
+import { AnswerBoard } from '../../src/activities/answerBoard';
+import { BlobStore } from '../../src/cache/storage/blobStore';
+
+const tenant = '0123456789abcdef';
+const answer = { id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] };
+
+async function setup(answers?: AnswerBoard) {
+  const blobs = new BlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
+  const complete = jest.fn(async () => answer);
+  const acts = createActivities({ provider: { complete }, upstreamKey: 'sk-test', blobs, answers } as unknown as ActivityDeps);
+  const call: AnswerCall = { tenant, key: 'e'.repeat(64), requestRef: await blobs.put(tenant, { request: { model: 'm', messages: [] } }), guarded: false };
+  const inRun = (workflowId: string, runId: string) => new MockActivityEnvironment({ workflowExecution: { workflowId, runId } }).run(acts.obtainAnswer, call);
+  return { blobs, complete, inRun };
+}
+
+test('the same run asked again (a replayed workflow task) reuses its answer: one provider call', async () => {
+  const { blobs, complete, inRun } = await setup();
+  const first = await inRun('fill-a', 'run-1');
+  expect(first).toEqual({ source: 'provider', answerRef: expect.stringMatching(/^[0-9a-f]{64}$/), cacheable: true });
+  await expect(inRun('fill-a', 'run-1')).resolves.toEqual(first);
+  expect(complete).toHaveBeenCalledTimes(1);
+  // Only hashes of the ids reach the disk, under the tenant's own blob directory.
+  const files = readdirSync(path.join(blobs.root, tenant, 'blobs'), { recursive: true }).map(String);
+  expect(files.filter((f) => f.endsWith('.run'))).toHaveLength(1);
+  expect(files.join(' ')).not.toMatch(/fill-a|run-1/);
+});
+
+test('another run of the same fill, or another fill, calls the provider', async () => {
+  const { complete, inRun } = await setup();
+  await inRun('fill-a', 'run-1');
+  await inRun('fill-a', 'run-2');
+  await inRun('fill-b', 'run-1');
+  expect(complete).toHaveBeenCalledTimes(3);
+});
+
+test('a marker whose answer blob is gone falls back to the provider, and marks the new answer', async () => {
+  const { blobs, complete, inRun } = await setup();
+  const { answerRef } = (await inRun('fill-a', 'run-1')) as { answerRef: string };
+  unlinkSync(blobs.pathOf(tenant, answerRef)); // the marker stays
+  await expect(inRun('fill-a', 'run-1')).resolves.toMatchObject({ source: 'provider' });
+  expect(complete).toHaveBeenCalledTimes(2);
+  await inRun('fill-a', 'run-1');
+  expect(complete).toHaveBeenCalledTimes(2);
+});
+
+test('the marker is written before the answer is posted to a waiting request', async () => {
+  const board = new AnswerBoard();
+  const { blobs, inRun } = await setup(board);
+  const order: string[] = [];
+  const markRun = blobs.markRun.bind(blobs);
+  jest.spyOn(blobs, 'markRun').mockImplementation(async (...args) => (await markRun(...args), void order.push('marked')));
+  const post = board.post.bind(board);
+  jest.spyOn(board, 'post').mockImplementation((...args) => (order.push('posted'), post(...args)));
+  const waiting = board.wait('fill-a').answer;
+  const { answerRef } = (await inRun('fill-a', 'run-1')) as { answerRef: string };
+  await expect(waiting).resolves.toMatchObject({ answerRef });
+  expect(order).toEqual(['marked', 'posted']);
+});
