@@ -22,7 +22,7 @@ import { KnownRequests, MAX_BODY_CHARS } from './knownRequests';
 import { handOverBody, PLAIN_JSON, PreReadBody } from './middleware/body';
 import { requestIdFor } from './middleware/requestId';
 import type { RequestRecord } from './requestRecord';
-import { completionBytes, hitHeaders } from './respond';
+import { completionJson, hitHeaders } from './respond';
 
 export type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -30,7 +30,7 @@ export interface ExactLaneDeps {
   auth: Authenticator;
   exact: ExactCache;
   /** The chat route's own KnownRequests: the lane only serves bodies that route has validated. */
-  known: Pick<KnownRequests<unknown>, 'peek'>;
+  known: Pick<KnownRequests<{ model?: unknown; stream?: unknown }>, 'peek'>;
   record: RequestRecord;
   maxBodyBytes: number;
 }
@@ -99,24 +99,23 @@ function readBody(req: IncomingMessage, done: (body: PreReadBody) => void): void
 }
 
 function l1Hit(deps: ExactLaneDeps, caller: Caller, raw: string): Entry | undefined {
-  const identity = deps.known.peek(raw);
-  if (!identity) return undefined;
-  // The same text passed co-body and the chat schema before, so this parses, and to the same fields.
-  const request = JSON.parse(raw) as { model?: unknown; stream?: unknown };
-  if (request.stream === true) return undefined; // an SSE replay: Koa's
-  if (typeof request.model === 'string' && !modelAllowed(caller, request.model)) return undefined; // Koa's 403
-  return deps.exact.getInMemory(caller.tenant.id, identity.key);
+  // The same text passed co-body and the chat schema before: what it said then, it says now.
+  const known = deps.known.peek(raw);
+  if (!known || known.stream) return undefined; // a stream is an SSE replay: Koa's
+  if (known.model !== undefined && !modelAllowed(caller, known.model)) return undefined; // Koa's 403
+  return deps.exact.getInMemory(caller.tenant.id, known.identity.key);
 }
 
 function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, requestId: string, started: number): void {
-  const bytes = completionBytes(entry.response);
+  const { text, bytes } = completionJson(entry.response);
   res.writeHead(200, {
     'X-Request-Id': requestId,
     ...hitHeaders({ status: 'HIT_L1_EXACT', entry }),
     'X-Reflex-Format': 'openai',
     'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': bytes.length,
+    'Content-Length': bytes,
   });
-  res.end(bytes);
+  res.end(text); // a string goes out with the head in one write; a Buffer would take a writev of two
+
   deps.record.record({ requestId, route: ROUTE, status: 200, tier: 'HIT_L1_EXACT', ms: performance.now() - started, usage: entry.response.usage });
 }

@@ -25,11 +25,18 @@ export interface KnownRequest<R> {
   identity: CacheIdentity;
 }
 
-export class KnownRequests<R> {
-  private readonly identities = new LRUCache<string, CacheIdentity>({
+/** What a validated body said that a caller may need before parsing it again (the exact-hit lane). */
+export interface KnownFacts {
+  identity: CacheIdentity;
+  model: string | undefined;
+  stream: boolean;
+}
+
+export class KnownRequests<R extends { model?: unknown; stream?: unknown }> {
+  private readonly facts = new LRUCache<string, KnownFacts>({
     max: MAX_ENTRIES,
     maxSize: MAX_TOTAL_CHARS,
-    sizeCalculation: (identity, raw) => raw.length + identity.semanticText.length + 128,
+    sizeCalculation: (facts, raw) => raw.length + facts.identity.semanticText.length + 128,
   });
 
   constructor(
@@ -37,18 +44,20 @@ export class KnownRequests<R> {
     private readonly identify: (request: R) => CacheIdentity,
   ) {}
 
-  /** The identity of a body seen and validated before, byte for byte; undefined for any other. */
-  peek(raw: string): CacheIdentity | undefined {
-    return this.identities.get(raw);
+  /** What a body seen and validated before, byte for byte, said; undefined for any other. */
+  peek(raw: string): KnownFacts | undefined {
+    return this.facts.get(raw);
   }
 
   /** The validated request and its identity; throws the validation error for an invalid body. */
   parse(raw: string | undefined, body: unknown): KnownRequest<R> {
-    const known = raw === undefined ? undefined : this.identities.get(raw);
-    if (known) return { request: body as R, identity: known };
+    const known = raw === undefined ? undefined : this.facts.get(raw);
+    if (known) return { request: body as R, identity: known.identity };
     const request = this.validate(body);
     const identity = this.identify(request);
-    if (raw !== undefined && raw.length <= MAX_BODY_CHARS) this.identities.set(raw, identity);
+    if (raw !== undefined && raw.length <= MAX_BODY_CHARS) {
+      this.facts.set(raw, { identity, model: typeof request.model === 'string' ? request.model : undefined, stream: request.stream === true });
+    }
     return { request, identity };
   }
 }

@@ -44,23 +44,25 @@ export async function respond(ctx: Context, completion: ChatCompletion, headers:
     ctx.body = formatCompletion(completion, format);
     return;
   }
-  ctx.type = 'json';
-  ctx.body = completionBytes(completion);
+  ctx.type = 'json'; // before the body: a string body would otherwise be typed text/plain
+  ctx.body = completionJson(completion).text;
 }
 
 /**
  * The openai-format body of a completion, serialised once per completion
  * object: a cached entry is never modified, and L1 hands out the same object
- * for every hit on it, so repeat hits reuse these bytes (they are what Koa's
- * JSON.stringify of the object would produce) until the entry leaves memory.
+ * for every hit on it, so repeat hits reuse this text (what Koa's
+ * JSON.stringify of the object would produce) and its length in bytes until
+ * the entry leaves memory.
  */
-const serialized = new WeakMap<ChatCompletion, Buffer>();
+const serialized = new WeakMap<ChatCompletion, { text: string; bytes: number }>();
 
-export function completionBytes(completion: ChatCompletion): Buffer {
-  let bytes = serialized.get(completion);
-  if (!bytes) {
-    bytes = Buffer.from(JSON.stringify(completion));
-    serialized.set(completion, bytes);
+export function completionJson(completion: ChatCompletion): { text: string; bytes: number } {
+  let json = serialized.get(completion);
+  if (!json) {
+    const text = JSON.stringify(completion);
+    json = { text, bytes: Buffer.byteLength(text) };
+    serialized.set(completion, json);
   }
-  return bytes;
+  return json;
 }

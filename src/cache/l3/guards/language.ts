@@ -17,8 +17,9 @@ const SCRIPTS: Array<[string, RegExp]> = [
 export function dominantScript(text: string): string {
   const counts = new Map<string, number>();
   for (const ch of text) {
-    const hit = SCRIPTS.find(([, re]) => re.test(ch));
-    if (hit) counts.set(hit[0], (counts.get(hit[0]) ?? 0) + 1);
+    // ASCII is decided without the Unicode tests (it runs on the hit path, per candidate).
+    const script = ch < '\u0080' ? (/[A-Za-z]/.test(ch) ? 'latin' : undefined) : SCRIPTS.find(([, re]) => re.test(ch))?.[0];
+    if (script) counts.set(script, (counts.get(script) ?? 0) + 1);
   }
   // Japanese mixes kanji with kana: any kana makes it Japanese, not Chinese.
   if ((counts.get('kana') ?? 0) > 0) return 'kana';
@@ -27,7 +28,7 @@ export function dominantScript(text: string): string {
 
 // Frequent function words that are rare in English text (no one-letter words: "a" is English
 // too), and letters English does not use.
-const FUNCTION_WORDS: Record<string, string[]> = {
+const FUNCTION_WORDS: Record<string, string[] | Set<string>> = {
   en: ('the is are was were what how why do does did can of to and in my i you with for which who has have an ' +
     'from after on at it this that be will would should or not if there your some as by when where get any').split(' '),
   es: 'el la los las es qué cómo por para con una del mi puedo se en de que cuál dónde cuándo está muy hoy'.split(' '),
@@ -37,13 +38,14 @@ const FUNCTION_WORDS: Record<string, string[]> = {
   pt: 'os é que como por para com uma um meu eu não em qual onde'.split(' '),
   nl: 'de het een is wat hoe waarom voor met ik mijn en niet van op zijn'.split(' '),
 };
+for (const lang of Object.keys(FUNCTION_WORDS)) FUNCTION_WORDS[lang] = new Set(FUNCTION_WORDS[lang]);
 const LETTERS: Record<string, RegExp> = { es: /[¿¡ñ]/g, fr: /[çœèêëîûà]/g, de: /[ßäöü]/g, pt: /[ãõ]/g };
 
 /** Best-scoring language, or '' when the text gives no clear winner. */
 export function latinLanguage(text: string): string {
   const ws = words(text);
   const scores = Object.entries(FUNCTION_WORDS)
-    .map(([lang, list]) => [lang, ws.filter((w) => list.includes(w)).length + (text.match(LETTERS[lang] ?? /$^/g)?.length ?? 0)] as const)
+    .map(([lang, list]) => [lang, ws.filter((w) => (list as Set<string>).has(w)).length + (text.match(LETTERS[lang] ?? /$^/g)?.length ?? 0)] as const)
     .sort((x, y) => y[1] - x[1]);
   const [best, second] = scores;
   return best && best[1] >= 2 && best[1] > (second?.[1] ?? 0) ? best[0] : '';
