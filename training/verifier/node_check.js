@@ -1,23 +1,18 @@
-// Load models/verifier with transformers.js (the gateway's runtime) and print
-// one JSON line per pair: the logit and sigmoid(logit).
+// Load models/verifier as the gateway runs it (dist/cache/embedding/onnxSession.js: the model's
+// tokenizer, its int8 graph on ONNX Runtime) and print one JSON line per pair: the logit and sigmoid(logit).
 //   MODELS=<dir containing verifier/> PAIRS=<jsonl of {"a","b"}> \
-//   node training/verifier/node_check.js     (run from a checkout with node_modules)
+//   node training/verifier/node_check.js     (run from a checkout with node_modules, after npm run build)
 const fs = require('fs');
 const path = require('path');
-const { pathToFileURL } = require('url');
 
 (async () => {
-  const entry = require.resolve('@xenova/transformers', { paths: [process.cwd(), __dirname] });
-  const { env, AutoTokenizer, AutoModelForSequenceClassification } = await import(pathToFileURL(entry).href);
-  env.localModelPath = process.env.MODELS;
-  env.allowRemoteModels = false;
-  const tokenizer = await AutoTokenizer.from_pretrained('verifier');
-  const model = await AutoModelForSequenceClassification.from_pretrained('verifier', { quantized: true });
+  const { loadOnnxModel } = require(path.resolve(process.cwd(), 'dist/cache/embedding/onnxSession'));
+  const model = await loadOnnxModel(process.env.MODELS, 'verifier', 1);
   const pairs = fs.readFileSync(process.env.PAIRS, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   for (const { a, b } of pairs) {
-    const inputs = tokenizer(a, { text_pair: b, truncation: true }); // input_ids, attention_mask, token_type_ids
-    const { logits } = await model(inputs); // dims [1, 1]: one logit, p(duplicate) = sigmoid
+    const { feeds } = model.encode(a, b); // input_ids, attention_mask, token_type_ids
+    const logits = (await model.session.run(feeds))[model.session.outputNames[0]]; // dims [1, 1]: p(duplicate) = sigmoid
     const z = logits.data[0];
-    console.log(JSON.stringify({ a, b, inputs: Object.keys(inputs), dims: logits.dims, logit: z, p: 1 / (1 + Math.exp(-z)) }));
+    console.log(JSON.stringify({ a, b, inputs: Object.keys(feeds), dims: logits.dims, logit: z, p: 1 / (1 + Math.exp(-z)) }));
   }
 })().catch((e) => { console.error(e); process.exit(1); });
