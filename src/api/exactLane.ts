@@ -82,16 +82,19 @@ function plainCaller(auth: Authenticator, req: IncomingMessage): Caller | undefi
 
 /** Reads the body as UTF-8 text, BOM dropped as co-body's decoder does; or learns that the client aborted. */
 function readBody(req: IncomingMessage, done: (body: PreReadBody) => void): void {
-  let text = '';
+  const chunks: Buffer[] = [];
   let settled = false;
   const finish = (body: PreReadBody) => {
     if (settled) return;
     settled = true;
     done(body);
   };
-  req.setEncoding('utf8');
-  req.on('data', (chunk: string) => (text += chunk));
-  req.once('end', () => finish({ raw: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text }));
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.once('end', () => {
+    // Decoded once at the end, so a character split across chunks decodes whole.
+    const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
+    finish({ raw: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text });
+  });
   req.once('error', () => finish({ aborted: true }));
   req.once('close', () => {
     if (!req.complete) finish({ aborted: true });

@@ -8,7 +8,11 @@ import type { Logger } from 'pino';
 import { type Metrics, type Tier } from '../metrics';
 
 const HITS = new Set<Tier>(['HIT_L1_EXACT', 'HIT_L3_VERIFIED']);
-const TOKEN_TYPES = [['prompt', 'input'], ['completion', 'output']] as const;
+// Chat and embeddings say prompt/completion_tokens; the Responses API says input/output_tokens.
+const TOKEN_TYPES = [
+  ['prompt', 'prompt_tokens', 'input_tokens'],
+  ['completion', 'completion_tokens', 'output_tokens'],
+] as const;
 
 export interface CachedRequest {
   requestId: string;
@@ -41,9 +45,8 @@ export class RequestRecord {
 
   private countSavedTokens(usage: unknown): void {
     if (!usage || typeof usage !== 'object') return;
-    // Chat and embeddings say prompt/completion_tokens; the Responses API says input/output_tokens.
-    for (const [type, alias] of TOKEN_TYPES) {
-      const n = (usage as Record<string, unknown>)[`${type}_tokens`] ?? (usage as Record<string, unknown>)[`${alias}_tokens`];
+    for (const [type, name, alias] of TOKEN_TYPES) {
+      const n = (usage as Record<string, unknown>)[name] ?? (usage as Record<string, unknown>)[alias];
       if (typeof n === 'number' && n > 0) this.tokensSaved(type).inc(n);
     }
   }
