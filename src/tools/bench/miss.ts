@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { post } from './post';
 
 const REPO = path.resolve(__dirname, '../../..');
 
@@ -88,17 +89,11 @@ interface Timed {
   fillId?: string;
 }
 
-async function post(url: string, content: string): Promise<Timed> {
-  const t0 = performance.now();
-  const res = await fetch(`${url}/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer reflex-bench' },
-    body: JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }] }),
-  });
-  await res.arrayBuffer();
-  const ms = performance.now() - t0;
+async function ask(url: string, content: string): Promise<Timed> {
+  const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }] });
+  const res = await post(`${url}/chat/completions`, body, { 'content-type': 'application/json', authorization: 'Bearer reflex-bench' });
   if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
-  return { ms, status: res.headers.get('x-reflex-status') ?? 'direct', timing: serverTiming(res.headers.get('server-timing')), fillId: res.headers.get('x-reflex-fill-id') ?? undefined };
+  return { ms: res.ms, status: res.header('x-reflex-status') ?? 'direct', timing: serverTiming(res.header('server-timing')), fillId: res.header('x-reflex-fill-id') ?? undefined };
 }
 
 /** `a;dur=1.2, b;dur=3` → { a: 1.2, b: 3 } */
@@ -146,10 +141,10 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < n + warmup; i++) {
       const q = `Bench ${run} question ${i}: what should I know about topic ${i}?`;
-      const d = await post(upstreamUrl, q);
-      const m = await post(gatewayUrl, q);
+      const d = await ask(upstreamUrl, q);
+      const m = await ask(gatewayUrl, q);
       if (m.status !== 'MISS') throw new Error(`expected a MISS, got ${m.status}`);
-      const again = await post(gatewayUrl, q);
+      const again = await ask(gatewayUrl, q);
       await sleep(Number(values['gap-ms']));
       if (i < warmup) continue;
       direct.push(d.ms);

@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { FillWaiter } from '../eval/fillWaiter';
 import { BenchGateway, startEmbeddedGateway } from './gatewayProcess';
 import { load, LoadResult, percentiles } from './load';
+import { post } from './post';
 
 const TOKEN = 'reflex-bench-token';
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
@@ -36,15 +37,13 @@ interface Reply {
   status: string;
   ms: number;
   fillId: string | null;
-  headers: Headers;
+  header(name: string): string | null;
   body: string;
 }
 
 async function chat(url: string, body: string): Promise<Reply> {
-  const t0 = performance.now();
-  const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: HEADERS, body });
-  const text = await res.text();
-  return { status: res.headers.get('x-reflex-status') ?? String(res.status), ms: performance.now() - t0, fillId: res.headers.get('x-reflex-fill-id'), headers: res.headers, body: text };
+  const res = await post(`${url}/v1/chat/completions`, body, HEADERS);
+  return { status: res.header('x-reflex-status') ?? String(res.status), ms: res.ms, fillId: res.header('x-reflex-fill-id'), header: res.header, body: res.body };
 }
 
 const request = (content: string) => JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }] });
@@ -91,7 +90,7 @@ async function benchL1(url: string, pid: number | undefined, waiter: FillWaiter,
     reply = await chat(url, body);
   }
   if (reply.status !== 'HIT_L1_EXACT') throw new Error(`the primed prompt is not an L1 hit (${reply.status})`);
-  const headers = Object.fromEntries(HIT_HEADERS.map((h) => [h, reply.headers.get(h) ?? '']));
+  const headers = Object.fromEntries(HIT_HEADERS.map((h) => [h, reply.header(h) ?? '']));
   const reference = await startReference({ headers, body: reply.body });
   try {
     const run = async (target: string, serverPid: number | undefined, seconds: number): Promise<Measured> => {
