@@ -47,15 +47,25 @@ export function exactLane(deps: ExactLaneDeps, koa: Listener): Listener {
     const caller = plainRequest(req, maxBytes) ? plainCaller(deps.auth, req) : undefined;
     if (!caller) return koa(req, res);
     readBody(req, (body) => {
+      const handOver = () => {
+        handOverBody(req, body);
+        koa(req, res);
+      };
+      // Nothing here is expected to throw. If it did: before the answer began, the full path
+      // decides (it reports errors properly); a begun answer cannot be finished, so its socket goes.
+      let entry: Entry | undefined;
       try {
-        const entry = 'raw' in body ? l1Hit(deps, caller, body.raw) : undefined;
-        if (entry) return answer(deps, res, entry, requestIdFor(req.headers['x-request-id'] as string | undefined), started);
+        entry = 'raw' in body ? l1Hit(deps, caller, body.raw) : undefined;
       } catch {
-        // Nothing here is expected to throw; if it did, the full path decides (it reports errors properly).
-        if (res.headersSent) return void res.destroy();
+        entry = undefined;
       }
-      handOverBody(req, body);
-      koa(req, res);
+      if (!entry) return handOver();
+      try {
+        answer(deps, res, entry, requestIdFor(req.headers['x-request-id'] as string | undefined), started);
+      } catch {
+        if (!res.headersSent) handOver();
+        else if (!res.writableEnded) res.destroy();
+      }
     });
   };
 }
