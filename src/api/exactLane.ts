@@ -129,6 +129,5 @@ function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, requestI
     'Content-Length': bytes,
   });
   res.end(text); // a string goes out with the head in one write; a Buffer would take a writev of two
-
   deps.record.record({ requestId, route: ROUTE, status: 200, tier: 'HIT_L1_EXACT', ms: performance.now() - started, usage: entry.response.usage });
 }
