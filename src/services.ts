@@ -6,7 +6,7 @@
  */
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
-import { Embedder, TransformersEmbedder } from './cache/embedding/embedder';
+import { Embedder, OnnxEmbedder } from './cache/embedding/embedder';
 import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
 import { Authenticator } from './auth/authenticate';
 import { KeyStore } from './auth/keyStore';
@@ -86,7 +86,7 @@ export function createLogger(config: Config): Logger {
 
 export async function createCore(config: Config, log: Logger = createLogger(config)): Promise<Core> {
   const tracing = startTracing(config.tracing);
-  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
+  const embedder = await OnnxEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   return {
     config,

@@ -14,9 +14,9 @@ import reference from '../data/embedder-reference.json';
 const root = path.resolve(__dirname, '../..');
 
 const SCRIPT = `
-const { TransformersEmbedder } = require('./dist/cache/embedding/embedder');
+const { OnnxEmbedder } = require('./dist/cache/embedding/embedder');
 (async () => {
-  const embedder = await TransformersEmbedder.load(require('node:path').resolve('.reflex/models'), 'all-MiniLM-L6-v2', { threads: 2 });
+  const embedder = await OnnxEmbedder.load(require('node:path').resolve('.reflex/models'), 'all-MiniLM-L6-v2', { threads: 2 });
   const vectors = [];
   for (const text of JSON.parse(process.argv[1])) vectors.push(Array.from(await embedder.embed(text)));
   console.log(JSON.stringify({ dim: embedder.dim, vectors }));

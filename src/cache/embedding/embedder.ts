@@ -18,13 +18,13 @@ export interface EmbedderOptions {
   threads: number;
 }
 
-export class TransformersEmbedder implements Embedder {
+export class OnnxEmbedder implements Embedder {
   dim = 0;
 
   private constructor(private readonly model: OnnxModel) {}
 
-  static async load(modelPath: string, modelName: string, options: EmbedderOptions = { threads: 1 }): Promise<TransformersEmbedder> {
-    const embedder = new TransformersEmbedder(await loadOnnxModel(modelPath, modelName, options.threads));
+  static async load(modelPath: string, modelName: string, options: EmbedderOptions = { threads: 1 }): Promise<OnnxEmbedder> {
+    const embedder = new OnnxEmbedder(await loadOnnxModel(modelPath, modelName, options.threads));
     embedder.dim = (await embedder.embed('dimension probe')).length;
     return embedder;
   }

@@ -7,7 +7,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config';
-import { TransformersEmbedder } from '../../cache/embedding/embedder';
+import { OnnxEmbedder } from '../../cache/embedding/embedder';
 import { EntryStore } from '../../cache/storage/entryStore';
 import { Expiry } from '../../cache/storage/expiry';
 import { MilvusIndex } from '../../vectordb/milvus';
@@ -19,7 +19,7 @@ export interface ReindexOptions {
 }
 
 export async function reindexCommand(config: Config, log: Logger, opts: ReindexOptions): Promise<void> {
-  const embedder = await TransformersEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
+  const embedder = await OnnxEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   try {
     const summary = await reindex(

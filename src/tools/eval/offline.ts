@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import { cacheIdentity } from '../../cache/keys/cacheKey';
-import { TransformersEmbedder } from '../../cache/embedding/embedder';
+import { OnnxEmbedder } from '../../cache/embedding/embedder';
 import { EntrySource, SemanticHit, SemanticLookup, SemanticQuery } from '../../cache/l2/semanticLookup';
 import { createVerifier, GuardedVerifier } from '../../cache/l3/guardedVerifier';
 import { CrossEncoder, type PairScorer } from '../../cache/l3/crossEncoder';
@@ -154,7 +154,7 @@ export async function runOfflineEval(opts: OfflineOptions): Promise<OfflineResul
   const sampled = sample(chosen, { seed: opts.seed ?? 42, offset: opts.offset ?? 0, limit: opts.limit });
   const pairs = opts.protocol === 'corpus' ? withoutCrossExactRepeats(sampled) : sampled;
   if (pairs.length < sampled.length) log(`corpus: left out ${sampled.length - pairs.length} pairs whose b is another pair's a verbatim (an L1 exact hit)`);
-  const embedder = await TransformersEmbedder.load(opts.modelPath, opts.modelName);
+  const embedder = await OnnxEmbedder.load(opts.modelPath, opts.modelName);
   const vectors = readVectors(opts.embeddingsCache);
   const cached = vectors.size;
   const t0 = performance.now();
