@@ -12,6 +12,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
+# The trained L3 verifier (REFLEX_VERIFIER=model), shipped in the repository with its SHA256SUMS.
+COPY models ./models
 RUN python3 -m venv /opt/model-venv \
  && /opt/model-venv/bin/pip install --quiet "onnx>=1.16,<2" \
  && /opt/model-venv/bin/python scripts/prepare_model.py /opt/reflex/models \
