@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { percentiles } from './load';
 import { post } from './post';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -107,11 +108,10 @@ function serverTiming(header: string | null): Record<string, number> {
   return out;
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+const fmt = (xs: number[]) => {
+  const { p50, p95 } = percentiles(xs);
+  return `p50 ${p50.toFixed(1)} ms  p95 ${p95.toFixed(1)} ms`;
 };
-const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms  p95 ${pct(xs, 95).toFixed(1)} ms`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
