@@ -14,7 +14,7 @@
  * once the lane has read the body it hands the text over with the request
  * (middleware/body.ts), so Koa answers exactly as if it had read it itself.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Authenticator, Caller, modelAllowed } from '../auth/authenticate';
 import type { ExactCache } from '../cache/l1/exactCache';
 import type { Entry } from '../cache/storage/entry';
@@ -23,8 +23,6 @@ import { handOverBody, PLAIN_JSON, PreReadBody } from './middleware/body';
 import { requestIdFor } from './middleware/requestId';
 import type { RequestRecord } from './requestRecord';
 import { completionJson, hitHeaders } from './respond';
-
-export type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface ExactLaneDeps {
   auth: Authenticator;
@@ -39,7 +37,7 @@ const ROUTE = '/v1/chat/completions';
 /** Request headers that change what the route does (cache/controls.ts) or may be refused by it. */
 const CONTROL_HEADERS = ['cache-control', 'x-reflex-cache', 'x-reflex-threshold', 'x-reflex-format'];
 
-export function exactLane(deps: ExactLaneDeps, koa: Listener): Listener {
+export function exactLane(deps: ExactLaneDeps, koa: RequestListener): RequestListener {
   // Known bodies are at most MAX_BODY_CHARS long, and a UTF-8 text has no more characters than bytes.
   const maxBytes = Math.min(deps.maxBodyBytes, MAX_BODY_CHARS);
   return (req, res) => {
