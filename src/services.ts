@@ -4,7 +4,7 @@
  * only the API builds the hit path (L1, L2, the verifier) and the clients
  * that start workflows, so a worker-only process carries none of them.
  */
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { Client, Connection, ConnectionLike, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
 import { Embedder, OnnxEmbedder } from './cache/embedding/embedder';
 import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
@@ -135,9 +135,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     connectTimeout: '3s',
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))],
   });
-  // With tracing on, each start/update carries the request's span context into the workflow's headers.
-  const interceptors = core.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: core.tracing.tracer })] } : undefined;
-  const client = new Client({ connection: temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec), interceptors });
+  const client = workflowClient(core, temporal);
   const visibility = new VisibilitySupport(temporal, config.temporal.namespace, log);
   const fill = createFillClient(core, client, visibility, answers);
   const health = new TemporalHealth((down) => metrics.degraded.set({ dependency: 'temporal' }, down ? 1 : 0));
@@ -165,6 +163,13 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
       await Promise.allSettled([temporal.close(), core.close()]);
     },
   };
+}
+
+/** A Temporal client as the API uses it, on either connection (the API's own, or a co-located worker's; see FillClient.startEagerlyOn). */
+export function workflowClient(core: Core, connection: ConnectionLike): Client {
+  // With tracing on, each start/update carries the request's span context into the workflow's headers.
+  const interceptors = core.tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: core.tracing.tracer })] } : undefined;
+  return new Client({ connection, namespace: core.config.temporal.namespace, dataConverter: dataConverter(core.codec), interceptors });
 }
 
 /** The fill client of the API (with the board when co-located), and of the outbox drainer in workers. */

@@ -4,8 +4,11 @@
  * is the fill's first local activity; it writes the answer blob and posts the
  * reference here, and the waiting request answers at once instead of waiting
  * for the workflow task to complete and the update's result to travel back
- * (BENCHMARKS.md, miss path). Only successes are posted: failures, other
- * processes' fills and joined fills still get their outcome from the update.
+ * (BENCHMARKS.md, miss path). Every outcome is posted — an answer, "already
+ * stored", a provider failure once it is final (not retryable, or the last
+ * attempt) — so a fill started eagerly, which has no update to report it,
+ * still answers. Other processes' fills and joined fills get their outcome
+ * from the update.
  *
  * Wired only where both roles share a process (roles.ts, answerBoardFor).
  * The client then has its answer before the workflow task that recorded the
@@ -15,13 +18,19 @@
  * on that replay, so the provider is still paid once (the Temporal-outage e2e
  * checks the count).
  */
+import type { ProviderFailure } from '../provider/failure';
 import type { ChatCompletion } from '../provider/wire';
 
-export interface PostedAnswer {
-  answerRef: string;
-  /** The answer itself, so the waiting request need not read the blob back. */
-  answer: ChatCompletion;
-}
+export type PostedAnswer =
+  | {
+      answerRef: string;
+      /** The answer itself, so the waiting request need not read the blob back. */
+      answer: ChatCompletion;
+    }
+  /** An earlier fill already stored the answer: the entry has it. */
+  | { stored: true }
+  /** The fill's provider call failed for good: what the client is told. */
+  | { failure: ProviderFailure };
 
 export class AnswerBoard {
   private readonly waiting = new Map<string, (posted: PostedAnswer) => void>();

@@ -11,7 +11,7 @@ import type { Entry } from '../cache/storage/entry';
 import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
 import { TOKEN_KEY_MISMATCH, TokenKeyMismatch, type TokenSeal } from '../provider/credentials';
-import { UpstreamError } from '../provider/failure';
+import { ProviderFailure, UpstreamError, failureFromDetails } from '../provider/failure';
 import type { Provider, ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
 import type { VectorIndex } from '../vectordb/index';
@@ -65,6 +65,8 @@ export interface AnswerCall {
   requestId?: string;
   /** Absent = chat completions. */
   endpoint?: ProviderEndpoint;
+  /** The local activity's attempt budget: a failure on the last attempt is final (absent: only non-retryable ones are). */
+  maxAttempts?: number;
 }
 
 export type Obtained = { source: 'stored' } | { source: 'provider' | 'prefetched'; answerRef: string; cacheable: boolean };
@@ -127,6 +129,24 @@ export function createActivities(deps: ActivityDeps) {
     return entry;
   };
 
+  /** The answer and what the workflow records of it; see obtainAnswer. */
+  const obtain = async (call: AnswerCall): Promise<{ obtained: Obtained; posted: PostedAnswer }> => {
+    if (call.guarded && (await storedAnswer(call.tenant, call.key).catch(() => null))) return { obtained: { source: 'stored' }, posted: { stored: true } };
+    if (call.answerRef) {
+      const answer = await deps.blobs.get<ChatCompletion>(call.tenant, call.answerRef);
+      if (!answer) throw ApplicationFailure.create({ message: `the prefetched answer blob ${call.answerRef} is gone`, type: 'RequestBlobMissing', nonRetryable: true });
+      return obtainedFrom('prefetched', call.answerRef, answer);
+    }
+    const run = thisRun();
+    const earlier = run ? await answerOfRun(deps.blobs, call.tenant, run) : undefined;
+    if (earlier) return obtainedFrom('provider', earlier.answerRef, earlier.answer);
+    const { request } = await fillRequest(call.tenant, call.requestRef);
+    const answer = await callProvider({ request, sealedToken: call.sealedToken, requestId: call.requestId, endpoint: call.endpoint });
+    const answerRef = await deps.blobs.put(call.tenant, answer);
+    if (run) await deps.blobs.markRun(call.tenant, run, answerRef);
+    return obtainedFrom('provider', answerRef, answer);
+  };
+
   return {
     ...createMaintenanceActivities(deps),
     callProvider,
@@ -135,7 +155,9 @@ export function createActivities(deps: ActivityDeps) {
      * The claim-check fill's first step, run as a local activity: an answer
      * already stored, else the prefetched one, else the one this run already
      * obtained, else the provider's, written as a blob. Returns references
-     * and a flag only.
+     * and a flag only. Whatever it ends with (an answer, "already stored", a
+     * final failure) is posted on the board for a request of this process
+     * waiting on the fill.
      *
      * Idempotent per run: a local activity's result is only durable once its
      * workflow task completes, and the client may have its answer before
@@ -144,21 +166,14 @@ export function createActivities(deps: ActivityDeps) {
      * answer makes that replay reuse the answer instead of paying twice.
      */
     async obtainAnswer(call: AnswerCall): Promise<Obtained> {
-      if (call.guarded && (await storedAnswer(call.tenant, call.key).catch(() => null))) return { source: 'stored' };
-      if (call.answerRef) {
-        const answer = await deps.blobs.get<ChatCompletion>(call.tenant, call.answerRef);
-        if (!answer) throw ApplicationFailure.create({ message: `the prefetched answer blob ${call.answerRef} is gone`, type: 'RequestBlobMissing', nonRetryable: true });
-        return { source: 'prefetched', answerRef: call.answerRef, cacheable: isCacheable(answer) };
+      try {
+        const { obtained, posted } = await obtain(call);
+        if (deps.answers) postAnswer(deps.answers, posted);
+        return obtained;
+      } catch (err) {
+        if (deps.answers && isFinal(err, call.maxAttempts)) postAnswer(deps.answers, { failure: failureOf(err) });
+        throw err;
       }
-      const run = thisRun();
-      const earlier = run ? await answerOfRun(deps.blobs, call.tenant, run) : undefined;
-      if (earlier) return { source: 'provider', ...earlier };
-      const { request } = await fillRequest(call.tenant, call.requestRef);
-      const answer = await callProvider({ request, sealedToken: call.sealedToken, requestId: call.requestId, endpoint: call.endpoint });
-      const answerRef = await deps.blobs.put(call.tenant, answer);
-      if (run) await deps.blobs.markRun(call.tenant, run, answerRef);
-      if (deps.answers) postAnswer(deps.answers, { answerRef, answer });
-      return { source: 'provider', answerRef, cacheable: isCacheable(answer) };
     },
 
     /** Builds the entry from the request and answer blobs (embedding the question if the API could not) and writes it. */
@@ -209,6 +224,18 @@ function postAnswer(board: AnswerBoard, posted: PostedAnswer): void {
   if (fill) board.post(fill, posted);
 }
 
+/** No retry follows this failure: it is non-retryable, or this was the last attempt. */
+function isFinal(err: unknown, maxAttempts: number | undefined): boolean {
+  if (err instanceof ApplicationFailure && err.nonRetryable) return true;
+  return maxAttempts !== undefined && maxAttempts > 0 && activityInfo().attempt >= maxAttempts;
+}
+
+/** What the client is told of a final failure: the workflow reads the same details (workflows/fillSteps failureDetails). */
+function failureOf(err: unknown): ProviderFailure {
+  const details = err instanceof ApplicationFailure ? err.details?.[0] : undefined;
+  return failureFromDetails(details, err instanceof Error ? err.message : 'provider call failed');
+}
+
 /** The fill run this activity belongs to, as the run marker's name (only its hash reaches the disk). */
 function thisRun(): string | undefined {
   const run = activityInfo().workflowExecution;
@@ -218,14 +245,18 @@ function thisRun(): string | undefined {
 /**
  * The answer this run already obtained, if its marker and blob are both
  * still there; a marker whose blob was swept counts as none (the provider is
- * asked again rather than the fill failing). Not posted on the board: a
- * request still waiting on this run gets it from the update.
+ * asked again rather than the fill failing).
  */
-async function answerOfRun(blobs: BlobStore, tenant: string, run: string): Promise<{ answerRef: string; cacheable: boolean } | undefined> {
+async function answerOfRun(blobs: BlobStore, tenant: string, run: string): Promise<{ answerRef: string; answer: ChatCompletion } | undefined> {
   const answerRef = await blobs.runAnswer(tenant, run);
   const answer = answerRef ? await blobs.get<ChatCompletion>(tenant, answerRef) : undefined;
-  return answerRef && answer ? { answerRef, cacheable: isCacheable(answer) } : undefined;
+  return answerRef && answer ? { answerRef, answer } : undefined;
 }
+
+const obtainedFrom = (source: 'provider' | 'prefetched', answerRef: string, answer: ChatCompletion) => ({
+  obtained: { source, answerRef, cacheable: isCacheable(answer) },
+  posted: { answerRef, answer },
+});
 
 /** A key mismatch is a deployment error: retrying cannot help, and the client must be told plainly. */
 function unseal(seal: TokenSeal, sealed: string): string {

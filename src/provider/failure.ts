@@ -41,6 +41,13 @@ export function failureOf(status: number, error: unknown, fallbackMessage: strin
   };
 }
 
+/** The provider failure an activity failure carries in its details, else a retryable "no response" one with the error's message. */
+export function failureFromDetails(details: unknown, message: string): ProviderFailure {
+  const failure = details as ProviderFailure | undefined;
+  if (failure && typeof failure.status === 'number') return failure;
+  return { status: 0, retryable: true, body: { error: { message, type: 'api_error', param: null, code: null } } };
+}
+
 export function providerError(failure: ProviderFailure): GatewayError {
   const { status, body, retryAfter } = failure;
   const headers: Record<string, string> = retryAfter ? { 'Retry-After': retryAfter } : {};

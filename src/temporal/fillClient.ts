@@ -6,7 +6,7 @@
  * of its own (see fillIdFor) and never joins. Temporal and provider failures
  * become typed gateway errors with the status the client should see.
  */
-import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation, WorkflowStartOptions, WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BlobStore } from '../cache/storage/blobStore';
@@ -34,14 +34,27 @@ import type { ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
 
 /**
- * The update's result, or the answer this process's worker posted first (the
+ * The update's result, or the outcome this process's worker posted first (the
  * update then still settles; its outcome was already delivered).
  */
 async function firstAnswer(update: Promise<AnswerRef | ChatCompletion>, posted: Promise<PostedAnswer>): Promise<AnswerRef | ChatCompletion> {
-  const winner = await Promise.race([update, posted.then(({ answer }) => answer)]);
+  const winner = await Promise.race([update, posted.then(postedAnswer)]);
   update.catch(() => undefined);
   return winner;
 }
+
+/** A posted outcome as the update would have returned it (a final provider failure throws the same error). */
+function postedAnswer(posted: PostedAnswer): AnswerRef | ChatCompletion {
+  if ('failure' in posted) throw providerError(posted.failure);
+  return 'stored' in posted ? posted : posted.answer;
+}
+
+/**
+ * How long an eager start may take. The worker's native connection retries
+ * an unreachable server on its own schedule; past this the miss is answered
+ * in degraded mode, as a failed start on the API's connection would be.
+ */
+const EAGER_START_MS = 3_000;
 
 /** What the API knows about a miss. */
 export interface MissSpec {
@@ -86,6 +99,8 @@ export interface FillClientOptions {
 }
 
 export class FillClient {
+  private eager?: Client;
+
   constructor(
     private readonly client: Client,
     private readonly blobs: BlobStore,
@@ -95,17 +110,27 @@ export class FillClient {
     private readonly answers?: AnswerBoard,
   ) {}
 
+  /**
+   * Where this process's worker posts to the board (`reflex start`, `reflex
+   * serve`): fills start eagerly on the worker's own connection, so the first
+   * workflow task comes back with the start to this worker instead of
+   * through the server's matching (BENCHMARKS.md, miss path).
+   */
+  startEagerlyOn(workerClient: Client): void {
+    if (this.answers) this.eager = workerClient;
+  }
+
   async fill(spec: MissSpec): Promise<FillAnswer> {
     const workflowId = spec.fillId ?? fillIdFor(spec);
     const t0 = performance.now();
     const input = await this.prepare(spec);
     const t1 = performance.now();
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled()));
+    const options = this.startOptions(workflowId, input, await this.labelled());
     let result: AnswerRef | ChatCompletion;
     const early = this.answers?.wait(workflowId);
     try {
-      const update = withDeadline(this.client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation }), this.options.deadlineMs, exceeded);
-      result = early ? await firstAnswer(update, early.answer) : await update;
+      const answered = early && this.eager ? this.startEagerly(this.eager, options, early.answer) : this.updateWithStart(options, early?.answer);
+      result = await withDeadline(answered, this.options.deadlineMs, exceeded);
     } catch (err) {
       throw toGatewayError(err);
     } finally {
@@ -114,6 +139,27 @@ export class FillClient {
     const t2 = performance.now();
     const response = await this.resolve(spec, result);
     return { response, workflowId, timing: { blob: t1 - t0, temporal: t2 - t1, answer: performance.now() - t2 } };
+  }
+
+  /** Update-with-start on the API's connection: the update returns once the answer exists (or joins the fill already running). */
+  private async updateWithStart(options: FillStartOptions, posted: Promise<PostedAnswer> | undefined): Promise<AnswerRef | ChatCompletion> {
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, options);
+    const update = this.client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation });
+    return posted ? firstAnswer(update, posted) : update;
+  }
+
+  /**
+   * An eager start on the worker's connection (Temporal refuses eager
+   * execution inside update-with-start). Started eagerly, the first task runs
+   * on this process's worker, which posts every outcome on the board. Not
+   * started eagerly (an identical fill was already running, perhaps in another
+   * process, or the server dispatched the task as usual), it joins through the
+   * update like any other caller.
+   */
+  private async startEagerly(client: Client, options: FillStartOptions, posted: Promise<PostedAnswer>): Promise<AnswerRef | ChatCompletion> {
+    const handle = await client.withDeadline(Date.now() + EAGER_START_MS, () => client.workflow.start<typeof cacheFillWorkflow>(FILL_WORKFLOW, { ...options, requestEagerStart: true }));
+    if (handle.eagerlyStarted) return posted.then(postedAnswer);
+    return firstAnswer(handle.executeUpdate(answerUpdate), posted);
   }
 
   /**
@@ -191,17 +237,20 @@ export class FillClient {
     return (await this.visibility?.available()) ?? false;
   }
 
-  private startOptions(workflowId: string, input: FillInput, labelled: boolean) {
+  private startOptions(workflowId: string, input: FillInput, labelled: boolean): FillStartOptions {
     return {
       workflowId,
       taskQueue: this.options.taskQueue,
-      args: [input] as [FillInput],
+      args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING' as const,
       memo: { tenant: input.tenant, model: input.model, key: input.key, kind: 'fill', requestId: input.requestId ?? null },
       ...(labelled ? { typedSearchAttributes: startAttributes({ tenant: input.tenant, key: input.key, model: input.model, kind: 'fill' }) } : {}),
     };
   }
 }
+
+/** Fills always join an open run of their id (update-with-start requires the policy set). */
+type FillStartOptions = WorkflowStartOptions<typeof cacheFillWorkflow> & { workflowIdConflictPolicy: 'USE_EXISTING' };
 
 class DeadlineExceeded extends Error {}
 const exceeded = () => new DeadlineExceeded();

@@ -70,6 +70,7 @@ async function claimCheckFill(input: FillInput): Promise<FillResult> {
       guarded,
       requestId: input.requestId,
       ...(input.endpoint ? { endpoint: input.endpoint } : {}),
+      maxAttempts: input.policy.providerMaxAttempts,
     });
   } catch (err) {
     failure = failureDetails(err);

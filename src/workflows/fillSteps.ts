@@ -6,7 +6,7 @@
 import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition } from '@temporalio/workflow';
 import { FillFailedOutcome, FillResult, FillStatus, WRITE_FAILURE_TYPE } from './definitions';
 import { metrics, record } from './observe';
-import type { ProviderFailure } from '../provider/failure';
+import { failureFromDetails, type ProviderFailure } from '../provider/failure';
 import { PROVIDER_RETRY } from '../provider/retry';
 
 export const providerRetry = {
@@ -48,8 +48,6 @@ async function settle(steps: FillStatus, outcome: string): Promise<void> {
 
 export function failureDetails(err: unknown): ProviderFailure {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as ProviderFailure | undefined) : undefined;
-  if (details && typeof details.status === 'number') return details;
-  const message = cause instanceof Error ? cause.message : 'provider call failed';
-  return { status: 0, retryable: true, body: { error: { message, type: 'api_error', param: null, code: null } } };
+  const details = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+  return failureFromDetails(details, cause instanceof Error ? cause.message : 'provider call failed');
 }

@@ -67,6 +67,70 @@ describe('FillClient with an answer board', () => {
   });
 });
 
+describe('FillClient starting eagerly on the co-located worker', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'reflex-eager-'));
+  const blobs = new BlobStore(dir);
+  const entries = new EntryStore(dir);
+  const spec: MissSpec = { tenant: '0123456789abcdef', key: 'f'.repeat(64), context: 'c', model: 'm', semanticText: 'q', request: { model: 'm', messages: [] } };
+  const answer = { id: 'chatcmpl-2', object: 'chat.completion', choices: [] };
+  const options = { taskQueue: 'q', deadlineMs: 2_000, policy: { providerMaxAttempts: 1, providerTimeoutMs: 1_000, indexMaxAttempts: 1 } };
+  const neverUsed = { workflow: { executeUpdateWithStart: () => Promise.reject(new Error('the API connection must not be used')) } } as unknown as Client;
+  /** A worker-connection client whose start runs `onStart` and reports whether the run was started eagerly. */
+  const workerClient = (eagerlyStarted: boolean, onStart: () => void, executeUpdate = jest.fn()) => {
+    const start = jest.fn(async () => (onStart(), { eagerlyStarted, executeUpdate }));
+    return { client: { withDeadline: (_: number, fn: () => unknown) => fn(), workflow: { start } } as unknown as Client, start, executeUpdate };
+  };
+  const eagerFill = (board: AnswerBoard, worker: Client) => {
+    const fill = new FillClient(neverUsed, blobs, entries, options, undefined, board);
+    fill.startEagerlyOn(worker);
+    return fill;
+  };
+
+  test('an eager start asks for eager execution and answers with what the worker posts', async () => {
+    const board = new AnswerBoard();
+    const { client, start } = workerClient(true, () => setImmediate(() => board.post(fillIdFor(spec), { answerRef: 'r', answer })));
+    await expect(eagerFill(board, client).fill(spec)).resolves.toMatchObject({ response: answer, workflowId: fillIdFor(spec) });
+    expect(start).toHaveBeenCalledWith('cacheFillWorkflow', expect.objectContaining({ requestEagerStart: true, workflowId: fillIdFor(spec), workflowIdConflictPolicy: 'USE_EXISTING' }));
+  });
+
+  test("a posted final failure is the provider's error, status and all", async () => {
+    const board = new AnswerBoard();
+    const failure = { status: 429, retryable: true, retryAfter: '7', body: { error: { message: 'slow down', type: 'rate_limit_error', param: null, code: null } } };
+    const { client } = workerClient(true, () => setImmediate(() => board.post(fillIdFor(spec), { failure })));
+    const failed = eagerFill(board, client).fill(spec);
+    await expect(failed).rejects.toMatchObject({ status: 429, message: 'slow down', headers: { 'Retry-After': '7' } });
+  });
+
+  test('"stored" reads the entry an earlier fill wrote', async () => {
+    const board = new AnswerBoard();
+    await entries.write({ version: 1, tenant: spec.tenant, key: spec.key, context: 'c', model: 'm', createdAt: Date.now(), semanticText: 'q', embedding: [], response: answer as never });
+    const { client } = workerClient(true, () => setImmediate(() => board.post(fillIdFor(spec), { stored: true })));
+    await expect(eagerFill(board, client).fill(spec)).resolves.toMatchObject({ response: answer });
+  });
+
+  test('a run that was not started eagerly (an identical fill already running) is joined through the update', async () => {
+    const board = new AnswerBoard();
+    const executeUpdate = jest.fn(async () => ({ answerRef: await blobs.put(spec.tenant, answer) }));
+    const { client } = workerClient(false, () => undefined, executeUpdate);
+    await expect(eagerFill(board, client).fill(spec)).resolves.toMatchObject({ response: answer });
+    expect(executeUpdate).toHaveBeenCalledWith(expect.objectContaining({ name: 'answer' }));
+  });
+
+  test('a start the worker connection cannot make is a Temporal outage (degraded mode), not a hang', async () => {
+    const board = new AnswerBoard();
+    const client = { withDeadline: (_: number, fn: () => unknown) => fn(), workflow: { start: async () => Promise.reject(new Error('connection refused')) } } as unknown as Client;
+    await expect(eagerFill(board, client).fill(spec)).rejects.toMatchObject({ code: 'temporal_unavailable' });
+  });
+
+  test('without a board (API-only process) the worker client is ignored', async () => {
+    const { client, start } = workerClient(true, () => undefined);
+    const fill = new FillClient({ workflow: { executeUpdateWithStart: async () => ({ answerRef: await blobs.put(spec.tenant, answer) }) } } as unknown as Client, blobs, entries, options);
+    fill.startEagerlyOn(client);
+    await expect(fill.fill(spec)).resolves.toMatchObject({ response: answer });
+    expect(start).not.toHaveBeenCalled();
+  });
+});
+
 describe('which processes get a board', () => {
   test('only the co-located commands (start, serve); an API-only or worker-only process gets none', () => {
     expect(answerBoardFor('start')).toBeInstanceOf(AnswerBoard);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { ActivityDeps, AnswerCall, createActivities } from '../../src/activities';
 import { AnswerBoard } from '../../src/activities/answerBoard';
 import { BlobStore } from '../../src/cache/storage/blobStore';
+import { UpstreamError, failureOf } from '../../src/provider/failure';
 
 const tenant = '0123456789abcdef';
 const answer = { id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] };
@@ -67,4 +68,47 @@ test('the marker is written before the answer is posted to a waiting request', a
   const { answerRef } = (await inRun('fill-a', 'run-1')) as { answerRef: string };
   await expect(waiting).resolves.toMatchObject({ answerRef });
   expect(order).toEqual(['marked', 'posted']);
+});
+
+describe('every outcome reaches a request waiting on the board (an eager start has no update to report it)', () => {
+  const failingSetup = async (failure: Error, maxAttempts: number) => {
+    const board = new AnswerBoard();
+    const blobs = new BlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
+    const complete = jest.fn(async () => Promise.reject(failure));
+    const acts = createActivities({ provider: { complete }, upstreamKey: 'sk-test', blobs, answers: board } as unknown as ActivityDeps);
+    const call: AnswerCall = { tenant, key: 'e'.repeat(64), requestRef: await blobs.put(tenant, { request: { model: 'm', messages: [] } }), guarded: false, maxAttempts };
+    const attempt = (n: number) => new MockActivityEnvironment({ workflowExecution: { workflowId: 'fill-a', runId: 'run-1' }, attempt: n }).run(acts.obtainAnswer, call);
+    return { board, attempt };
+  };
+  const settledWithin = <T>(p: Promise<T>) => Promise.race([p, new Promise((r) => setTimeout(() => r('still waiting'), 30))]);
+
+  test("a provider client error is final at once: the waiting request gets the provider's status and message", async () => {
+    const { board, attempt } = await failingSetup(new UpstreamError(failureOf(400, { message: 'bad model', type: 'invalid_request_error' }, 'x')), 3);
+    const waiting = board.wait('fill-a').answer;
+    await expect(attempt(1)).rejects.toThrow('bad model');
+    await expect(waiting).resolves.toEqual({ failure: expect.objectContaining({ status: 400, retryable: false, body: { error: expect.objectContaining({ message: 'bad model' }) } }) });
+  });
+
+  test('a retryable failure is posted only on the last attempt', async () => {
+    const { board, attempt } = await failingSetup(new UpstreamError(failureOf(503, {}, 'overloaded')), 2);
+    const waiting = board.wait('fill-a').answer;
+    await expect(attempt(1)).rejects.toThrow();
+    expect(await settledWithin(waiting)).toBe('still waiting');
+    await expect(attempt(2)).rejects.toThrow();
+    await expect(waiting).resolves.toEqual({ failure: expect.objectContaining({ status: 503, retryable: true }) });
+  });
+
+  test('an answer another fill already stored is posted as "stored"', async () => {
+    const board = new AnswerBoard();
+    const blobs = new BlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
+    const complete = jest.fn(async () => answer);
+    const store = { read: async () => ({ response: answer, createdAt: Date.now() }) };
+    const expiry = { isExpired: () => false };
+    const acts = createActivities({ provider: { complete }, upstreamKey: 'sk-test', blobs, answers: board, store, expiry } as unknown as ActivityDeps);
+    const call: AnswerCall = { tenant, key: 'e'.repeat(64), requestRef: 'unused', guarded: true };
+    const waiting = board.wait('fill-a').answer;
+    await expect(new MockActivityEnvironment({ workflowExecution: { workflowId: 'fill-a', runId: 'run-1' } }).run(acts.obtainAnswer, call)).resolves.toEqual({ source: 'stored' });
+    await expect(waiting).resolves.toEqual({ stored: true });
+    expect(complete).not.toHaveBeenCalled();
+  });
 });

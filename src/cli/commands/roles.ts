@@ -15,7 +15,7 @@ import { serveMetrics } from '../../ops/metricsServer';
 import { Sweeper } from '../../ops/sweeper';
 import { Client, Connection } from '@temporalio/client';
 import { MissUpkeep } from '../../ops/missUpkeep';
-import { ApiServices, Core, createApiServices, createCore, createFillClient } from '../../services';
+import { ApiServices, Core, createApiServices, createCore, createFillClient, workflowClient } from '../../services';
 import { dataConverter } from '../../temporal/payloadCodec';
 import { isLoopback } from '../../api/middleware/codecAccess';
 import { ManagedProcess, splitAddress } from '../../ops/stack/managedProcess';
@@ -37,7 +37,7 @@ export async function runRoles(command: RoleCommand, config: Config, log: Logger
   const answers = answerBoardFor(command);
   const services = selected.includes('api') ? await createApiServices(core, answers) : core;
   const stops: (() => Promise<void>)[] = [];
-  if (selected.includes('worker')) stops.push(await runWorker(core, answers), runSweeper(core), runMissUpkeep(core));
+  if (selected.includes('worker')) stops.push(await runWorker(core, answers, services), runSweeper(core), runMissUpkeep(core));
   if (command === 'worker' && config.workerMetricsPort) stops.push(await serveMetrics(core.metrics, config.workerMetricsPort, config.bindAddr));
   // The embedded UI binds where Temporal does; see api/middleware/codecAccess.ts for the rule.
   const codecLoopbackWithoutToken = command === 'start' && isLoopback(config.bindAddr) && isLoopback(splitAddress(config.temporal.address).host);
@@ -82,11 +82,13 @@ function browserHost(bindAddr: string): string {
   return bindAddr.includes(':') ? `[${bindAddr}]` : bindAddr;
 }
 
-async function runWorker(core: Core, answers?: AnswerBoard): Promise<() => Promise<void>> {
+async function runWorker(core: Core, answers: AnswerBoard | undefined, services: Core | ApiServices): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
   const { provider, seal, embedder, store, blobs, index, expiry, vectors } = core;
   const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, vectors, answers };
   const worker = await createWorker({ ...config.temporal, log, metrics, activities, codec: core.codec, tracing: core.tracing });
+  // Co-located with the API: its misses start eagerly on this worker's connection (FillClient.startEagerlyOn).
+  if (answers && 'fill' in services && worker.connection) services.fill.startEagerlyOn(workflowClient(core, worker.connection));
   const running = worker.run().catch((err: unknown) => {
     log.fatal({ err }, 'worker stopped');
     process.exit(1);
