@@ -142,8 +142,7 @@ export function createActivities(deps: ActivityDeps) {
     if (earlier) return obtainedFrom('provider', earlier.answerRef, earlier.answer);
     const { request } = await fillRequest(call.tenant, call.requestRef);
     const answer = await callProvider({ request, sealedToken: call.sealedToken, requestId: call.requestId, endpoint: call.endpoint });
-    const answerRef = await deps.blobs.put(call.tenant, answer);
-    if (run) await deps.blobs.markRun(call.tenant, run, answerRef);
+    const answerRef = run ? await deps.blobs.putForRun(call.tenant, run, answer) : await deps.blobs.put(call.tenant, answer);
     return obtainedFrom('provider', answerRef, answer);
   };
 

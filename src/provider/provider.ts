@@ -3,6 +3,8 @@
  * with the official `openai` client. Retries are Temporal's job, so the
  * client itself never retries; each failure is classified once here.
  */
+import { LRUCache } from 'lru-cache';
+import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { ProviderFailure, UpstreamError, failureOf } from './failure';
 import type { EmbeddingsRequest, EmbeddingsResponse } from './embeddingsWire';
@@ -85,8 +87,21 @@ export class OpenAIProvider implements Provider {
     }
   }
 
+  /**
+   * One client per upstream key, kept while in use: building one costs a
+   * quarter of a millisecond of the miss path (BENCHMARKS.md). Keyed by the
+   * key's hash, so the raw key is only inside its client.
+   */
+  private readonly clients = new LRUCache<string, OpenAI>({ max: 256 });
+
   private client(apiKey: string | undefined): OpenAI {
-    return new OpenAI({ baseURL: this.options.baseURL, apiKey: apiKey ?? 'reflex-no-key', timeout: this.options.timeoutMs, maxRetries: 0 });
+    const id = createHash('sha256').update(apiKey ?? '').digest('base64');
+    let client = this.clients.get(id);
+    if (!client) {
+      client = new OpenAI({ baseURL: this.options.baseURL, apiKey: apiKey ?? 'reflex-no-key', timeout: this.options.timeoutMs, maxRetries: 0 });
+      this.clients.set(id, client);
+    }
+    return client;
   }
 }
 

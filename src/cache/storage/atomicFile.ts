@@ -12,9 +12,8 @@ import path from 'node:path';
 
 export async function writeFileAtomic(file: string, text: string, { durable = true } = {}): Promise<void> {
   const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'w', 0o600);
+  const handle = await openCreatingDir(tmp, dir);
   try {
     try {
       await handle.writeFile(text);
@@ -29,6 +28,17 @@ export async function writeFileAtomic(file: string, text: string, { durable = tr
     throw err;
   }
   if (durable) await syncDir(dir);
+}
+
+/** Opens a new file for writing; its directory is made only when missing (one syscall less on every write to a known directory). */
+async function openCreatingDir(file: string, dir: string): Promise<fs.FileHandle> {
+  try {
+    return await fs.open(file, 'w', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await fs.mkdir(dir, { recursive: true });
+    return fs.open(file, 'w', 0o600);
+  }
 }
 
 /** The file's contents, or undefined when it does not exist. */

@@ -40,18 +40,34 @@ export class BlobStore {
   /** Stores value as JSON; returns its reference. */
   async put(tenant: string, value: unknown): Promise<string> {
     const data = JSON.stringify(value);
-    const ref = createHash('sha256').update(data).digest('hex');
-    const file = this.pathOf(tenant, ref);
-    // Already there (same content): only mark it as recently needed, so the sweeper keeps it.
-    const now = new Date();
-    const refreshed = await fs.utimes(file, now, now).then(() => true, () => false);
-    if (!refreshed) await writeFileAtomic(file, data, { durable: false });
+    const ref = refOf(data);
+    await this.write(tenant, ref, data);
+    return ref;
+  }
+
+  /**
+   * put, and records the blob as the answer the fill run `run` obtained
+   * (markRun). Both files are written at once: a marker whose blob did not
+   * make it reads as no marker (runAnswer's caller checks the blob).
+   */
+  async putForRun(tenant: string, run: string, value: unknown): Promise<string> {
+    const data = JSON.stringify(value);
+    const ref = refOf(data);
+    await Promise.all([this.write(tenant, ref, data), this.markRun(tenant, run, ref)]);
     return ref;
   }
 
   async get<T>(tenant: string, ref: string): Promise<T | undefined> {
     const text = await readIfExists(this.pathOf(tenant, ref));
     return text === undefined ? undefined : (JSON.parse(text) as T);
+  }
+
+  private async write(tenant: string, ref: string, data: string): Promise<void> {
+    const file = this.pathOf(tenant, ref);
+    // Already there (same content): only mark it as recently needed, so the sweeper keeps it.
+    const now = new Date();
+    const refreshed = await fs.utimes(file, now, now).then(() => true, () => false);
+    if (!refreshed) await writeFileAtomic(file, data, { durable: false });
   }
 
   /**
@@ -94,6 +110,8 @@ export class BlobStore {
     return removed;
   }
 }
+
+const refOf = (data: string) => createHash('sha256').update(data).digest('hex');
 
 async function names(dir: string): Promise<string[]> {
   return fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
