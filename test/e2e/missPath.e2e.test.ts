@@ -80,6 +80,17 @@ describe('claim check', () => {
   });
 });
 
+describe('eager start (API and worker in one process)', () => {
+  test("a miss starts its fill eagerly on the worker's connection: no update in its history, the answer came through the board", async () => {
+    const res = await h.gateway.chat(ask('Eager start question: which port does the gateway use?'), 'tenant-eager');
+    expect(status(res)).toBe('MISS');
+    await expect(h.gateway.awaitFill(res)).resolves.toMatchObject({ outcome: 'cached' });
+    const history = await h.gateway.historyText(res.headers.get('x-reflex-fill-id')!);
+    expect(history).toMatch(/WORKFLOW_TASK_STARTED|WorkflowTaskStarted/);
+    expect(history).not.toMatch(/UPDATE_ACCEPTED|UpdateAccepted/);
+  });
+});
+
 describe('mixed coalescing', () => {
   test('10 prompts, each asked 4× streamed and 4× JSON at once: 10 provider calls', async () => {
     const before = h.upstream.calls;
