@@ -117,6 +117,12 @@ export class GatewayProcess {
   }
 
   /** Every payload of a workflow's history, decoded with the gateway's key, as one text (what an operator with the key could read). */
+  /** The kind of each event in a run's history, e.g. `workflowTaskStarted`, in order. */
+  async historyEvents(workflowId: string): Promise<string[]> {
+    const history = await (await this.temporalClient()).workflow.getHandle(workflowId).fetchHistory();
+    return (history.events ?? []).map((event) => Object.keys(event).find((k) => k.endsWith('EventAttributes') && event[k as keyof typeof event])?.replace(/EventAttributes$/, '') ?? '?');
+  }
+
   async historyText(workflowId: string, runId?: string): Promise<string> {
     const history = await (await this.temporalClient()).workflow.getHandle(workflowId, runId).fetchHistory();
     const payloads: Payload[] = [];
