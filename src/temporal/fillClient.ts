@@ -51,8 +51,8 @@ function postedAnswer(posted: PostedAnswer): AnswerRef | ChatCompletion {
 
 /**
  * How long an eager start may take. The worker's native connection retries
- * an unreachable server on its own schedule; past this the miss is answered
- * in degraded mode, as a failed start on the API's connection would be.
+ * an unreachable server on its own schedule; past this the miss falls back
+ * to update-with-start on the API's connection (see startEagerly).
  */
 const EAGER_START_MS = 3_000;
 
@@ -157,7 +157,14 @@ export class FillClient {
    * update like any other caller.
    */
   private async startEagerly(client: Client, options: FillStartOptions, posted: Promise<PostedAnswer>): Promise<AnswerRef | ChatCompletion> {
-    const handle = await client.withDeadline(Date.now() + EAGER_START_MS, () => client.workflow.start<typeof cacheFillWorkflow>(FILL_WORKFLOW, { ...options, requestEagerStart: true }));
+    let handle;
+    try {
+      handle = await client.withDeadline(Date.now() + EAGER_START_MS, () => client.workflow.start<typeof cacheFillWorkflow>(FILL_WORKFLOW, { ...options, requestEagerStart: true }));
+    } catch {
+      // Unanswered in time, the start may still have been applied: ask again on the API's own connection,
+      // which joins that run if it exists and fails fast if Temporal is down (then degraded mode answers).
+      return this.updateWithStart(options, posted);
+    }
     if (handle.eagerlyStarted) return posted.then(postedAnswer);
     return firstAnswer(handle.executeUpdate(answerUpdate), posted);
   }

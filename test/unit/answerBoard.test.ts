@@ -116,10 +116,18 @@ describe('FillClient starting eagerly on the co-located worker', () => {
     expect(executeUpdate).toHaveBeenCalledWith(expect.objectContaining({ name: 'answer' }));
   });
 
-  test('a start the worker connection cannot make is a Temporal outage (degraded mode), not a hang', async () => {
+  test('a start the worker connection cannot make in time falls back to update-with-start on the API connection (which joins the run if the start was applied)', async () => {
     const board = new AnswerBoard();
-    const client = { withDeadline: (_: number, fn: () => unknown) => fn(), workflow: { start: async () => Promise.reject(new Error('connection refused')) } } as unknown as Client;
-    await expect(eagerFill(board, client).fill(spec)).rejects.toMatchObject({ code: 'temporal_unavailable' });
+    const failedStart = { withDeadline: (_: number, fn: () => unknown) => fn(), workflow: { start: async () => Promise.reject(new Error('deadline exceeded')) } } as unknown as Client;
+    const viaApi = jest.fn(async () => ({ answerRef: await blobs.put(spec.tenant, answer) }));
+    const fill = new FillClient({ workflow: { executeUpdateWithStart: viaApi } } as unknown as Client, blobs, entries, options, undefined, board);
+    fill.startEagerlyOn(failedStart);
+    await expect(fill.fill(spec)).resolves.toMatchObject({ response: answer });
+    expect(viaApi).toHaveBeenCalledTimes(1);
+    // Temporal down on both connections: an outage (degraded mode answers), not a hang.
+    const down = new FillClient({ workflow: { executeUpdateWithStart: async () => Promise.reject(new Error('connection refused')) } } as unknown as Client, blobs, entries, options, undefined, board);
+    down.startEagerlyOn(failedStart);
+    await expect(down.fill(spec)).rejects.toMatchObject({ code: 'temporal_unavailable' });
   });
 
   test('without a board (API-only process) the worker client is ignored', async () => {
