@@ -153,8 +153,8 @@ export class FillClient {
    * execution inside update-with-start). Started eagerly, the first task runs
    * on this process's worker, which posts every outcome on the board. Not
    * started eagerly (an identical fill was already running, perhaps in another
-   * process, or the server dispatched the task as usual), it joins through the
-   * update like any other caller.
+   * process, or the server dispatched the task as usual), it joins through
+   * update-with-start like any other caller.
    */
   private async startEagerly(client: Client, options: FillStartOptions, posted: Promise<PostedAnswer>): Promise<AnswerRef | ChatCompletion> {
     let handle;
@@ -166,7 +166,9 @@ export class FillClient {
       return this.updateWithStart(options, posted);
     }
     if (handle.eagerlyStarted) return posted.then(postedAnswer);
-    return firstAnswer(handle.executeUpdate(answerUpdate), posted);
+    // Joined a run already open: update-with-start, not an update on that run, which may close before
+    // the update reaches it (the server then starts a new run instead of failing the update).
+    return this.updateWithStart(options, posted);
   }
 
   /**

@@ -68,7 +68,8 @@ export async function startStack(): Promise<TestStack> {
     },
     async stop() {
       await Promise.allSettled([temporal?.stop(), milvus?.stop()]);
-      rmSync(home, { recursive: true, force: true });
+      // KEEP_E2E=1 keeps the stack's home (gateway.log, data) to read after a failed run.
+      if (!process.env.KEEP_E2E) rmSync(home, { recursive: true, force: true });
     },
   };
 }

@@ -108,12 +108,16 @@ describe('FillClient starting eagerly on the co-located worker', () => {
     await expect(eagerFill(board, client).fill(spec)).resolves.toMatchObject({ response: answer });
   });
 
-  test('a run that was not started eagerly (an identical fill already running) is joined through the update', async () => {
+  test('a run that was not started eagerly (an identical fill already open) is joined with update-with-start, which survives that run closing first', async () => {
     const board = new AnswerBoard();
-    const executeUpdate = jest.fn(async () => ({ answerRef: await blobs.put(spec.tenant, answer) }));
+    const executeUpdate = jest.fn(async () => Promise.reject(new Error('workflow not found: the joined run closed')));
     const { client } = workerClient(false, () => undefined, executeUpdate);
-    await expect(eagerFill(board, client).fill(spec)).resolves.toMatchObject({ response: answer });
-    expect(executeUpdate).toHaveBeenCalledWith(expect.objectContaining({ name: 'answer' }));
+    const viaApi = jest.fn(async () => ({ answerRef: await blobs.put(spec.tenant, answer) }));
+    const fill = new FillClient({ workflow: { executeUpdateWithStart: viaApi } } as unknown as Client, blobs, entries, options, undefined, board);
+    fill.startEagerlyOn(client);
+    await expect(fill.fill(spec)).resolves.toMatchObject({ response: answer });
+    expect(viaApi).toHaveBeenCalledWith(expect.objectContaining({ name: 'answer' }), expect.anything());
+    expect(executeUpdate).not.toHaveBeenCalled();
   });
 
   test('a start the worker connection cannot make in time falls back to update-with-start on the API connection (which joins the run if the start was applied)', async () => {
