@@ -28,13 +28,13 @@ import { MissPath } from '../../src/miss/missPath';
 import type { Provider } from '../../src/provider/provider';
 import type { MaintenanceClient } from '../../src/temporal/maintenanceClient';
 
-export const completion = (content: string): ChatCompletion => ({
+export const completion = (content: string, usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }): ChatCompletion => ({
   id: `chatcmpl-${content.length}`,
   object: 'chat.completion',
   created: 1,
   model: 'm',
   choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+  usage,
 });
 
 export const entryOf = (content: string, ageMs = 0): Entry => ({

@@ -26,15 +26,9 @@ import { EntryStore } from '../../src/cache/storage/entryStore';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';
 import type { ApiServices } from '../../src/services';
+import { completion } from '../api/fakeApp';
 
-const completionOf = (content: string) => ({
-  id: `chatcmpl-${content.length}`,
-  object: 'chat.completion',
-  created: 1,
-  model: 'm',
-  choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
-});
+const completionOf = (content: string) => completion(content, { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 });
 const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'What is 2FA? ünïcödé' }], temperature: 0 });
 const identity = cacheIdentity(JSON.parse(body));
 
@@ -59,7 +53,7 @@ const entryFor = (tenant: Tenant, key: CacheIdentity, content: string): Entry =>
   createdAt: Date.now() - 3_000,
   semanticText: key.semanticText,
   embedding: [],
-  response: completionOf(content) as Entry['response'],
+  response: completionOf(content),
 });
 const tenantOf = (secret: string) => auth.identify(`Bearer ${secret}`).tenant;
 
