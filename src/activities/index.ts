@@ -170,7 +170,7 @@ export function createActivities(deps: ActivityDeps) {
         if (deps.answers) postAnswer(deps.answers, posted);
         return obtained;
       } catch (err) {
-        if (deps.answers && isFinal(err, call.maxAttempts)) postAnswer(deps.answers, { failure: failureOf(err) });
+        if (deps.answers && isFinal(err, call.maxAttempts)) postAnswer(deps.answers, { failure: finalFailureOf(err) });
         throw err;
       }
     },
@@ -230,7 +230,7 @@ function isFinal(err: unknown, maxAttempts: number | undefined): boolean {
 }
 
 /** What the client is told of a final failure: the workflow reads the same details (workflows/fillSteps failureDetails). */
-function failureOf(err: unknown): ProviderFailure {
+function finalFailureOf(err: unknown): ProviderFailure {
   const details = err instanceof ApplicationFailure ? err.details?.[0] : undefined;
   return failureFromDetails(details, err instanceof Error ? err.message : 'provider call failed');
 }
