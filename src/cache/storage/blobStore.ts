@@ -89,7 +89,7 @@ export class BlobStore {
   }
 
   private runPathOf(tenant: string, run: string): string {
-    const name = createHash('sha256').update(run).digest('hex');
+    const name = refOf(run);
     return this.pathOf(tenant, name).concat(RUN_SUFFIX);
   }
 
