@@ -49,6 +49,9 @@ export const configSchema = z
     REFLEX_TEMPORAL_UI_PORT: port.default(8233),
     // 0 = off; see src/temporal/worker.ts for why that is the default.
     REFLEX_WORKFLOW_WATCHDOG_MS: z.coerce.number().int().min(0).max(4_294_967_295).default(0),
+    // Fills one worker runs at once. Each holds a workflow-task slot and a local-activity slot while its
+    // provider call is out, so the SDK's defaults (40 and 100) would cap provider calls in flight.
+    REFLEX_WORKER_FILLS: positiveInt.max(100_000).default(1000),
     REFLEX_MILVUS_ADDRESS: z.string().min(1).default('127.0.0.1:19530'),
     REFLEX_MILVUS_COLLECTION: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('reflex_entries'),
     REFLEX_MILVUS_TIMEOUT_MS: positiveInt.default(2000),
@@ -134,6 +137,7 @@ export const configSchema = z
       taskQueue: env.REFLEX_TEMPORAL_TASK_QUEUE,
       uiPort: env.REFLEX_TEMPORAL_UI_PORT,
       workflowWatchdogMs: env.REFLEX_WORKFLOW_WATCHDOG_MS,
+      workerFills: env.REFLEX_WORKER_FILLS,
     },
     milvus: {
       address: env.REFLEX_MILVUS_ADDRESS,

@@ -36,6 +36,8 @@ export interface WorkerOptions {
   codec: PayloadCodec;
   /** REFLEX_WORKFLOW_WATCHDOG_MS; 0 = none. */
   workflowWatchdogMs: number;
+  /** REFLEX_WORKER_FILLS: fills in flight at once. */
+  workerFills: number;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -48,6 +50,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
     ...sandboxWatchdog(options.workflowWatchdogMs, log),
+    ...fillSlots(options.workerFills),
     activities: createActivities(options.activities),
     dataConverter: dataConverter(options.codec),
     sinks: { ...metricsSinks(metrics), ...tracingSinks(options.tracing) },
@@ -81,6 +84,21 @@ export const sdkReadsZeroAsNoTimeout = (): boolean =>
   readFileSync(path.join(path.dirname(require.resolve('@temporalio/worker/package.json')), 'lib', 'workflow', 'reusable-vm.js'), 'utf8').includes(
     'isolateExecutionTimeoutMs > 0 ? isolateExecutionTimeoutMs : undefined',
   );
+
+/**
+ * A fill's first workflow task stays open while its local activity waits on
+ * the provider (seconds, for an LLM), holding a workflow-task slot and a
+ * local-activity slot all along; the rest of the fill is milliseconds of
+ * work. Slots are sized by fills in flight, not by CPU: with the SDK's
+ * default of 40, the 41st concurrent miss waited in Temporal's queue for a
+ * free slot before its provider call even started, and lost its eager start.
+ * The cache must hold every open run (the SDK caps the slots at its size).
+ */
+export const fillSlots = (fills: number) => ({
+  maxConcurrentWorkflowTaskExecutions: fills,
+  maxConcurrentLocalActivityExecutions: fills,
+  maxCachedWorkflows: Math.max(fills, 2),
+});
 
 /** Workflow spans leave the sandbox through a sink into the same processor as every other span. */
 const tracingSinks = (tracing: Tracing | undefined): Partial<InjectedSinks<{ exporter: OpenTelemetryWorkflowExporter }>> =>

@@ -11,7 +11,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,29 +18,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { percentiles } from './load';
 import { post } from './post';
+import { startUpstream } from './upstream';
 
 const REPO = path.resolve(__dirname, '../../..');
-
-function upstream(delayMs: number): http.Server {
-  let n = 0;
-  return http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { model?: string; messages?: { content: string }[] };
-      const question = body.messages?.at(-1)?.content ?? '';
-      const answer = {
-        id: `chatcmpl-bench-${++n}`, object: 'chat.completion', created: 1_700_000_000, model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: `Answer to: ${question}` }, finish_reason: 'stop', logprobs: null }],
-        usage: { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 },
-      };
-      setTimeout(() => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(answer));
-      }, delayMs);
-    });
-  });
-}
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -126,9 +105,8 @@ async function main(): Promise<void> {
   });
   const n = Math.min(Number(values.n), 5_000);
   const warmup = Math.min(20, n);
-  const server = upstream(Number(values['upstream-ms']));
-  await new Promise<void>((resolve) => server.listen(Number(values['upstream-port']), '127.0.0.1', resolve));
-  const upstreamUrl = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/v1`;
+  const server = await startUpstream(Number(values['upstream-ms']), Number(values['upstream-port']));
+  const upstreamUrl = server.url;
   const gateway = values.url ? undefined : await startGateway(upstreamUrl);
   const gatewayUrl = `${values.url ?? gateway!.url}/v1`;
   const run = Date.now().toString(36);
@@ -157,7 +135,7 @@ async function main(): Promise<void> {
     const address = values.temporal ?? gateway?.temporal;
     if (address) await printTimeline(address, fillIds.slice(-20));
   } finally {
-    server.close();
+    await server.close();
     if (gateway) {
       gateway.child.kill('SIGTERM');
       await new Promise((r) => gateway.child.once('exit', r));

@@ -15,7 +15,7 @@
  * the same rewrites again (a repeated semantic text).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,10 +23,11 @@ import { FillWaiter } from '../eval/fillWaiter';
 import { BenchGateway, startEmbeddedGateway } from './gatewayProcess';
 import { load, LoadResult, percentiles } from './load';
 import { post } from './post';
+import { processCpu } from './procCpu';
+import { rewriteOf, storedQuestion } from './prompts';
 
 const TOKEN = 'reflex-bench-token';
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
-const TOPICS = ['router', 'garden', 'invoice', 'kubernetes', 'passport', 'bicycle', 'mortgage', 'python', 'guitar', 'vaccine'];
 /** Response headers a hit carries that the reference must send too (Koa adds content-type/length itself). */
 const HIT_HEADERS = ['x-reflex-status', 'x-reflex-format', 'age', 'x-request-id'];
 
@@ -55,16 +56,6 @@ async function l1Hits(url: string): Promise<number> {
 }
 
 /** Starts the bare Koa reference with the recorded answer; resolves with its URL and a stop function. */
-/** CPU time (user + system) a process has used, in ms, from /proc (Linux); NaN elsewhere. */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-const CLOCK_TICKS = 100;
 
 async function startReference(recorded: { headers: Record<string, string>; body: string }): Promise<{ url: string; pid?: number; stop: () => void }> {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'reflex-koa-')), 'response.json');
@@ -94,9 +85,9 @@ async function benchL1(url: string, pid: number | undefined, waiter: FillWaiter,
   const reference = await startReference({ headers, body: reply.body });
   try {
     const run = async (target: string, serverPid: number | undefined, seconds: number): Promise<Measured> => {
-      const cpu0 = cpuMs(serverPid);
+      const cpu0 = processCpu(serverPid);
       const result = await load({ url: `${target}/v1/chat/completions`, body, headers: HEADERS, connections: opts.connections, seconds });
-      return { ...result, cpuUs: ((cpuMs(serverPid) - cpu0) * 1000) / result.requests };
+      return { ...result, cpuUs: ((processCpu(serverPid) - cpu0) * 1000) / result.requests };
     };
     console.log(`L1 exact hit vs bare Koa: ${opts.connections} connections, ${opts.rounds} × ${opts.seconds} s each, alternating; response ${reply.body.length} bytes`);
     await run(reference.url, reference.pid, 2);
@@ -130,8 +121,8 @@ async function benchL1(url: string, pid: number | undefined, waiter: FillWaiter,
 
 async function benchSemantic(url: string, waiter: FillWaiter, n: number): Promise<void> {
   const run = Date.now().toString(36);
-  const question = (i: number) => `Question ${run} ${i}: how should I maintain my ${TOPICS[i % TOPICS.length]} over the next few months?`;
-  const rewrite = (i: number) => question(i).toLowerCase().replace(/[?:]/g, '');
+  const question = (i: number) => storedQuestion(run, i);
+  const rewrite = (i: number) => rewriteOf(question(i));
   const fills: (string | undefined)[] = [];
   for (let i = 0; i < n; i++) fills.push((await chat(url, request(question(i)))).fillId ?? undefined);
   await waiter.waitAll(fills);
