@@ -123,13 +123,15 @@ export class FillClient {
   async fill(spec: MissSpec): Promise<FillAnswer> {
     const workflowId = spec.fillId ?? fillIdFor(spec);
     const t0 = performance.now();
-    const input = await this.prepare(spec);
+    // Started eagerly here, the answer comes through the board, not the update: the fill may run in one task.
+    const eager = this.answers && this.eager;
+    const input = { ...(await this.prepare(spec)), ...(eager ? { inOneTask: true } : {}) };
     const t1 = performance.now();
     const options = this.startOptions(workflowId, input, await this.labelled());
     let result: AnswerRef | ChatCompletion;
     const early = this.answers?.wait(workflowId);
     try {
-      const answered = early && this.eager ? this.startEagerly(this.eager, options, early.answer) : this.updateWithStart(options, early?.answer);
+      const answered = early && eager ? this.startEagerly(eager, options, early.answer) : this.updateWithStart(options, early?.answer);
       result = await withDeadline(answered, this.options.deadlineMs, exceeded);
     } catch (err) {
       throw toGatewayError(err);
@@ -179,7 +181,8 @@ export class FillClient {
    */
   async handOff(spec: MissSpec, answer: ChatCompletion): Promise<string> {
     const workflowId = spec.fillId ?? fillIdFor(spec);
-    const input = { ...(await this.prepare(spec)), answerRef: await this.storeBlob(spec.tenant, answer) };
+    // Nobody waits on this fill's update, so it runs in one task.
+    const input = { ...(await this.prepare(spec)), answerRef: await this.storeBlob(spec.tenant, answer), inOneTask: true };
     try {
       await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled())), this.options.deadlineMs, exceeded);
     } catch (err) {

@@ -41,6 +41,16 @@ export interface FillInput {
   replace?: boolean;
   /** false for Cache-Control: no-store / bypass: answer, never store. */
   store?: boolean;
+  /**
+   * The whole fill in its first workflow task: store and index run as a local
+   * activity right after the answer, and no patch marker is written (the
+   * field marks the version; runs started without it replay as before). Set
+   * where no caller waits on the `answer` update, whose result only leaves
+   * with the task (an eager start answered through this process's board, a
+   * hand-off); one task and no activity task is about half the Temporal work
+   * of a fill (BENCHMARKS.md, misses under load).
+   */
+  inOneTask?: boolean;
 }
 
 /** The `answer` update's result since the claim check: where the answer is, never the answer itself. */

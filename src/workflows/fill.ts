@@ -15,7 +15,7 @@
  * Orchestration only.
  */
 import { ApplicationFailure, condition, log, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
-import type { FillActivities } from '../activities';
+import type { FillActivities, StoreCall } from '../activities';
 import {
   AnswerRef,
   CLAIM_CHECK_PATCH,
@@ -35,7 +35,9 @@ import { metrics, record } from './observe';
 import type { ProviderFailure } from '../provider/failure';
 
 export async function cacheFillWorkflow(input: FillInput | LegacyFillInput): Promise<FillResult> {
-  if (isLegacyInput(input) || !patched(CLAIM_CHECK_PATCH)) return legacyFill(input as LegacyFillInput);
+  if (isLegacyInput(input)) return legacyFill(input);
+  // A one-task fill is newer than every patch: it records none.
+  if (!input.inOneTask && !patched(CLAIM_CHECK_PATCH)) return legacyFill(input as unknown as LegacyFillInput);
   return claimCheckFill(input);
 }
 
@@ -94,12 +96,18 @@ async function claimCheckFill(input: FillInput): Promise<FillResult> {
   return finish('cached', steps);
 }
 
-/** Store, then index: since ONE_WRITE_STEP_PATCH one activity does both, and the index activity only retries a failed index. */
+/**
+ * Store, then index: since ONE_WRITE_STEP_PATCH one activity does both (in a
+ * one-task fill, a local activity first), and the index activity only
+ * retries a failed index.
+ */
 async function writeEntry(acts: ReturnType<typeof activitiesFor>, input: FillInput, answerRef: string, steps: FillStatus): Promise<void> {
   const address = { tenant: input.tenant, key: input.key };
   const store = { ...address, requestRef: input.requestRef, answerRef };
   let indexed = false;
-  if (patched(ONE_WRITE_STEP_PATCH)) {
+  if (input.inOneTask) {
+    indexed = await writeInTask(acts, store, steps);
+  } else if (patched(ONE_WRITE_STEP_PATCH)) {
     await writeStep(steps, 'store', acts.store.storeAndIndexEntry(store).then((r) => void (indexed = r.indexed)));
   } else {
     await writeStep(steps, 'store', acts.store.storeEntry(store));
@@ -113,12 +121,30 @@ async function writeEntry(acts: ReturnType<typeof activitiesFor>, input: FillInp
   await writeStep(steps, 'index', acts.index.indexStoredEntry(address).then(() => undefined));
 }
 
+/**
+ * The write as a local activity in the task that got the answer; one that
+ * fails there (a few quick tries) goes to the store activity, with its full
+ * retry budget and its failure visible in the UI, as before.
+ */
+async function writeInTask(acts: ReturnType<typeof activitiesFor>, store: StoreCall, steps: FillStatus): Promise<boolean> {
+  try {
+    const { indexed } = await acts.localWrite.storeAndIndexEntry(store);
+    steps.store = 'done';
+    return indexed;
+  } catch {
+    let indexed = false;
+    await writeStep(steps, 'store', acts.store.storeAndIndexEntry(store).then((r) => void (indexed = r.indexed)));
+    return indexed;
+  }
+}
+
 function activitiesFor(input: FillInput) {
   return {
     local: proxyLocalActivities<FillActivities>({
       startToCloseTimeout: input.policy.providerTimeoutMs + 5_000,
       retry: { ...providerRetry, maximumAttempts: input.policy.providerMaxAttempts, nonRetryableErrorTypes: ['ProviderClientError', 'RequestBlobMissing'] },
     }),
+    localWrite: proxyLocalActivities<FillActivities>({ startToCloseTimeout: '10s', retry: { initialInterval: '100ms', maximumAttempts: 3 } }),
     // Storing includes embedding when the API had no vector.
     store: proxyActivities<FillActivities>({ startToCloseTimeout: '1m', retry: { ...providerRetry, maximumInterval: '10s', maximumAttempts: 50 } }),
     index: proxyActivities<FillActivities>({

@@ -218,3 +218,52 @@ describe('cacheFillWorkflow (claim check) miss-path behaviour', () => {
     expect(fakes.argsOf('storeAndIndexEntry')[0]).toMatchObject({ answerRef: 'b'.repeat(64) });
   });
 });
+
+describe('cacheFillWorkflow in one task (inOneTask: an eager start answered through the board, a hand-off)', () => {
+  const eventsOf = async (handle: { fetchHistory(): Promise<{ events?: Array<Record<string, unknown>> | null }> }) =>
+    ((await handle.fetchHistory()).events ?? []).map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes') && e[k])?.replace(/EventAttributes$/, ''));
+
+  test('cached: store and index are a local activity in the first task; no activity task, no patch marker', async () => {
+    const fakes = new FakeActivities({ obtainAnswer: async () => answered() });
+    const input = fillInput({ inOneTask: true });
+    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    expect(answer).toEqual({ ok: true, value: { answerRef: ANSWER_REF } });
+    expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
+    expect(fakes.names()).toEqual(['obtainAnswer', 'storeAndIndexEntry']);
+    const events = await eventsOf(handle);
+    expect(events.filter((e) => e === 'workflowTaskCompleted')).toHaveLength(1);
+    expect(events).not.toContain('activityTaskScheduled');
+    // Two local activities, and nothing else recorded as a marker (patch markers are what the field replaces).
+    expect(events.filter((e) => e === 'markerRecorded')).toHaveLength(2);
+    expect((await handle.describe()).typedSearchAttributes.get(reflexAttributes.outcome)).toBe('cached');
+    await recordHistory(handle, 'fill-cached-one-task');
+  });
+
+  test('a store that fails in the task goes to the store activity, and an index that failed there to the index activity', async () => {
+    let localTries = 0;
+    const fakes = new FakeActivities({
+      storeAndIndexEntry: async () => {
+        if (++localTries <= 3) throw new Error('disk busy');
+        return { indexed: false };
+      },
+    });
+    const { result, handle } = await withWorker(env, fakes, (tq) => miss(tq, fillInput({ inOneTask: true })));
+    expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
+    // Three quick local tries, then the durable store activity, then the index activity.
+    expect(fakes.names()).toEqual(['obtainAnswer', 'storeAndIndexEntry', 'storeAndIndexEntry', 'storeAndIndexEntry', 'storeAndIndexEntry', 'indexStoredEntry']);
+    const events = await eventsOf(handle);
+    expect(events.filter((e) => e === 'activityTaskScheduled')).toHaveLength(2);
+    await recordHistory(handle, 'fill-store-retried-one-task');
+  });
+
+  test('prefetched in one task: nobody called, written in the first task', async () => {
+    const fakes = new FakeActivities({ obtainAnswer: async (call) => ({ source: 'prefetched', answerRef: call.answerRef!, cacheable: true }) });
+    const input = fillInput({ answerRef: 'b'.repeat(64), inOneTask: true });
+    await withWorker(env, fakes, async (taskQueue) => {
+      const handle = await client.workflow.start<typeof cacheFillWorkflow>(FILL_WORKFLOW, { workflowId: fillWorkflowId(input.tenant, input.key), taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING' });
+      expect(await handle.result()).toEqual({ outcome: 'cached', steps: { provider: 'skipped', embed: 'skipped', store: 'done', index: 'done' } });
+      expect((await eventsOf(handle)).filter((e) => e === 'workflowTaskCompleted')).toHaveLength(1);
+      await recordHistory(handle, 'fill-prefetched-one-task');
+    });
+  });
+});

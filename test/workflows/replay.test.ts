@@ -27,6 +27,10 @@ const REQUIRED = [
   'fill-coalesced',
   'fill-prefetched',
   'fill-index-retried',
+  // Fills that run in one task (FillInput.inOneTask): no patch markers, the write as a local activity.
+  'fill-cached-one-task',
+  'fill-store-retried-one-task',
+  'fill-prefetched-one-task',
   // Fills started before one activity stored and indexed (ONE_WRITE_STEP_PATCH) replay the two-step path.
   ...['cached', 'cached-embedded', 'store-failed', 'index-failed', 'early-return', 'coalesced', 'prefetched'].map((s) => `fill-${s}.pre-fill-one-write-step`),
   // Fills started before the claim check (CLAIM_CHECK_PATCH) replay the legacy path.
