@@ -52,6 +52,8 @@ export const configSchema = z
     // Fills one worker runs at once. Each holds a workflow-task slot and a local-activity slot while its
     // provider call is out, so the SDK's defaults (40 and 100) would cap provider calls in flight.
     REFLEX_WORKER_FILLS: positiveInt.max(100_000).default(1000),
+    // The Temporal UI's stack-trace query for running workflows; see src/temporal/worker.ts for its cost.
+    REFLEX_WORKFLOW_STACK_TRACES: bool.default('0'),
     REFLEX_MILVUS_ADDRESS: z.string().min(1).default('127.0.0.1:19530'),
     REFLEX_MILVUS_COLLECTION: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('reflex_entries'),
     REFLEX_MILVUS_TIMEOUT_MS: positiveInt.default(2000),
@@ -138,6 +140,7 @@ export const configSchema = z
       uiPort: env.REFLEX_TEMPORAL_UI_PORT,
       workflowWatchdogMs: env.REFLEX_WORKFLOW_WATCHDOG_MS,
       workerFills: env.REFLEX_WORKER_FILLS,
+      workflowStackTraces: env.REFLEX_WORKFLOW_STACK_TRACES,
     },
     milvus: {
       address: env.REFLEX_MILVUS_ADDRESS,

@@ -38,12 +38,15 @@ export interface WorkerOptions {
   workflowWatchdogMs: number;
   /** REFLEX_WORKER_FILLS: fills in flight at once. */
   workerFills: number;
+  /** REFLEX_WORKFLOW_STACK_TRACES: answer the stack-trace query (a trace per workflow promise). */
+  workflowStackTraces: boolean;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const { log, metrics } = options;
   installTemporalLogger(log);
   const connection = await connectWithRetry(options.address, log);
+  promiseStackTraces(options.workflowStackTraces, log);
   return Worker.create({
     connection,
     namespace: options.namespace,
@@ -80,10 +83,30 @@ export function sandboxWatchdog(ms: number, log: Pick<Logger, 'warn'>, patched =
   return {};
 }
 
-export const sdkReadsZeroAsNoTimeout = (): boolean =>
-  readFileSync(path.join(path.dirname(require.resolve('@temporalio/worker/package.json')), 'lib', 'workflow', 'reusable-vm.js'), 'utf8').includes(
-    'isolateExecutionTimeoutMs > 0 ? isolateExecutionTimeoutMs : undefined',
-  );
+/** Whether the installed SDK file `lib/workflow/<file>` carries patches/@temporalio+worker's `marker`. */
+const sdkPatched = (file: string, marker: string): boolean =>
+  readFileSync(path.join(path.dirname(require.resolve('@temporalio/worker/package.json')), 'lib', 'workflow', file), 'utf8').includes(marker);
+
+export const sdkReadsZeroAsNoTimeout = (): boolean => sdkPatched('reusable-vm.js', 'isolateExecutionTimeoutMs > 0 ? isolateExecutionTimeoutMs : undefined');
+
+/**
+ * The SDK's promise hook builds a source-mapped stack trace for every promise
+ * a workflow creates, to answer the stack-trace query (the UI's "Stack Trace"
+ * tab of a running workflow). For fills that live milliseconds that was about
+ * a third of the workflow thread's CPU under load (BENCHMARKS.md, misses under
+ * load), so it is off unless REFLEX_WORKFLOW_STACK_TRACES=1; the query then
+ * answers with no frames. Failures keep their stack traces either way.
+ * patches/@temporalio+worker makes the SDK read the variable; the workflow
+ * threads inherit it from this process.
+ */
+export function promiseStackTraces(enabled: boolean, log: Pick<Logger, 'warn'>, patched = () => sdkPatched('vm-shared.js', 'TEMPORAL_WORKFLOW_PROMISE_STACK_TRACES')): void {
+  if (enabled) {
+    delete process.env.TEMPORAL_WORKFLOW_PROMISE_STACK_TRACES;
+    return;
+  }
+  if (!patched()) log.warn('the installed @temporalio/worker lacks patches/@temporalio+worker (run npm ci with scripts); workflow promise stack traces stay on');
+  process.env.TEMPORAL_WORKFLOW_PROMISE_STACK_TRACES = '0';
+}
 
 /**
  * A fill's first workflow task stays open while its local activity waits on

@@ -5,10 +5,11 @@
  * `timeout: 0` to vm and every activation would throw, so the worker checks
  * the installed SDK and keeps the SDK's own bound when it is unpatched.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { sandboxWatchdog, sdkReadsZeroAsNoTimeout } from '../../src/temporal/worker';
+import { promiseStackTraces, sandboxWatchdog, sdkReadsZeroAsNoTimeout } from '../../src/temporal/worker';
 
 describe('workflow sandbox watchdog', () => {
   it('the installed SDK carries the patch (both vm creators)', () => {
@@ -30,5 +31,32 @@ describe('workflow sandbox watchdog', () => {
     expect(loadConfig({}).temporal.workflowWatchdogMs).toBe(0);
     expect(loadConfig({ REFLEX_WORKFLOW_WATCHDOG_MS: '5000' }).temporal.workflowWatchdogMs).toBe(5000);
     expect(() => loadConfig({ REFLEX_WORKFLOW_WATCHDOG_MS: '-1' })).toThrow();
+  });
+});
+
+describe('workflow promise stack traces (REFLEX_WORKFLOW_STACK_TRACES)', () => {
+  /** Whether the SDK's workflow-thread hooks install the promise hook, in a fresh process with `env` (a workflow thread inherits the worker's). */
+  const hookInstalled = (env: Record<string, string>) => {
+    const script = "const { globalHandlers } = require('@temporalio/worker/lib/workflow/vm-shared'); globalHandlers.install(); process.stdout.write(String(globalHandlers.promiseHookInstalled));";
+    const { stdout, status } = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', cwd: path.resolve(__dirname, '../..') });
+    expect(status).toBe(0);
+    return stdout;
+  };
+
+  it('the patched SDK skips the promise hook when the worker turns it off, and installs it otherwise', () => {
+    expect(hookInstalled({ TEMPORAL_WORKFLOW_PROMISE_STACK_TRACES: '0' })).toBe('false');
+    expect(hookInstalled({})).toBe('true');
+  });
+
+  it('off by default: the worker sets the variable its workflow threads read (and warns on an unpatched SDK); on clears it', () => {
+    expect(loadConfig({}).temporal.workflowStackTraces).toBe(false);
+    const log = { warn: jest.fn() };
+    promiseStackTraces(false, log, () => true);
+    expect(process.env.TEMPORAL_WORKFLOW_PROMISE_STACK_TRACES).toBe('0');
+    expect(log.warn).not.toHaveBeenCalled();
+    promiseStackTraces(false, log, () => false);
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    promiseStackTraces(true, log);
+    expect(process.env.TEMPORAL_WORKFLOW_PROMISE_STACK_TRACES).toBeUndefined();
   });
 });
