@@ -93,6 +93,10 @@ export const configSchema = z
     REFLEX_UPSTREAM_API_KEY: optionalString,
     REFLEX_UPSTREAM_TIMEOUT_MS: positiveInt.default(60_000),
     REFLEX_CLIENT_DEADLINE_MS: positiveInt.default(120_000),
+    // Backpressure (src/miss/admission.ts): misses in flight per API process, then a bounded, timed queue, then 503.
+    REFLEX_MAX_MISSES: positiveInt.default(1000),
+    REFLEX_MISS_QUEUE: z.coerce.number().int().min(0).default(1000),
+    REFLEX_MISS_QUEUE_MS: z.coerce.number().int().min(0).default(5000),
     REFLEX_PROVIDER_MAX_ATTEMPTS: positiveInt.max(20).default(4),
     REFLEX_MOCK_PROVIDER: bool.default('0'),
     REFLEX_INDEX_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(0),
@@ -178,6 +182,7 @@ export const configSchema = z
       mock: env.REFLEX_MOCK_PROVIDER,
     },
     clientDeadlineMs: env.REFLEX_CLIENT_DEADLINE_MS,
+    admission: { limit: env.REFLEX_MAX_MISSES, queue: env.REFLEX_MISS_QUEUE, waitMs: env.REFLEX_MISS_QUEUE_MS },
     indexMaxAttempts: env.REFLEX_INDEX_MAX_ATTEMPTS,
     retention: {
       ttlSeconds: env.REFLEX_TTL,

@@ -28,6 +28,9 @@ export class Metrics {
   readonly maintenance = new Counter({ name: 'reflex_maintenance_total', help: 'Replay, delete and purge workflows finished, by outcome', labelNames: ['kind', 'outcome'], registers: [this.registry] });
   readonly degraded = new Gauge({ name: 'reflex_degraded', help: '1 while this API process answers misses without Temporal (degraded mode: provider directly, answers kept in the outbox)', labelNames: ['dependency'], registers: [this.registry] });
   readonly outbox = new Counter({ name: 'reflex_outbox_total', help: 'Outbox events: answers written while Temporal was unreachable, writes that failed (answer not cached), records drained into fills', labelNames: ['event'], registers: [this.registry] });
+  readonly missesInFlight = new Gauge({ name: 'reflex_misses_in_flight', help: 'Misses admitted and not yet answered in this API process (REFLEX_MAX_MISSES bounds it)', registers: [this.registry] });
+  readonly missQueue = new Gauge({ name: 'reflex_miss_queue_depth', help: 'Misses waiting for a slot because REFLEX_MAX_MISSES are in flight', registers: [this.registry] });
+  readonly missesRefused = new Counter({ name: 'reflex_misses_refused_total', help: 'Misses answered 503 (Retry-After) because the miss queue was full or the wait ran out', labelNames: ['reason'], registers: [this.registry] });
   readonly swept = new Counter({ name: 'reflex_entries_swept_total', help: 'Entries removed in the background, by reason', labelNames: ['reason'], registers: [this.registry] });
 
   constructor() {

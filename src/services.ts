@@ -33,6 +33,7 @@ import { MockProvider } from './provider/mock';
 import { OpenAIProvider, Provider } from './provider/provider';
 import { TemporalHealth } from './miss/health';
 import { MissPath } from './miss/missPath';
+import { Admission } from './miss/admission';
 import { FillClient } from './temporal/fillClient';
 import { MaintenanceClient } from './temporal/maintenanceClient';
 import { dataConverter, EncryptionCodec } from './temporal/payloadCodec';
@@ -71,6 +72,8 @@ export interface ApiServices extends Core {
   /** Whether this process can reach Temporal (degraded mode when not). */
   health: TemporalHealth;
   miss: MissPath;
+  /** Backpressure: misses in flight and queued in this process (src/miss/admission.ts). */
+  admission: Admission;
   maintenance: MaintenanceClient;
   embeddings: EmbeddingsCache;
   keys: KeyStore;
@@ -140,6 +143,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   const fill = createFillClient(core, client, visibility, answers);
   const health = new TemporalHealth((down) => metrics.degraded.set({ dependency: 'temporal' }, down ? 1 : 0));
   metrics.degraded.set({ dependency: 'temporal' }, 0);
+  const admission = new Admission(config.admission, { inFlight: metrics.missesInFlight, queued: metrics.missQueue, refused: metrics.missesRefused });
   const miss = new MissPath({ fill, provider: core.provider, outbox: core.outbox, exact, health, metrics, log, maxAttempts: config.upstream.maxAttempts });
   const keys = new KeyStore(config.auth.keysPath);
   const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
@@ -152,6 +156,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     fill,
     health,
     miss,
+    admission,
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
     embeddings: new EmbeddingsCache(core.vectors, log),
     keys,

@@ -119,3 +119,26 @@ describe('hits', () => {
     expect(await counterValue(app.metrics, 'reflex_requests_total', { status: '200', tier: 'HIT_L3_VERIFIED' })).toBe(1);
   });
 });
+
+describe('backpressure (REFLEX_MAX_MISSES, REFLEX_MISS_QUEUE)', () => {
+  test('past the misses in flight and the queue, a miss is an OpenAI-shaped 503 with Retry-After; the admitted one is answered', async () => {
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    app = await startFakeApp({
+      env: { REFLEX_MAX_MISSES: '1', REFLEX_MISS_QUEUE: '0' },
+      fill: async (input) => (await held, { response: completion('fresh'), workflowId: `fill-${input.tenant}-${input.key}`, timing: {} }),
+    });
+    const first = app.post({ model: 'm', messages: [{ role: 'user', content: 'first question' }] });
+    while (app.fills.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const refused = await app.post({ model: 'm', messages: [{ role: 'user', content: 'second question' }] });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect((await json(refused)).error).toMatchObject({ type: 'service_unavailable', code: 'gateway_overloaded' });
+    answer();
+    expect((await first).status).toBe(200);
+    expect(app.fills).toHaveLength(1);
+    expect(await counterValue(app.metrics, 'reflex_misses_refused_total', { reason: 'queue_full' })).toBe(1);
+    // The slot was released: the next miss is admitted.
+    expect((await app.post({ model: 'm', messages: [{ role: 'user', content: 'third question' }] })).status).toBe(200);
+  });
+});

@@ -25,6 +25,7 @@ import type { ExactCache } from '../../src/cache/l1/exactCache';
 import { Outbox } from '../../src/cache/storage/outbox';
 import { TemporalHealth } from '../../src/miss/health';
 import { MissPath } from '../../src/miss/missPath';
+import { Admission } from '../../src/miss/admission';
 import type { Provider } from '../../src/provider/provider';
 import type { MaintenanceClient } from '../../src/temporal/maintenanceClient';
 
@@ -44,6 +45,8 @@ export const entryOf = (content: string, ageMs = 0): Entry => ({
 
 export interface Fakes {
   adminToken?: string;
+  /** Extra REFLEX_* settings. */
+  env?: Record<string, string>;
   lookup?: () => Promise<LookupResult>;
   fill?: (input: MissSpec) => Promise<FillAnswer>;
   deleteEntry?: MaintenanceClient['deleteEntry'];
@@ -64,7 +67,7 @@ export interface FakeApp {
 
 export async function startFakeApp(fakes: Fakes = {}): Promise<FakeApp> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'reflex-api-'));
-  const config = loadConfig({ REFLEX_HOME: home, ...(fakes.adminToken ? { REFLEX_ADMIN_TOKEN: fakes.adminToken } : {}) });
+  const config = loadConfig({ REFLEX_HOME: home, ...(fakes.adminToken ? { REFLEX_ADMIN_TOKEN: fakes.adminToken } : {}), ...fakes.env });
   const metrics = new Metrics();
   const state = { fills: [] as MissSpec[], lookups: 0, settled: [] as string[] };
   const fill: Pick<FillClient, 'fill' | 'handOff' | 'settled'> = {
@@ -95,6 +98,7 @@ export async function startFakeApp(fakes: Fakes = {}): Promise<FakeApp> {
     exact,
     fill,
     health,
+    admission: new Admission(config.admission, { inFlight: metrics.missesInFlight, queued: metrics.missQueue, refused: metrics.missesRefused }),
     miss: new MissPath({ fill: fill as FillClient, provider: {} as Provider, outbox: new Outbox(home), exact: exact as unknown as ExactCache, health, metrics, log: pino({ level: 'silent' }), maxAttempts: 1 }),
     maintenance: {
       deleteEntry: fakes.deleteEntry ?? (async () => ({ removed: 1 })),

@@ -6,7 +6,7 @@
  * REFLEX_RECORD_HISTORIES=1 each scenario saves its history as a replay
  * fixture (see docs/workflows.md).
  */
-import { Client, WorkflowFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { Client, WorkflowFailedError, WorkflowHandle, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Obtained } from '../../src/activities';
@@ -220,8 +220,11 @@ describe('cacheFillWorkflow (claim check) miss-path behaviour', () => {
 });
 
 describe('cacheFillWorkflow in one task (inOneTask: an eager start answered through the board, a hand-off)', () => {
-  const eventsOf = async (handle: { fetchHistory(): Promise<{ events?: Array<Record<string, unknown>> | null }> }) =>
-    ((await handle.fetchHistory()).events ?? []).map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes') && e[k])?.replace(/EventAttributes$/, ''));
+  const eventsOf = async (handle: WorkflowHandle) =>
+    ((await handle.fetchHistory()).events ?? []).map((e) => {
+      const fields = e as Record<string, unknown>;
+      return Object.keys(fields).find((k) => k.endsWith('EventAttributes') && fields[k])?.replace(/EventAttributes$/, '');
+    });
 
   test('cached: store and index are a local activity in the first task; no activity task, no patch marker', async () => {
     const fakes = new FakeActivities({ obtainAnswer: async () => answered() });

@@ -25,7 +25,7 @@ import { SseSink } from '../sse';
 /** How long a refresh waits for its new entry to be stored before answering (read-your-writes). */
 const REFRESH_SETTLE_MS = 5_000;
 
-export type CachedRouteDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill' | 'provider' | 'seal' | 'miss' | 'health'>;
+export type CachedRouteDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill' | 'provider' | 'seal' | 'miss' | 'health' | 'admission'>;
 
 export interface CachedEndpoint<R extends { model?: string; stream?: boolean }> {
   endpoint: ProviderEndpoint;
@@ -43,7 +43,7 @@ export function knownRequestsOf<R extends { model?: string; stream?: boolean }>(
 }
 
 export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec: CachedEndpoint<R>, services: CachedRouteDeps, known = knownRequestsOf(spec, services.config)) {
-  const { config, lookup, fill, exact, log, miss } = services;
+  const { config, lookup } = services;
   return async (ctx: Context): Promise<void> => {
     const t0 = performance.now();
     const { request, identity } = known.parse(ctx.request.rawBody, ctx.request.body);
@@ -62,33 +62,59 @@ export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec
       throw new GatewayError(504, 'No cached answer for this request (only-if-cached).', 'invalid_request_error', 'cache_miss', null, { 'X-Reflex-Status': 'MISS' });
     }
 
-    const missed = missSpec(spec.endpoint, services, ctx, request, caller, identity, controls, found.embedding);
-    // A refresh answers only once its entry replaced the old one, so the next request sees it.
-    const settleRefresh = async (workflowId: string | undefined) => {
-      if (!controls.replace) return;
-      if (workflowId) await fill.settled(workflowId, REFRESH_SETTLE_MS);
-      exact.forget(tenant.id, identity.key);
-    };
-    const headers: Record<string, string> = { 'X-Reflex-Status': missStatus(controls) };
-    if (bypass) headers['X-Reflex-Bypass'] = bypass;
-
-    if (delivery.stream) {
-      // Decided before the stream opens: the header goes out first, the hand-off comes last. Claimed
-      // only while Temporal is believed reachable (else the outbox keeps the answer and no fill exists yet).
-      if (missed.store !== false) missed.fillId = fillIdFor(missed);
-      if (missed.fillId && !services.health.degraded) headers['X-Reflex-Fill-Id'] = missed.fillId;
-      const deps = { provider: services.provider, miss, log, maxAttempts: config.upstream.maxAttempts };
-      const sink = new SseSink(ctx, spec.protocol);
-      const streaming = { spec: missed, protocol: spec.protocol, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh };
-      return streamMiss(deps, streaming);
+    // Past REFLEX_MAX_MISSES in flight the miss waits its turn, or is refused with 503 + Retry-After.
+    const release = await services.admission.enter();
+    try {
+      await answerMiss(ctx, spec, services, { request, caller, identity, controls, delivery, embedding: found.embedding, bypass, t0, timing });
+    } finally {
+      release();
     }
-    const outcome = await miss.answer(missed, caller.providerKey);
-    await settleRefresh(outcome.workflowId);
-    Object.assign(timing, outcome.timing);
-    timing.total = performance.now() - t0;
-    const serverTiming = Object.entries(timing).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`).join(', ');
-    await respond(ctx, outcome.completion, { ...headers, ...outcomeHeaders(outcome), 'Server-Timing': serverTiming }, delivery);
   };
+}
+
+interface MissContext<R> {
+  request: R;
+  caller: Caller;
+  identity: CacheIdentity;
+  controls: CacheControls;
+  delivery: Delivery;
+  embedding: Float32Array | undefined;
+  bypass: string | undefined;
+  t0: number;
+  timing: Record<string, number>;
+}
+
+/** A miss, answered through the fill workflow (JSON) or by relaying the provider's stream. */
+async function answerMiss<R extends { model?: string; stream?: boolean }>(ctx: Context, spec: CachedEndpoint<R>, services: CachedRouteDeps, m: MissContext<R>): Promise<void> {
+  const { config, fill, exact, log, miss } = services;
+  const { request, caller, identity, controls, delivery, bypass, t0, timing } = m;
+  const tenant = caller.tenant;
+  const missed = missSpec(spec.endpoint, services, ctx, request, caller, identity, controls, m.embedding);
+  // A refresh answers only once its entry replaced the old one, so the next request sees it.
+  const settleRefresh = async (workflowId: string | undefined) => {
+    if (!controls.replace) return;
+    if (workflowId) await fill.settled(workflowId, REFRESH_SETTLE_MS);
+    exact.forget(tenant.id, identity.key);
+  };
+  const headers: Record<string, string> = { 'X-Reflex-Status': missStatus(controls) };
+  if (bypass) headers['X-Reflex-Bypass'] = bypass;
+
+  if (delivery.stream) {
+    // Decided before the stream opens: the header goes out first, the hand-off comes last. Claimed
+    // only while Temporal is believed reachable (else the outbox keeps the answer and no fill exists yet).
+    if (missed.store !== false) missed.fillId = fillIdFor(missed);
+    if (missed.fillId && !services.health.degraded) headers['X-Reflex-Fill-Id'] = missed.fillId;
+    const deps = { provider: services.provider, miss, log, maxAttempts: config.upstream.maxAttempts };
+    const sink = new SseSink(ctx, spec.protocol);
+    const streaming = { spec: missed, protocol: spec.protocol, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh };
+    return streamMiss(deps, streaming);
+  }
+  const outcome = await miss.answer(missed, caller.providerKey);
+  await settleRefresh(outcome.workflowId);
+  Object.assign(timing, outcome.timing);
+  timing.total = performance.now() - t0;
+  const serverTiming = Object.entries(timing).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`).join(', ');
+  await respond(ctx, outcome.completion, { ...headers, ...outcomeHeaders(outcome), 'Server-Timing': serverTiming }, delivery);
 }
 
 function missSpec(
