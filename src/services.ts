@@ -151,7 +151,8 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     ...core,
     exact,
     // /ready keeps probing the model itself (core.embedder); only lookups reuse recent vectors.
-    lookup: new CacheLookup(exact, semantic, new RecentEmbeddings(embedder), log),
+    // Misses in flight keep the cores busy (their fills' CPU comes after the lookup): embed on one thread then.
+    lookup: new CacheLookup(exact, semantic, new RecentEmbeddings(embedder), log, () => admission.inFlight > 0),
     temporal,
     fill,
     health,

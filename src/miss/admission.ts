@@ -34,6 +34,11 @@ export class Admission {
     private readonly metrics: AdmissionMetrics,
   ) {}
 
+  /** Misses admitted and not yet answered. */
+  get inFlight(): number {
+    return this.active;
+  }
+
   /** Resolves with the slot's release once the miss may proceed; rejects with a 503 when it may not. */
   async enter(): Promise<() => void> {
     if (this.active < this.limits.limit) return this.admitted();

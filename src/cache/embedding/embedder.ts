@@ -5,12 +5,18 @@
  * a call its tensor wrappers cost. The dimension is read from the model's
  * output, never assumed.
  */
-import { loadOnnxModel, OnnxModel } from './onnxSession';
+import type { InferenceSession } from 'onnxruntime-node';
+import { loadOnnxModel, OnnxModel, openSession } from './onnxSession';
+
+export interface EmbedOptions {
+  /** Other requests are being looked up in this process at the same time: spend the least CPU, not the least time. */
+  contended?: boolean;
+}
 
 export interface Embedder {
   readonly dim: number;
   /** L2-normalised mean-pooled embedding. */
-  embed(text: string): Promise<Float32Array>;
+  embed(text: string, options?: EmbedOptions): Promise<Float32Array>;
 }
 
 export interface EmbedderOptions {
@@ -18,19 +24,32 @@ export interface EmbedderOptions {
   threads: number;
 }
 
+/**
+ * With several threads configured, a second session of the same graph runs on
+ * one thread, for embeddings asked while other lookups are in progress. The
+ * threads of the first halve one embedding's latency on an idle machine but
+ * cost ~1.2 ms more CPU each (5.45 vs 4.25 ms), and far more when the cores are
+ * saturated: under 64 concurrent misses one thread saved ~5 ms of gateway CPU
+ * per miss in three of three paired runs (BENCHMARKS.md, misses under load).
+ */
 export class OnnxEmbedder implements Embedder {
   dim = 0;
 
-  private constructor(private readonly model: OnnxModel) {}
+  private constructor(
+    private readonly model: OnnxModel,
+    private readonly narrow: InferenceSession,
+  ) {}
 
   static async load(modelPath: string, modelName: string, options: EmbedderOptions = { threads: 1 }): Promise<OnnxEmbedder> {
-    const embedder = new OnnxEmbedder(await loadOnnxModel(modelPath, modelName, options.threads));
+    const model = await loadOnnxModel(modelPath, modelName, options.threads);
+    const narrow = options.threads > 1 ? await openSession(model.file, 1) : model.session;
+    const embedder = new OnnxEmbedder(model, narrow);
     embedder.dim = (await embedder.embed('dimension probe')).length;
     return embedder;
   }
 
-  async embed(text: string): Promise<Float32Array> {
-    const { session } = this.model;
+  async embed(text: string, options: EmbedOptions = {}): Promise<Float32Array> {
+    const session = options.contended ? this.narrow : this.model.session;
     const { feeds, mask } = this.model.encode(text);
     const out = (await session.run(feeds))[session.outputNames[0]!]!;
     return meanPooledUnit(out.data as Float32Array, out.dims[1]!, out.dims[2]!, mask);

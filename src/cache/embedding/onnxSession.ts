@@ -15,6 +15,8 @@ type Tokenize = (text: string, options: { text_pair?: string; truncation: boolea
 
 export interface OnnxModel {
   session: InferenceSession;
+  /** The graph's file, for another session of it. */
+  file: string;
   /** The graph's inputs for one text (or a text pair), and the attention mask. */
   encode(text: string, pair?: string): { feeds: Record<string, Tensor>; mask: BigInt64Array };
 }
@@ -27,10 +29,12 @@ export async function loadOnnxModel(modelsDir: string, name: string, threads: nu
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   const tokenize = (await AutoTokenizer.from_pretrained(name)) as unknown as Tokenize;
-  const session = await openSession(path.join(modelsDir, name, 'onnx', 'model_quantized.onnx'), threads);
+  const file = path.join(modelsDir, name, 'onnx', 'model_quantized.onnx');
+  const session = await openSession(file, threads);
   const wantsTypes = session.inputNames.includes('token_type_ids');
   return {
     session,
+    file,
     encode(text, pair) {
       const encoded = tokenize(text, { ...(pair === undefined ? {} : { text_pair: pair }), truncation: true, return_tensor: false });
       const dims = [1, encoded.input_ids.length];

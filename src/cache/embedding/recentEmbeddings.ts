@@ -8,7 +8,7 @@
  * the returned vector (none does: it is read to search, rescore and store).
  */
 import { LRUCache } from 'lru-cache';
-import type { Embedder } from './embedder';
+import type { EmbedOptions, Embedder } from './embedder';
 
 const MAX_TEXT_CHARS = 4096;
 
@@ -23,10 +23,10 @@ export class RecentEmbeddings implements Embedder {
     return this.embedder.dim;
   }
 
-  async embed(text: string): Promise<Float32Array> {
+  async embed(text: string, options?: EmbedOptions): Promise<Float32Array> {
     const kept = this.recent.get(text);
     if (kept) return kept;
-    const embedding = await this.embedder.embed(text);
+    const embedding = await this.embedder.embed(text, options);
     if (text.length <= MAX_TEXT_CHARS) this.recent.set(text, embedding);
     return embedding;
   }

@@ -2,6 +2,7 @@
  * Misses (and semantic hits) under concurrent load, on the embedded default:
  *   node dist/tools/bench/missLoad.js [--connections 64] [--seconds 20] [--upstream-ms 300]
  *       [--mode miss|semantic] [--seed 600] [--miss-share 0] [--profile DIR] [--set K=V ...] [--node-arg FLAG ...]
+ *       [--rounds 1] [--compare-url URL/v1 --compare-pid PID] [--upstream-port P]
  * Starts an OpenAI-compatible upstream that answers after --upstream-ms and
  * `reflex start` (Temporal dev server, Milvus Lite, worker, API) pointed at it,
  * in a temp REFLEX_HOME; `--set` passes REFLEX_* settings to the gateway.
@@ -11,7 +12,9 @@
  * CPU each process of the stack spent per answered miss (from /proc) and the
  * gateway's by thread, the Temporal events per fill, and whether every
  * answered miss is cached afterwards (its fill ended `cached`, and asking it
- * again is a hit).
+ * again is a hit). With --compare-url, each round first drives another proxy
+ * (e.g. LiteLLM, pointed at --upstream-port) the same way, and its CPU from
+ * --compare-pid and its children.
  * semantic: --seed questions are stored first (fills awaited), then N clients
  * send one distinct rewrite of each (every one must be HIT_L3_VERIFIED); with
  * --miss-share, that share of the requests are new questions instead.
@@ -79,16 +82,16 @@ function summary(label: string, run: { answered: Answered[]; seconds: number }, 
 }
 
 /** The CPU each process (and each gateway thread) spent in `work`, per `per()` units. */
-async function measured<T>(pid: number, work: () => Promise<T>, per: (t: T) => number): Promise<T> {
-  const [tree0, threads0] = [treeCpu(pid), threadCpu(pid)];
+async function measured<T>(pid: number, work: () => Promise<T>, per: (t: T) => number, root = 'gateway'): Promise<T> {
+  const [tree0, threads0] = [treeCpu(pid, root), threadCpu(pid)];
   const result = await work();
-  const [tree, threads] = [diff(tree0, treeCpu(pid)), diff(threads0, threadCpu(pid))];
+  const [tree, threads] = [diff(tree0, treeCpu(pid, root)), diff(threads0, threadCpu(pid))];
   const n = per(result);
   const total = Object.values(tree).reduce((s, v) => s + v, 0);
   const parts = Object.entries(tree).map(([name, ms]) => `${name} ${fmt(ms / n)}`);
   console.log(`  CPU ms per answered request (${n}): all ${fmt(total / n)} = ${parts.join(' + ')}`);
   const byThread = Object.entries(threads).filter(([, ms]) => ms / n >= 0.5).sort((a, b) => b[1] - a[1]);
-  console.log(`  gateway threads, ms per request: ${byThread.map(([name, ms]) => `${name} ${fmt(ms / n)}`).join(', ')}`);
+  console.log(`  ${root} threads, ms per request: ${byThread.map(([name, ms]) => `${name} ${fmt(ms / n)}`).join(', ')}`);
   return result;
 }
 
@@ -143,14 +146,23 @@ async function missMode(gateway: BenchGateway, upstream: BenchUpstream, run: str
   const fresh = () => ({ question: newQuestion(run, i++), kind: 'miss' as const });
   summary('warm-up (not counted)', await closedLoop(gateway.url + '/v1', opts.connections, 3, fresh));
   summary(`upstream direct, ${opts.connections} clients`, await closedLoop(upstream.url, opts.connections, Math.min(opts.seconds, 10), fresh));
-  const calls0 = upstream.calls();
-  await sleep(SETTLE_MS);
-  // The CPU window includes the fills' store + index after the last answer.
-  const work = () => closedLoop(gateway.url + '/v1', opts.connections, opts.seconds, fresh).then(async (r) => (await sleep(SETTLE_MS), r));
-  const load = await measured(gateway.pid!, work, (r) => r.answered.filter((a) => a.code === 200).length);
-  summary(`gateway, ${opts.connections} clients of new questions`, load);
-  console.log(`  upstream calls during the run: ${upstream.calls() - calls0}`);
-  await cachedAfterwards(gateway, load.answered);
+  const answered: Answered[] = [];
+  for (let round = 1; round <= opts.rounds; round++) {
+    if (opts.compare) {
+      const compare = opts.compare;
+      const other = await measured(compare.pid, () => closedLoop(compare.url, opts.connections, opts.seconds, fresh), (r) => r.answered.filter((a) => a.code === 200).length, 'compared');
+      summary(`round ${round}: compared proxy (${compare.url}), ${opts.connections} clients of new questions`, other);
+    }
+    const calls0 = upstream.calls();
+    await sleep(SETTLE_MS);
+    // The CPU window includes the fills' store + index after the last answer.
+    const work = () => closedLoop(gateway.url + '/v1', opts.connections, opts.seconds, fresh).then(async (r) => (await sleep(SETTLE_MS), r));
+    const load = await measured(gateway.pid!, work, (r) => r.answered.filter((a) => a.code === 200).length);
+    summary(`round ${round}: gateway, ${opts.connections} clients of new questions`, load);
+    console.log(`  upstream calls during the run: ${upstream.calls() - calls0}`);
+    answered.push(...load.answered);
+  }
+  await cachedAfterwards(gateway, answered);
 }
 
 async function semanticMode(gateway: BenchGateway, run: string, opts: Options): Promise<void> {
@@ -178,6 +190,9 @@ async function semanticMode(gateway: BenchGateway, run: string, opts: Options): 
 }
 
 interface Options {
+  rounds: number;
+  /** Another OpenAI-compatible proxy in front of the same upstream (base URL with /v1), driven alternately. */
+  compare?: { url: string; pid: number };
   connections: number;
   seconds: number;
   seed: number;
@@ -195,12 +210,17 @@ async function main(): Promise<void> {
       'miss-share': { type: 'string', default: '0' },
       profile: { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
+      rounds: { type: 'string', default: '1' },
+      'compare-url': { type: 'string' },
+      'compare-pid': { type: 'string' },
+      'upstream-port': { type: 'string' },
       'node-arg': { type: 'string', multiple: true, default: [] },
     },
   });
-  const opts: Options = { connections: Number(values.connections), seconds: Math.min(Number(values.seconds), 300), seed: Number(values.seed), missShare: Number(values['miss-share']) };
+  const compare = values['compare-url'] ? { url: values['compare-url'], pid: Number(values['compare-pid']) } : undefined;
+  const opts: Options = { rounds: Number(values.rounds), compare, connections: Number(values.connections), seconds: Math.min(Number(values.seconds), 300), seed: Number(values.seed), missShare: Number(values['miss-share']) };
   console.log(`machine: ${os.cpus().length} cores, node ${process.version}, load average ${load1()}; upstream ${values['upstream-ms']} ms`);
-  const upstream = await startUpstream(Number(values['upstream-ms']));
+  const upstream = await startUpstream(Number(values['upstream-ms']), Number(values['upstream-port'] ?? 0));
   const settings = Object.fromEntries(values.set.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const gateway = await startEmbeddedGateway({
     env: { REFLEX_MOCK_PROVIDER: '0', REFLEX_UPSTREAM_URL: upstream.url, REFLEX_UPSTREAM_API_KEY: 'bench', REFLEX_AUTH: 'none', REFLEX_LOG_LEVEL: 'warn', ...settings },

@@ -28,8 +28,8 @@ function stat(file: string): Stat | undefined {
   }
 }
 
-/** CPU ms of `root` and of each descendant, keyed `name` (the root is `gateway`; children by their comm, pids merged). */
-export function treeCpu(root: number): Record<string, number> {
+/** CPU ms of `root` and of each descendant, keyed by name (the root is `rootName`; children by their comm, pids merged). */
+export function treeCpu(root: number, rootName = 'gateway'): Record<string, number> {
   const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => stat(`/proc/${d}/stat`)).filter((s): s is Stat => !!s);
   const out: Record<string, number> = {};
   const visit = (pid: number, name: string) => {
@@ -38,7 +38,7 @@ export function treeCpu(root: number): Record<string, number> {
     out[name] = (out[name] ?? 0) + self.cpuMs;
     for (const child of all.filter((s) => s.ppid === pid)) visit(child.pid, child.comm);
   };
-  visit(root, 'gateway');
+  visit(root, rootName);
   return out;
 }
 
