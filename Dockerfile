@@ -19,7 +19,8 @@ RUN python3 -m venv /opt/model-venv \
  && /opt/model-venv/bin/python scripts/prepare_model.py /opt/reflex/models \
  && rm -rf /opt/model-venv \
  && npm run build && npm prune --omit=dev
-ENV REFLEX_MODEL_PATH=/opt/reflex/models REFLEX_HOME=/var/lib/reflex REFLEX_BIND_ADDR=0.0.0.0
+# A larger young generation: fewer scavenges under load (BENCHMARKS.md, misses under load).
+ENV REFLEX_MODEL_PATH=/opt/reflex/models REFLEX_HOME=/var/lib/reflex REFLEX_BIND_ADDR=0.0.0.0 NODE_OPTIONS=--max-semi-space-size=64
 USER node
 ENTRYPOINT ["node", "dist/cli/index.js"]
 CMD ["api"]

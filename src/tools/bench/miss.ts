@@ -9,58 +9,13 @@
  * Server-Timing phases are summed into a breakdown.
  */
 import { Client, Connection } from '@temporalio/client';
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { percentiles } from './load';
 import { post } from './post';
 import { startUpstream } from './upstream';
+import { startEmbeddedGateway } from './gatewayProcess';
 
-const REPO = path.resolve(__dirname, '../../..');
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-
-async function startGateway(upstreamUrl: string): Promise<{ url: string; child: ChildProcess; home: string; temporal: string }> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'reflex-bench-miss-'));
-  const port = await freePort();
-  const temporal = `127.0.0.1:${await freePort()}`;
-  const child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), 'start'], {
-    env: {
-      ...process.env,
-      REFLEX_HOME: home,
-      REFLEX_VENV: path.join(REPO, '.reflex', 'venv'),
-      REFLEX_MODEL_PATH: path.join(REPO, '.reflex', 'models'),
-      REFLEX_PORT: String(port),
-      REFLEX_TEMPORAL_ADDRESS: temporal,
-      REFLEX_TEMPORAL_UI_PORT: String(await freePort()),
-      REFLEX_MILVUS_ADDRESS: `127.0.0.1:${await freePort()}`,
-      REFLEX_UPSTREAM_URL: upstreamUrl,
-      REFLEX_UPSTREAM_API_KEY: 'bench',
-      REFLEX_AUTH: 'none', // loopback bench: no gateway keys
-      REFLEX_LOG_LEVEL: 'warn',
-    },
-    stdio: 'inherit',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`reflex start exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/ready`).then((r) => r.status === 200, () => false);
-    if (ok) return { url, child, home, temporal };
-    await sleep(500);
-  }
-  throw new Error('gateway not ready after 120 s');
-}
 
 interface Timed {
   ms: number;
@@ -107,7 +62,9 @@ async function main(): Promise<void> {
   const warmup = Math.min(20, n);
   const server = await startUpstream(Number(values['upstream-ms']), Number(values['upstream-port']));
   const upstreamUrl = server.url;
-  const gateway = values.url ? undefined : await startGateway(upstreamUrl);
+  const gateway = values.url
+    ? undefined
+    : await startEmbeddedGateway({ env: { REFLEX_MOCK_PROVIDER: '0', REFLEX_UPSTREAM_URL: upstreamUrl, REFLEX_UPSTREAM_API_KEY: 'bench', REFLEX_AUTH: 'none', REFLEX_LOG_LEVEL: 'warn' } });
   const gatewayUrl = `${values.url ?? gateway!.url}/v1`;
   const run = Date.now().toString(36);
   const direct: number[] = [];
@@ -132,15 +89,11 @@ async function main(): Promise<void> {
       if (m.fillId) fillIds.push(m.fillId);
       for (const [name, ms] of Object.entries(m.timing)) (phases[name] ??= []).push(ms);
     }
-    const address = values.temporal ?? gateway?.temporal;
+    const address = values.temporal ?? gateway?.temporalAddress;
     if (address) await printTimeline(address, fillIds.slice(-20));
   } finally {
     await server.close();
-    if (gateway) {
-      gateway.child.kill('SIGTERM');
-      await new Promise((r) => gateway.child.once('exit', r));
-      rmSync(gateway.home, { recursive: true, force: true });
-    }
+    await gateway?.stop();
   }
   console.log(`misses: n=${n} (after ${warmup} warm-up), upstream delay ${values['upstream-ms']} ms, gap ${values['gap-ms']} ms`);
   console.log(`direct upstream     ${fmt(direct)}`);
