@@ -6,7 +6,8 @@
  */
 import { Client, Connection, ConnectionLike, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
-import { Embedder, OnnxEmbedder } from './cache/embedding/embedder';
+import type { Embedder } from './cache/embedding/embedder';
+import { ThreadedEmbedder } from './cache/embedding/threadedEmbedder';
 import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
 import { Authenticator } from './auth/authenticate';
 import { KeyStore } from './auth/keyStore';
@@ -89,7 +90,7 @@ export function createLogger(config: Config): Logger {
 
 export async function createCore(config: Config, log: Logger = createLogger(config)): Promise<Core> {
   const tracing = startTracing(config.tracing);
-  const embedder = await OnnxEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
+  const embedder = await ThreadedEmbedder.start(config.model.path, config.model.name, { threads: config.model.threads });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   return {
     config,
@@ -107,7 +108,7 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     vectors: new VectorStore(config.embeddingsPath, config.l1Capacity, Expiry.fromSeconds(config.retention.ttlSeconds)),
     tracing,
     close: async () => {
-      await Promise.allSettled([index.close(), tracing?.shutdown()]);
+      await Promise.allSettled([index.close(), tracing?.shutdown(), embedder.close()]);
     },
   };
 }

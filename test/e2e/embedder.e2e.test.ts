@@ -42,3 +42,35 @@ test('the embedder gives the feature-extraction pipeline’s vectors, unit lengt
   const [router, paraphrase, peru] = out.vectors;
   expect(dot(router!, paraphrase!)).toBeGreaterThan(dot(router!, peru!) + 0.2);
 }, 120_000);
+
+const THREADED = `
+const { ThreadedEmbedder } = require('./dist/cache/embedding/threadedEmbedder');
+(async () => {
+  const embedder = await ThreadedEmbedder.start(require('node:path').resolve('.reflex/models'), 'all-MiniLM-L6-v2', { threads: 2 });
+  const texts = JSON.parse(process.argv[1]);
+  // All at once: they spread over both threads, each answered with its own vector.
+  const vectors = (await Promise.all(texts.map((t, i) => embedder.embed(t, { contended: i % 2 === 0 })))).map((v) => Array.from(v));
+  // A thread that dies fails what it had in hand; the next embedding starts a new one.
+  const lane = embedder.lanes[0];
+  const inHand = lane.embed(texts[0], false);
+  await (await lane.worker).terminate();
+  const failed = await inHand.then(() => 'answered', (e) => e.message);
+  const after = Array.from(await lane.embed(texts[0], false));
+  await embedder.close();
+  console.log(JSON.stringify({ dim: embedder.dim, vectors, failed, after }));
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+test('the threaded embedder (the gateway’s) gives the same vectors from every thread, and replaces a thread that died', () => {
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', THREADED, JSON.stringify(reference.texts)], { cwd: root, encoding: 'utf8', timeout: 110_000 })) as {
+    dim: number;
+    vectors: number[][];
+    failed: string;
+    after: number[];
+  };
+  expect(out.dim).toBe(384);
+  const close = (v: number[], i: number) => expect(Math.max(...v.map((x, j) => Math.abs(x - reference.vectors[i]![j]!)))).toBeLessThan(1e-5);
+  out.vectors.forEach(close);
+  expect(out.failed).toMatch(/stopped|exited/);
+  close(out.after, 0);
+}, 120_000);
