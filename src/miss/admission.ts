@@ -39,6 +39,15 @@ export class Admission {
     return this.active;
   }
 
+  /**
+   * Refuses at once (the same 503) when a miss could neither run nor queue
+   * now, so a request arriving in an overload spends nothing on its lookup
+   * (an embedding and a vector search) only to be refused after it.
+   */
+  assertRoom(): void {
+    if (this.active >= this.limits.limit && this.waiting.length >= this.limits.queue) throw this.refuse('queue_full');
+  }
+
   /** Resolves with the slot's release once the miss may proceed; rejects with a 503 when it may not. */
   async enter(): Promise<() => void> {
     if (this.active < this.limits.limit) return this.admitted();

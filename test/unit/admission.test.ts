@@ -49,6 +49,19 @@ describe('miss admission', () => {
     expect(await gauge('reflex_miss_queue_depth')).toBe('{}=0');
   });
 
+  it('assertRoom refuses only when a miss could neither run nor queue (checked before the lookup)', async () => {
+    const { admission, gauge } = gate(1, 1, 10_000);
+    admission.assertRoom();
+    const release = await admission.enter();
+    admission.assertRoom();
+    const queued = admission.enter();
+    expect(() => admission.assertRoom()).toThrow(GatewayError);
+    expect(await gauge('reflex_misses_refused_total')).toBe('{"reason":"queue_full"}=1');
+    release();
+    (await queued)();
+    admission.assertRoom();
+  });
+
   it('a queue of 0 refuses everything past the limit at once; a release frees the slot', async () => {
     const { admission } = gate(1, 0, 1_000);
     const release = await admission.enter();

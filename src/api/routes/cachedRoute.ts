@@ -55,6 +55,8 @@ export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec
     const tenant = caller.tenant;
     const delivery: Delivery = { stream: request.stream === true, includeUsage: spec.includeUsage(request), format: controls.format, protocol: spec.protocol };
 
+    // In an overload (misses at their limit and queue full) refuse before the lookup's CPU is spent.
+    services.admission.assertRoom();
     const found: LookupResult = controls.lookup ? await lookup.lookup(tenant, identity, { threshold: controls.threshold }) : { status: 'MISS' };
     const timing: Record<string, number> = { lookup: performance.now() - t0 };
     if (found.status !== 'MISS') return respond(ctx, found.entry.response, hitHeaders(found), delivery);

@@ -50,7 +50,8 @@ const load1 = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /**
  * `connections` clients, each sending its next question as soon as the last
- * is answered, until `seconds` pass or `next` has no more.
+ * is answered (after the Retry-After of a 503), until `seconds` pass or
+ * `next` has no more.
  */
 async function closedLoop(url: string, connections: number, seconds: number, next: () => { question: string; kind: Answered['kind'] } | undefined): Promise<{ answered: Answered[]; seconds: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
@@ -62,6 +63,9 @@ async function closedLoop(url: string, connections: number, seconds: number, nex
       try {
         const res = await post(`${url}/chat/completions`, chatBody(item.question), HEADERS, agent);
         answered.push({ ...item, ms: res.ms, code: res.status, tier: res.header('x-reflex-status') ?? 'direct', fillId: res.header('x-reflex-fill-id') ?? undefined });
+        // As the official SDKs do: a refused request waits what Retry-After asks before the client's next one.
+        const retryAfter = Number(res.header('retry-after'));
+        if (res.status === 503 && retryAfter > 0) await sleep(retryAfter * 1000);
       } catch {
         answered.push({ ...item, ms: NaN, code: 0, tier: 'error' });
       }
