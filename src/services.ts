@@ -144,7 +144,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   const fill = createFillClient(core, client, visibility, answers);
   const health = new TemporalHealth((down) => metrics.degraded.set({ dependency: 'temporal' }, down ? 1 : 0));
   metrics.degraded.set({ dependency: 'temporal' }, 0);
-  const admission = new Admission(config.admission, { inFlight: metrics.missesInFlight, queued: metrics.missQueue, refused: metrics.missesRefused });
+  const admission = Admission.of(config.admission, metrics);
   const miss = new MissPath({ fill, provider: core.provider, outbox: core.outbox, exact, health, metrics, log, maxAttempts: config.upstream.maxAttempts });
   const keys = new KeyStore(config.auth.keysPath);
   const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);

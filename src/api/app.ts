@@ -10,6 +10,7 @@ import type { RequestListener } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { gatewayAuth, onV1 } from './middleware/gatewayAuth';
+import { adminAuth, onAdmin } from './middleware/adminAuth';
 import { httpMetrics } from './middleware/metrics';
 import type { ApiServices } from '../services';
 import { jsonBody, limitJsonDepth } from './middleware/body';
@@ -80,6 +81,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   app.use(httpMetrics(options.record ?? new RequestRecord(services.metrics, services.log)));
   app.use(openAIErrors);
   app.use(requireHost);
+  app.use(onAdmin(adminAuth(config.adminToken)));
   app.use(unrouted);
   app.use(onV1(guard));
   app.use(jsonBody(services.config.maxBodyBytes));

@@ -7,6 +7,7 @@
  */
 import type { Gauge, Counter } from 'prom-client';
 import { GatewayError } from '../errors';
+import type { Metrics } from '../metrics';
 
 export interface AdmissionLimits {
   /** REFLEX_MAX_MISSES: misses in flight at once. */
@@ -33,6 +34,11 @@ export class Admission {
     private readonly limits: AdmissionLimits,
     private readonly metrics: AdmissionMetrics,
   ) {}
+
+  /** The process's gate: the configured limits, reported on the gateway's own metrics. */
+  static of(limits: AdmissionLimits, metrics: Metrics): Admission {
+    return new Admission(limits, { inFlight: metrics.missesInFlight, queued: metrics.missQueue, refused: metrics.missesRefused });
+  }
 
   /** Misses admitted and not yet answered. */
   get inFlight(): number {

@@ -41,6 +41,22 @@ describe('admin auth', () => {
   });
 });
 
+describe('admin auth comes first', () => {
+  test('an anonymous caller gets 401 on every admin path and method, never a 405 or a body error', async () => {
+    app = await startFakeApp({ adminToken: TOKEN });
+    for (const [method, route] of [['DELETE', '/stats'], ['PUT', '/keys'], ['PUT', `/tenants/${TENANT}`], ['PATCH', '/keys/key_1'], ['DELETE', '/nothing-here'], ['GET', '']]) {
+      const res = await admin(method!, route!, null);
+      expect([method, route, res.status]).toEqual([method, route, 401]);
+      expect(res.headers.get('allow')).toBeNull();
+    }
+    // A malformed body is not even read before the token is checked.
+    const res = await fetch(`${app.url}/admin/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
+    expect(res.status).toBe(401);
+    // With the token, the same method errors are still reported.
+    expect((await admin('PUT', '/stats')).status).toBe(405);
+  });
+});
+
 describe('admin stats', () => {
   test('hit rates are over the requests that looked the cache up; refresh and bypass have their own tiers', async () => {
     let hit = true;

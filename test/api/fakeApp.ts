@@ -98,7 +98,7 @@ export async function startFakeApp(fakes: Fakes = {}): Promise<FakeApp> {
     exact,
     fill,
     health,
-    admission: new Admission(config.admission, { inFlight: metrics.missesInFlight, queued: metrics.missQueue, refused: metrics.missesRefused }),
+    admission: Admission.of(config.admission, metrics),
     miss: new MissPath({ fill: fill as FillClient, provider: {} as Provider, outbox: new Outbox(home), exact: exact as unknown as ExactCache, health, metrics, log: pino({ level: 'silent' }), maxAttempts: 1 }),
     maintenance: {
       deleteEntry: fakes.deleteEntry ?? (async () => ({ removed: 1 })),

@@ -5,7 +5,7 @@ import { Metrics } from '../../src/metrics';
 
 const gate = (limit: number, queue: number, waitMs: number) => {
   const metrics = new Metrics();
-  const admission = new Admission({ limit, queue, waitMs }, { inFlight: metrics.missesInFlight, queued: metrics.missQueue, refused: metrics.missesRefused });
+  const admission = Admission.of({ limit, queue, waitMs }, metrics);
   const gauge = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values.map((v) => `${JSON.stringify(v.labels)}=${v.value}`).join(' ');
   return { admission, gauge };
 };

@@ -23,6 +23,7 @@ import { Tenant, TenantHasher } from '../../src/cache/keys/tenant';
 import { ExactCache } from '../../src/cache/l1/exactCache';
 import type { Entry } from '../../src/cache/storage/entry';
 import { EntryStore } from '../../src/cache/storage/entryStore';
+import { Admission } from '../../src/miss/admission';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';
 import type { ApiServices } from '../../src/services';
@@ -73,11 +74,13 @@ beforeAll(async () => {
     },
   });
   const log = pino({ level: 'info' }, sink);
-  const services = (exactLane: '0' | '1') =>
-    ({
-      config: loadConfig({ REFLEX_MOCK_PROVIDER: '1', REFLEX_UPSTREAM_API_KEY: 'sk-upstream', REFLEX_AUTH: 'keys', REFLEX_EXACT_LANE: exactLane }),
+  const services = (exactLane: '0' | '1') => {
+    const config = loadConfig({ REFLEX_MOCK_PROVIDER: '1', REFLEX_UPSTREAM_API_KEY: 'sk-upstream', REFLEX_AUTH: 'keys', REFLEX_EXACT_LANE: exactLane });
+    return {
+      config,
       log,
       metrics,
+      admission: Admission.of(config.admission, metrics),
       auth,
       limiter: new KeyRateLimiter(),
       exact,
@@ -88,7 +91,8 @@ beforeAll(async () => {
           return entry ? { status: 'HIT_L1_EXACT', entry } : { status: 'MISS' };
         },
       },
-    }) as unknown as ApiServices;
+    } as unknown as ApiServices;
+  };
   const listen = async (exactLane: '0' | '1') => {
     const server = createServer(createHandler(services(exactLane)), log);
     servers.push(server);

@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
+import { Admission } from '../../src/miss/admission';
 import { createServer } from '../../src/api/server';
 import { parseChatRequest } from '../../src/api/chatRequest';
 import { KnownRequests } from '../../src/api/knownRequests';
@@ -47,10 +48,12 @@ beforeAll(async () => {
     },
   });
   const log = pino({ level: 'info' }, sink);
+  const config = loadConfig({ REFLEX_MOCK_PROVIDER: '1' });
   const services = {
-    config: loadConfig({ REFLEX_MOCK_PROVIDER: '1' }),
+    config,
     log,
     metrics,
+    admission: Admission.of(config.admission, metrics),
     ...access,
     lookup: {
       lookup: async (tenant: { id: string }, identity: CacheIdentity) => {

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
+import { Admission } from '../../src/miss/admission';
 import { createServer } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';
@@ -30,10 +31,13 @@ beforeAll(async () => {
     },
   });
   const log = pino({ level: 'debug' }, sink);
+  const config = loadConfig({ REFLEX_MOCK_PROVIDER: '1', REFLEX_ADMIN_TOKEN: 'admin-secret' });
+  const metrics = new Metrics();
   const services = {
-    config: loadConfig({ REFLEX_MOCK_PROVIDER: '1', REFLEX_ADMIN_TOKEN: 'admin-secret' }),
+    config,
     log,
-    metrics: new Metrics(),
+    metrics,
+    admission: Admission.of(config.admission, metrics),
     ...forwardAuth(),
     lookup: {
       lookup: async () => {
