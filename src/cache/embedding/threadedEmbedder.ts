@@ -49,7 +49,6 @@ class Lane {
   /** A new thread, resolved once its model is loaded; one that fails to load is retried by the next embedding. */
   private spawn(): Promise<Worker> {
     const worker = new Worker(path.join(__dirname, 'embedderThread.js'), { workerData: this.config });
-    worker.unref();
     const ready = new Promise<Worker>((resolve, reject) => {
       worker.once('message', (first: Ready) => (first.ready ? resolve(worker) : reject(new Error(`embedding model failed to load: ${first.error}`))));
       worker.once('error', reject);
