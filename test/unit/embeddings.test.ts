@@ -71,6 +71,32 @@ describe('EmbeddingsCache', () => {
     expect(second.response.data[0]!.embedding).toEqual(Array.from(vectorFromBase64(direct.data[0]!.embedding as string)));
   });
 
+  test('identical concurrent requests for new inputs share one provider call (and one failure); no-store requests fetch their own', async () => {
+    let calls = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = async (request: EmbeddingsRequest) => (calls++, await held, upstream(request));
+    const asks = Array.from({ length: 8 }, (_, i) => cache.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: ['new one', 'new two'], ...(i % 2 ? { encoding_format: 'base64' as const } : {}) }, on, slow));
+    const own = cache.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: ['new one', 'new two'] }, { lookup: true, store: false }, slow);
+    // The provider is held until the leader and the no-store request have called it and the others had time to join.
+    while (calls < 2) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    const answers = await Promise.all(asks);
+    await own;
+    expect(calls).toBe(2);
+    // Each caller gets its own encoding of the same vectors.
+    expect(vectorFromBase64(answers[1]!.response.data[0]!.embedding as string)).toEqual(Float32Array.from(answers[0]!.response.data[0]!.embedding as number[]));
+    expect((await cache.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: ['new one', 'new two'] }, on, slow)).cached).toBe(2);
+
+    const failing = async () => (calls++, await new Promise((r) => setTimeout(r, 10)), Promise.reject(new Error('provider down')));
+    const failed = await Promise.allSettled(Array.from({ length: 4 }, () => cache.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'fails' }, on, failing)));
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect(calls).toBe(3);
+    // The failed flight is gone: the next request tries again.
+    await cache.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'fails' }, on, upstream);
+  });
+
   test('float and base64 are served from one stored vector', async () => {
     const floats = await cache.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'hello' }, on, upstream);
     const b64 = await cache.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'hello', encoding_format: 'base64' }, on, upstream);

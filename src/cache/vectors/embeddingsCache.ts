@@ -35,6 +35,13 @@ export interface EmbeddingsAnswer {
 export type EmbedUpstream = (request: EmbeddingsRequest) => Promise<EmbeddingsResponse>;
 
 export class EmbeddingsCache {
+  /**
+   * Fetches in flight in this process by tenant and missing item keys: an
+   * identical request that arrives meanwhile waits for that fetch (and its
+   * store) instead of paying the provider again, as chat misses do.
+   */
+  private readonly fetching = new Map<string, Promise<StoredVector[]>>();
+
   constructor(private readonly store: VectorStore, private readonly log: Logger) {}
 
   /** The stored vectors of a request's items (undefined where missing), in order. */
@@ -55,11 +62,27 @@ export class EmbeddingsCache {
     const vectors = found ?? (options.lookup ? await this.lookup(tenant, request) : items.map(() => undefined));
     const missing = items.map((_, i) => i).filter((i) => !vectors[i]);
     if (missing.length) {
-      const fetched = await this.fetch(request, missing.map((i) => items[i]!), missing.length === items.length, upstream);
+      const fetchAndSave = async () => {
+        const fetched = await this.fetch(request, missing.map((i) => items[i]!), missing.length === items.length, upstream);
+        if (options.store) await this.save(tenant, request, missing, fetched);
+        return fetched;
+      };
+      // Only a request that reads and stores the cache joins or leads a shared fetch (no-store and refresh fetch their own).
+      const keys = itemKeys(request);
+      const flight = options.lookup && options.store ? `${tenant}\n${missing.map((i) => keys[i]).join('\n')}` : undefined;
+      const fetched = await (flight ? this.shared(flight, fetchAndSave) : fetchAndSave());
       missing.forEach((i, n) => (vectors[i] = fetched[n]));
-      if (options.store) await this.save(tenant, request, missing, fetched);
     }
     return { response: render(request, vectors as StoredVector[]), cached: items.length - missing.length, total: items.length };
+  }
+
+  /** The fetch for `flight` already running in this process, else `work` as that fetch until it settles. */
+  private shared(flight: string, work: () => Promise<StoredVector[]>): Promise<StoredVector[]> {
+    const running = this.fetching.get(flight);
+    if (running) return running;
+    const started = work().finally(() => this.fetching.delete(flight));
+    this.fetching.set(flight, started);
+    return started;
   }
 
   private async fetch(request: EmbeddingsRequest, items: EmbeddingItem[], all: boolean, upstream: EmbedUpstream): Promise<StoredVector[]> {
