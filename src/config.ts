@@ -103,6 +103,8 @@ export const configSchema = z
     // Expiry, invalidation and the storage bound (see docs/operations.md).
     REFLEX_TTL: z.coerce.number().int().min(0).default(0),
     REFLEX_MAX_ENTRIES: z.coerce.number().int().min(0).default(0),
+    // The /v1/embeddings store's own bound (items); unset = REFLEX_MAX_ENTRIES.
+    REFLEX_MAX_EMBEDDINGS: z.coerce.number().int().min(0).optional(),
     REFLEX_SWEEP_INTERVAL: positiveInt.default(60),
     REFLEX_L1_REVALIDATE_MS: z.coerce.number().int().min(0).default(5_000),
     REFLEX_ADMIN_TOKEN: optionalString,
@@ -187,6 +189,7 @@ export const configSchema = z
     retention: {
       ttlSeconds: env.REFLEX_TTL,
       maxEntries: env.REFLEX_MAX_ENTRIES,
+      maxEmbeddings: env.REFLEX_MAX_EMBEDDINGS ?? env.REFLEX_MAX_ENTRIES,
       sweepIntervalMs: env.REFLEX_SWEEP_INTERVAL * 1000,
       l1RevalidateMs: env.REFLEX_L1_REVALIDATE_MS,
     },

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics';
 import type { EntryStore, StoredFile } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
 import type { EntryAddress, VectorIndex } from '../vectordb/index';
+import type { StoredVectorFile, VectorStore } from '../cache/vectors/vectorStore';
 
 export interface SweeperDeps {
   store: EntryStore;
@@ -19,6 +20,8 @@ export interface SweeperDeps {
   expiry: Expiry;
   /** 0 = unbounded. */
   maxEntries: number;
+  /** The /v1/embeddings store and its bound (REFLEX_MAX_EMBEDDINGS; 0 = unbounded): expired and least recently used vectors go too. */
+  embeddings?: { store: VectorStore; maxItems: number };
   metrics: Metrics;
   log: Logger;
 }
@@ -26,6 +29,8 @@ export interface SweeperDeps {
 export interface SweepReport {
   expired: number;
   evicted: number;
+  /** Only when the sweeper has an embeddings store. */
+  embeddings?: { expired: number; evicted: number };
 }
 
 const DELETE_CHUNK = 256;
@@ -40,7 +45,7 @@ export class Sweeper {
   }
 
   get enabled(): boolean {
-    return this.deps.expiry.enabled || this.deps.maxEntries > 0;
+    return this.deps.expiry.enabled || this.deps.maxEntries > 0 || (this.deps.embeddings?.maxItems ?? 0) > 0;
   }
 
   start(intervalMs: number): void {
@@ -61,9 +66,36 @@ export class Sweeper {
     await this.remove([...expired], 'expired');
     await this.remove(evicted, 'evicted');
     await this.unindex(now);
-    const report = { expired: expired.size, evicted: evicted.length };
-    if (report.expired || report.evicted) this.deps.log.info(report, 'sweep removed entries');
+    const report: SweepReport = { expired: expired.size, evicted: evicted.length };
+    if (this.deps.embeddings) report.embeddings = await this.sweepEmbeddings(this.deps.embeddings, now);
+    if (report.expired || report.evicted || report.embeddings?.expired || report.embeddings?.evicted) this.deps.log.info(report, 'sweep removed entries');
     return report;
+  }
+
+  /**
+   * Stored embedding vectors: written or used before the TTL's cutoff
+   * (createdAt is never later than the file's mtime, so that proves expiry
+   * without reading), then the least recently used above the bound.
+   */
+  private async sweepEmbeddings({ store, maxItems }: { store: VectorStore; maxItems: number }, now: number): Promise<{ expired: number; evicted: number }> {
+    const cutoff = this.deps.expiry.cutoff(now);
+    const files: StoredVectorFile[] = [];
+    for await (const file of store.list()) files.push(file);
+    const expired = cutoff === undefined ? [] : files.filter((f) => f.usedAt < cutoff);
+    const live = files.filter((f) => cutoff === undefined || f.usedAt >= cutoff);
+    const evicted = maxItems > 0 ? live.sort((a, b) => a.usedAt - b.usedAt).slice(0, Math.max(0, live.length - maxItems)) : [];
+    const removed = async (batch: StoredVectorFile[], reason: string) => {
+      let n = 0;
+      for (const f of batch) {
+        const gone = await store.remove(f.tenant, f.key).catch((err: unknown) => {
+          this.deps.log.warn({ err: String(err), tenant: f.tenant, key: f.key }, 'sweep could not remove a stored embedding; retrying next interval');
+          return false;
+        });
+        if (gone) (n++, this.deps.metrics.swept.inc({ reason }));
+      }
+      return n;
+    };
+    return { expired: await removed(expired, 'embedding_expired'), evicted: await removed(evicted, 'embedding_evicted') };
   }
 
   /**

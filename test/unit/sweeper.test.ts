@@ -15,6 +15,7 @@ import { EntryStore } from '../../src/cache/storage/entryStore';
 import { Expiry, NEVER_EXPIRES } from '../../src/cache/storage/expiry';
 import type { EntryAddress, VectorIndex } from '../../src/vectordb/index';
 import { MemoryIndex } from '../../src/vectordb/memory';
+import { VectorStore } from '../../src/cache/vectors/vectorStore';
 
 const TENANT = 'ab'.repeat(8);
 const key = (n: number) => n.toString(16).padStart(64, '0');
@@ -116,4 +117,21 @@ test('an entry that cannot be removed is retried next sweep; the others go now',
   expect(existsSync(store.pathOf(TENANT, key(1)))).toBe(true);
   expect(existsSync(store.pathOf(TENANT, key(2)))).toBe(false);
   expect(index.deletedKeys).toEqual([`${TENANT}/${key(2)}`]);
+});
+
+test('the embeddings store: expired vectors go, then the least recently used above its bound; a hit counts as a use', async () => {
+  const vectors = new VectorStore(path.join(root, 'embeddings'), 10);
+  const now = Date.now();
+  const stored = (n: number) => ({ version: 1 as const, model: 'm', vector: 'AACAPw==', tokens: 1, tokensExact: true, createdAt: now - n * 100_000 });
+  for (const n of [1, 2, 3, 4]) await vectors.put(TENANT, key(n), stored(n));
+  // Item n last written n × 100 s ago; item 4 is past a 350 s TTL.
+  for (const n of [1, 2, 3, 4]) utimesSync(vectors.pathOf(TENANT, key(n)), (now - n * 100_000) / 1000, (now - n * 100_000) / 1000);
+  // A hit on item 3 (read from disk by a fresh process) makes it the most recently used.
+  await new VectorStore(path.join(root, 'embeddings'), 10).get(TENANT, key(3));
+  await new Promise((r) => setTimeout(r, 50));
+  const report = await new Sweeper({ store, index, expiry: new Expiry(350_000), maxEntries: 0, embeddings: { store: vectors, maxItems: 2 }, metrics: new Metrics(), log: pino({ level: 'silent' }) }).sweep(now);
+  expect(report.embeddings).toEqual({ expired: 1, evicted: 1 });
+  const left = [1, 2, 3, 4].filter((n) => existsSync(vectors.pathOf(TENANT, key(n))));
+  expect(left).toEqual([1, 3]);
+  expect(await vectors.get(TENANT, key(2))).toBeUndefined();
 });

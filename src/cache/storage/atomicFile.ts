@@ -60,3 +60,11 @@ export async function syncDir(dir: string): Promise<void> {
     await handle.close();
   }
 }
+
+/** The names in a directory; none when it (or a parent) does not exist. */
+export async function namesIn(dir: string): Promise<string[]> {
+  return fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
+    throw err;
+  });
+}

@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { readIfExists, writeFileAtomic } from './atomicFile';
+import { namesIn as names, readIfExists, writeFileAtomic } from './atomicFile';
 
 const HEX = /^[0-9a-f]{16,64}$/;
 const REF = /^[0-9a-f]{64}$/;
@@ -113,9 +113,3 @@ export class BlobStore {
 
 const refOf = (data: string) => createHash('sha256').update(data).digest('hex');
 
-async function names(dir: string): Promise<string[]> {
-  return fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
-    throw err;
-  });
-}

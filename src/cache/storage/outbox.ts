@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ProviderEndpoint } from '../../provider/provider';
 import type { ChatCompletion } from '../../provider/wire';
-import { readIfExists, writeFileAtomic } from './atomicFile';
+import { namesIn, readIfExists, writeFileAtomic } from './atomicFile';
 
 const HEX = /^[0-9a-f]{16,64}$/;
 const OUTBOX_DIR = 'outbox';
@@ -65,11 +65,5 @@ export class Outbox {
   }
 }
 
-async function names(dir: string): Promise<string[]> {
-  return (
-    await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [] as string[];
-      throw err;
-    })
-  ).sort();
-}
+/** In name order (the outbox drains oldest first). */
+const names = async (dir: string) => (await namesIn(dir)).sort();

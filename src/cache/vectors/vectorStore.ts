@@ -8,7 +8,7 @@
 import { LRUCache } from 'lru-cache';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { readIfExists, writeFileAtomic } from '../storage/atomicFile';
+import { namesIn as names, readIfExists, writeFileAtomic } from '../storage/atomicFile';
 import { Expiry, NEVER_EXPIRES } from '../storage/expiry';
 
 const ADDRESS = /^[0-9a-f]{16,64}$/;
@@ -26,11 +26,23 @@ export interface StoredVector {
   createdAt: number;
 }
 
+/** A stored vector's address and when it was last written or used (its file's mtime). */
+export interface StoredVectorFile {
+  tenant: string;
+  key: string;
+  usedAt: number;
+}
+
+/** How often a hit refreshes a vector's mtime, the sweeper's recency clock (as entries do). */
+const TOUCH_EVERY_MS = 60_000;
+
 export class VectorStore {
   private readonly memory: LRUCache<string, StoredVector>;
+  private readonly touched: LRUCache<string, number>;
 
   constructor(readonly root: string, capacity: number, private readonly expiry: Expiry = NEVER_EXPIRES) {
     this.memory = new LRUCache({ max: capacity });
+    this.touched = new LRUCache({ max: capacity });
   }
 
   pathOf(tenant: string, key: string): string {
@@ -47,14 +59,54 @@ export class VectorStore {
       if (parsed?.version !== VECTOR_FORMAT_VERSION || typeof parsed.vector !== 'string') return undefined;
       this.memory.set(id, (found = parsed));
     }
-    if (!this.expiry.isExpired(found)) return found;
-    this.memory.delete(id);
-    return undefined;
+    if (this.expiry.isExpired(found)) {
+      this.memory.delete(id);
+      return undefined;
+    }
+    this.touch(tenant, key, id);
+    return found;
+  }
+
+  /** A hit marks the file used (at most once a minute per vector), so the sweeper evicts the least recently used. */
+  private touch(tenant: string, key: string, id: string): void {
+    const now = Date.now();
+    if (now - (this.touched.get(id) ?? 0) < TOUCH_EVERY_MS) return;
+    this.touched.set(id, now);
+    const at = new Date(now);
+    void fs.utimes(this.pathOf(tenant, key), at, at).catch(() => undefined);
+  }
+
+  /** Every stored vector, with its recency; for the sweeper. */
+  async *list(): AsyncGenerator<StoredVectorFile> {
+    for (const tenant of await names(this.root)) {
+      if (!ADDRESS.test(tenant)) continue;
+      for (const prefix of await names(path.join(this.root, tenant))) {
+        for (const name of await names(path.join(this.root, tenant, prefix))) {
+          const key = name.endsWith('.json') ? name.slice(0, -5) : '';
+          if (!ADDRESS.test(key)) continue;
+          const stat = await fs.stat(path.join(this.root, tenant, prefix, name)).catch(() => undefined);
+          if (stat) yield { tenant, key, usedAt: stat.mtimeMs };
+        }
+      }
+    }
+  }
+
+  /** Removes one stored vector; false when it was already gone. */
+  async remove(tenant: string, key: string): Promise<boolean> {
+    this.memory.delete(`${tenant}:${key}`);
+    return fs.unlink(this.pathOf(tenant, key)).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false;
+        throw err;
+      },
+    );
   }
 
   async put(tenant: string, key: string, stored: StoredVector): Promise<void> {
     await writeFileAtomic(this.pathOf(tenant, key), JSON.stringify(stored));
     this.memory.set(`${tenant}:${key}`, stored);
+    this.touched.set(`${tenant}:${key}`, Date.now());
   }
 
   /** Removes every stored vector of a tenant (the tenant purge's activity calls it). */
@@ -69,3 +121,4 @@ export class VectorStore {
     for (const id of this.memory.keys()) if (id.startsWith(`${tenant}:`)) this.memory.delete(id);
   }
 }
+

@@ -103,7 +103,8 @@ async function runWorker(core: Core, answers: AnswerBoard | undefined, services:
 /** Expiry and the storage bound, in the background of each worker (sweeps are idempotent). */
 function runSweeper(core: Core): () => Promise<void> {
   const { store, index, expiry, metrics, log, config } = core;
-  const sweeper = new Sweeper({ store, index, expiry, maxEntries: config.retention.maxEntries, metrics, log });
+  const embeddings = { store: core.vectors, maxItems: config.retention.maxEmbeddings };
+  const sweeper = new Sweeper({ store, index, expiry, maxEntries: config.retention.maxEntries, embeddings, metrics, log });
   sweeper.start(config.retention.sweepIntervalMs);
   return () => sweeper.stop();
 }
