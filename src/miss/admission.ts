@@ -3,7 +3,10 @@
  * admission to the answer), then a FIFO queue of at most `queue` waiting at
  * most `waitMs` each; past either bound the miss is refused at once with a
  * 503 and Retry-After, instead of every caller's latency growing without
- * bound while the cores are saturated. Hits are never queued here.
+ * bound while the cores are saturated. Hits are never queued here; only
+ * while both bounds are full is a request refused before its lookup
+ * (assertRoom), hit or not, since a lookup is most of a miss's CPU before
+ * its fill.
  */
 import type { Gauge, Counter } from 'prom-client';
 import { GatewayError } from '../errors';
