@@ -1,3 +1,4 @@
+import { MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, jsonShape, nestsDeeperThan, parseJsonText } from '../../src/api/middleware/body';
 import { parseChatRequest } from '../../src/api/chatRequest';
 import { ConfigError, loadConfig } from '../../src/config';
 import { GatewayError } from '../../src/errors';
@@ -63,4 +64,32 @@ describe('configuration', () => {
       expect((err as Error).message).toMatch(/REFLEX_UPSTREAM_URL/);
     }
   });
+});
+
+describe('the nesting scan that runs before any JSON parse', () => {
+  test('counts objects and arrays, not brackets inside strings; escapes are skipped', () => {
+    expect(nestsDeeperThan(String.raw`{"a":[{"b":1}]}`, 3)).toBe(false);
+    expect(nestsDeeperThan(String.raw`{"a":[{"b":[1]}]}`, 3)).toBe(true);
+    expect(nestsDeeperThan(String.raw`{"a":"[[[[[[[[{{{{"}`, 1)).toBe(false);
+    // An escaped quote does not end the string: the brackets after it are still inside it.
+    expect(nestsDeeperThan(String.raw`{"a":"\"[[[[[["}`, 1)).toBe(false);
+    // An escaped backslash does not escape the quote after it: the string ends and the brackets count.
+    expect(nestsDeeperThan(String.raw`{"a":"\\",[[[[[[]]]]]]}`, 1)).toBe(true);
+    expect(nestsDeeperThan('', 0)).toBe(false);
+  });
+
+  test('parseJsonText refuses a too-deep body with json_too_deep and parses the rest as before', () => {
+    expect(() => parseJsonText('['.repeat(MAX_JSON_DEPTH + 1) + ']'.repeat(MAX_JSON_DEPTH + 1))).toThrow(/deeper than/);
+    expect(parseJsonText('['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH))).toBeDefined();
+    expect(parseJsonText('')).toEqual({});
+    expect(() => parseJsonText('"text"')).toThrow(/only supports object and array/);
+  });
+});
+
+test('a body with more objects and arrays than MAX_JSON_CONTAINERS is refused before it is parsed (json_too_large)', () => {
+  const many = '[' + '[],'.repeat(MAX_JSON_CONTAINERS) + '[]]';
+  expect(jsonShape(many, MAX_JSON_DEPTH, MAX_JSON_CONTAINERS)).toBe('too_many');
+  expect(() => parseJsonText(many)).toThrow(/more than 100000 JSON objects and arrays/);
+  const enough = '[' + '[],'.repeat(MAX_JSON_CONTAINERS - 2) + '[]]';
+  expect(Array.isArray(parseJsonText(enough))).toBe(true);
 });

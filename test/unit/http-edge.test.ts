@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
+import bourne from '@hapi/bourne';
 import { createApp } from '../../src/api/app';
 import { Admission } from '../../src/miss/admission';
 import { createServer } from '../../src/api/server';
@@ -180,6 +181,25 @@ describe('bodies', () => {
 
   test('a deep array body is refused before anything else reads it', async () => {
     expectOpenAIError(await send(post('['.repeat(100_000) + ']'.repeat(100_000))), 400);
+  });
+
+  test('a body of another media type is not read as JSON (text/plain stays unparsed, as before)', async () => {
+    const error = expectOpenAIError(await send(post(JSON.stringify(ok), { 'Content-Type': 'text/plain' })), 400);
+    expect(error.code).not.toBe('invalid_json');
+    const json = await send(post(JSON.stringify(ok), { 'Content-Type': 'application/vnd.api+json' }));
+    expect(json.status).toBe(504); // a JSON media type: parsed, past the checks, into the lookup
+  });
+
+  test('a 4 MB nested body is refused as too deep without being parsed', async () => {
+    const parse = jest.spyOn(bourne, 'parse');
+    try {
+      const half = 2 * 1024 * 1024 - 8;
+      const error = expectOpenAIError(await send(post('['.repeat(half) + ']'.repeat(half))), 400);
+      expect(error.code).toBe('json_too_deep');
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   test('malformed JSON is a 400 that says so', async () => {

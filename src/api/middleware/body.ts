@@ -1,10 +1,11 @@
 /**
- * Request bodies: JSON parsing (@koa/bodyparser, with its size limit and
- * gzip/deflate/br decoding) whose failures become 4xx errors that say what
- * was wrong, then a nesting-depth limit checked before anything that
- * recurses (canonical JSON, zod, Temporal's payload converter) sees the body.
- * A body the exact-hit lane already read (api/exactLane.ts) is parsed here
- * from its text, exactly as co-body would have parsed it from the socket.
+ * Request bodies: JSON read as text (@koa/bodyparser, with its size limit
+ * and gzip/deflate/br decoding), scanned for nesting depth in one pass, and
+ * only then parsed, so a deep body costs a linear scan, not a parse; failures
+ * become 4xx errors that say what was wrong. The depth limit is checked again
+ * on the parsed value before anything that recurses (canonical JSON, zod,
+ * Temporal's payload converter) sees the body. A body the exact-hit lane
+ * already read (api/exactLane.ts) takes the same scan and parse from its text.
  */
 import type { IncomingMessage } from 'node:http';
 import bourne from '@hapi/bourne';
@@ -16,8 +17,16 @@ import { GatewayError, invalidRequest } from '../../errors';
 export const MAX_JSON_DEPTH = 64;
 
 /**
- * Content-Type values every OpenAI client sends: recognised by string compare, which
- * spares each request type-is's parse; any other value still goes through type-is.
+ * Objects and arrays in one body. Real requests hold hundreds to a few
+ * thousand (a long conversation, 2,048 token lists); 4 MB of small nested
+ * arrays within the depth limit is ~2 million, which JSON.parse took 375-680
+ * ms of CPU to build (BENCHMARKS.md, request bodies).
+ */
+export const MAX_JSON_CONTAINERS = 100_000;
+
+/**
+ * Content-Type values every OpenAI client sends: the exact-hit lane recognises them by
+ * string compare (any other value goes through Koa, and type-is there).
  */
 export const PLAIN_JSON = new Set(['application/json', 'application/json; charset=utf-8']);
 
@@ -32,10 +41,16 @@ export function handOverBody(req: IncomingMessage, body: PreReadBody): void {
 }
 
 export function jsonBody(maxBytes: number): Middleware {
-  const parse = socketBody(maxBytes);
+  const read = socketBody(maxBytes);
   return (ctx: Context, next: Next) => {
     const pre = (ctx.req as WithPreRead)[PRE_READ];
-    if (pre === undefined) return parse(ctx, next);
+    if (pre === undefined) {
+      // The socket's JSON body arrives as text (socketBody): parsed here, after the nesting scan.
+      return read(ctx, () => {
+        if (typeof ctx.request.body === 'string') ctx.request.body = parseJsonText(ctx.request.body);
+        return next();
+      });
+    }
     if ('aborted' in pre) throw invalidRequest('The request body ended before it was complete.', null, 'incomplete_body');
     ctx.request.rawBody = pre.raw;
     ctx.request.body = parseJsonText(pre.raw);
@@ -47,6 +62,11 @@ export function jsonBody(maxBytes: number): Middleware {
 const STRICT_JSON = /^[\x20\x09\x0a\x0d]*(\[|\{)/;
 
 export function parseJsonText(raw: string): unknown {
+  // Before any parse: a deep body is refused in one linear scan, never built (a few MB of `[[[…` took
+  // JSON.parse hundreds of milliseconds of CPU before the depth check could see it).
+  const shape = jsonShape(raw, MAX_JSON_DEPTH, MAX_JSON_CONTAINERS);
+  if (shape === 'too_deep') throw tooDeep();
+  if (shape === 'too_many') throw invalidRequest(`The request body holds more than ${MAX_JSON_CONTAINERS} JSON objects and arrays.`, null, 'json_too_large');
   try {
     if (!raw) return {};
     if (!STRICT_JSON.test(raw)) throw new SyntaxError('invalid JSON, only supports object and array');
@@ -56,17 +76,27 @@ export function parseJsonText(raw: string): unknown {
   }
 }
 
+/** JSON's media types (co-body's list): bodies of these types are read as text and parsed by parseJsonText. */
+const JSON_TYPES = ['application/json', 'application/json-patch+json', 'application/vnd.api+json', 'application/csp-report', 'application/reports+json', 'application/scim+json'];
+
+/**
+ * Reads a JSON body as text (size limit, Content-Encoding, charset), so that
+ * it is scanned for nesting before it is parsed; any other type is not read.
+ * (The parser's text types are replaced by JSON_TYPES: text/plain is not read.)
+ */
 function socketBody(maxBytes: number): Middleware {
   return bodyParser({
-    enableTypes: ['json'],
-    detectJSON: (ctx) => PLAIN_JSON.has(ctx.get('content-type')),
-    jsonLimit: maxBytes,
+    enableTypes: ['text'],
+    extendTypes: { text: JSON_TYPES },
+    textLimit: maxBytes,
     encoding: 'utf-8',
     onError: (err, ctx) => {
       throw bodyError(err, ctx.get('content-encoding')) ?? err;
     },
   });
 }
+
+const tooDeep = () => invalidRequest(`The request body nests JSON objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`, null, 'json_too_deep');
 
 /**
  * What co-body, raw-body, inflation and zlib throw, as the error the client
@@ -92,9 +122,7 @@ export function bodyError(err: unknown, contentEncoding: string): GatewayError |
 
 /** Refuses bodies nested deeper than MAX_JSON_DEPTH (the body itself is level 1). Iterative: no recursion. */
 export function limitJsonDepth(ctx: Context, next: Next): Promise<void> {
-  if (exceedsDepth(ctx.request.body, MAX_JSON_DEPTH)) {
-    throw invalidRequest(`The request body nests JSON objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`, null, 'json_too_deep');
-  }
+  if (exceedsDepth(ctx.request.body, MAX_JSON_DEPTH)) throw tooDeep();
   return next();
 }
 
@@ -110,3 +138,29 @@ export function exceedsDepth(value: unknown, max: number): boolean {
   }
   return false;
 }
+
+/**
+ * One pass over JSON text, no allocation: whether it opens more than
+ * `maxDepth` objects/arrays at once, or more than `maxContainers` in all
+ * (brackets inside strings do not count). Stops at the first excess.
+ */
+export function jsonShape(text: string, maxDepth: number, maxContainers: number): 'ok' | 'too_deep' | 'too_many' {
+  let depth = 0;
+  let containers = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) return 'too_deep';
+      if (++containers > maxContainers) return 'too_many';
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return 'ok';
+}
+
+/** Whether JSON text opens more than `max` objects/arrays at once. */
+export const nestsDeeperThan = (text: string, max: number) => jsonShape(text, max, Infinity) === 'too_deep';
