@@ -62,7 +62,7 @@ export class Sweeper {
     for await (const file of this.deps.store.list()) files.push(file);
     const expired = await this.expired(files, now);
     const live = files.filter((f) => !expired.has(f));
-    const evicted = this.deps.maxEntries > 0 ? live.sort((a, b) => a.usedAt - b.usedAt).slice(0, Math.max(0, live.length - this.deps.maxEntries)) : [];
+    const evicted = leastRecentlyUsedPast(live, this.deps.maxEntries);
     await this.remove([...expired], 'expired');
     await this.remove(evicted, 'evicted');
     await this.unindex(now);
@@ -83,7 +83,7 @@ export class Sweeper {
     for await (const file of store.list()) files.push(file);
     const expired = cutoff === undefined ? [] : files.filter((f) => f.usedAt < cutoff);
     const live = files.filter((f) => cutoff === undefined || f.usedAt >= cutoff);
-    const evicted = maxItems > 0 ? live.sort((a, b) => a.usedAt - b.usedAt).slice(0, Math.max(0, live.length - maxItems)) : [];
+    const evicted = leastRecentlyUsedPast(live, maxItems);
     const removed = async (batch: StoredVectorFile[], reason: string) => {
       let n = 0;
       for (const f of batch) {
@@ -141,4 +141,9 @@ export class Sweeper {
     const cutoff = this.deps.expiry.cutoff(now);
     if (cutoff !== undefined) await this.deps.index.deleteCreatedBefore(cutoff);
   }
+}
+
+/** The least recently used files beyond the newest `max` (none when `max` is 0: unbounded). */
+function leastRecentlyUsedPast<F extends { usedAt: number }>(files: F[], max: number): F[] {
+  return max > 0 ? [...files].sort((a, b) => a.usedAt - b.usedAt).slice(0, Math.max(0, files.length - max)) : [];
 }

@@ -62,13 +62,13 @@ export class EmbeddingsCache {
     const vectors = found ?? (options.lookup ? await this.lookup(tenant, request) : items.map(() => undefined));
     const missing = items.map((_, i) => i).filter((i) => !vectors[i]);
     if (missing.length) {
+      const keys = itemKeys(request);
       const fetchAndSave = async () => {
         const fetched = await this.fetch(request, missing.map((i) => items[i]!), missing.length === items.length, upstream);
-        if (options.store) await this.save(tenant, request, missing, fetched);
+        if (options.store) await this.save(tenant, missing.map((i) => keys[i]!), fetched);
         return fetched;
       };
       // Only a request that reads and stores the cache joins or leads a shared fetch (no-store and refresh fetch their own).
-      const keys = itemKeys(request);
       const flight = options.lookup && options.store ? `${tenant}\n${missing.map((i) => keys[i]).join('\n')}` : undefined;
       const fetched = await (flight ? this.shared(flight, fetchAndSave) : fetchAndSave());
       missing.forEach((i, n) => (vectors[i] = fetched[n]));
@@ -103,11 +103,10 @@ export class EmbeddingsCache {
   }
 
   /** A failed write is logged, never surfaced: the caller has its vectors, the item is fetched again next time. */
-  private async save(tenant: string, request: EmbeddingsRequest, indices: number[], vectors: StoredVector[]): Promise<void> {
-    const keys = itemKeys(request);
+  private async save(tenant: string, keys: string[], vectors: StoredVector[]): Promise<void> {
     await Promise.all(
-      indices.map((i, n) =>
-        this.store.put(tenant, keys[i]!, vectors[n]!).catch((err) => this.log.warn({ err: String(err) }, 'embedding not stored; it will be fetched again')),
+      keys.map((key, n) =>
+        this.store.put(tenant, key, vectors[n]!).catch((err) => this.log.warn({ err: String(err) }, 'embedding not stored; it will be fetched again')),
       ),
     );
   }

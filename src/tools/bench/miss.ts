@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { percentiles } from './load';
 import { post } from './post';
 import { startUpstream } from './upstream';
+import { eventName } from './historyEvents';
 import { startEmbeddedGateway } from './gatewayProcess';
 
 
@@ -125,10 +126,6 @@ async function printTimeline(address: string, ids: string[]): Promise<void> {
 }
 
 const millis = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0);
-const eventName = (e: object) => {
-  const key = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
-  return key ? key.replace(/EventAttributes$/, '').replace(/^./, (c) => c.toUpperCase()) : 'event';
-};
 
 main().catch((err: unknown) => {
   console.error(err);

@@ -30,6 +30,7 @@ import { post } from './post';
 import { diff, threadCpu, treeCpu } from './procCpu';
 import { chatBody, newQuestion, rewriteOf, storedQuestion } from './prompts';
 import { BenchUpstream, startUpstream } from './upstream';
+import { eventName } from './historyEvents';
 import { reflexAttributes } from '../../workflows/visibility';
 import { workflowClosed } from '../workflowClosed';
 
@@ -137,8 +138,8 @@ async function eventsPerFill(client: Client, ids: string[]): Promise<void> {
   const counts: Record<string, number> = {};
   for (const id of ids) {
     for (const e of (await client.workflow.getHandle(id).fetchHistory()).events ?? []) {
-      const kind = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]) ?? 'event';
-      counts[kind.replace(/EventAttributes$/, '')] = (counts[kind.replace(/EventAttributes$/, '')] ?? 0) + 1 / ids.length;
+      const kind = eventName(e);
+      counts[kind] = (counts[kind] ?? 0) + 1 / ids.length;
     }
   }
   const total = Object.values(counts).reduce((s, v) => s + v, 0);
