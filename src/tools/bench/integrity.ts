@@ -13,20 +13,10 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { prng } from '../eval/pairs';
 import { startEmbeddedGateway } from './gatewayProcess';
 import { chatBody, newQuestion } from './prompts';
 import { startUpstream } from './upstream';
-
-/** A seeded generator (mulberry32), so a run's arrival pattern can be repeated. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** The answer's text, from a JSON completion or from the content deltas of an SSE stream. */
 async function ask(url: string, question: string, stream: boolean): Promise<{ status: number; text: string }> {
@@ -54,7 +44,7 @@ async function run(url: string, tag: string, o: { prompts: number; clients: numb
   const streamers = Math.round(o.clients * o.streamShare);
   const result: RunResult = { requests: 0, doublePaid: [], wrong: 0, failed: 0 };
   const client = async (c: number) => {
-    const next = random(o.seed * 1000 + c);
+    const next = prng(o.seed * 1000 + c);
     for (const q of questions) {
       await new Promise((r) => setTimeout(r, next() * o.jitterMs));
       const answer = await ask(url, q, c < streamers).catch((err: unknown) => ({ status: 0, text: String(err) }));
