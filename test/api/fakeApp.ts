@@ -81,7 +81,7 @@ export async function startFakeApp(fakes: Fakes = {}): Promise<FakeApp> {
       return true;
     },
   };
-  const exact = { forget: () => undefined, provisional: () => undefined };
+  const exact = { forget: () => undefined, provisional: () => undefined, getNow: () => undefined };
   const health = new TemporalHealth();
   const services = {
     config,
