@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 
 import numpy as np
-from transformers import BertTokenizerFast
+from transformers import AutoTokenizer
 
 from common import ADVERSARIAL, DATA, REPO, SPLITS, load_jsonl
 from evaluate import score, session
@@ -36,7 +36,7 @@ def main():
                          capture_output=True, text=True,
                          env={"MODELS": str(model_dir.parent), "PAIRS": f.name, "PATH": "/usr/bin:/usr/local/bin:/bin"})
     js = [json.loads(l) for l in res.stdout.splitlines() if l.startswith("{")]
-    tok = BertTokenizerFast.from_pretrained(model_dir)
+    tok = AutoTokenizer.from_pretrained(model_dir)
     py = score(session(model_dir / "onnx" / "model_quantized.onnx", 2), tok,
                [(p["a"], p["b"]) for p in pairs], 512, batch=1)
     diff = np.abs(np.array([j["logit"] for j in js]) - py)
