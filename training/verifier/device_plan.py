@@ -123,11 +123,10 @@ def check_pieces(manifest, dirs):
     """The pieces named in the manifest, from any of dirs, each sha256-checked, joined."""
     blob = bytearray()
     for p in manifest["pieces"]:
-        path = next((d / p["name"] for d in dirs if (d / p["name"]).exists()), None)
-        if path is None:
-            raise SystemExit(f"missing {p['name']} (in none of {[str(d) for d in dirs]})")
-        if sha256_file(path) != p["sha256"]:
-            raise SystemExit(f"{path}: sha256 differs from the manifest")
+        found = [d / p["name"] for d in dirs if (d / p["name"]).exists()]
+        path = next((f for f in found if sha256_file(f) == p["sha256"]), None)
+        if path is None:  # absent, or only another pack's piece of that name
+            raise SystemExit(f"{p['name']}: no file with the manifest's sha256 in {[str(f) for f in found] or 'any folder'}")
         blob += path.read_bytes()
     if sha256_bytes(bytes(blob)) != manifest["payload_sha256"]:
         raise SystemExit("joined payload: sha256 differs from the manifest")
@@ -135,8 +134,9 @@ def check_pieces(manifest, dirs):
 
 
 def unpack(args):
-    manifest = json.loads((STAGE / "manifest.json").read_text())
-    blob = check_pieces(manifest, [STAGE])
+    dirs = [STAGE] + [pathlib.Path(d) for d in args.also]
+    manifest = json.loads(next(d / "manifest.json" for d in dirs if (d / "manifest.json").exists()).read_text())
+    blob = check_pieces(manifest, dirs)
     to = pathlib.Path(args.to)
     with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
         tar.extractall(to, filter="data")
@@ -235,6 +235,7 @@ def main():
     p.add_argument("--call", required=True)
     p = sub.add_parser("unpack")
     p.add_argument("--to", required=True)
+    p.add_argument("--also", nargs="*", default=[], help="more folders that may hold pieces")
     p = sub.add_parser("split")
     p.add_argument("--src", required=True)
     p.add_argument("--out", required=True)

@@ -7,7 +7,8 @@
 #   device_run.sh evaluate   second return call: evaluate.py there (int8 ONNX on
 #       the CPU, fp32 with torch on the GPU) -> $OUT/results.tar. Apart from
 #       train so that each stays well inside the tool's 10 minutes a command.
-# DRY=1: the CPU dry run (5 steps, small slices).
+# DRY=1: the CPU dry run (5 steps, small slices). Knobs: LRS, BATCH, EPOCHS (most),
+# TRAIN_S (training seconds to fit), TRAIN_ARGS (more train.py flags).
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PY:-python3}
@@ -24,7 +25,8 @@ train() {
 'torch', torch.__version__, 'cuda', torch.cuda.is_available() and torch.cuda.get_device_name(),
 'transformers', transformers.__version__, 'onnx', onnx.__version__, 'onnxruntime', o.__version__)"
   stamp unpack
-  $PY device_plan.py unpack --to "$IN"
+  # the pieces also stay in the repo's ignored .device/ between calls: a second place to look
+  $PY device_plan.py unpack --to "$IN" --also ../../.device/*/c*
   local data; data=$(ls $DATA_GLOB)
   local batch=${BATCH:-32} common lrs
   if [ "${DRY:-0}" = 1 ]; then
@@ -38,8 +40,11 @@ train() {
     local epochs; epochs=$($PY -c "import re, sys
 r = float(re.findall(r'([0-9.]+) steps/s after', open(sys.argv[1]).read())[-1]) / 2
 print(max(1, min(${EPOCHS:-3}, int(${TRAIN_S:-240} * r // -(-57838 // $batch)))))" "$RUNS/bench.log")
-    common="--device cuda --bf16 --epochs $epochs --batch-size $batch --threads 4"; lrs=${LRS:-2e-5 3e-5 5e-5}
+    # no mid-run checkpoints: each is 1.3 GB for mpnet-base, and a lease this short cannot resume anyway
+    common="--device cuda --bf16 --epochs $epochs --batch-size $batch --threads 4 --ckpt-every 1000000"
+    lrs=${LRS:-2e-5 3e-5 5e-5}
   fi
+  common="$common ${TRAIN_ARGS:-}"  # e.g. TRAIN_ARGS="--layers 6"
   stamp "train: lr in $lrs, $common"
   local pids=() lr
   for lr in $lrs; do

@@ -12,8 +12,12 @@ REPO=$(git -C "$(dirname "$0")" rev-parse --show-toplevel); cd "$REPO"
 V=${V:-/work/train-venv/bin/python}
 BASE=${1:-/work/verifier-scratch/bases/minilm-l6}
 SIM=$(mktemp -d /tmp/verifier-devsim.XXXX)
-T0=$(date +%s.%N)
-step() { local t; t=$(date +%s.%N); echo "== $(date -u +%T) $(awk "BEGIN{printf \"+%.1f s\", $t - $T0}") (previous step) | next: $*"; T0=$t; }
+NAMES=() STARTS=()
+step() { NAMES+=("$*"); STARTS+=("$(date +%s.%N)"); echo "== $(date -u +%T) $*"; }
+summary() {  # seconds per step, from one step's start to the next one's
+  local i n=${#NAMES[@]}; STARTS+=("$(date +%s.%N)")
+  for ((i = 0; i < n; i++)); do awk -v a="${STARTS[i]}" -v b="${STARTS[i+1]}" -v s="${NAMES[i]}" 'BEGIN{printf "%7.1f s  %s\n", b - a, s}'; done
+}
 
 step "base (base.py; cached after the first fetch)"
 nice -n 19 "$V" training/verifier/base.py --name minilm-l6 --out "$BASE"
@@ -52,4 +56,4 @@ mkdir -p "$SIM/device-eval"; tar -xf "$(ls "$SIM"/out-*/results.tar)" -C "$SIM/d
 d, h = (json.load(open(f"{p}/metrics.json")) for p in sys.argv[1:])
 for s in ("tune", "eval"):
     print(s, "AUC device", round(d[s]["auc"], 6), "here", round(h[s]["auc"], 6))' "$SIM/device-eval" "$SIM/here"
-step "done: $SIM"
+echo "== $(date -u +%T) done: $SIM"; summary
