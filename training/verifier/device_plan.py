@@ -29,6 +29,7 @@ from common import DATA, REPO, sha256_bytes, sha256_file
 MiB = 1 << 20
 TRAVEL_LIMIT = 64 * MiB
 MARGIN = 2 * MiB  # for files the tree gains between pack and run (logs, a new note)
+MANIFEST_ROOM = 64 * 1024  # each call folder holds manifest.json beside its piece
 # Outside the repo, where a later call's tree sync cannot touch them; they last while the machine is held.
 # DEVICE_TMP: the dry run's stand-in for the device's /tmp.
 STAGE = pathlib.Path(os.environ.get("DEVICE_TMP", "/tmp")) / "verifier-stage"
@@ -98,7 +99,8 @@ def pack(args):
     blob, sums, n_weights = payload(pathlib.Path(args.base), pathlib.Path(args.data))
     manifest = {"payload_sha256": sha256_bytes(blob), "payload_bytes": len(blob), "files": sums,
                 "weights_bytes": n_weights, "call_budget_bytes": budget, "pieces": []}
-    pieces = [blob[i:i + budget - 64 * 1024] for i in range(0, len(blob), budget - 64 * 1024)]
+    size = budget - MANIFEST_ROOM
+    pieces = [blob[i:i + size] for i in range(0, len(blob), size)]
     for k, piece in enumerate(pieces, 1):
         manifest["pieces"].append({"name": f"piece-{k:03d}", "bytes": len(piece), "sha256": sha256_bytes(piece)})
     for k, piece in enumerate(pieces, 1):
@@ -112,7 +114,7 @@ def pack(args):
 # --- device side ---
 
 def stash(args):
-    """Upload call: move this call's piece out of the repo, where it stays while the machine is held."""
+    """Upload call: copy this call's piece out of the repo, where it stays while the machine is held."""
     STAGE.mkdir(parents=True, exist_ok=True)
     for f in pathlib.Path(args.call).iterdir():
         shutil.copyfile(f, STAGE / f.name)

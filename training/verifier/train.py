@@ -124,9 +124,10 @@ def resume(state, model, opt, sched, total):
     model.load_state_dict(state["model"])
     opt.load_state_dict(state["opt"])
     sched.load_state_dict(state["sched"])
-    torch.set_rng_state(state["torch_rng"])
+    # map_location moved the RNG states to the device; the setters take CPU byte tensors
+    torch.set_rng_state(state["torch_rng"].cpu())
     if state.get("cuda_rng") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda_rng"])
+        torch.cuda.set_rng_state_all([t.cpu() for t in state["cuda_rng"]])
     step = state["step"]
     if "lr_log" in state:
         return step, state.get("anchor"), state["lr_log"]
@@ -164,6 +165,18 @@ def tune_metrics(model, tok, rows, idx, device, bf16, max_length=512, batch=256)
             "best_precision_at_recall_0.5": best_precision_at_recall(p, y, 0.5)}
 
 
+def train_slice(rows, splits, tok, args, device):
+    """The train pairs (a seeded sample with --pairs), their two sides, labels and token lengths."""
+    train = [rows[i] for i in splits["train"]]
+    if args.pairs and args.pairs < len(train):
+        train = random.Random(args.seed).sample(train, args.pairs)
+    a = [r["a"] for r in train]
+    b = [r["b"] for r in train]
+    y = torch.tensor([float(r["label"]) for r in train], device=device)
+    lengths = [len(x) for x in tok(a, b, truncation="longest_first", max_length=args.max_length)["input_ids"]]
+    return train, a, b, y, lengths
+
+
 def main():
     args = parse()
     device = pick_device(args.device)
@@ -177,13 +190,7 @@ def main():
     base_dir = base.resolve(args.base)
     tok = AutoTokenizer.from_pretrained(base_dir)
     rows, splits = load_split_rows(args.data, args.splits)
-    train = [rows[i] for i in splits["train"]]
-    if args.pairs and args.pairs < len(train):
-        train = random.Random(args.seed).sample(train, args.pairs)
-    a = [r["a"] for r in train]
-    b = [r["b"] for r in train]
-    y = torch.tensor([float(r["label"]) for r in train], device=device)
-    lengths = [len(x) for x in tok(a, b, truncation="longest_first", max_length=args.max_length)["input_ids"]]
+    train, a, b, y, lengths = train_slice(rows, splits, tok, args, device)
 
     steps_per_epoch = sum(1 for _ in range(0, len(train), args.batch))
     total = int(math.ceil(steps_per_epoch * args.epochs))
