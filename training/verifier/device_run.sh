@@ -35,7 +35,7 @@ train() {
     # Fit TRAIN_S: time 40 steps alone; assume each parallel run goes at half that rate.
     stamp bench
     $PY train.py --base "$IN/base" --data "$data" --device cuda --bf16 --batch-size "$batch" --bench 40 \
-      --out "$RUNS/bench" > "$RUNS/bench.log" 2>&1
+      --out "$RUNS/bench" > "$RUNS/bench.log" 2>&1 || { tail -30 "$RUNS/bench.log"; exit 1; }
     grep '^done' "$RUNS/bench.log"
     local epochs; epochs=$($PY -c "import re, sys
 r = float(re.findall(r'([0-9.]+) steps/s after', open(sys.argv[1]).read())[-1]) / 2
@@ -52,7 +52,7 @@ print(max(1, min(${EPOCHS:-3}, int(${TRAIN_S:-240} * r // -(-57838 // $batch))))
       > "$RUNS/lr$lr.log" 2>&1 &
     pids+=($!)
   done
-  for p in "${pids[@]}"; do wait "$p"; done  # set -e: a failed run stops here
+  for p in "${pids[@]}"; do wait "$p" || { tail -n 30 "$RUNS"/lr*.log; exit 1; }; done
   for lr in $lrs; do
     echo "lr $lr: $(grep '^done' "$RUNS/lr$lr.log")"; grep '^tune' "$RUNS/lr$lr.log"
     mkdir -p "$BACK_SRC/runs/lr$lr"
