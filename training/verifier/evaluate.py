@@ -18,19 +18,14 @@ import time
 
 import numpy as np
 import onnxruntime as ort
-from transformers import BertTokenizerFast
+from transformers import AutoTokenizer
 
-from common import ADVERSARIAL, DATA, REPO, SPLITS, load_jsonl, sha256_file
+from common import (ADVERSARIAL, DATA, REPO, SPLITS, TARGET_PRECISION, auc, choose, load_jsonl,
+                    prf, sha256_file, sigmoid)
 
-TARGET_PRECISION = 0.96
-GRID = [round(x / 100, 2) for x in range(1, 100)]
 SHOW = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99]
 QUESTION_KINDS = {"antonym", "entity", "language", "negation", "number", "code_identifier", "direction"}
 CONTEXT_KINDS = {"system_prompt", "earlier_turn"}
-
-
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def session(path, threads):
@@ -49,11 +44,12 @@ def score(sess, tok, pairs, max_length, batch=64):
     enc = encode(tok, [p[0] for p in pairs], [p[1] for p in pairs], max_length)
     order = sorted(range(len(pairs)), key=lambda i: len(enc["input_ids"][i]))
     out = np.zeros(len(pairs), dtype=np.float64)
+    names = [i.name for i in sess.get_inputs()]  # MPNet graphs take no token_type_ids
     for s in range(0, len(order), batch):
         idx = order[s:s + batch]
         width = max(len(enc["input_ids"][i]) for i in idx)
-        feed = {k: np.zeros((len(idx), width), dtype=np.int64)
-                for k in ("input_ids", "attention_mask", "token_type_ids")}
+        feed = {k: np.full((len(idx), width), tok.pad_token_id if k == "input_ids" else 0, dtype=np.int64)
+                for k in names}
         for r, i in enumerate(idx):
             n = len(enc["input_ids"][i])
             for k in feed:
@@ -62,34 +58,25 @@ def score(sess, tok, pairs, max_length, batch=64):
     return out
 
 
-def prf(p, y, t):
-    pred = p >= t
-    tp = int((pred & (y == 1)).sum())
-    fp = int((pred & (y == 0)).sum())
-    fn = int((~pred & (y == 1)).sum())
-    prec = tp / (tp + fp) if tp + fp else float("nan")
-    rec = tp / (tp + fn) if tp + fn else float("nan")
-    f1 = 2 * prec * rec / (prec + rec) if tp else 0.0
-    return {"threshold": t, "precision": prec, "recall": rec, "f1": f1,
-            "tp": tp, "fp": fp, "fn": fn, "accepted": tp + fp, "n": len(y), "positives": int(y.sum())}
-
-
-def auc(p, y):
-    ranks = np.empty(len(p))
-    ranks[np.argsort(p, kind="mergesort")] = np.arange(1, len(p) + 1)
-    npos = y.sum()
-    return float((ranks[y == 1].sum() - npos * (npos + 1) / 2) / (npos * (len(y) - npos)))
-
-
-def choose(p, y):
-    ok = [t for t in GRID if (p >= t).any()]
-    good = {t: prf(p, y, t)["precision"] >= TARGET_PRECISION for t in ok}
-    chosen = None
-    for t in reversed(ok):
-        if not good[t]:
-            break
-        chosen = t
-    return chosen
+def torch_scores(final, tok, sl, args, batch=256):
+    """fp32 logits of the torch model for every slice (length-sorted batches)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+    torch.set_num_threads(args.threads)
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
+    model = AutoModelForSequenceClassification.from_pretrained(final, dtype=torch.float32).to(dev).eval()
+    out = {}
+    for s, v in sl.items():
+        order = sorted(range(len(v)), key=lambda i: len(v[i]["a"]) + len(v[i]["b"]))
+        z = np.zeros(len(v))
+        with torch.no_grad():
+            for k in range(0, len(order), batch):
+                ii = order[k:k + batch]
+                enc = tok([v[i]["a"] for i in ii], [v[i]["b"] for i in ii], truncation="longest_first",
+                          max_length=args.max_length, padding=True, return_tensors="pt").to(dev)
+                z[ii] = model(**enc).logits[:, 0].float().cpu().numpy()
+        out[s] = z
+    return out
 
 
 def table(rows):
@@ -106,12 +93,16 @@ def main():
     ap.add_argument("--model", default=str(REPO / "models" / "verifier"))
     ap.add_argument("--run", default=str(REPO / ".reflex" / "verifier-run"))
     ap.add_argument("--out", default=str(pathlib.Path(__file__).resolve().parent / "results"))
+    ap.add_argument("--data", default=str(DATA), help="the qqp-dev file (elsewhere than /work/shared on the GPU machine)")
     ap.add_argument("--max-length", type=int, default=512,
                     help="pair truncation; 512 = what transformers.js truncation:true gives")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--agree", type=int, default=500, help="pairs for the torch/ONNX agreement check")
     ap.add_argument("--latency", type=int, default=300, help="pairs for the batch-1 latency check")
     ap.add_argument("--no-fp32", action="store_true", help="score only the int8 model")
+    ap.add_argument("--fp32-torch", action="store_true",
+                    help="score fp32 with the torch model of --run (on CUDA where there is one) instead of "
+                         "the fp32 ONNX graph: the same function, minutes less on a base-size model")
     ap.add_argument("--limit", type=int, default=0, help="smoke test: first N pairs of each slice only")
     ap.add_argument("--threshold", type=float, default=None, help="override the tune-chosen threshold")
     args = ap.parse_args()
@@ -120,11 +111,11 @@ def main():
     int8_path = model_dir / "onnx" / "model_quantized.onnx"
     fp32_path = run / "onnx" / "model.onnx"
 
-    rows = load_jsonl(DATA)
+    rows = load_jsonl(args.data)
     splits = json.loads(SPLITS.read_text())
-    assert splits["data_sha256"] == sha256_file(DATA), "data file differs from the one the split was made on"
+    assert splits["data_sha256"] == sha256_file(args.data), "data file differs from the one the split was made on"
     adv = load_jsonl(ADVERSARIAL)
-    tok = BertTokenizerFast.from_pretrained(model_dir)
+    tok = AutoTokenizer.from_pretrained(model_dir)
     if args.limit:
         splits = {**splits, "tune": splits["tune"][:args.limit], "eval": splits["eval"][:args.limit]}
         adv = adv[:args.limit]
@@ -135,12 +126,15 @@ def main():
     t0 = time.time()
     logits = {}
     for name, path in (("int8", int8_path), ("fp32", fp32_path)):
-        if not path.exists() or (name == "fp32" and args.no_fp32):
+        if not path.exists() or (name == "fp32" and (args.no_fp32 or args.fp32_torch)):
             continue
         sess = session(path, args.threads)
         logits[name] = {s: score(sess, tok, [(r["a"], r["b"]) for r in v], args.max_length)
                         for s, v in sl.items()}
         print(f"scored {name} in {time.time() - t0:.0f} s", flush=True)
+    if args.fp32_torch:
+        logits["fp32"] = torch_scores(run / "final", tok, sl, args)
+        print(f"scored fp32 (torch) in {time.time() - t0:.0f} s", flush=True)
     prob = {m: {s: sigmoid(z) for s, z in d.items()} for m, d in logits.items()}
     p = prob["int8"]
 
@@ -192,9 +186,9 @@ def main():
     # torch vs int8 ONNX agreement on a seeded sample of eval pairs
     if args.agree and (run / "final").exists():
         import torch
-        from transformers import BertForSequenceClassification
+        from transformers import AutoModelForSequenceClassification
         torch.set_num_threads(args.threads)
-        model = BertForSequenceClassification.from_pretrained(run / "final").eval()
+        model = AutoModelForSequenceClassification.from_pretrained(run / "final", dtype=torch.float32).eval()
         sample = random.Random(7).sample(range(len(sl["eval"])), min(args.agree, len(sl["eval"])))
         zt = []
         with torch.no_grad():
@@ -220,7 +214,7 @@ def main():
     lat = {}
     sample = random.Random(11).sample(range(len(sl["eval"])), min(args.latency, len(sl["eval"])))
     for name, path in (("int8", int8_path), ("fp32", fp32_path)):
-        if not path.exists() or (name == "fp32" and args.no_fp32):
+        if not path.exists() or (name == "fp32" and (args.no_fp32 or args.fp32_torch)):
             continue
         sess = session(path, 1)
         feeds = []
@@ -230,7 +224,7 @@ def main():
             e = tok(sl["eval"][i]["a"], sl["eval"][i]["b"], truncation="longest_first",
                     max_length=args.max_length, return_tensors="np")
             ttok.append(time.perf_counter() - t1)
-            feeds.append({k: e[k].astype(np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")})
+            feeds.append({i.name: e[i.name].astype(np.int64) for i in sess.get_inputs()})
         for f in feeds[:20]:
             sess.run(["logits"], f)
         ms = []
@@ -261,7 +255,7 @@ def main():
                 f"(TP {r['tp']}, FP {r['fp']}, FN {r['fn']})."]
         if "fp32_at_threshold" in m[s]:
             f = m[s]["fp32_at_threshold"]
-            rep += [f"fp32 ONNX at the same t: precision {f['precision']:.4f}, recall {f['recall']:.4f}; "
+            rep += [f"fp32 {'torch' if args.fp32_torch else 'ONNX'} at the same t: precision {f['precision']:.4f}, recall {f['recall']:.4f}; "
                     f"AUC {m[s]['fp32_auc']:.4f}."]
         rep += ["", table(m[s]["sweep"]), ""]
     rep += ["## adversarial set", "",

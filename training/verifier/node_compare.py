@@ -1,6 +1,6 @@
 """Compare transformers.js (node) and Python onnxruntime on the same pairs.
 
-  python training/verifier/node_compare.py --node-cwd /path/to/checkout/with/node_modules [--n 40]
+  python training/verifier/node_compare.py --node-cwd /path/to/checkout/with/node_modules [--n 40] [--model DIR/verifier] [--out FILE]
 
 Takes the first n/2 adversarial pairs and n/2 eval-slice pairs; writes
 results/node_check.jsonl and prints the largest logit difference."""
@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 
 import numpy as np
-from transformers import BertTokenizerFast
+from transformers import AutoTokenizer
 
 from common import ADVERSARIAL, DATA, REPO, SPLITS, load_jsonl
 from evaluate import score, session
@@ -24,6 +24,7 @@ def main():
     ap.add_argument("--node-cwd", default=str(REPO))
     ap.add_argument("--model", default=str(REPO / "models" / "verifier"))
     ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--out", default=str(HERE / "results" / "node_check.jsonl"))
     args = ap.parse_args()
     model_dir = pathlib.Path(args.model)
     rows = load_jsonl(DATA)
@@ -36,11 +37,11 @@ def main():
                          capture_output=True, text=True,
                          env={"MODELS": str(model_dir.parent), "PAIRS": f.name, "PATH": "/usr/bin:/usr/local/bin:/bin"})
     js = [json.loads(l) for l in res.stdout.splitlines() if l.startswith("{")]
-    tok = BertTokenizerFast.from_pretrained(model_dir)
+    tok = AutoTokenizer.from_pretrained(model_dir)
     py = score(session(model_dir / "onnx" / "model_quantized.onnx", 2), tok,
                [(p["a"], p["b"]) for p in pairs], 512, batch=1)
     diff = np.abs(np.array([j["logit"] for j in js]) - py)
-    out = HERE / "results" / "node_check.jsonl"
+    out = pathlib.Path(args.out)
     out.parent.mkdir(exist_ok=True)
     with open(out, "w") as f:
         for j, z in zip(js, py):
