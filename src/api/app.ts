@@ -27,6 +27,7 @@ import { embeddings } from './routes/embeddings';
 import { createResponse, storedResponse } from './routes/responses';
 import { adminRoutes } from './routes/admin';
 import { codecRoutes } from './routes/codec';
+import { ClaimCheckResolver } from '../temporal/claimChecks';
 import { healthz, ready } from './routes/health';
 import { metricsRoute } from './routes/metrics';
 import { models } from './routes/models';
@@ -69,6 +70,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   const admin = adminRoutes({ ...services, adminToken: services.config.adminToken });
   const codec = codecRoutes({
     codec: services.codec,
+    claimChecks: new ClaimCheckResolver(services.blobs, services.store),
     namespace: config.temporal.namespace,
     adminToken: config.adminToken,
     corsOrigins: config.codecCorsOrigins,

@@ -11,7 +11,7 @@ import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
 import { useGateway } from '../support/harness';
 import { MilvusProbe } from '../support/milvus';
 import { streamChat } from '../support/sse';
-import { ENCRYPTED_METADATA, workflowShow } from '../support/temporalCli';
+import { ENCRYPTED_METADATA, workflowDescribe, workflowShow } from '../support/temporalCli';
 
 const ADMIN = 'admin-secret-for-tests';
 
@@ -63,10 +63,34 @@ describe('visibility', () => {
       ReflexOutcome: ['cached'],
     });
     expect(described.memo).toMatchObject({ requestId: 'req-visibility-1', outcome: 'cached', steps: { provider: 'done', store: 'done', index: 'done' } });
+    // What the UI's list and the fill's page show, read back through the client with the payload codec.
+    expect(await described.staticSummary()).toBe(`chat · test-model · tenant ${tenant.slice(0, 8)} · “What is the capital of Australia?”`);
+    const details = await described.staticDetails();
+    expect(details).toContain('**Question** “What is the capital of Australia?”');
+    expect(details).toMatch(/\*\*Request\*\* \(\d+ B\)/);
+    expect(described.searchAttributes).toMatchObject({ ReflexOrigin: ['chat'] });
     // The filter an operator pastes into the UI.
     const query = `ReflexTenant = '${tenant}' AND ReflexKind = 'fill' AND ReflexOutcome = 'cached'`;
     const found = await eventually(async () => (await client.workflow.count(query)).count, (n) => n === 1);
     expect(found).toBe(1);
+  });
+});
+
+describe('documented queries', () => {
+  test('refreshes are found by origin and by id prefix, and say so in their summary', async () => {
+    const question = 'What is the boiling point of water on Everest?';
+    await h.gateway.awaitFill(await h.gateway.chat(ask(question), 'tenant-q'));
+    const res = await h.gateway.chat(ask(question), 'tenant-q', { 'x-reflex-cache': 'refresh' });
+    expect(status(res)).toBe('REFRESH');
+    await h.gateway.awaitFill(res);
+    const tenant = h.gateway.tenantOf('tenant-q');
+    const client = await h.gateway.temporalClient();
+    expect(await (await client.workflow.getHandle(fillId(res)).describe()).staticSummary()).toMatch(/^refresh · test-model · /);
+    for (const query of [`ReflexOrigin = 'refresh' AND ReflexTenant = '${tenant}'`, `WorkflowId STARTS_WITH 'refresh-${tenant}'`]) {
+      expect(await eventually(async () => (await client.workflow.count(query)).count, (n) => n === 1)).toBe(1);
+    }
+    const fills = `ReflexModel = 'test-model' AND ReflexOrigin = 'chat' AND ReflexTenant = '${tenant}'`;
+    expect(await eventually(async () => (await client.workflow.count(fills)).count, (n) => n === 1)).toBe(1);
   });
 });
 
@@ -216,25 +240,32 @@ describe('reindex', () => {
 describe('encrypted payloads', () => {
   const show = (id: string, ...flags: string[]) => workflowShow(h.stack.temporalAddress, id, ...flags);
 
-  test('temporal workflow show of a fill contains neither prompt nor answer; through the codec endpoint with the admin token it decodes to references (claim check)', async () => {
+  test('temporal workflow show of a fill contains neither prompt nor answer; through the codec endpoint with the admin token it decodes, claim-check references resolved to the request and the answer', async () => {
     const prompt = 'Which river flows through the old town of Basel?';
     const res = await h.gateway.chat(ask(prompt), 'tenant-codec');
     expect(status(res)).toBe('MISS');
     const answer: string = res.body.choices[0].message.content;
     await h.gateway.awaitFill(res);
 
+    // History, summary and details included: ciphertext only.
     const stored = await show(fillId(res));
     expect(stored.raw).toContain(ENCRYPTED_METADATA);
     expect(stored.text).not.toContain('old town of Basel');
     expect(stored.text).not.toContain(answer);
+    const described = await workflowDescribe(h.stack.temporalAddress, fillId(res));
+    expect(described).not.toContain('old town of Basel');
+    expect(described).not.toContain('Basel');
 
-    const decoded = await show(fillId(res), '--codec-endpoint', `${h.gateway.url}/codec`, '--codec-auth', `Bearer ${ADMIN}`);
+    const codec = ['--codec-endpoint', `${h.gateway.url}/codec`, '--codec-auth', `Bearer ${ADMIN}`];
+    const decoded = await show(fillId(res), ...codec);
     expect(decoded.raw).not.toContain(ENCRYPTED_METADATA);
-    // The prompt and the answer are blobs in the entry store; history holds their references.
+    // History holds references (claim check); the codec endpoint resolves them for whoever holds the admin token.
     expect(decoded.text).toContain('requestRef');
     expect(decoded.text).toContain('answerRef');
-    expect(decoded.text).not.toContain('old town of Basel');
-    expect(decoded.text).not.toContain(answer);
+    expect(decoded.text).toContain('"claimCheck"');
+    expect(decoded.text).toContain('old town of Basel');
+    expect(decoded.text).toContain(JSON.stringify(answer).slice(1, -1));
+    expect(await workflowDescribe(h.stack.temporalAddress, fillId(res), ...codec)).toContain('old town of Basel');
   });
 
   test('outside the embedded default the codec wants the admin token, even from loopback', async () => {
