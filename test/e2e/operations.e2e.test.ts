@@ -3,7 +3,8 @@
  * visibility, failed indexing replayed from storage (never the provider),
  * reindex, admin delete and purge, /metrics, and expiry.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { EntryStore } from '../../src/cache/storage/entryStore';
 import { runCli } from '../support/cli';
@@ -91,6 +92,38 @@ describe('documented queries', () => {
     }
     const fills = `ReflexModel = 'test-model' AND ReflexOrigin = 'chat' AND ReflexTenant = '${tenant}'`;
     expect(await eventually(async () => (await client.workflow.count(fills)).count, (n) => n === 1)).toBe(1);
+  });
+});
+
+describe('reflex eval --plot', () => {
+  test('asks every pair at each swept X-Reflex-Threshold without filling anything, and draws the curve with the operating point', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'reflex-eval-'));
+    const pairs = path.join(dir, 'pairs.jsonl');
+    const lines = [
+      { a: 'How do I reset the password of my home router?', b: 'How can I reset the password of my home router?', label: 1 },
+      { a: 'What is the population of Portugal today?', b: 'What is the population of Portugal right now?', label: 1 },
+      { a: 'What is the capital city of Canada?', b: 'What is the capital city of Australia?', label: 0 },
+    ];
+    writeFileSync(pairs, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const svg = path.join(dir, 'curve.svg');
+    const calls = h.upstream.received.length;
+    // 0.5 is outside the gateway's X-Reflex-Threshold bounds: refused, so left out of the curve.
+    const run = await runCli(h.stack, ['eval', '--pairs', pairs, '--url', h.gateway.url, '--temporal', h.stack.temporalAddress, '--sweep', '0.5,0.8,0.9,0.995', '--plot', svg, '--json']);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.sweep.map((s: { threshold: number }) => s.threshold)).toEqual([0.8, 0.9, 0.995]);
+    expect(run.stderr).toContain('threshold 0.5 refused');
+    const recall = result.sweep.map((s: { scores: { recall: number } }) => s.scores.recall);
+    expect(recall[0]).toBeGreaterThan(0);
+    expect(recall[0]).toBeGreaterThanOrEqual(recall[2]);
+    // Only the stores and the plain asks reached the provider or were counted; the sweep's only-if-cached asks filled nothing.
+    expect(Object.values(result.statuses as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(6);
+    expect(h.upstream.received.length - calls).toBe(3 + lines.length - result.scores.hits);
+    const picture = readFileSync(svg, 'utf8');
+    expect(picture.startsWith('<svg')).toBe(true);
+    expect(picture).toContain(`gateway (${result.verifier} verifier), X-Reflex-Threshold`);
+    expect(picture).toContain(`operating point: P ${result.scores.precision.toFixed(3)} R ${result.scores.recall.toFixed(3)}`);
+    expect((picture.match(/<polyline class="recall" points="([^"]*)"/)![1] ?? '').split(' ')).toHaveLength(3);
   });
 });
 
