@@ -59,7 +59,7 @@ export function exactLane(deps: ExactLaneDeps, koa: RequestListener): RequestLis
       }
       if (!entry) return handOver();
       try {
-        answer(deps, res, entry, requestIdFor(req.headers['x-request-id'] as string | undefined), started);
+        answer(deps, res, entry, requestIdFor(req.headers['x-request-id'] as string | undefined), started, caller.key?.id);
       } catch {
         if (!res.headersSent) handOver();
         else if (!res.writableEnded) res.destroy();
@@ -117,7 +117,7 @@ function l1Hit(deps: ExactLaneDeps, caller: Caller, raw: string): Entry | undefi
   return deps.exact.getInMemory(caller.tenant.id, known.identity.key);
 }
 
-function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, requestId: string, started: number): void {
+function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, requestId: string, started: number, keyId: string | undefined): void {
   const { text, bytes } = completionJson(entry.response);
   res.writeHead(200, {
     'X-Request-Id': requestId,
@@ -127,5 +127,6 @@ function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, requestI
     'Content-Length': bytes,
   });
   res.end(text); // a string goes out with the head in one write; a Buffer would take a writev of two
-  deps.record.record({ requestId, route: ROUTE, status: 200, tier: 'HIT_L1_EXACT', ms: performance.now() - started, usage: entry.response.usage });
+  const ms = performance.now() - started;
+  deps.record.record({ requestId, route: ROUTE, status: 200, tier: 'HIT_L1_EXACT', ms, usage: entry.response.usage, keyId, model: entry.response.model });
 }
