@@ -3,13 +3,33 @@
  * sets an HttpOnly, SameSite=Strict session cookie (never the token), the
  * overview's numbers match /metrics, per-key usage counts, keys are created
  * and revoked with the session (and the dashboard header), fill links point
- * at the Temporal UI, and a wrong token gets 401 and no data.
+ * at the Temporal UI, and a wrong token gets 401 and no data. Then the same
+ * in a real headless Chromium (puppeteer-core driving the Chromium inside the
+ * @sparticuz/chromium npm package: nothing is downloaded at test time), with
+ * screenshots in test-artifacts/dashboard/.
  */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page, PuppeteerNode } from 'puppeteer-core' with { 'resolution-mode': 'import' };
+import type Chromium from '@sparticuz/chromium' with { 'resolution-mode': 'import' };
 import { ask } from '../support/gateway';
+
+// Both are ES modules, which Jest's own require cannot load; Node's require (20.19+) can. Jest replaces
+// require and the `module` builtin in test files, so Node's own is taken from process.getBuiltinModule.
+const builtin = (process as unknown as { getBuiltinModule(id: 'node:module'): typeof import('node:module') }).getBuiltinModule;
+const nodeRequire = builtin('node:module').createRequire(__filename);
+const puppeteer: PuppeteerNode = nodeRequire('puppeteer-core');
+const chromium: typeof Chromium = nodeRequire('@sparticuz/chromium').default;
+/** What the functions run in the browser see (this project compiles without the DOM types); inlined, as they are sent as source. */
+type Doc = { document: { cookie: string; body: { innerText: string }; querySelector(s: string): unknown } };
 import { useGateway } from '../support/harness';
 
 const ADMIN = 'admin-dashboard-e2e-token';
-const h = useGateway({ REFLEX_UPSTREAM_API_KEY: 'sk-upstream-dashboard', REFLEX_ADMIN_TOKEN: ADMIN, REFLEX_TEMPORAL_UI_URL: 'http://ui.example.test' });
+// The dev server's Web UI runs too, so the page's fill links can be followed into it.
+const h = useGateway(
+  (stack) => ({ REFLEX_UPSTREAM_API_KEY: 'sk-upstream-dashboard', REFLEX_ADMIN_TOKEN: ADMIN, REFLEX_TEMPORAL_UI_URL: `http://127.0.0.1:${stack.uiPort}`, REFLEX_INDEX_MAX_ATTEMPTS: '2' }),
+  { ui: true },
+);
 
 const page = (route: string, init: RequestInit = {}) => fetch(h.gateway.url + route, { redirect: 'manual', ...init });
 
@@ -86,7 +106,7 @@ test('logged in: HttpOnly SameSite=Strict cookie without the token; overview num
   expect(listed.usage).toMatchObject({ requests: 4, hits: 3 });
   expect(JSON.stringify(o)).not.toContain(key.key);
   expect(o.fills.temporal.replayable).toBe(0);
-  expect(o.fills.temporal.failedLink).toMatch(/^http:\/\/ui\.example\.test\/namespaces\/default\/workflows\?query=/);
+  expect(o.fills.temporal.failedLink.startsWith(`http://127.0.0.1:${h.stack.uiPort}/namespaces/default/workflows?query=`)).toBe(true);
 
   const revoked = await page(`/admin/keys/${key.id}`, withSession({ method: 'DELETE', headers: { 'x-reflex-dashboard': '1' } }));
   expect(revoked.status).toBe(200);
@@ -95,4 +115,95 @@ test('logged in: HttpOnly SameSite=Strict cookie without the token; overview num
   const out = await page('/admin/logout', { method: 'POST', headers: { cookie: session.cookie! } });
   expect(out.status).toBe(204);
   expect(out.headers.get('set-cookie')).toMatch(/reflex_admin=;/);
+});
+
+describe('in a real headless Chromium', () => {
+  const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/dashboard');
+  let browser: Browser;
+  let tab: Page;
+  const pageErrors: string[] = [];
+  const shot = (name: string) => tab.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const textOf = (selector: string) => tab.$eval(selector, (el) => el.textContent ?? '');
+  const visible = (selector: string) => tab.waitForSelector(`${selector}:not([hidden])`, { timeout: 15_000 });
+  const count = (s: string) => Number(s.replace(/,/g, ''));
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // A fixed language: the sandbox's locale (en-US@posix) is no valid BCP 47 tag, and uPlot's number format would refuse it.
+    browser = await puppeteer.launch({ executablePath: await chromium.executablePath(), args: [...chromium.args, '--lang=en-US'], headless: true });
+    tab = await browser.newPage();
+    await tab.setViewport({ width: 1280, height: 900 });
+    tab.on('pageerror', (err) => pageErrors.push(String(err)));
+    tab.on('dialog', (dialog) => void dialog.accept()); // the revoke confirmation
+  }, 60_000);
+  afterAll(() => browser?.close());
+
+  test('a wrong token: the page says so and shows no data; no cookie', async () => {
+    await tab.goto(`${h.gateway.url}/admin/`);
+    await visible('#login');
+    await tab.type('#token', 'wrong-token');
+    await tab.click('#login-form button');
+    await visible('#login-error');
+    expect(await textOf('#login-error')).toContain('not the admin token');
+    expect(await tab.$eval('#dashboard', (el) => (el as unknown as { hidden: boolean }).hidden)).toBe(true);
+    expect(await browser.cookies()).toEqual([]);
+    await shot('1-login-refused');
+  });
+
+  test('log in, see the numbers of /metrics, create a key, follow a fill link into the Temporal UI, revoke the key', async () => {
+    await tab.type('#token', ADMIN);
+    await tab.click('#login-form button');
+    await visible('#dashboard');
+    const cookie = (await browser.cookies()).find((c) => c.name === 'reflex_admin')!;
+    expect([cookie.httpOnly, cookie.sameSite]).toEqual([true, 'Strict']);
+    expect(await tab.evaluate(() => (globalThis as unknown as Doc).document.cookie)).toBe(''); // HttpOnly: no script reads it
+
+    // A key from the page; its secret is shown once.
+    await tab.type('#key-name', 'from-the-browser');
+    await tab.click('#key-form button');
+    await visible('#key-secret');
+    const secret = /rfx-[A-Za-z0-9_-]+/.exec(await textOf('#key-secret'))![0];
+    const id = /key_[0-9a-f]{16}/.exec(await textOf('#key-secret'))![0];
+
+    // Requests through the gateway with it: one miss, two hits.
+    const q = ask('Which planet has the shortest day?', 'gpt-4o-mini');
+    await h.gateway.awaitFill(await h.gateway.chat(q, secret));
+    for (let i = 0; i < 2; i++) expect((await h.gateway.chat(q, secret)).headers.get('x-reflex-status')).toBe('HIT_L1_EXACT');
+
+    // A fill that fails (Milvus down past its index budget), to have one to follow.
+    await h.stack.stopMilvus();
+    const failing = await h.gateway.chat(ask('Why do cats purr?', 'gpt-4o-mini'), secret);
+    expect(failing.status).toBe(200);
+    await expect(h.gateway.awaitFill(failing)).rejects.toThrow();
+    await h.stack.startMilvus();
+
+    await tab.reload();
+    await visible('#dashboard');
+    await tab.waitForSelector('#fills-failed tbody tr a', { timeout: 15_000 });
+    expect(count(await textOf('#hits-l1'))).toBe(await metric('reflex_requests_total', 'status="200",tier="HIT_L1_EXACT"'));
+    expect(count(await textOf('#misses'))).toBe(await metric('reflex_requests_total', 'status="200",tier="MISS"'));
+    expect(count(await textOf('#hits-l1'))).toBeGreaterThanOrEqual(2);
+    expect(count(await textOf('#tokens-prompt'))).toBe(await metric('reflex_tokens_saved_total', 'type="prompt"'));
+    const row = await tab.$$eval(`#keys tbody tr`, (trs, key) => trs.map((tr) => Array.from(tr.children, (td) => (td as unknown as { textContent: string }).textContent)).find((cells) => cells[2] === key), id);
+    expect(row?.slice(0, 5)).toEqual(['from-the-browser', id, id, '4', '2']);
+    // The charts drew (uPlot from node_modules), and the page threw nothing.
+    for (const chart of ['#chart-hit-rate', '#chart-requests', '#chart-latency']) expect(await tab.$(`${chart} canvas`)).not.toBeNull();
+    expect(pageErrors).toEqual([]);
+    await shot('2-dashboard');
+
+    const failedId = failing.headers.get('x-reflex-fill-id')!;
+    const href = await tab.$eval('#fills-failed tbody tr a', (a) => (a as unknown as { href: string }).href);
+    expect(await textOf('#fills-failed tbody tr a')).toBe(failedId);
+    await tab.goto(href);
+    await tab.waitForFunction((wf) => (globalThis as unknown as Doc).document.body.innerText.includes(wf), { timeout: 30_000 }, failedId);
+    await shot('3-temporal-ui-fill');
+
+    await tab.goto(`${h.gateway.url}/admin/`);
+    await visible('#dashboard');
+    await tab.waitForSelector(`#keys button[data-key="${id}"]`);
+    await tab.click(`#keys button[data-key="${id}"]`);
+    await tab.waitForFunction((key) => !(globalThis as unknown as Doc).document.querySelector(`#keys button[data-key="${key}"]`), { timeout: 15_000 }, id);
+    expect((await h.gateway.chat(q, secret)).status).toBe(401);
+    await shot('4-key-revoked');
+  });
 });

@@ -42,7 +42,8 @@ async function refresh() {
 
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const int = (x) => Math.round(x).toLocaleString('en-US');
-const usd = (x) => `$${x < 1 ? x.toFixed(4) : x.toFixed(2)}`;
+// Cents, or two significant digits below a cent (a few cached answers of a small model save fractions of one).
+const usd = (x) => `$${x === 0 || x >= 0.01 ? x.toFixed(2) : x.toPrecision(2)}`;
 const bytes = (n) => (n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`);
 const text = (id, value) => ($(id).textContent = value);
 
@@ -143,10 +144,16 @@ function renderModels(models) {
 }
 
 function renderCharts(history) {
+  if (typeof uPlot === 'undefined') return; // the chart library failed to load: the numbers above still show
   const xs = history.map((b) => b.at / 1000);
   const tiers = TIERS.filter((t) => history.some((b) => b.requests[t]));
   const requests = [xs, ...tiers.map((t) => history.map((b) => b.requests[t] ?? 0))];
   const latency = [xs, ...tiers.map((t) => history.map((b) => (b.requests[t] ? b.ms[t] / b.requests[t] : null)))];
+  // Hits among lookups (hits and misses) in each bucket, as the hit-rate card counts them.
+  const lookups = history.map((b) => (b.requests.HIT_L1_EXACT ?? 0) + (b.requests.HIT_L3_VERIFIED ?? 0) + (b.requests.MISS ?? 0));
+  const hitTiers = ['HIT_L1_EXACT', 'HIT_L3_VERIFIED'];
+  const rate = [xs, ...hitTiers.map((t) => history.map((b, i) => (lookups[i] ? (100 * (b.requests[t] ?? 0)) / lookups[i] : null)))];
+  draw('chart-hit-rate', hitTiers, rate);
   draw('chart-requests', tiers, requests);
   draw('chart-latency', tiers, latency);
 }
