@@ -10,18 +10,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page, PuppeteerNode } from 'puppeteer-core' with { 'resolution-mode': 'import' };
-import type Chromium from '@sparticuz/chromium' with { 'resolution-mode': 'import' };
+import type { Browser, Page } from 'puppeteer-core' with { 'resolution-mode': 'import' };
+import { launchBrowser, type PageGlobals as Doc } from '../support/browser';
 import { ask } from '../support/gateway';
 
-// Both are ES modules, which Jest's own require cannot load; Node's require (20.19+) can. Jest replaces
-// require and the `module` builtin in test files, so Node's own is taken from process.getBuiltinModule.
-const builtin = (process as unknown as { getBuiltinModule(id: 'node:module'): typeof import('node:module') }).getBuiltinModule;
-const nodeRequire = builtin('node:module').createRequire(__filename);
-const puppeteer: PuppeteerNode = nodeRequire('puppeteer-core');
-const chromium: typeof Chromium = nodeRequire('@sparticuz/chromium').default;
-/** What the functions run in the browser see (this project compiles without the DOM types); inlined, as they are sent as source. */
-type Doc = { document: { cookie: string; body: { innerText: string }; querySelector(s: string): unknown } };
 import { useGateway } from '../support/harness';
 
 const ADMIN = 'admin-dashboard-e2e-token';
@@ -58,6 +50,7 @@ test('the page and its assets load without a session and show no data; the overv
   const anonymous = await page('/admin/overview');
   expect(anonymous.status).toBe(401);
   expect(await anonymous.text()).not.toContain('stats');
+  expect((await page('/admin/eval/curve.svg')).status).toBe(401);
 });
 
 test('a wrong token: 401, no cookie, no data', async () => {
@@ -112,6 +105,9 @@ test('logged in: HttpOnly SameSite=Strict cookie without the token; overview num
   expect(revoked.status).toBe(200);
   expect((await h.gateway.chat(q, key.key)).status).toBe(401);
 
+  // No eval plotted with this REFLEX_HOME yet: 404, and the page keeps that section hidden.
+  expect((await page('/admin/eval/curve.svg', withSession())).status).toBe(404);
+
   const out = await page('/admin/logout', { method: 'POST', headers: { cookie: session.cookie! } });
   expect(out.status).toBe(204);
   expect(out.headers.get('set-cookie')).toMatch(/reflex_admin=;/);
@@ -129,8 +125,7 @@ describe('in a real headless Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    // A fixed language: the sandbox's locale (en-US@posix) is no valid BCP 47 tag, and uPlot's number format would refuse it.
-    browser = await puppeteer.launch({ executablePath: await chromium.executablePath(), args: [...chromium.args, '--lang=en-US'], headless: true });
+    browser = await launchBrowser();
     tab = await browser.newPage();
     await tab.setViewport({ width: 1280, height: 900 });
     tab.on('pageerror', (err) => pageErrors.push(String(err)));

@@ -124,6 +124,9 @@ describe('reflex eval --plot', () => {
     expect(picture).toContain(`gateway (${result.verifier} verifier), X-Reflex-Threshold`);
     expect(picture).toContain(`operating point: P ${result.scores.precision.toFixed(3)} R ${result.scores.recall.toFixed(3)}`);
     expect((picture.match(/<polyline class="recall" points="([^"]*)"/)![1] ?? '').split(' ')).toHaveLength(3);
+    // The dashboard's copy, under the REFLEX_HOME the eval shares with the gateway.
+    expect(readFileSync(path.join(h.stack.home, 'data', 'eval', 'last-curve.svg'), 'utf8')).toBe(picture);
+    expect((await admin('GET', '/admin/eval/curve.svg')).body).toBe(picture);
   });
 });
 

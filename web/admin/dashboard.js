@@ -73,6 +73,16 @@ function render(o) {
   renderKeys(o.keys);
   renderModels(o.saved.models);
   renderCharts(o.history);
+  showEvalCurve();
+}
+
+/** The last eval's picture, when one was plotted with this REFLEX_HOME (a 404 leaves the section hidden). */
+function showEvalCurve() {
+  const img = $('eval-curve');
+  if (img.dataset.asked) return;
+  img.dataset.asked = '1';
+  img.addEventListener('load', () => ($('eval').hidden = false));
+  img.src = '/admin/eval/curve.svg';
 }
 
 function rows(tableId, items, cells) {

@@ -5,6 +5,7 @@
  *   POST /admin/login         {"token"} → session cookie (./middleware/adminSession.ts)
  *   POST /admin/logout        clears it
  *   GET  /admin/overview      the data (behind adminAuth, like every other /admin path)
+ *   GET  /admin/eval/curve.svg the last `reflex eval --plot` picture with this REFLEX_HOME (ops/dashboard/lastCurve.ts)
  * Key create/list/revoke use the admin key API (./keys.ts). Nothing is fetched
  * from another origin; the page's policy allows only this one.
  */
@@ -14,6 +15,8 @@ import type { Context } from 'koa';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GatewayError } from '../../errors';
+import { readIfExists } from '../../cache/storage/atomicFile';
+import { lastCurvePath } from '../../ops/dashboard/lastCurve';
 import { overview } from '../../ops/dashboard/overview';
 import type { ApiServices } from '../../services';
 import { dataConverter } from '../../temporal/payloadCodec';
@@ -82,6 +85,13 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
   });
 
   // Behind adminAuth (onAdmin): bearer token or session.
+  router.get('/eval/curve.svg', async (ctx: Context) => {
+    const svg = await readIfExists(lastCurvePath(config.dataDir));
+    if (svg === undefined) throw new GatewayError(404, 'No eval has been plotted with this REFLEX_HOME (reflex eval --plot FILE).', 'not_found_error', 'no_eval_curve');
+    ctx.set(PAGE_HEADERS);
+    ctx.type = 'image/svg+xml';
+    ctx.body = svg;
+  });
   router.get('/overview', async (ctx: Context) => {
     ctx.set(PAGE_HEADERS);
     ctx.body = await overview({

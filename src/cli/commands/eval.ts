@@ -4,6 +4,6 @@ import { formatGatewayEval, plotGatewayEval, runGatewayEval } from '../../tools/
 
 export async function evalCommand(args: GatewayArgs): Promise<void> {
   const result = await runGatewayEval({ ...args, log: (line) => process.stderr.write(`${line}\n`) });
-  if (args.plot) plotGatewayEval(result, args.plot);
+  if (args.plot) await plotGatewayEval(result, args.plot);
   console.log(args.json ? JSON.stringify(result, null, 2) : formatGatewayEval(result));
 }

@@ -59,6 +59,9 @@ export const DEFAULT_MODEL_SWEEP = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.9
 /** The gateway's configuration with nothing set (REFLEX_HOME aside, which places the model). */
 const gatewayDefaults = (): Config => configSchema.parse({ REFLEX_HOME: process.env.REFLEX_HOME });
 
+/** The data folder of a gateway with this REFLEX_HOME: where --plot leaves the dashboard its copy. */
+export const gatewayDataDir = (): string => gatewayDefaults().dataDir;
+
 /** An option whose value is the REFLEX_* setting `variable` would take: same validation, same default. */
 function mirrored<T>(flags: string, description: string, variable: string, pick: (c: Config) => T): Option {
   const option = new Option(flags, `${description}; same rule as ${variable}`).argParser((value: string) => {

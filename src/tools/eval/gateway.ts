@@ -11,7 +11,8 @@ import { formatScores, formatSweep, percentile, score, type Outcome, type Scores
 import { precisionRecallSvg, type Curve } from './plot';
 import { FillWaiter } from './fillWaiter';
 import { mapBounded, Progress } from './progress';
-import { parseGatewayArgs, type Protocol } from './args';
+import { gatewayDataDir, parseGatewayArgs, type Protocol } from './args';
+import { keepLastCurve } from '../../ops/dashboard/lastCurve';
 
 export interface GatewayEvalOptions {
   pairs: string;
@@ -199,15 +200,17 @@ export function gatewayCurve(r: GatewayEvalResult): Curve {
   };
 }
 
-/** `--plot FILE`: the picture of a gateway eval. */
-export function plotGatewayEval(r: GatewayEvalResult, file: string): void {
-  fs.writeFileSync(file, precisionRecallSvg([gatewayCurve(r)], `Reflex hit quality: ${r.scores.pairs} pairs, gateway`));
+/** `--plot FILE`: the picture of a gateway eval, and the dashboard's copy of it. */
+export async function plotGatewayEval(r: GatewayEvalResult, file: string): Promise<void> {
+  const svg = precisionRecallSvg([gatewayCurve(r)], `Reflex hit quality: ${r.scores.pairs} pairs, gateway`);
+  fs.writeFileSync(file, svg);
+  await keepLastCurve(gatewayDataDir(), svg);
 }
 
 async function main(): Promise<void> {
   const a = parseGatewayArgs(process.argv.slice(2));
   const result = await runGatewayEval({ ...a });
-  if (a.plot) plotGatewayEval(result, a.plot);
+  if (a.plot) await plotGatewayEval(result, a.plot);
   process.stdout.write(a.json ? JSON.stringify(result, null, 2) + '\n' : formatGatewayEval(result) + '\n');
 }
 

@@ -6,7 +6,8 @@
  */
 import fs from 'node:fs';
 import type { VerifierKind } from '../../cache/l3/select';
-import { DEFAULT_MODEL_SWEEP, DEFAULT_SWEEP } from './args';
+import { DEFAULT_MODEL_SWEEP, DEFAULT_SWEEP, gatewayDataDir } from './args';
+import { keepLastCurve } from '../../ops/dashboard/lastCurve';
 import type { OfflineOptions, OfflineResult } from './offline';
 import { precisionRecallSvg, type Curve } from './plot';
 
@@ -46,5 +47,7 @@ export async function plotOffline(
     }
   }
   const curves = results.sort((a, b) => KINDS.indexOf(a.verifier) - KINDS.indexOf(b.verifier)).flatMap(curvesOf);
-  fs.writeFileSync(file, precisionRecallSvg(curves, `Reflex hit quality: ${own.scores.pairs} pairs (${opts.protocol}), offline`));
+  const svg = precisionRecallSvg(curves, `Reflex hit quality: ${own.scores.pairs} pairs (${opts.protocol}), offline`);
+  fs.writeFileSync(file, svg);
+  await keepLastCurve(gatewayDataDir(), svg);
 }
