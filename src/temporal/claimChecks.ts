@@ -2,7 +2,8 @@
  * The other half of the claim check, for people: a decoded payload that
  * holds references (`requestRef`, `answerRef`) gets the blobs they point to
  * beside them, under `claimCheck`, so a fill's page in the Temporal UI shows
- * the request and the answer, not a hash. Used only by the codec endpoint's
+ * the request and the answer, not a hash (a fill's input: its request and
+ * the entry's stored answer). Used only by the codec endpoint's
  * decode (admin token); workers decode with the plain codec and never see it.
  *
  * A reference without a tenant beside it (the `answer` update's result, an
@@ -61,7 +62,12 @@ export class ClaimCheckResolver {
     return here || nested.some(Boolean);
   }
 
-  /** Adds `claimCheck: { request, answer }` to an object holding references. */
+  /**
+   * Adds `claimCheck: { request, answer }` to an object holding references. A
+   * fill's input names no answer (it does not exist yet when the fill starts):
+   * there the stored entry's answer is shown as `storedAnswer`, so the fill's
+   * page shows both (a later refresh may have replaced it: it is the entry now).
+   */
   private async annotate(o: Json): Promise<boolean> {
     const resolved: Json = {};
     for (const [field, name] of [['requestRef', 'request'], ['answerRef', 'answer']] as const) {
@@ -69,15 +75,25 @@ export class ClaimCheckResolver {
       if (typeof ref === 'string' && REF.test(ref)) resolved[name] = await this.lookup(ref, o, name);
     }
     if (!Object.keys(resolved).length) return false;
+    if (resolved.request !== undefined && resolved.answer === undefined) {
+      const stored = await this.storedEntry(o);
+      if (stored) resolved.storedAnswer = excerpt(stored.response);
+    }
     o.claimCheck = resolved;
     return true;
+  }
+
+  private async storedEntry(holder: Json) {
+    const { tenant, key } = holder;
+    if (typeof tenant !== 'string' || !TENANT.test(tenant) || typeof key !== 'string') return undefined;
+    return this.entries.read(tenant, key).catch(() => undefined);
   }
 
   private async lookup(ref: string, holder: Json, name: 'request' | 'answer'): Promise<unknown> {
     const tenant = typeof holder.tenant === 'string' && TENANT.test(holder.tenant) ? holder.tenant : undefined;
     const blob = tenant ? await this.blobs.get(tenant, ref).catch(() => undefined) : await this.search(ref);
     if (blob !== undefined) return excerpt(blob);
-    const entry = tenant && typeof holder.key === 'string' ? await this.entries.read(tenant, holder.key).catch(() => undefined) : undefined;
+    const entry = await this.storedEntry(holder);
     if (entry) return name === 'answer' ? excerpt(entry.response) : { semanticText: entry.semanticText, model: entry.model, note: 'request blob swept; from the stored entry' };
     return { unavailable: 'this blob is no longer stored (claim-check blobs are kept for an hour) and no entry stands in for it' };
   }

@@ -132,7 +132,7 @@ export class FillClient {
     const eager = this.answers && this.eager;
     const input = { ...(await this.prepare(spec)), ...(eager ? { inOneTask: true } : {}) };
     const t1 = performance.now();
-    const options = this.startOptions(workflowId, input, await this.labelled(), userMetadata(spec, kindOf(spec)));
+    const options = this.startOptions(workflowId, input, await this.labelled(), describeFill(spec, kindOf(spec)));
     let result: AnswerRef | ChatCompletion;
     const early = this.answers?.wait(workflowId);
     try {
@@ -188,9 +188,9 @@ export class FillClient {
     const workflowId = spec.fillId ?? fillIdFor(spec);
     // Nobody waits on this fill's update, so it runs in one task.
     const input = { ...(await this.prepare(spec)), answerRef: await this.storeBlob(spec.tenant, answer), inOneTask: true };
-    const metadata = userMetadata(spec, drained ? 'outbox drain' : kindOf(spec), { answer, streamed: !drained });
+    const description = describeFill(spec, drained ? 'outbox drain' : kindOf(spec), { answer, streamed: !drained });
     try {
-      await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled(), metadata)), this.options.deadlineMs, exceeded);
+      await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled(), description)), this.options.deadlineMs, exceeded);
     } catch (err) {
       throw toGatewayError(err);
     }
@@ -256,11 +256,12 @@ export class FillClient {
     return { origin: this.visibility!.has(reflexAttributes.origin.name) };
   }
 
-  private startOptions(workflowId: string, input: FillInput, labelled: Labelled, metadata: UserMetadata & { origin: FillOrigin }): FillStartOptions {
-    const { origin, ...userMetadata } = metadata;
+  private startOptions(workflowId: string, input: FillInput, labelled: Labelled, description: FillDescription): FillStartOptions {
+    const { origin, staticSummary, staticDetails } = description;
     const labels = { tenant: input.tenant, key: input.key, model: input.model, kind: 'fill' as const, ...(labelled && labelled.origin ? { origin } : {}) };
     return {
-      ...userMetadata,
+      staticSummary,
+      staticDetails,
       workflowId,
       taskQueue: this.options.taskQueue,
       args: [input],
@@ -274,15 +275,17 @@ export class FillClient {
 /** false: no search attributes; else the core ones, and ReflexOrigin where registered. */
 type Labelled = false | { origin: boolean };
 
-type UserMetadata = Pick<WorkflowStartOptions, 'staticSummary' | 'staticDetails'>;
+/** What the Temporal UI says about a fill: ReflexOrigin, and the summary (list view) and details (its page), encrypted like the input. */
+type FillDescription = { origin: FillOrigin } & Required<Pick<WorkflowStartOptions, 'staticSummary' | 'staticDetails'>>;
 
-const kindOf = (spec: MissSpec): FillKind => (spec.replace ? 'refresh' : (spec.endpoint ?? 'chat'));
+type MissKind = Exclude<FillKind, 'replay'>;
+const kindOf = (spec: MissSpec): MissKind => (spec.replace ? 'refresh' : (spec.endpoint ?? 'chat'));
+const ORIGIN: Record<MissKind, FillOrigin> = { chat: 'chat', responses: 'responses', refresh: 'refresh', 'outbox drain': 'outbox' };
 
-/** The fill's summary (list view) and details (its page); encrypted by the payload codec like the input. */
-function userMetadata(spec: MissSpec, kind: FillKind, handed?: { answer: ChatCompletion; streamed: boolean }): UserMetadata & { origin: FillOrigin } {
+function describeFill(spec: MissSpec, kind: MissKind, handed?: { answer: ChatCompletion; streamed: boolean }): FillDescription {
   const label = { kind, tenant: spec.tenant, model: spec.model, caller: spec.caller, question: spec.semanticText };
   return {
-    origin: kind === 'outbox drain' ? 'outbox' : (kind as FillOrigin),
+    origin: ORIGIN[kind],
     staticSummary: fillSummary({ ...label, streamed: handed?.streamed }),
     staticDetails: fillDetails({ question: spec.semanticText, request: spec.request, answer: handed?.answer, lookupMs: spec.lookupMs }),
   };

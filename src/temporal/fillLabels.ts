@@ -51,7 +51,7 @@ export function fillDetails(detail: FillDetail): string {
   if (detail.request !== undefined) lines.push(`**Request** ${sizeOf(detail.request)}`);
   const answer = detail.answer === undefined ? undefined : answerText(detail.answer);
   if (detail.answer !== undefined) lines.push(`**Answer** ${sizeOf(detail.answer)}${answer ? `: ${quote(answer)}` : ''}`);
-  else if (detail.request !== undefined) lines.push('**Answer** from the provider, after this start (see the `answer` result or the entry)');
+  else if (detail.request !== undefined) lines.push('**Answer** from the provider, after this start: the input\'s `claimCheck.storedAnswer` (through the codec endpoint)');
   if (detail.lookupMs !== undefined) lines.push(`**Lookup before the miss** ${detail.lookupMs.toFixed(1)} ms`);
   return lines.join('\n\n');
 }

@@ -25,6 +25,16 @@ test('a fill input gets its request and answer beside the references', async () 
   expect(value(out!)).toEqual({ tenant: TENANT, key: KEY, requestRef, answerRef, model: 'm', claimCheck: { request, answer } });
 });
 
+test('a fill input (a request, no answer yet when it started) gets the entry\'s stored answer beside its request', async () => {
+  const requestRef = await blobs.put(TENANT, request);
+  const key = 'd'.repeat(64);
+  const [before] = await resolver.resolve([plain({ tenant: TENANT, key, requestRef })]);
+  expect(value(before!).claimCheck).toEqual({ request });
+  await entries.write({ version: 1, tenant: TENANT, key, context: 'x', model: 'm', createdAt: 1, semanticText: 'q', embedding: [1], response: answer } as never);
+  const [after] = await resolver.resolve([plain({ tenant: TENANT, key, requestRef })]);
+  expect(value(after!).claimCheck).toEqual({ request, storedAnswer: answer });
+});
+
 test('a reference without a tenant (the update result, nested in an activity result) is found under any tenant', async () => {
   const answerRef = await blobs.put(TENANT, answer);
   const [out] = await resolver.resolve([plain({ result: { source: 'provider', answerRef } })]);

@@ -31,7 +31,7 @@ test('details: question, sizes and the answer excerpt once the answer is known',
   const before = fillDetails({ question: 'Why is the sky blue?', request, lookupMs: 3.25 });
   expect(before).toContain('**Question** “Why is the sky blue?”');
   expect(before).toContain(`**Request** (${JSON.stringify(request).length} B)`);
-  expect(before).toContain('from the provider, after this start');
+  expect(before).toContain('from the provider, after this start: the input\'s `claimCheck.storedAnswer`');
   expect(before).toContain('3.3 ms');
   const after = fillDetails({ request, answer: chat('Rayleigh *scattering*.') });
   expect(after).toContain('“Rayleigh \\*scattering\\*.”');
