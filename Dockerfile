@@ -4,9 +4,11 @@
 FROM node:20.18.1-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-# .npmrc: onnxruntime-node's install script must not fetch CUDA binaries; patches/: applied by
-# the postinstall (patch-package) to the Temporal worker (src/temporal/worker.ts says why).
-COPY package.json package-lock.json .npmrc ./
+# onnxruntime-node's install script must not fetch CUDA binaries (npm 11 blocks dependencies' install
+# scripts by default — package.json's allowScripts denies them — but this image's npm 10 runs them);
+# patches/: applied by the postinstall (patch-package) to the Temporal worker (src/temporal/worker.ts says why).
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json package-lock.json ./
 COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./

@@ -47,7 +47,7 @@ export function createHandler(services: ApiServices, options: AppOptions = {}): 
   const shared = { chatRequests: chatRequests(config), record: new RequestRecord(metrics, log, services.usage) };
   const koa = createApp(services, { ...options, ...shared }).callback();
   if (!config.exactLane || services.tracing || config.responseFormat !== 'openai') return koa;
-  return exactLane({ auth: services.auth, exact: services.exact, known: shared.chatRequests, record: shared.record, maxBodyBytes: config.maxBodyBytes }, koa);
+  return exactLane({ auth: services.auth, limiter: services.limiter, exact: services.exact, known: shared.chatRequests, record: shared.record, maxBodyBytes: config.maxBodyBytes }, koa);
 }
 
 export function createApp(services: ApiServices, options: AppOptions = {}): Koa {

@@ -13,19 +13,26 @@
  * entry in L1 memory. Everything else — and any doubt — goes to the Koa app;
  * once the lane has read the body it hands the text over with the request
  * (middleware/body.ts), so Koa answers exactly as if it had read it itself.
+ * A key with a request limit takes its point here, only once the lane is about
+ * to answer (so Koa never takes a second one): allowed, the answer carries the
+ * same x-ratelimit-* headers; refused, Koa answers the 429 from that decision.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Authenticator, Caller, modelAllowed } from '../auth/authenticate';
+import { KeyRateLimiter, rateLimitHeaders } from '../auth/rateLimit';
 import type { ExactCache } from '../cache/l1/exactCache';
 import type { Entry } from '../cache/storage/entry';
 import { KnownRequests, MAX_BODY_CHARS } from './knownRequests';
 import { handOverBody, PLAIN_JSON, PreReadBody } from './middleware/body';
+import { handOverDecision } from './middleware/gatewayAuth';
 import { requestIdFor } from './middleware/requestId';
 import type { RequestRecord } from './requestRecord';
 import { completionJson, hitHeaders } from './respond';
 
 export interface ExactLaneDeps {
   auth: Authenticator;
+  /** The limiter Koa's gatewayAuth uses, so a key's count is one count. */
+  limiter: KeyRateLimiter;
   exact: ExactCache;
   /** The chat route's own KnownRequests: the lane only serves bodies that route has validated. */
   known: Pick<KnownRequests<{ model?: unknown; stream?: unknown }>, 'peek'>;
@@ -58,12 +65,22 @@ export function exactLane(deps: ExactLaneDeps, koa: RequestListener): RequestLis
         entry = undefined;
       }
       if (!entry) return handOver();
-      try {
-        answer(deps, res, entry, requestIdFor(req.headers['x-request-id'] as string | undefined), started, caller.key?.id);
-      } catch {
-        if (!res.headersSent) handOver();
-        else if (!res.writableEnded) res.destroy();
-      }
+      const found = entry;
+      const respond = (headers: Record<string, string>) => {
+        try {
+          answer(deps, res, found, headers, requestIdFor(req.headers['x-request-id'] as string | undefined), started, caller.key?.id);
+        } catch {
+          if (!res.headersSent) handOver();
+          else if (!res.writableEnded) res.destroy();
+        }
+      };
+      const limit = caller.key?.rate_limit?.requests_per_minute;
+      if (!caller.key || !limit) return respond({});
+      deps.limiter.take(caller.key.id, limit).then((decision) => {
+        handOverDecision(req, decision); // should Koa answer after all, this point is the request's only one
+        if (decision.allowed) respond(rateLimitHeaders(decision));
+        else handOver();
+      }, handOver);
     });
   };
 }
@@ -78,11 +95,10 @@ function plainRequest(req: IncomingMessage, maxBytes: number): boolean {
   return CONTROL_HEADERS.every((name) => headers[name] === undefined);
 }
 
-/** The caller, when it authenticates and its key has no request limit (the limiter is async; Koa applies it). */
+/** The caller, when it authenticates. */
 function plainCaller(auth: Authenticator, req: IncomingMessage): Caller | undefined {
   try {
-    const caller = auth.identify(req.headers.authorization ?? '');
-    return caller.key?.rate_limit?.requests_per_minute ? undefined : caller;
+    return auth.identify(req.headers.authorization ?? '');
   } catch {
     return undefined; // Koa answers the 401
   }
@@ -117,9 +133,10 @@ function l1Hit(deps: ExactLaneDeps, caller: Caller, raw: string): Entry | undefi
   return deps.exact.getInMemory(caller.tenant.id, known.identity.key);
 }
 
-function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, requestId: string, started: number, keyId: string | undefined): void {
+function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, rateHeaders: Record<string, string>, requestId: string, started: number, keyId: string | undefined): void {
   const { text, bytes } = completionJson(entry.response);
   res.writeHead(200, {
+    ...rateHeaders,
     'X-Request-Id': requestId,
     ...hitHeaders({ status: 'HIT_L1_EXACT', entry }),
     'X-Reflex-Format': 'openai',
@@ -127,6 +144,5 @@ function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, requestI
     'Content-Length': bytes,
   });
   res.end(text); // a string goes out with the head in one write; a Buffer would take a writev of two
-  const ms = performance.now() - started;
-  deps.record.record({ requestId, route: ROUTE, status: 200, tier: 'HIT_L1_EXACT', ms, usage: entry.response.usage, keyId, model: entry.response.model });
+  deps.record.record({ requestId, route: ROUTE, status: 200, tier: 'HIT_L1_EXACT', ms: performance.now() - started, usage: entry.response.usage, keyId, model: entry.response.model });
 }

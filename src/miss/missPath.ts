@@ -58,18 +58,36 @@ export class MissPath {
     return spec.replace ? undefined : `${spec.tenant}:${spec.key}:${spec.store === false ? 'nostore' : 'store'}`;
   }
 
-  /** A JSON miss: joins an identical flight in this process (JSON or stream), or leads one. */
-  async answer(spec: MissSpec, apiKey: string | undefined): Promise<MissOutcome> {
+  /**
+   * A JSON miss: joins an identical flight in this process (JSON or stream), or
+   * leads one. `lookedUp`: the request was looked up (it may be served from cache).
+   */
+  async answer(spec: MissSpec, apiKey: string | undefined, lookedUp = false): Promise<MissOutcome> {
     const key = MissPath.flightKey(spec);
     for (let attempt = 0; attempt < FOLLOW_ATTEMPTS; attempt++) {
       const running = this.flights.join(key);
-      if (!running) return this.lead(key, spec, apiKey);
+      if (!running) return this.landed(spec, lookedUp) ?? this.lead(key, spec, apiKey);
       this.deps.metrics.coalesced.inc();
       const outcome = await running;
       if ('outcome' in outcome) return outcome.outcome;
       if ('error' in outcome) throw outcome.error;
     }
     throw new GatewayError(502, 'The upstream stream for this request kept breaking off.', 'api_error', 'upstream_stream_broken');
+  }
+
+  /**
+   * The answer an identical flight of this process left in L1 after this
+   * request's lookup missed. Lookup and admission are async, so a flight can
+   * settle in between; without this last look, a request that missed just
+   * before the answer landed and asked just after its flight ended would pay
+   * the provider again. Checked in the same tick as the decision to lead.
+   */
+  landed(spec: MissSpec, lookedUp: boolean): MissOutcome | undefined {
+    if (!lookedUp || spec.replace || spec.store === false) return undefined;
+    const entry = this.deps.exact.getNow(spec.tenant, spec.key);
+    if (!entry) return undefined;
+    this.deps.metrics.coalesced.inc();
+    return { completion: entry.response };
   }
 
   private async lead(key: string | undefined, spec: MissSpec, apiKey: string | undefined): Promise<MissOutcome> {

@@ -1,4 +1,4 @@
-import { MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, jsonShape, nestsDeeperThan, parseJsonText } from '../../src/api/middleware/body';
+import { EMBEDDINGS_JSON_LIMITS, JSON_LIMITS, MAX_JSON_DEPTH, jsonShape, nestsDeeperThan, parseJsonText } from '../../src/api/middleware/body';
 import { parseChatRequest } from '../../src/api/chatRequest';
 import { ConfigError, loadConfig } from '../../src/config';
 import { GatewayError } from '../../src/errors';
@@ -86,10 +86,23 @@ describe('the nesting scan that runs before any JSON parse', () => {
   });
 });
 
-test('a body with more objects and arrays than MAX_JSON_CONTAINERS is refused before it is parsed (json_too_large)', () => {
-  const many = '[' + '[],'.repeat(MAX_JSON_CONTAINERS) + '[]]';
-  expect(jsonShape(many, MAX_JSON_DEPTH, MAX_JSON_CONTAINERS)).toBe('too_many');
-  expect(() => parseJsonText(many)).toThrow(/more than 100000 JSON objects and arrays/);
-  const enough = '[' + '[],'.repeat(MAX_JSON_CONTAINERS - 2) + '[]]';
-  expect(Array.isArray(parseJsonText(enough))).toBe(true);
+test.each([
+  ['objects and arrays', 'containers', (n: number) => '[' + '[],'.repeat(n - 2) + '[]]', /more than 100,000 JSON objects and arrays/],
+  ['object members', 'members', (n: number) => '{' + Array.from({ length: n }, (_, i) => `"${i}":1`).join(',') + '}', /more than 20,000 JSON object members/],
+  ['values', 'values', (n: number) => '[' + '1,'.repeat(n - 1) + '1]', /more than 100,000 JSON values/],
+] as const)('a body with more %s than JSON_LIMITS allows is refused before it is parsed (json_too_large)', (_what, limit, body, message) => {
+  const max = JSON_LIMITS[limit];
+  // A values cap of n counts commas: n + 1 elements is the most that fits.
+  const fits = limit === 'values' ? max + 1 : max;
+  expect(jsonShape(body(fits + 1), JSON_LIMITS)).toBe(limit);
+  expect(() => parseJsonText(body(fits + 1))).toThrow(message);
+  expect(jsonShape(body(fits), JSON_LIMITS)).toBe('ok');
+  expect(parseJsonText(body(fits))).toBeDefined();
+});
+
+test('/v1/embeddings may carry up to 300,000 values (token lists); other routes 100,000', () => {
+  const tokens = (n: number) => '{"model":"m","input":[' + '1,'.repeat(n - 1) + '1]}';
+  expect(jsonShape(tokens(300_000), EMBEDDINGS_JSON_LIMITS)).toBe('ok');
+  expect(jsonShape(tokens(300_001), EMBEDDINGS_JSON_LIMITS)).toBe('values');
+  expect(jsonShape(tokens(100_001), JSON_LIMITS)).toBe('values');
 });

@@ -40,7 +40,7 @@ const exact = new ExactCache(store, 100);
 const keys = new KeyStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-lane-keys-')));
 const auth = new Authenticator('keys', keys, new TenantHasher(randomBytes(32)), 'sk-upstream');
 let routeLookups = 0;
-const secrets: Record<'plain' | 'other' | 'limited' | 'modelBound', string> = { plain: '', other: '', limited: '', modelBound: '' };
+const secrets: Record<'plain' | 'other' | 'limited' | 'modelBound' | 'tight', string> = { plain: '', other: '', limited: '', modelBound: '', tight: '' };
 const servers: Server[] = [];
 let lane: string;
 let koa: string;
@@ -63,7 +63,8 @@ beforeAll(async () => {
   secrets.other = (await keys.create({ name: 'other' })).secret;
   secrets.limited = (await keys.create({ name: 'limited', rate_limit: { requests_per_minute: 1000 } })).secret;
   secrets.modelBound = (await keys.create({ name: 'bound', models: ['another-model'] })).secret;
-  for (const name of ['plain', 'limited', 'modelBound'] as const) exact.remember(entryFor(tenantOf(secrets[name]), identity, `answer for ${name}`));
+  secrets.tight = (await keys.create({ name: 'tight', rate_limit: { requests_per_minute: 3 } })).secret;
+  for (const name of ['plain', 'limited', 'modelBound', 'tight'] as const) exact.remember(entryFor(tenantOf(secrets[name]), identity, `answer for ${name}`));
   // The other caller's answer is on disk only: the lane cannot see it, the route's lookup can.
   await store.write(entryFor(tenantOf(secrets.other), identity, 'answer for other'));
 
@@ -187,11 +188,37 @@ test('streams, other bodies and query strings go to the app', async () => {
   expect((await ask(`${lane}?x=1`, body)).lookups).toBe(1);
 });
 
-test('keys the lane cannot fully check are left to the app: rate limits, model lists, unknown keys', async () => {
+test('a rate-limited key is answered by the lane, with the headers and the count the app gives', async () => {
+  await ask(lane, body);
+  const viaLane = await ask(lane, body, { authorization: `Bearer ${secrets.limited}`, 'x-request-id': 'limited' });
+  const viaKoa = await ask(koa, body, { authorization: `Bearer ${secrets.limited}`, 'x-request-id': 'limited' });
+  expect(viaLane.lookups).toBe(0);
+  expect(viaLane.res.status).toBe(200);
+  expect(viaLane.text).toBe(viaKoa.text);
+  const timing = (h: Record<string, string>) => ({ ...h, 'x-ratelimit-reset-requests': 'timing' });
+  expect(timing(comparable(viaLane.res))).toEqual(timing(comparable(viaKoa.res)));
+  expect(viaLane.res.headers.get('x-ratelimit-limit-requests')).toBe('1000');
+});
+
+test('at its limit a key gets the same 429s from the lane as from the app, one point per request', async () => {
+  await ask(lane, body);
+  const run = async (url: string) => {
+    const out = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await ask(url, body, { authorization: `Bearer ${secrets.tight}`, 'x-request-id': `tight-${i}` });
+      out.push({ status: r.res.status, remaining: r.res.headers.get('x-ratelimit-remaining-requests'), retry: r.res.headers.get('retry-after'), text: r.text, lookups: r.lookups });
+    }
+    return out;
+  };
+  const [viaLane, viaKoa] = [await run(lane), await run(koa)];
+  expect(viaLane.map((r) => [r.status, r.remaining])).toEqual([[200, '2'], [200, '1'], [200, '0'], [429, '0'], [429, '0']]);
+  expect(viaLane.map((r) => ({ ...r, lookups: 0 }))).toEqual(viaKoa.map((r) => ({ ...r, lookups: 0 })));
+  expect(viaLane.map((r) => r.lookups)).toEqual([0, 0, 0, 0, 0]); // the lane answered the 200s; the app's 429 never looks up
+  expect(JSON.parse(viaLane[3]!.text).error.code).toBe('rate_limit_exceeded');
+});
+
+test('keys the lane cannot fully check are left to the app: model lists, unknown keys', async () => {
   for (let i = 0; i < 2; i++) {
-    const limited = await ask(lane, body, { authorization: `Bearer ${secrets.limited}` });
-    expect(limited.lookups).toBe(1);
-    expect(limited.res.headers.get('x-ratelimit-limit-requests')).toBe('1000');
     const bound = await ask(lane, body, { authorization: `Bearer ${secrets.modelBound}` });
     expect(bound.res.status).toBe(403);
     expect(JSON.parse(bound.text).error.code).toBe('model_not_allowed');

@@ -110,7 +110,7 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
       fill: fill as FillClient, provider: provider as unknown as Provider, outbox: new Outbox(outboxRoot ?? root), exact,
       health: new TemporalHealth(), metrics, log: pino({ level: 'silent' }), maxAttempts: 1,
     });
-    return { miss, exact, provider, root };
+    return { miss, exact, provider, root, metrics };
   }
 
   test('concurrent identical misses share one fill; a refresh never joins; a finished flight is not reused', async () => {
@@ -125,7 +125,7 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
     pending.forEach((release) => release());
     await expect(first).resolves.toEqual(await second);
     await refresh;
-    const later = miss.answer(spec(), undefined);
+    const later = miss.answer(spec(), undefined); // not looked up (no-cache): it may not be served the landed answer
     await new Promise((r) => setImmediate(r));
     expect(fill).toHaveBeenCalledTimes(3);
     pending.forEach((release) => release());
@@ -140,6 +140,19 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
     streamLeader.settle({ outcome: { completion: answer('streamed') as never, workflowId: 'w' } });
     await expect(json).resolves.toMatchObject({ completion: { id: 'streamed' }, workflowId: 'w' });
     expect(fill).not.toHaveBeenCalled();
+  });
+
+  test('a miss whose lookup ran before an identical flight settled is answered from that flight, not paid again', async () => {
+    const fill = jest.fn(async () => ({ response: answer('via-fill'), workflowId: 'w', timing: {} }));
+    const { miss, metrics } = setup({ fill } as unknown as Partial<FillClient>);
+    await miss.answer(spec(), undefined, true); // the flight settles; its answer is provisional in L1
+    const coalesced = (await metrics.coalesced.get()).values[0]?.value ?? 0;
+    await expect(miss.answer(spec(), undefined, true)).resolves.toEqual({ completion: answer('via-fill') });
+    expect(fill).toHaveBeenCalledTimes(1);
+    expect((await metrics.coalesced.get()).values[0]?.value).toBe(coalesced + 1);
+    // A refresh, a no-store request and one that was not looked up still ask the provider.
+    for (const [extra, lookedUp] of [[{ replace: true }, true], [{ store: false }, true], [{}, false]] as const) await miss.answer(spec(extra), undefined, lookedUp);
+    expect(fill).toHaveBeenCalledTimes(4);
   });
 
   test('an answer is an exact hit in this process at once (read-your-writes), before anything is stored', async () => {

@@ -49,6 +49,10 @@ describe('antonym guard', () => {
     ['How do I uninstall Node?', 'How do I install Node?'],
     ['How do I log in to Gmail?', 'How do I log out of Gmail?'],
     ['Which carrier has the shortest wait?', 'Which carrier has the longest wait?'],
+    ['Why are interest rates rising?', 'Why are interest rates falling?'],
+    ['Why is the market going up today?', 'Why is the market going down today?'],
+    ['How do I zoom in on a Mac?', 'How do I zoom out on a Mac?'],
+    ['What does a trade surplus mean?', 'What does a trade deficit mean?'],
   ])('flags %s / %s', (a, b) => {
     expect(antonymGuard.conflict(a, b)).toBe(true);
   });
@@ -92,6 +96,17 @@ describe('entity guard', () => {
     expect(entityGuard.conflict('What does \\w match in a regex?', 'What does \\W match in a regex?')).toBe(true);
     expect(entityGuard.conflict('Is 100 MB enough for a backup?', 'Is 100 Mb enough for a backup?')).toBe(true);
     expect(entityGuard.conflict('Can a 500 mA charger damage my phone?', 'Can a 500 MA charger damage my phone?')).toBe(true);
+  });
+  it.each([
+    ['What does the regex [a-z]+ match?', 'What does the regex [A-Z]+ match?'],
+    ['Is ^[a-z0-9_]{3,16}$ a good username pattern?', 'Is ^[A-Z0-9_]{3,16}$ a good username pattern?'],
+    ['What does %m mean in strftime?', 'What does %M mean in strftime?'],
+    ['In Java, what does yyyy-MM-dd print?', 'In Java, what does yyyy-mm-dd print?'],
+    ['Why does HH:mm show 24-hour time?', 'Why does hh:mm show 24-hour time?'],
+    ['What does ls -l do?', 'What does ls -L do?'],
+  ])('matches case-coded notations exactly: %s / %s', (a, b) => {
+    expect(entityGuard.conflict(a, b)).toBe(true);
+    expect(entityGuard.conflict(a, a.replace('?', ' exactly?'))).toBe(false);
   });
   it('still folds case where it does not change meaning', () => {
     expect(entityGuard.conflict('How do I install Node.js?', 'how do I install node.js')).toBe(false);

@@ -2,6 +2,7 @@ import { createVerifier, DEFAULT_SIMILARITY_THRESHOLD } from '../../src/cache/l3
 import { guardsByName } from '../../src/cache/l3/guards';
 import { ModelVerifier } from '../../src/cache/l3/modelVerifier';
 import { DEFAULT_GUARDS, GUARD_NAMES } from '../../src/cache/l3/guards';
+import { loadPairs } from '../../src/tools/eval/pairs';
 
 describe('guarded verifier', () => {
   const verifier = createVerifier({ threshold: 0.9 });
@@ -73,5 +74,24 @@ describe('model verifier', () => {
   it('lets X-Reflex-Threshold raise the cosine floor per request', async () => {
     expect((await verifier.verify('q', { text: 'same question', similarity: 0.85, threshold: 0.9 })).reason).toBe('below_threshold');
     expect((await verifier.verify('q', { text: 'same question', similarity: Number.NaN })).accepted).toBe(false);
+  });
+});
+
+describe('both modes', () => {
+  // A model that would serve anything: what is left to stop a pair is the guards alone.
+  const lenient = new ModelVerifier(0, 0, guardsByName(DEFAULT_GUARDS), { score: async () => 1 }, 0.97);
+  const guards = createVerifier({ threshold: 0 });
+  const negatives = loadPairs(`${__dirname}/../data/adversarial.jsonl`).filter((p) => p.label === 0);
+
+  it('a guard that vetoes in guards mode vetoes in model mode too, whatever the cosine', async () => {
+    let vetoed = 0;
+    for (const p of negatives) {
+      for (const similarity of [0.86, 0.99]) {
+        const g = guards.verifyNow(p.b, { text: p.a, similarity });
+        const m = await lenient.verify(p.b, { text: p.a, similarity });
+        if (!g.accepted) (vetoed++, expect(m).toEqual(g));
+      }
+    }
+    expect(vetoed).toBeGreaterThan(negatives.length); // most pairs are caught by a guard, not by the cosine floor
   });
 });

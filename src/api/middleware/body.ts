@@ -16,13 +16,35 @@ import { GatewayError, invalidRequest } from '../../errors';
 /** Deeper than any real request (tool schemas nest a few levels), far below what overflows a stack. */
 export const MAX_JSON_DEPTH = 64;
 
+export interface JsonLimits {
+  depth: number;
+  containers: number;
+  members: number;
+  values: number;
+}
+
 /**
- * Objects and arrays in one body. Real requests hold hundreds to a few
- * thousand (a long conversation, 2,048 token lists); 4 MB of small nested
- * arrays within the depth limit is ~2 million, which JSON.parse took 375-680
- * ms of CPU to build (BENCHMARKS.md, request bodies).
+ * How much structure one body may hold, counted in the scan before any parse.
+ * Real requests hold hundreds to a few thousand of each (a long conversation,
+ * tool schemas, 2,048 token lists); the caps are what keeps JSON.parse of any
+ * body within REFLEX_MAX_BODY_BYTES near ~50 ms of CPU (BENCHMARKS.md,
+ * request bodies): 4 MB of small nested arrays (~2 M) took 375-680 ms, one
+ * object of 380,000 keys 300-490 ms, 2 M numbers 65-113 ms.
  */
-export const MAX_JSON_CONTAINERS = 100_000;
+export const JSON_LIMITS: JsonLimits = {
+  depth: MAX_JSON_DEPTH,
+  /** Objects and arrays. */
+  containers: 100_000,
+  /** Object members (name: value pairs): V8 builds a large object as a dictionary, the costliest shape. */
+  members: 20_000,
+  /** Array elements and object members (commas): a long conversation with tools holds a few thousand. */
+  values: 100_000,
+};
+
+/** /v1/embeddings takes token lists: 300,000 values is OpenAI's cap on tokens in one embeddings request. */
+export const EMBEDDINGS_JSON_LIMITS: JsonLimits = { ...JSON_LIMITS, values: 300_000 };
+
+const limitsFor = (path: string) => (/^\/v1\/embeddings\/?$/i.test(path) ? EMBEDDINGS_JSON_LIMITS : JSON_LIMITS);
 
 /**
  * Content-Type values every OpenAI client sends: the exact-hit lane recognises them by
@@ -47,13 +69,13 @@ export function jsonBody(maxBytes: number): Middleware {
     if (pre === undefined) {
       // The socket's JSON body arrives as text (socketBody): parsed here, after the nesting scan.
       return read(ctx, () => {
-        if (typeof ctx.request.body === 'string') ctx.request.body = parseJsonText(ctx.request.body);
+        if (typeof ctx.request.body === 'string') ctx.request.body = parseJsonText(ctx.request.body, limitsFor(ctx.path));
         return next();
       });
     }
     if ('aborted' in pre) throw invalidRequest('The request body ended before it was complete.', null, 'incomplete_body');
     ctx.request.rawBody = pre.raw;
-    ctx.request.body = parseJsonText(pre.raw);
+    ctx.request.body = parseJsonText(pre.raw, limitsFor(ctx.path));
     return next();
   };
 }
@@ -61,12 +83,12 @@ export function jsonBody(maxBytes: number): Middleware {
 /** co-body's strict JSON: an empty body is {}, anything but an object or array is refused, and so is a __proto__ key. */
 const STRICT_JSON = /^[\x20\x09\x0a\x0d]*(\[|\{)/;
 
-export function parseJsonText(raw: string): unknown {
+export function parseJsonText(raw: string, limits = JSON_LIMITS): unknown {
   // Before any parse: a deep body is refused in one linear scan, never built (a few MB of `[[[…` took
   // JSON.parse hundreds of milliseconds of CPU before the depth check could see it).
-  const shape = jsonShape(raw, MAX_JSON_DEPTH, MAX_JSON_CONTAINERS);
+  const shape = jsonShape(raw, limits);
   if (shape === 'too_deep') throw tooDeep();
-  if (shape === 'too_many') throw invalidRequest(`The request body holds more than ${MAX_JSON_CONTAINERS} JSON objects and arrays.`, null, 'json_too_large');
+  if (shape !== 'ok') throw invalidRequest(`The request body holds more than ${limits[shape].toLocaleString('en-US')} JSON ${SHAPE_WORDS[shape]}.`, null, 'json_too_large');
   try {
     if (!raw) return {};
     if (!STRICT_JSON.test(raw)) throw new SyntaxError('invalid JSON, only supports object and array');
@@ -139,14 +161,19 @@ export function exceedsDepth(value: unknown, max: number): boolean {
   return false;
 }
 
+const SHAPE_WORDS = { containers: 'objects and arrays', members: 'object members', values: 'values' } as const;
+
 /**
  * One pass over JSON text, no allocation: whether it opens more than
- * `maxDepth` objects/arrays at once, or more than `maxContainers` in all
- * (brackets inside strings do not count). Stops at the first excess.
+ * `limits.depth` objects/arrays at once, or holds more containers, object
+ * members (colons) or values (commas) than allowed (what is inside strings
+ * does not count). Stops at the first excess.
  */
-export function jsonShape(text: string, maxDepth: number, maxContainers: number): 'ok' | 'too_deep' | 'too_many' {
+export function jsonShape(text: string, limits: JsonLimits): 'ok' | 'too_deep' | keyof typeof SHAPE_WORDS {
   let depth = 0;
   let containers = 0;
+  let members = 0;
+  let values = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -154,13 +181,17 @@ export function jsonShape(text: string, maxDepth: number, maxContainers: number)
       if (c === 0x5c) i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > maxDepth) return 'too_deep';
-      if (++containers > maxContainers) return 'too_many';
+    else if (c === 0x2c) {
+      if (++values > limits.values) return 'values';
+    } else if (c === 0x3a) {
+      if (++members > limits.members) return 'members';
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limits.depth) return 'too_deep';
+      if (++containers > limits.containers) return 'containers';
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
   return 'ok';
 }
 
 /** Whether JSON text opens more than `max` objects/arrays at once. */
-export const nestsDeeperThan = (text: string, max: number) => jsonShape(text, max, Infinity) === 'too_deep';
+export const nestsDeeperThan = (text: string, max: number) => jsonShape(text, { depth: max, containers: Infinity, members: Infinity, values: Infinity }) === 'too_deep';

@@ -7,10 +7,22 @@
  * route, so a path spelling the prefix check misses (the router matches
  * case-insensitively) still cannot reach a route unidentified.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Context, Next } from 'koa';
 import { Authenticator } from '../../auth/authenticate';
-import { KeyRateLimiter, rateLimitHeaders } from '../../auth/rateLimit';
+import { KeyRateLimiter, RateDecision, rateLimitHeaders } from '../../auth/rateLimit';
 import { GatewayError } from '../../errors';
+
+const TAKEN = Symbol('reflex.rateDecision');
+type WithDecision = IncomingMessage & { [TAKEN]?: RateDecision };
+
+/**
+ * The exact-hit lane took this request's point and was refused: Koa answers
+ * the 429 from that decision rather than taking a second point.
+ */
+export function handOverDecision(req: IncomingMessage, decision: RateDecision): void {
+  (req as WithDecision)[TAKEN] = decision;
+}
 
 export function gatewayAuth(auth: Authenticator, limiter: KeyRateLimiter) {
   return async (ctx: Context, next: Next): Promise<void> => {
@@ -18,7 +30,7 @@ export function gatewayAuth(auth: Authenticator, limiter: KeyRateLimiter) {
     const caller = auth.identify(ctx.get('authorization'));
     const limit = caller.key?.rate_limit?.requests_per_minute;
     if (caller.key && limit) {
-      const decision = await limiter.take(caller.key.id, limit);
+      const decision = (ctx.req as WithDecision)[TAKEN] ?? (await limiter.take(caller.key.id, limit));
       const headers = rateLimitHeaders(decision);
       if (!decision.allowed) {
         throw new GatewayError(429, `Rate limit reached for this API key: ${limit} requests per minute.`, 'rate_limit_error', 'rate_limit_exceeded', null, headers);

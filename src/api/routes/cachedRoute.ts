@@ -108,10 +108,10 @@ async function answerMiss<R extends { model?: string; stream?: boolean }>(ctx: C
     if (missed.fillId && !services.health.degraded) headers['X-Reflex-Fill-Id'] = missed.fillId;
     const deps = { provider: services.provider, miss, log, maxAttempts: config.upstream.maxAttempts };
     const sink = new SseSink(ctx, spec.protocol);
-    const streaming = { spec: missed, protocol: spec.protocol, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, beforeEnd: settleRefresh };
+    const streaming = { spec: missed, protocol: spec.protocol, apiKey: caller.providerKey, includeUsage: delivery.includeUsage, headers, sink, lookedUp: controls.lookup, beforeEnd: settleRefresh };
     return streamMiss(deps, streaming);
   }
-  const outcome = await miss.answer(missed, caller.providerKey);
+  const outcome = await miss.answer(missed, caller.providerKey, controls.lookup);
   await settleRefresh(outcome.workflowId);
   Object.assign(timing, outcome.timing);
   timing.total = performance.now() - t0;

@@ -39,6 +39,8 @@ export interface StreamingMiss<E = unknown> {
   /** Response headers sent when the stream opens (status; the fill id when the workflow is expected to exist). */
   headers: Record<string, string>;
   sink: StreamSink<E>;
+  /** The request was looked up: it may be served an answer that landed since (MissPath.landed). */
+  lookedUp?: boolean;
   /** Runs after the answer is kept and before `[DONE]` (a refresh makes its new entry visible here). */
   beforeEnd?: (workflowId: string | undefined) => Promise<void>;
 }
@@ -49,8 +51,9 @@ export async function streamMiss<E>(deps: StreamingMissDeps, miss: StreamingMiss
   const flightKey = MissPath.flightKey(miss.spec);
   for (let attempt = 0; attempt < FOLLOW_ATTEMPTS; attempt++) {
     const running = deps.miss.flights.join(flightKey);
-    if (!running) return lead(deps, miss, flightKey);
-    const outcome = await running;
+    const landed = running ? undefined : deps.miss.landed(miss.spec, miss.lookedUp === true);
+    if (!running && !landed) return lead(deps, miss, flightKey);
+    const outcome = landed ? { outcome: landed } : await running!;
     if ('outcome' in outcome) {
       const headers = { ...miss.headers, ...outcomeHeaders(outcome.outcome) };
       return replayToSink(miss.sink, outcome.outcome.completion, miss.includeUsage, headers, protocolOf(miss));

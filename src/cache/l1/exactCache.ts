@@ -58,6 +58,14 @@ export class ExactCache {
     return entry;
   }
 
+  /**
+   * Memory or a provisional answer, synchronously: the miss path's last look
+   * before it pays, in the same tick as its decision to lead a flight.
+   */
+  getNow(tenant: string, key: string): Entry | undefined {
+    return this.getInMemory(tenant, key) ?? this.provisionals.get(`${tenant}:${key}`);
+  }
+
   /** An exact hit: memory first, then disk (promoting what disk had); counts as a use. */
   async get(tenant: string, key: string): Promise<Entry | undefined> {
     const entry = await this.load(tenant, key);

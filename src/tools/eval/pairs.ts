@@ -50,7 +50,7 @@ function parsePair(line: string, where: string): Pair {
 }
 
 /** mulberry32: a tiny seeded PRNG, so a sample is the same on every machine. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;

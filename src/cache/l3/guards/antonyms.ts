@@ -24,6 +24,11 @@ const PAIRS = (
   'all/none import/export lock/unlock mount/unmount follow/unfollow block/unblock subscribe/unsubscribe ' +
   'install/uninstall zip/unzip connect/disconnect online/offline sender/receiver buyer/seller import/export ' +
   'student/teacher employee/employer parent/child love/hatred ' +
+  // Movement of a quantity: "why are rates rising" and "why are rates falling" embed at cosine ~0.90.
+  'rise/fall rise/drop rise/decline rose/fell risen/fallen up/down upward/downward uptrend/downtrend ' +
+  'increase/drop increase/decline increase/fall grow/shrink grow/decline growth/decline expand/contract expand/shrink ' +
+  'gain/drop climb/fall climb/drop strengthen/weaken accelerate/decelerate speed/slow appreciate/depreciate ' +
+  'inflate/deflate surplus/deficit bull/bear bullish/bearish boom/bust overvalue/undervalue ' +
   // Superlatives embed like their opposites too: "shortest" vs "longest".
   'shortest/longest highest/lowest biggest/smallest largest/smallest fastest/slowest oldest/youngest ' +
   'oldest/newest strongest/weakest easiest/hardest richest/poorest hottest/coldest cheapest/costliest ' +
@@ -39,6 +44,7 @@ const SWAPPED_PREFIXES: Array<[string, string]> = [
   ['over', 'under'], ['pre', 'post'], ['as', 'de'], ['upper', 'lower'], ['max', 'min'],
 ];
 const MIN_ROOT = 4;
+const PARTICLE_PAIRS: Array<[string, string]> = [['in', 'out'], ['on', 'off']];
 
 function prefixOpposite(x: string, y: string): boolean {
   for (const p of ADDED_PREFIXES) {
@@ -49,7 +55,12 @@ function prefixOpposite(x: string, y: string): boolean {
     const root = x.startsWith(p) ? x.slice(p.length) : x.startsWith(q) ? x.slice(q.length) : '';
     if (root.length >= MIN_ROOT && ((x === p + root && y === q + root) || (x === q + root && y === p + root))) return true;
   }
-  return false;
+  return particleSwap(x, y) || particleSwap(y, x);
+}
+
+/** Joined phrasal verbs carry the particle at the end: "zoomin" / "zoomout". */
+function particleSwap(x: string, y: string): boolean {
+  return PARTICLE_PAIRS.some(([p, q]) => x.endsWith(p) && y.endsWith(q) && x.length > p.length + 2 && x.slice(0, -p.length) === y.slice(0, -q.length));
 }
 
 /** +1 when only the first pole occurs, -1 when only the second, 0 otherwise. */
@@ -58,7 +69,7 @@ function pole(set: Set<string>, [x, y]: [string, string]): number {
 }
 
 // Phrasal verbs whose particle carries the polarity: "log in" vs "log out".
-const joinParticles = (text: string) => text.replace(/\b(log|sign|check|opt|clock|plug)[\s-]+(in|out|on|off)\b/gi, '$1$2');
+const joinParticles = (text: string) => text.replace(/\b(log|sign|check|opt|clock|plug|zoom|print|fade)[\s-]+(in|out|on|off)\b/gi, '$1$2');
 
 export function opposed(query: string, candidate: string): boolean {
   const a = new Set(stems(joinParticles(query)));

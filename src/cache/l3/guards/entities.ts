@@ -6,7 +6,12 @@
  * case-insensitively, since users do not capitalise consistently; where case
  * changes meaning it must match exactly: code in backticks, identifiers with
  * inner capitals (getElementById vs getElementByID), regex escapes (\d vs
- * \D), and units after a number (5 MB vs 5 Mb, 10 mA vs 10 MA).
+ * \D), and units after a number (5 MB vs 5 Mb, 10 mA vs 10 MA). The embedding
+ * model is uncased, so these pairs embed identically (cosine 1.000): the
+ * notations whose letters are case-coded — regex character classes ([a-z] vs
+ * [A-Z]), format directives (%m month vs %M minute), date patterns (yyyy-MM-dd
+ * vs yyyy-mm-dd, HH:mm vs hh:mm) and short command-line flags (ls -l vs ls -L)
+ * — are matched exactly wherever they appear, since only this guard sees case.
  */
 import type { Guard } from './guard';
 import { STOPWORDS, stems, words } from '../text';
@@ -19,6 +24,13 @@ const CODE = /^(?:[a-z]+[A-Z][\w$]*|[A-Za-z_$][\w$]*(?:(?:\.|::|->)[\w$]+)+|\w*_
 const CASE_MATTERS = /^.+\p{Lu}|\\[A-Za-z]/u;
 // A unit right after a number, where case changes the quantity (bit/byte, milli/mega).
 const UNIT = /\d\s?(k[bB]|K[bB]|[mM][bB]|[gG][bB]|[tT][bB]|[mM][AWVgs]|[mM]Hz|mm|Mm|[bB])(?![\p{L}\p{N}])/gu;
+/** Case-coded notations, recognised on the raw token (before brackets are trimmed). */
+const CASE_CODED = [
+  /\[[^\]\s]*\p{L}[^\]\s]*\]/u, // a regex character class with letters: [a-z], [^A-Z0-9_]
+  /%[-_0#^]?\p{L}/u, // strftime / printf directives: %m, %-d, %Y
+  /^(?:y{2,4}|M{1,4}|d{1,4}|[Hh]{1,2}|m{1,2}|s{1,2}|S{1,3}|a)(?:[-/:. T](?:y{2,4}|M{1,4}|d{1,4}|[Hh]{1,2}|m{1,2}|s{1,2}|S{1,3}|a))+$/, // date patterns
+  /^-\p{L}{1,3}$/u, // short flags: -l, -R, -rf
+];
 const PRONOUNS = new Set(['I', "I'm", "I've", "I'd", "I'll", 'Im', 'Ive', 'OK']);
 
 function quoted(text: string): string[] {
@@ -41,10 +53,20 @@ function rawTokens(text: string): string[] {
     .filter(Boolean);
 }
 
+/** Whitespace tokens without trailing sentence punctuation, brackets kept (they are part of a character class). */
+function caseCoded(text: string): string[] {
+  return text
+    .split(/\s+/)
+    .map((t) => t.replace(/[,;!?"'”’]+$/, '').replace(/[.:]$/, ''))
+    .filter((t) => CASE_CODED.some((re) => re.test(t)));
+}
+
 /** Code tokens, split by whether their case must match exactly. */
 function codeIdentifiers(text: string): { exact: string[]; folded: string[] } {
-  const code = rawTokens(text.replace(BACKTICKED, ' ')).filter((t) => CODE.test(t));
-  return { exact: code.filter((t) => CASE_MATTERS.test(t)), folded: code.filter((t) => !CASE_MATTERS.test(t)).map((t) => t.toLowerCase()) };
+  const rest = text.replace(BACKTICKED, ' ');
+  const code = rawTokens(rest).filter((t) => CODE.test(t));
+  const exact = [...caseCoded(rest), ...code.filter((t) => CASE_MATTERS.test(t))];
+  return { exact, folded: code.filter((t) => !CASE_MATTERS.test(t)).map((t) => t.toLowerCase()) };
 }
 
 /** Capitalised words not at a sentence start, and acronyms anywhere. */
