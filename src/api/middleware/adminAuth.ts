@@ -19,7 +19,7 @@ export function adminAuth(adminToken: string | undefined) {
   return async (ctx: Context, next: Next): Promise<void> => {
     if (!expected || !sessions) throw disabled();
     const given = bearerToken(ctx.get('authorization'));
-    if (given ? !isAdminToken(given, expected) : !sessions.valid(ctx.cookies.get(SESSION_COOKIE))) {
+    if (given ? !isAdminToken(given, expected) : !sessions.valid(ctx.cookies?.get(SESSION_COOKIE))) {
       throw new GatewayError(401, 'A valid admin bearer token (or dashboard session) is required.', 'authentication_error', 'invalid_admin_token');
     }
     // A cookie goes with any request the browser makes; a change must also carry a header no other site can set.
