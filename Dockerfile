@@ -14,6 +14,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
+# The admin dashboard's page, script and styles (served from web/admin beside dist/).
+COPY web ./web
 # The trained L3 verifier (REFLEX_VERIFIER=model), shipped in the repository with its SHA256SUMS.
 COPY models ./models
 RUN python3 -m venv /opt/model-venv \

@@ -11,6 +11,7 @@ import { GUARD_NAMES } from './cache/l3/guards';
 import { DEFAULT_VERIFIER_MODELS_DIR } from './cache/l3/crossEncoder';
 import { DEFAULT_MODEL_FLOOR, DEFAULT_MODEL_THRESHOLD } from './cache/l3/modelVerifier';
 import { isKey } from './secretKey';
+import { DEFAULT_PRICES } from './ops/dashboard/prices';
 
 /** A comma list, blanks dropped. */
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -33,6 +34,20 @@ const oldKeys = optionalString
     message: 'expected a comma list of id:base64-key pairs (each key 32 bytes)',
   })
   .transform((v) => list(v).map((pair) => ({ id: pair.slice(0, pair.indexOf(':')), key: Buffer.from(pair.slice(pair.indexOf(':') + 1), 'base64') })));
+
+const usdPerMillion = z.number().min(0).max(100_000);
+/** REFLEX_PRICES: a JSON object of model → { prompt, completion } (USD per 1M tokens). */
+const prices = optionalString.transform((v, ctx) => {
+  if (v === undefined) return {};
+  try {
+    const parsed = z.record(z.object({ prompt: usdPerMillion, completion: usdPerMillion }).strict()).safeParse(JSON.parse(v));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: 'expected JSON such as {"gpt-4o-mini": {"prompt": 0.15, "completion": 0.6}} (USD per 1M tokens)' });
+  return z.NEVER;
+});
 
 export const configSchema = z
   .object({
@@ -108,6 +123,10 @@ export const configSchema = z
     REFLEX_SWEEP_INTERVAL: positiveInt.default(60),
     REFLEX_L1_REVALIDATE_MS: z.coerce.number().int().min(0).default(5_000),
     REFLEX_ADMIN_TOKEN: optionalString,
+    // The admin dashboard's cost estimate: JSON {"model": {"prompt": USD/1M, "completion": USD/1M}}, over DEFAULT_PRICES.
+    REFLEX_PRICES: prices,
+    // Where the dashboard links fills to; default: the embedded UI on REFLEX_TEMPORAL_UI_PORT.
+    REFLEX_TEMPORAL_UI_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'expected a URL such as https://temporal.example.com' }),
     // Who may call /v1 (see docs/operations.md): unset = keys when the gateway holds the provider key.
     REFLEX_AUTH: z.enum(['keys', 'forward', 'none', '']).optional().transform((v) => v || undefined),
     REFLEX_KEYS_PATH: optionalString,
@@ -194,6 +213,8 @@ export const configSchema = z
       l1RevalidateMs: env.REFLEX_L1_REVALIDATE_MS,
     },
     adminToken: env.REFLEX_ADMIN_TOKEN,
+    prices: { ...DEFAULT_PRICES, ...env.REFLEX_PRICES },
+    temporalUiUrl: (env.REFLEX_TEMPORAL_UI_URL ?? `http://127.0.0.1:${env.REFLEX_TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
     auth: {
       mode: authMode(env, ctx),
       keysPath: path.resolve(env.REFLEX_KEYS_PATH ?? path.join(env.REFLEX_HOME, 'data', 'keys')),

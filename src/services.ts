@@ -40,6 +40,7 @@ import { MaintenanceClient } from './temporal/maintenanceClient';
 import { dataConverter, EncryptionCodec } from './temporal/payloadCodec';
 import { VisibilitySupport } from './temporal/visibilitySupport';
 import { MilvusIndex } from './vectordb/milvus';
+import { UsageLedger } from './ops/dashboard/usage';
 
 /** What both roles use. */
 export interface Core {
@@ -82,6 +83,8 @@ export interface ApiServices extends Core {
   auth: Authenticator;
   limiter: KeyRateLimiter;
   verifier: Verifier;
+  /** The admin dashboard's counts of this process (requests over time, per key, per model). */
+  usage: UsageLedger;
 }
 
 export function createLogger(config: Config): Logger {
@@ -166,6 +169,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),
     limiter: new KeyRateLimiter(),
     verifier,
+    usage: new UsageLedger(),
     async close() {
       await Promise.allSettled([temporal.close(), core.close()]);
     },

@@ -27,6 +27,8 @@ import { embeddings } from './routes/embeddings';
 import { createResponse, storedResponse } from './routes/responses';
 import { adminRoutes } from './routes/admin';
 import { codecRoutes } from './routes/codec';
+import { dashboardRoutes } from './routes/dashboard';
+import { ClaimCheckResolver } from '../temporal/claimChecks';
 import { healthz, ready } from './routes/health';
 import { metricsRoute } from './routes/metrics';
 import { models } from './routes/models';
@@ -42,7 +44,7 @@ export interface AppOptions {
 /** What the HTTP server calls: the exact-hit lane in front of the app, unless tracing (a span per request) or REFLEX_EXACT_LANE=0 turns it off. */
 export function createHandler(services: ApiServices, options: AppOptions = {}): RequestListener {
   const { config, metrics, log } = services;
-  const shared = { chatRequests: chatRequests(config), record: new RequestRecord(metrics, log) };
+  const shared = { chatRequests: chatRequests(config), record: new RequestRecord(metrics, log, services.usage) };
   const koa = createApp(services, { ...options, ...shared }).callback();
   if (!config.exactLane || services.tracing || config.responseFormat !== 'openai') return koa;
   return exactLane({ auth: services.auth, limiter: services.limiter, exact: services.exact, known: shared.chatRequests, record: shared.record, maxBodyBytes: config.maxBodyBytes }, koa);
@@ -67,8 +69,10 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   router.get('/ready', ready(services));
   router.get('/metrics', metricsRoute(services.metrics));
   const admin = adminRoutes({ ...services, adminToken: services.config.adminToken });
+  const dashboard = dashboardRoutes(services);
   const codec = codecRoutes({
     codec: services.codec,
+    claimChecks: new ClaimCheckResolver(services.blobs, services.store),
     namespace: config.temporal.namespace,
     adminToken: config.adminToken,
     corsOrigins: config.codecCorsOrigins,
@@ -78,7 +82,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   const app = new Koa();
   app.use(requestId(services.log));
   if (services.tracing) app.use(requestTracing(services.tracing.tracer));
-  app.use(httpMetrics(options.record ?? new RequestRecord(services.metrics, services.log)));
+  app.use(httpMetrics(options.record ?? new RequestRecord(services.metrics, services.log, services.usage)));
   app.use(openAIErrors);
   app.use(requireHost);
   app.use(onAdmin(adminAuth(config.adminToken)));
@@ -87,6 +91,7 @@ export function createApp(services: ApiServices, options: AppOptions = {}): Koa 
   app.use(jsonBody(services.config.maxBodyBytes));
   app.use(limitJsonDepth);
   app.use(router.routes());
+  app.use(dashboard.routes());
   app.use(admin.routes());
   app.use(codec.routes());
   app.use(router.allowedMethods());

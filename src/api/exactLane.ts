@@ -68,7 +68,7 @@ export function exactLane(deps: ExactLaneDeps, koa: RequestListener): RequestLis
       const found = entry;
       const respond = (headers: Record<string, string>) => {
         try {
-          answer(deps, res, found, headers, requestIdFor(req.headers['x-request-id'] as string | undefined), started);
+          answer(deps, res, found, headers, requestIdFor(req.headers['x-request-id'] as string | undefined), started, caller.key?.id);
         } catch {
           if (!res.headersSent) handOver();
           else if (!res.writableEnded) res.destroy();
@@ -133,7 +133,7 @@ function l1Hit(deps: ExactLaneDeps, caller: Caller, raw: string): Entry | undefi
   return deps.exact.getInMemory(caller.tenant.id, known.identity.key);
 }
 
-function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, rateHeaders: Record<string, string>, requestId: string, started: number): void {
+function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, rateHeaders: Record<string, string>, requestId: string, started: number, keyId: string | undefined): void {
   const { text, bytes } = completionJson(entry.response);
   res.writeHead(200, {
     ...rateHeaders,
@@ -144,5 +144,5 @@ function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, rateHead
     'Content-Length': bytes,
   });
   res.end(text); // a string goes out with the head in one write; a Buffer would take a writev of two
-  deps.record.record({ requestId, route: ROUTE, status: 200, tier: 'HIT_L1_EXACT', ms: performance.now() - started, usage: entry.response.usage });
+  deps.record.record({ requestId, route: ROUTE, status: 200, tier: 'HIT_L1_EXACT', ms: performance.now() - started, usage: entry.response.usage, keyId, model: entry.response.model });
 }

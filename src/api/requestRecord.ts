@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { type Metrics, type Tier } from '../metrics';
+import type { Saved, UsageLedger } from '../ops/dashboard/usage';
 
 const HITS = new Set<Tier>(['HIT_L1_EXACT', 'HIT_L3_VERIFIED']);
 // Chat and embeddings say prompt/completion_tokens; the Responses API says input/output_tokens.
@@ -23,6 +24,10 @@ export interface CachedRequest {
   fillId?: string;
   /** The served completion's usage, on hits. */
   usage?: unknown;
+  /** The gateway key that asked (keys mode), for the dashboard's per-key usage. */
+  keyId?: string;
+  /** The answer's `model` field (a string, when the answer has one), for the dashboard's cost estimate. */
+  model?: unknown;
 }
 
 export class RequestRecord {
@@ -32,6 +37,8 @@ export class RequestRecord {
   constructor(
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /** The admin dashboard's in-process counts (ops/dashboard/usage.ts). */
+    private readonly ledger?: UsageLedger,
   ) {}
 
   record(request: CachedRequest): void {
@@ -40,15 +47,23 @@ export class RequestRecord {
     this.latency(tier).observe(ms / 1000);
     // Written by the root logger with the request id as its first field: the same line a child logger writes.
     this.log.info({ requestId, route, status, tier, ms: Math.round(ms), fillId }, 'cached request');
-    if (HITS.has(tier)) this.countSavedTokens(request.usage);
+    const hit = HITS.has(tier);
+    const saved = hit ? this.countSavedTokens(request.usage) : undefined;
+    const model = typeof request.model === 'string' ? request.model : undefined;
+    this.ledger?.record({ tier, ms, hit, keyId: request.keyId, model, saved });
   }
 
-  private countSavedTokens(usage: unknown): void {
-    if (!usage || typeof usage !== 'object') return;
+  private countSavedTokens(usage: unknown): Saved {
+    const saved: Saved = { prompt: 0, completion: 0 };
+    if (!usage || typeof usage !== 'object') return saved;
     for (const [type, name, alias] of TOKEN_TYPES) {
       const n = (usage as Record<string, unknown>)[name] ?? (usage as Record<string, unknown>)[alias];
-      if (typeof n === 'number' && n > 0) this.tokensSaved(type).inc(n);
+      if (typeof n === 'number' && n > 0) {
+        this.tokensSaved(type).inc(n);
+        saved[type] = n;
+      }
     }
+    return saved;
   }
 
   // prom-client validates and hashes the label object on every call: each label set's child is looked up once.

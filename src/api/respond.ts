@@ -37,6 +37,7 @@ export async function respond(ctx: Context, completion: ChatCompletion, headers:
   const all = { ...headers, 'X-Reflex-Format': format };
   // The metrics middleware reads this to count tokens saved (neither a stream nor a byte body can be read back).
   ctx.state.usage = completion.usage;
+  ctx.state.model = completion.model; // and this to price them (the admin dashboard)
   const protocol = delivery.protocol ?? (CHAT_STREAM as StreamProtocol<unknown>);
   if (delivery.stream) return replayToSink(new SseSink(ctx, protocol), completion, delivery.includeUsage, all, protocol);
   ctx.set(all);

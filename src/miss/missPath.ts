@@ -151,6 +151,7 @@ export class MissPath {
         request: spec.request,
         ...(spec.embedding ? { embedding: Array.from(spec.embedding) } : {}),
         requestId: spec.requestId,
+        ...(spec.caller ? { caller: spec.caller } : {}),
         ...(spec.replace ? { replace: true } : {}),
         answer: completion,
         answeredAt: Date.now(),

@@ -59,7 +59,7 @@ export class MissUpkeep {
       const record = await this.deps.outbox.read(tenant, key);
       if (!record) continue;
       const { answer, embedding, answeredAt: _answeredAt, version: _version, ...spec } = record;
-      const workflowId = await this.deps.fill.handOff({ ...spec, ...(embedding ? { embedding: Float32Array.from(embedding) } : {}) }, answer);
+      const workflowId = await this.deps.fill.handOff({ ...spec, ...(embedding ? { embedding: Float32Array.from(embedding) } : {}) }, answer, true);
       await this.deps.outbox.remove(tenant, key);
       this.deps.metrics.outbox.inc({ event: 'drained' });
       this.deps.log.info({ tenant, key, workflowId }, 'outbox record handed to its fill');

@@ -9,6 +9,7 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { FILL_WORKFLOW, storingFillOf } from '../workflows/definitions';
 import type { ReplayOutcome } from '../workflows/maintenanceDefinitions';
 import type { MaintenanceClient } from '../temporal/maintenanceClient';
+import { reflexAttributes } from '../workflows/visibility';
 
 export interface ReplayOptions {
   /** Only fills that closed within this many ms; undefined = all Temporal still retains. */
@@ -24,6 +25,8 @@ export interface FailedFill {
   tenant: string;
   key: string;
   status: string;
+  /** From the failed run's ReflexModel search attribute, where the cluster has it. */
+  model?: string;
 }
 
 export type ReplayReport = Record<ReplayOutcome | 'already_replayed' | 'would_replay' | 'errors', number> & { found: number };
@@ -45,7 +48,8 @@ export async function* findFailedFills(client: Client, sinceMs?: number): AsyncG
 function asFailedFill(info: WorkflowExecutionInfo): FailedFill | undefined {
   const fill = storingFillOf(info.workflowId);
   if (!fill) return undefined;
-  return { workflowId: info.workflowId, runId: info.runId, ...fill, status: info.status.name };
+  const model = info.typedSearchAttributes.get(reflexAttributes.model);
+  return { workflowId: info.workflowId, runId: info.runId, ...fill, status: info.status.name, ...(model ? { model } : {}) };
 }
 
 export async function replayFailedFills(
@@ -74,7 +78,7 @@ async function replayOne(maintenance: MaintenanceClient, fill: FailedFill, optio
     key: fill.key,
     replayOf: { workflowId: fill.workflowId, runId: fill.runId },
     indexMaxAttempts: options.indexMaxAttempts,
-  });
+  }, fill.model);
 }
 
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -18,7 +18,8 @@ import type { ProviderFailure } from '../provider/failure';
 import type { FillRequest } from '../activities';
 import type { AnswerBoard, PostedAnswer } from '../activities/answerBoard';
 import type { cacheFillWorkflow } from '../workflows/fill';
-import { startAttributes } from '../workflows/visibility';
+import { FillOrigin, reflexAttributes, startAttributes } from '../workflows/visibility';
+import { FillKind, fillDetails, fillSummary } from './fillLabels';
 import type { VisibilitySupport } from './visibilitySupport';
 import {
   AnswerRef,
@@ -73,6 +74,10 @@ export interface MissSpec {
   store?: boolean;
   /** The fill id, when it had to be decided early (a stream names it before its answer exists); else fillIdFor. */
   fillId?: string;
+  /** Who asked, for the Temporal UI: the gateway key's name and namespace (never a token). */
+  caller?: string;
+  /** Milliseconds the cache lookup took before this miss (the fill's details show it). */
+  lookupMs?: number;
 }
 
 /**
@@ -127,7 +132,7 @@ export class FillClient {
     const eager = this.answers && this.eager;
     const input = { ...(await this.prepare(spec)), ...(eager ? { inOneTask: true } : {}) };
     const t1 = performance.now();
-    const options = this.startOptions(workflowId, input, await this.labelled());
+    const options = this.startOptions(workflowId, input, await this.labelled(), describeFill(spec, kindOf(spec)));
     let result: AnswerRef | ChatCompletion;
     const early = this.answers?.wait(workflowId);
     try {
@@ -179,12 +184,13 @@ export class FillClient {
    * an update: nothing waits, and a fill already running under the id is kept
    * (a refresh's id is its own, so its answer is always the one stored).
    */
-  async handOff(spec: MissSpec, answer: ChatCompletion): Promise<string> {
+  async handOff(spec: MissSpec, answer: ChatCompletion, drained = false): Promise<string> {
     const workflowId = spec.fillId ?? fillIdFor(spec);
     // Nobody waits on this fill's update, so it runs in one task.
     const input = { ...(await this.prepare(spec)), answerRef: await this.storeBlob(spec.tenant, answer), inOneTask: true };
+    const description = describeFill(spec, drained ? 'outbox drain' : kindOf(spec), { answer, streamed: !drained });
     try {
-      await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled())), this.options.deadlineMs, exceeded);
+      await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled(), description)), this.options.deadlineMs, exceeded);
     } catch (err) {
       throw toGatewayError(err);
     }
@@ -245,20 +251,44 @@ export class FillClient {
   }
 
   /** Search attributes only where the cluster has them registered (see fill/visibilitySupport). */
-  private async labelled(): Promise<boolean> {
-    return (await this.visibility?.available()) ?? false;
+  private async labelled(): Promise<Labelled> {
+    if (!(await this.visibility?.available())) return false;
+    return { origin: this.visibility!.has(reflexAttributes.origin.name) };
   }
 
-  private startOptions(workflowId: string, input: FillInput, labelled: boolean): FillStartOptions {
+  private startOptions(workflowId: string, input: FillInput, labelled: Labelled, description: FillDescription): FillStartOptions {
+    const { origin, staticSummary, staticDetails } = description;
+    const labels = { tenant: input.tenant, key: input.key, model: input.model, kind: 'fill' as const, ...(labelled && labelled.origin ? { origin } : {}) };
     return {
+      staticSummary,
+      staticDetails,
       workflowId,
       taskQueue: this.options.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING' as const,
       memo: { tenant: input.tenant, model: input.model, key: input.key, kind: 'fill', requestId: input.requestId ?? null },
-      ...(labelled ? { typedSearchAttributes: startAttributes({ tenant: input.tenant, key: input.key, model: input.model, kind: 'fill' }) } : {}),
+      ...(labelled ? { typedSearchAttributes: startAttributes(labels) } : {}),
     };
   }
+}
+
+/** false: no search attributes; else the core ones, and ReflexOrigin where registered. */
+type Labelled = false | { origin: boolean };
+
+/** What the Temporal UI says about a fill: ReflexOrigin, and the summary (list view) and details (its page), encrypted like the input. */
+type FillDescription = { origin: FillOrigin } & Required<Pick<WorkflowStartOptions, 'staticSummary' | 'staticDetails'>>;
+
+type MissKind = Exclude<FillKind, 'replay'>;
+const kindOf = (spec: MissSpec): MissKind => (spec.replace ? 'refresh' : (spec.endpoint ?? 'chat'));
+const ORIGIN: Record<MissKind, FillOrigin> = { chat: 'chat', responses: 'responses', refresh: 'refresh', 'outbox drain': 'outbox' };
+
+function describeFill(spec: MissSpec, kind: MissKind, handed?: { answer: ChatCompletion; streamed: boolean }): FillDescription {
+  const label = { kind, tenant: spec.tenant, model: spec.model, caller: spec.caller, question: spec.semanticText };
+  return {
+    origin: ORIGIN[kind],
+    staticSummary: fillSummary({ ...label, streamed: handed?.streamed }),
+    staticDetails: fillDetails({ question: spec.semanticText, request: spec.request, answer: handed?.answer, lookupMs: spec.lookupMs }),
+  };
 }
 
 /** Fills always join an open run of their id (update-with-start requires the policy set). */

@@ -8,6 +8,7 @@ import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio
 import { GatewayError } from '../errors';
 import { toGatewayError } from './fillClient';
 import type { VisibilitySupport } from './visibilitySupport';
+import { fillDetails, fillSummary } from './fillLabels';
 import {
   DELETE_WORKFLOW,
   DeleteResult,
@@ -43,12 +44,14 @@ export class MaintenanceClient {
    * A replay id is never reused once its run completed: `already` means a
    * previous `reflex replay` finished this one.
    */
-  async replay(input: ReplayInput): Promise<ReplayOutcome | 'already_replayed'> {
+  async replay(input: ReplayInput, model?: string): Promise<ReplayOutcome | 'already_replayed'> {
     const id = replayWorkflowId(input.tenant, input.key, input.replayOf.runId);
     const options = await this.options(id, { tenant: input.tenant, key: input.key, kind: 'replay' });
     try {
       const handle = await this.client.workflow.start(REPLAY_WORKFLOW, {
         ...options,
+        staticSummary: fillSummary({ kind: 'replay', tenant: input.tenant, model }),
+        staticDetails: fillDetails({ of: `${input.replayOf.workflowId} (run ${input.replayOf.runId})` }),
         args: [input],
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       });
@@ -76,6 +79,7 @@ export class MaintenanceClient {
       taskQueue: this.taskQueue,
       workflowIdConflictPolicy: 'USE_EXISTING' as const,
       memo: { tenant: labels.tenant, key: labels.key ?? null, kind: labels.kind, requestId: requestId ?? null },
+      staticSummary: `${labels.kind} · tenant ${labels.tenant}${labels.key ? ` · key ${labels.key.slice(0, 12)}…` : ''}`,
       ...(labelled ? { typedSearchAttributes: startAttributes(labels) } : {}),
     };
   }

@@ -140,14 +140,17 @@ async function writeInTask(acts: ReturnType<typeof activitiesFor>, store: StoreC
 
 function activitiesFor(input: FillInput) {
   return {
+    // Summaries name each step in the UI's timeline (encrypted like every payload).
     local: proxyLocalActivities<FillActivities>({
+      summary: input.answerRef ? 'answer handed over (no provider call)' : `provider call: ${input.model}`,
       startToCloseTimeout: input.policy.providerTimeoutMs + 5_000,
       retry: { ...providerRetry, maximumAttempts: input.policy.providerMaxAttempts, nonRetryableErrorTypes: ['ProviderClientError', 'RequestBlobMissing'] },
     }),
-    localWrite: proxyLocalActivities<FillActivities>({ startToCloseTimeout: '10s', retry: { initialInterval: '100ms', maximumAttempts: 3 } }),
+    localWrite: proxyLocalActivities<FillActivities>({ summary: 'store + index, in the answer\'s task', startToCloseTimeout: '10s', retry: { initialInterval: '100ms', maximumAttempts: 3 } }),
     // Storing includes embedding when the API had no vector.
-    store: proxyActivities<FillActivities>({ startToCloseTimeout: '1m', retry: { ...providerRetry, maximumInterval: '10s', maximumAttempts: 50 } }),
+    store: proxyActivities<FillActivities>({ summary: input.embedded ? 'store + index' : 'embed, store + index', startToCloseTimeout: '1m', retry: { ...providerRetry, maximumInterval: '10s', maximumAttempts: 50 } }),
     index: proxyActivities<FillActivities>({
+      summary: 'index the stored entry (Milvus)',
       startToCloseTimeout: '30s',
       // Temporal reads an absent maximumAttempts as "no limit".
       retry: { ...providerRetry, maximumAttempts: input.policy.indexMaxAttempts || undefined },

@@ -13,7 +13,7 @@ const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval
 
 export async function replayFillWorkflow(input: ReplayInput): Promise<ReplayOutcome> {
   metrics.workflowStarted('replay');
-  const acts = proxyActivities<FillActivities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: input.indexMaxAttempts || undefined } });
+  const acts = proxyActivities<FillActivities>({ summary: 'index the stored entry (Milvus)', startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: input.indexMaxAttempts || undefined } });
   const outcome = await acts.indexStoredEntry({ tenant: input.tenant, key: input.key });
   record({ replayOf: input.replayOf, steps: { index: outcome === 'indexed' ? 'done' : 'skipped' } }, outcome);
   metrics.workflowFinished('replay', outcome);

@@ -15,9 +15,16 @@ export const reflexAttributes = {
   key: defineSearchAttributeKey('ReflexKey', SearchAttributeType.KEYWORD),
   kind: defineSearchAttributeKey('ReflexKind', SearchAttributeType.KEYWORD),
   outcome: defineSearchAttributeKey('ReflexOutcome', SearchAttributeType.KEYWORD),
+  /** Why a fill ran: chat, responses, refresh, outbox (see FillOrigin). */
+  origin: defineSearchAttributeKey('ReflexOrigin', SearchAttributeType.KEYWORD),
 } as const;
 
 export const REFLEX_ATTRIBUTE_NAMES = Object.values(reflexAttributes).map((k) => k.name);
+
+/** Added after the others: a cluster that lacks it still gets the rest (and the memo). */
+export const OPTIONAL_ATTRIBUTE_NAMES: readonly string[] = [reflexAttributes.origin.name];
+
+export type FillOrigin = 'chat' | 'responses' | 'refresh' | 'outbox';
 
 /** `temporal server start-dev --search-attribute` values (and the operator's create commands). */
 export const searchAttributeFlags = (): string[] => REFLEX_ATTRIBUTE_NAMES.map((name) => `${name}=Keyword`);
@@ -27,6 +34,8 @@ export interface Labels {
   key?: string;
   model?: string;
   kind: EntryKind;
+  /** Fills only, and only where ReflexOrigin is registered. */
+  origin?: FillOrigin;
 }
 
 /** Start-time attributes; `outcome` starts as "running" so open workflows are filterable too. */
@@ -38,5 +47,6 @@ export function startAttributes(labels: Labels) {
     { key: a.outcome, value: 'running' },
     ...(labels.key ? [{ key: a.key, value: labels.key }] : []),
     ...(labels.model ? [{ key: a.model, value: labels.model }] : []),
+    ...(labels.origin ? [{ key: a.origin, value: labels.origin }] : []),
   ];
 }

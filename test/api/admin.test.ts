@@ -44,7 +44,7 @@ describe('admin auth', () => {
 describe('admin auth comes first', () => {
   test('an anonymous caller gets 401 on every admin path and method, never a 405 or a body error', async () => {
     app = await startFakeApp({ adminToken: TOKEN });
-    for (const [method, route] of [['DELETE', '/stats'], ['PUT', '/keys'], ['PUT', `/tenants/${TENANT}`], ['PATCH', '/keys/key_1'], ['DELETE', '/nothing-here'], ['GET', '']]) {
+    for (const [method, route] of [['DELETE', '/stats'], ['PUT', '/keys'], ['PUT', `/tenants/${TENANT}`], ['PATCH', '/keys/key_1'], ['DELETE', '/nothing-here'], ['GET', '/overview'], ['POST', '/overview'], ['GET', '/assets']]) {
       const res = await admin(method!, route!, null);
       expect([method, route, res.status]).toEqual([method, route, 401]);
       expect(res.headers.get('allow')).toBeNull();
@@ -52,6 +52,9 @@ describe('admin auth comes first', () => {
     // A malformed body is not even read before the token is checked.
     const res = await fetch(`${app.url}/admin/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
     expect(res.status).toBe(401);
+    // The exception: the dashboard's login page (and its assets), which hold no data.
+    const page = await admin('GET', '', null);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
     // With the token, the same method errors are still reported.
     expect((await admin('PUT', '/stats')).status).toBe(405);
   });

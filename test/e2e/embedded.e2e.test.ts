@@ -2,10 +2,11 @@
  * `reflex start`, the embedded default that `npm start` runs, as a whole: its
  * Temporal dev server, Web UI and Milvus Lite die with it even after kill -9
  * (so the next start works), and its codec endpoint answers loopback callers
- * without a token, which the dev server's UI needs.
+ * without a token, which the dev server's UI needs: in a real headless
+ * Chromium, a fill's page shows its request and answer, the list its summary.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,9 @@ import { ask } from '../support/gateway';
 import { freePort } from '../support/ports';
 import { MODELS, REPO, VENV } from '../support/stack';
 import { workflowShow } from '../support/temporalCli';
+import { launchBrowser, type PageGlobals } from '../support/browser';
+
+const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/temporal-ui');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,6 +80,7 @@ const logTail = () => readFileSync(path.join(home, 'start.log'), 'utf8').split('
 const exited = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
 
 beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
   home = mkdtempSync(path.join(os.tmpdir(), 'reflex-start-'));
   ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), milvus: await freePort() };
 });
@@ -100,13 +105,59 @@ test('the UI is pointed at the codec, which answers loopback callers without a t
   const id = res.headers.get('x-reflex-fill-id')!;
   const show = (...flags: string[]) => workflowShow(`127.0.0.1:${ports.temporal}`, id, ...flags);
   await until('fill closed', async () => (await show()).raw.includes('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED'), 30_000);
-  // History holds references (claim check), and even those only encrypted; the codec endpoint decodes them.
+  // History holds references (claim check), and even those (and the fill's summary) only encrypted; the
+  // codec endpoint decodes them and resolves the references to the request and the answer.
+  const answer = ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
   const plain = (await show()).text;
   expect(plain).not.toContain(prompt);
   expect(plain).not.toContain('requestRef');
   const decoded = (await show('--codec-endpoint', `${api()}/codec`)).text; // no --codec-auth
   expect(decoded).toContain('requestRef');
-  expect(decoded).not.toContain(prompt);
+  expect(decoded).toContain(prompt);
+
+  // The Web UI, in a real browser, through the codec: the fill's page shows the request and the answer
+  // (the input's claim check resolved to the request blob and the stored entry), the list its summary.
+  const browser = await launchBrowser();
+  try {
+    const tab = await browser.newPage();
+    await tab.setViewport({ width: 1400, height: 1000 });
+    const shows = (text: string) =>
+      tab.waitForFunction((t) => (globalThis as unknown as PageGlobals).document.body.innerText.includes(t), { timeout: 30_000 }, text).catch(async (err: unknown) => {
+        await tab.screenshot({ path: path.join(ARTIFACTS, 'not-shown.png'), fullPage: true });
+        throw err;
+      });
+    // What the page's codec calls bring back (its JSON viewer draws only the lines in view).
+    const decodedByUi: string[] = [];
+    tab.on('response', (r) => {
+      if (new URL(r.url()).pathname !== '/codec/decode') return;
+      r.json().then(
+        (body: { payloads?: { data?: string }[] }) => body.payloads?.forEach((p) => decodedByUi.push(Buffer.from(p.data ?? '', 'base64').toString('utf8'))),
+        () => undefined,
+      );
+    });
+    await tab.goto(`http://127.0.0.1:${ports.ui}/namespaces/default/workflows/${id}`);
+    await shows(prompt);
+    await until('the UI decoded the request and the answer', async () => decodedByUi.some((t) => t.includes('"claimCheck"') && t.includes(prompt) && t.includes(answer)), 30_000);
+    await tab.screenshot({ path: path.join(ARTIFACTS, 'fill-page.png'), fullPage: true });
+    // Its "User Metadata" tab: the summary and details, decoded through the codec.
+    // The UI renders summary and details (markdown) in sandboxed frames of their own.
+    await tab.click('::-p-text(User Metadata)');
+    const framesShow = (text: string) =>
+      until(`a frame shows ${text}`, async () => {
+        const texts = await Promise.all(tab.frames().map((f) => f.evaluate(() => (globalThis as unknown as PageGlobals).document.body?.innerText ?? '').catch(() => '')));
+        return texts.some((t) => t.includes(text));
+      }, 30_000);
+    await framesShow(`chat · test-model · tenant `);
+    await framesShow(`“${prompt}”`);
+    await framesShow('Lookup before the miss');
+    await tab.screenshot({ path: path.join(ARTIFACTS, 'fill-metadata.png'), fullPage: true });
+    await tab.setViewport({ width: 2400, height: 1000 });
+    await tab.goto(`http://127.0.0.1:${ports.ui}/namespaces/default/workflows`);
+    await shows(id);
+    await tab.screenshot({ path: path.join(ARTIFACTS, 'fill-list.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
 
   const decode = (origin?: string) =>
     fetch(`${api()}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...(origin ? { origin } : {}) }, body: '{"payloads":[]}' });

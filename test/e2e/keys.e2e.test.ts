@@ -137,6 +137,9 @@ test('keys with one namespace share a cache; another namespace does not see it (
   const miss = await h.gateway.chat(q, a.key);
   expect(status(miss)).toBe('MISS');
   await h.gateway.awaitFill(miss);
+  // The Temporal UI's list names the key and its namespace, not the tenant hash.
+  const described = await (await h.gateway.temporalClient()).workflow.getHandle(miss.headers.get('x-reflex-fill-id')!).describe();
+  expect(await described.staticSummary()).toBe('chat · test-model · a (team-x) · “What does a shared cache namespace mean?”');
   expect(status(await h.gateway.chat(q, b.key))).toBe('HIT_L1_EXACT');
   expect(status(await h.gateway.chat(q, c.key))).toBe('MISS');
 

@@ -36,13 +36,15 @@ describe('read-your-writes', () => {
 });
 
 describe('claim check', () => {
-  test('Temporal history holds neither the prompt nor the answer, only references (even decoded with the payload key)', async () => {
-    const question = 'A prompt that must never appear in Temporal history: zebra-quartz-1187';
+  test('Temporal history holds references, not the prompt or the answer: decoded with the payload key, only the summary\'s first words and a bounded excerpt', async () => {
+    // Past the details' 400-character excerpt: the end of the prompt must never reach history.
+    const question = `A prompt whose opening words name the fill in the Temporal UI. ${'Padding words for a long question. '.repeat(14)}zebra-quartz-1187`;
     const res = await h.gateway.chat(ask(question), 'tenant-cc');
     expect(res.status).toBe(200);
     await expect(h.gateway.awaitFill(res)).resolves.toMatchObject({ outcome: 'cached' });
     const text = await h.gateway.historyText(res.headers.get('x-reflex-fill-id')!);
     expect(text).toContain('requestRef');
+    expect(text).toContain('“A prompt whose opening words name the fill in the…”'); // the summary
     expect(text).not.toContain('zebra-quartz-1187');
     expect(text).not.toContain('Answer to:');
   });

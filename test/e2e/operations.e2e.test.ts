@@ -3,7 +3,8 @@
  * visibility, failed indexing replayed from storage (never the provider),
  * reindex, admin delete and purge, /metrics, and expiry.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { EntryStore } from '../../src/cache/storage/entryStore';
 import { runCli } from '../support/cli';
@@ -11,7 +12,7 @@ import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
 import { useGateway } from '../support/harness';
 import { MilvusProbe } from '../support/milvus';
 import { streamChat } from '../support/sse';
-import { ENCRYPTED_METADATA, workflowShow } from '../support/temporalCli';
+import { ENCRYPTED_METADATA, workflowDescribe, workflowShow } from '../support/temporalCli';
 
 const ADMIN = 'admin-secret-for-tests';
 
@@ -63,10 +64,69 @@ describe('visibility', () => {
       ReflexOutcome: ['cached'],
     });
     expect(described.memo).toMatchObject({ requestId: 'req-visibility-1', outcome: 'cached', steps: { provider: 'done', store: 'done', index: 'done' } });
+    // What the UI's list and the fill's page show, read back through the client with the payload codec.
+    expect(await described.staticSummary()).toBe(`chat · test-model · tenant ${tenant.slice(0, 8)} · “What is the capital of Australia?”`);
+    const details = await described.staticDetails();
+    expect(details).toContain('**Question** “What is the capital of Australia?”');
+    expect(details).toMatch(/\*\*Request\*\* \(\d+ B\)/);
+    expect(described.searchAttributes).toMatchObject({ ReflexOrigin: ['chat'] });
     // The filter an operator pastes into the UI.
     const query = `ReflexTenant = '${tenant}' AND ReflexKind = 'fill' AND ReflexOutcome = 'cached'`;
     const found = await eventually(async () => (await client.workflow.count(query)).count, (n) => n === 1);
     expect(found).toBe(1);
+  });
+});
+
+describe('documented queries', () => {
+  test('refreshes are found by origin and by id prefix, and say so in their summary', async () => {
+    const question = 'What is the boiling point of water on Everest?';
+    await h.gateway.awaitFill(await h.gateway.chat(ask(question), 'tenant-q'));
+    const res = await h.gateway.chat(ask(question), 'tenant-q', { 'x-reflex-cache': 'refresh' });
+    expect(status(res)).toBe('REFRESH');
+    await h.gateway.awaitFill(res);
+    const tenant = h.gateway.tenantOf('tenant-q');
+    const client = await h.gateway.temporalClient();
+    expect(await (await client.workflow.getHandle(fillId(res)).describe()).staticSummary()).toMatch(/^refresh · test-model · /);
+    for (const query of [`ReflexOrigin = 'refresh' AND ReflexTenant = '${tenant}'`, `WorkflowId STARTS_WITH 'refresh-${tenant}'`]) {
+      expect(await eventually(async () => (await client.workflow.count(query)).count, (n) => n === 1)).toBe(1);
+    }
+    const fills = `ReflexModel = 'test-model' AND ReflexOrigin = 'chat' AND ReflexTenant = '${tenant}'`;
+    expect(await eventually(async () => (await client.workflow.count(fills)).count, (n) => n === 1)).toBe(1);
+  });
+});
+
+describe('reflex eval --plot', () => {
+  test('asks every pair at each swept X-Reflex-Threshold without filling anything, and draws the curve with the operating point', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'reflex-eval-'));
+    const pairs = path.join(dir, 'pairs.jsonl');
+    const lines = [
+      { a: 'How do I reset the password of my home router?', b: 'How can I reset the password of my home router?', label: 1 },
+      { a: 'What is the population of Portugal today?', b: 'What is the population of Portugal right now?', label: 1 },
+      { a: 'What is the capital city of Canada?', b: 'What is the capital city of Australia?', label: 0 },
+    ];
+    writeFileSync(pairs, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const svg = path.join(dir, 'curve.svg');
+    const calls = h.upstream.received.length;
+    // 0.5 is outside the gateway's X-Reflex-Threshold bounds: refused, so left out of the curve.
+    const run = await runCli(h.stack, ['eval', '--pairs', pairs, '--url', h.gateway.url, '--temporal', h.stack.temporalAddress, '--sweep', '0.5,0.8,0.9,0.995', '--plot', svg, '--json']);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.sweep.map((s: { threshold: number }) => s.threshold)).toEqual([0.8, 0.9, 0.995]);
+    expect(run.stderr).toContain('threshold 0.5 refused');
+    const recall = result.sweep.map((s: { scores: { recall: number } }) => s.scores.recall);
+    expect(recall[0]).toBeGreaterThan(0);
+    expect(recall[0]).toBeGreaterThanOrEqual(recall[2]);
+    // Only the stores and the plain asks reached the provider or were counted; the sweep's only-if-cached asks filled nothing.
+    expect(Object.values(result.statuses as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(6);
+    expect(h.upstream.received.length - calls).toBe(3 + lines.length - result.scores.hits);
+    const picture = readFileSync(svg, 'utf8');
+    expect(picture.startsWith('<svg')).toBe(true);
+    expect(picture).toContain(`gateway (${result.verifier} verifier), X-Reflex-Threshold`);
+    expect(picture).toContain(`operating point: P ${result.scores.precision.toFixed(3)} R ${result.scores.recall.toFixed(3)}`);
+    expect((picture.match(/<polyline class="recall" points="([^"]*)"/)![1] ?? '').split(' ')).toHaveLength(3);
+    // The dashboard's copy, under the REFLEX_HOME the eval shares with the gateway.
+    expect(readFileSync(path.join(h.stack.home, 'data', 'eval', 'last-curve.svg'), 'utf8')).toBe(picture);
+    expect((await admin('GET', '/admin/eval/curve.svg')).body).toBe(picture);
   });
 });
 
@@ -216,25 +276,32 @@ describe('reindex', () => {
 describe('encrypted payloads', () => {
   const show = (id: string, ...flags: string[]) => workflowShow(h.stack.temporalAddress, id, ...flags);
 
-  test('temporal workflow show of a fill contains neither prompt nor answer; through the codec endpoint with the admin token it decodes to references (claim check)', async () => {
+  test('temporal workflow show of a fill contains neither prompt nor answer; through the codec endpoint with the admin token it decodes, claim-check references resolved to the request and the answer', async () => {
     const prompt = 'Which river flows through the old town of Basel?';
     const res = await h.gateway.chat(ask(prompt), 'tenant-codec');
     expect(status(res)).toBe('MISS');
     const answer: string = res.body.choices[0].message.content;
     await h.gateway.awaitFill(res);
 
+    // History, summary and details included: ciphertext only.
     const stored = await show(fillId(res));
     expect(stored.raw).toContain(ENCRYPTED_METADATA);
     expect(stored.text).not.toContain('old town of Basel');
     expect(stored.text).not.toContain(answer);
+    const described = await workflowDescribe(h.stack.temporalAddress, fillId(res));
+    expect(described).not.toContain('old town of Basel');
+    expect(described).not.toContain('Basel');
 
-    const decoded = await show(fillId(res), '--codec-endpoint', `${h.gateway.url}/codec`, '--codec-auth', `Bearer ${ADMIN}`);
+    const codec = ['--codec-endpoint', `${h.gateway.url}/codec`, '--codec-auth', `Bearer ${ADMIN}`];
+    const decoded = await show(fillId(res), ...codec);
     expect(decoded.raw).not.toContain(ENCRYPTED_METADATA);
-    // The prompt and the answer are blobs in the entry store; history holds their references.
+    // History holds references (claim check); the codec endpoint resolves them for whoever holds the admin token.
     expect(decoded.text).toContain('requestRef');
     expect(decoded.text).toContain('answerRef');
-    expect(decoded.text).not.toContain('old town of Basel');
-    expect(decoded.text).not.toContain(answer);
+    expect(decoded.text).toContain('"claimCheck"');
+    expect(decoded.text).toContain('old town of Basel');
+    expect(decoded.text).toContain(JSON.stringify(answer).slice(1, -1));
+    expect(await workflowDescribe(h.stack.temporalAddress, fillId(res), ...codec)).toContain('old town of Basel');
   });
 
   test('outside the embedded default the codec wants the admin token, even from loopback', async () => {

@@ -4,7 +4,7 @@
  * process pointed at both. Started before the file's tests, stopped after.
  */
 import { GatewayProcess } from './gateway';
-import { startStack, TestStack } from './stack';
+import { startStack, StackOptions, TestStack } from './stack';
 import { FakeUpstream } from './upstream';
 
 export interface Harness {
@@ -13,13 +13,13 @@ export interface Harness {
   gateway: GatewayProcess;
 }
 
-export function useGateway(env: Record<string, string> = {}): Harness {
+export function useGateway(env: Record<string, string> | ((stack: TestStack) => Record<string, string>) = {}, stackOptions: StackOptions = {}): Harness {
   const h = {} as Harness;
   beforeAll(async () => {
-    h.stack = await startStack();
+    h.stack = await startStack(stackOptions);
     h.upstream = new FakeUpstream();
     await h.upstream.start();
-    h.gateway = new GatewayProcess(h.stack, { REFLEX_UPSTREAM_URL: h.upstream.url, REFLEX_CLIENT_DEADLINE_MS: '20000', ...env });
+    h.gateway = new GatewayProcess(h.stack, { REFLEX_UPSTREAM_URL: h.upstream.url, REFLEX_CLIENT_DEADLINE_MS: '20000', ...(typeof env === 'function' ? env(h.stack) : env) });
     await h.gateway.start();
   }, 180_000);
   afterAll(async () => {

@@ -19,6 +19,8 @@ export const MODELS = path.join(REPO, '.reflex', 'models');
 export interface TestStack {
   home: string;
   temporalAddress: string;
+  /** The dev server's Web UI, when started with { ui: true }. */
+  uiPort: number;
   milvusAddress: string;
   stopTemporal(): Promise<void>;
   startTemporal(): Promise<void>;
@@ -31,18 +33,25 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<TestStack> {
+export interface StackOptions {
+  /** Start the dev server's Web UI too (on uiPort); tests that follow links into it. */
+  ui?: boolean;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'reflex-e2e-'));
   const dataDir = path.join(home, 'data');
   const temporalAddress = `127.0.0.1:${await freePort()}`;
   const milvusAddress = `127.0.0.1:${await freePort()}`;
-  const temporalOptions = { venv: VENV, address: temporalAddress, uiPort: await freePort(), headless: true, dataDir, namespace: 'default' };
+  const uiPort = await freePort();
+  const temporalOptions = { venv: VENV, address: temporalAddress, uiPort, headless: !options.ui, dataDir, namespace: 'default' };
   let temporal: ManagedProcess | undefined = await startTemporal(temporalOptions);
   let milvus: ManagedProcess | undefined = await startMilvus({ venv: VENV, address: milvusAddress, dataDir });
   return {
     home,
     temporalAddress,
     milvusAddress,
+    uiPort,
     async stopTemporal() {
       await temporal?.stop();
       temporal = undefined;

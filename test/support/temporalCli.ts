@@ -26,3 +26,9 @@ export async function workflowShow(address: string, workflowId: string, ...flags
   walk(JSON.parse(stdout));
   return { raw: stdout, text: [stdout, ...data].join('\n') };
 }
+
+/** `temporal workflow describe --output json`: where the CLI prints a workflow's summary and details. */
+export async function workflowDescribe(address: string, workflowId: string, ...flags: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(path.join(VENV, 'bin', 'temporal'), ['workflow', 'describe', '-w', workflowId, '--output', 'json', '--address', address, ...flags]);
+  return stdout;
+}

@@ -1,7 +1,8 @@
 /** The evals' options that mirror gateway settings take the schema's defaults and validation, not copies. */
 import { Command } from 'commander';
 import { configSchema } from '../../src/config';
-import { toGatewayArgs, toOfflineArgs, withGatewayEvalOptions, withOfflineEvalOptions } from '../../src/tools/eval/args';
+import path from 'node:path';
+import { DEFAULT_GATEWAY_SWEEP, toGatewayArgs, toOfflineArgs, withGatewayEvalOptions, withOfflineEvalOptions } from '../../src/tools/eval/args';
 
 const quiet = (cmd: Command) => cmd.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
 const offline = (argv: string[]) => toOfflineArgs(withOfflineEvalOptions(quiet(new Command())).parse(argv, { from: 'user' }).opts());
@@ -34,6 +35,14 @@ test('the gateway eval defaults to a gateway on its default address', () => {
     url: `http://${config.bindAddr}:${config.port}`, temporal: config.temporal.address, namespace: config.temporal.namespace, concurrency: 4,
   });
   expect(() => gateway(['--pairs', 'p', '--threshold', '0.9'])).toThrow(/unknown option '--threshold'/);
+});
+
+test('--plot: the gateway eval sweeps the default X-Reflex-Threshold list unless --sweep says otherwise; the file is resolved', () => {
+  expect(gateway(['--pairs', 'p']).sweep).toBeUndefined();
+  expect(gateway(['--pairs', 'p', '--plot', 'c.svg'])).toMatchObject({ plot: path.resolve('c.svg'), sweep: DEFAULT_GATEWAY_SWEEP });
+  expect(gateway(['--pairs', 'p', '--plot', 'c.svg', '--sweep', '0.85,0.9']).sweep).toEqual([0.85, 0.9]);
+  expect(offline(['--pairs', 'p', '--plot', '/tmp/o.svg']).plot).toBe('/tmp/o.svg');
+  expect(Math.min(...DEFAULT_GATEWAY_SWEEP)).toBeGreaterThanOrEqual(configSchema.parse({}).thresholdBounds.min);
 });
 
 test('the verifier options mirror REFLEX_VERIFIER*, and --split picks a slice of a splits file', () => {

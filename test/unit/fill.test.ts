@@ -167,11 +167,12 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
     const unreachable = jest.fn(async () => Promise.reject(new Error('14 UNAVAILABLE: No connection established')));
     const handOff = jest.fn(unreachable);
     const { miss, provider, root } = setup({ fill: unreachable, handOff } as unknown as Partial<FillClient>);
-    const outcome = await miss.answer(spec(), 'sk-x');
+    const outcome = await miss.answer(spec({ caller: 'docs-bot' }), 'sk-x');
     expect(outcome).toMatchObject({ completion: { id: 'direct' }, degraded: 'outbox' });
     expect(outcome.workflowId).toBeUndefined();
     expect(provider.complete).toHaveBeenCalledWith(spec().request, 'sk-x');
-    await expect(new Outbox(root).read(tenant, 'b'.repeat(64))).resolves.toMatchObject({ answer: { id: 'direct' }, context: 'c' });
+    // The key's name travels with the record, so the drained fill's summary names it.
+    await expect(new Outbox(root).read(tenant, 'b'.repeat(64))).resolves.toMatchObject({ answer: { id: 'direct' }, context: 'c', caller: 'docs-bot' });
   });
 
   test('Temporal unreachable and the entry store unwritable: still answered, and it says not-stored', async () => {

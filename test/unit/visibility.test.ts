@@ -2,7 +2,7 @@
 import type { Connection } from '@temporalio/client';
 import pino from 'pino';
 import { VisibilitySupport } from '../../src/temporal/visibilitySupport';
-import { REFLEX_ATTRIBUTE_NAMES, searchAttributeFlags } from '../../src/workflows/visibility';
+import { OPTIONAL_ATTRIBUTE_NAMES, REFLEX_ATTRIBUTE_NAMES, searchAttributeFlags, startAttributes } from '../../src/workflows/visibility';
 
 const connection = (list: () => Promise<{ customAttributes: Record<string, number> }>) =>
   ({ operatorService: { listSearchAttributes: jest.fn(list) } }) as unknown as Connection & { operatorService: { listSearchAttributes: jest.Mock } };
@@ -24,6 +24,22 @@ test('missing on an existing cluster: memo only, asked again later', async () =>
   expect(c.operatorService.listSearchAttributes).toHaveBeenCalledTimes(1);
 });
 
+test('an optional attribute missing (ReflexOrigin, added later): the core ones still label, the optional one is known absent', async () => {
+  const core = REFLEX_ATTRIBUTE_NAMES.filter((n) => !OPTIONAL_ATTRIBUTE_NAMES.includes(n));
+  const v = new VisibilitySupport(connection(async () => ({ customAttributes: Object.fromEntries(core.map((n) => [n, 2])) })), 'default', log);
+  expect(await v.available()).toBe(true);
+  expect(v.has('ReflexOrigin')).toBe(false);
+  const all = new VisibilitySupport(connection(async () => ({ customAttributes: Object.fromEntries(REFLEX_ATTRIBUTE_NAMES.map((n) => [n, 2])) })), 'default', log);
+  expect(await all.available()).toBe(true);
+  expect(all.has('ReflexOrigin')).toBe(true);
+});
+
+test('a fill\'s origin is an attribute only when given', () => {
+  const names = (labels: Parameters<typeof startAttributes>[0]) => startAttributes(labels).map((a) => `${a.key.name}=${a.value}`);
+  expect(names({ tenant: 't', kind: 'fill', origin: 'outbox' })).toContain('ReflexOrigin=outbox');
+  expect(names({ tenant: 't', kind: 'fill' }).some((n) => n.startsWith('ReflexOrigin'))).toBe(false);
+});
+
 test('Temporal unreachable: not labelled, and not remembered', async () => {
   const c = connection(async () => Promise.reject(new Error('unavailable')));
   const v = new VisibilitySupport(c, 'default', log);
@@ -33,5 +49,5 @@ test('Temporal unreachable: not labelled, and not remembered', async () => {
 });
 
 test('the dev server flags register every attribute as Keyword', () => {
-  expect(searchAttributeFlags()).toEqual(['ReflexTenant=Keyword', 'ReflexModel=Keyword', 'ReflexKey=Keyword', 'ReflexKind=Keyword', 'ReflexOutcome=Keyword']);
+  expect(searchAttributeFlags()).toEqual(['ReflexTenant=Keyword', 'ReflexModel=Keyword', 'ReflexKey=Keyword', 'ReflexKind=Keyword', 'ReflexOutcome=Keyword', 'ReflexOrigin=Keyword']);
 });

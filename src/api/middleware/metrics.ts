@@ -6,6 +6,7 @@
  */
 import type { Context, Next } from 'koa';
 import { tierOf } from '../../metrics';
+import type { Caller } from '../../auth/authenticate';
 import type { RequestRecord } from '../requestRecord';
 
 /** The cached routes; each says its tier in X-Reflex-Status. */
@@ -27,6 +28,8 @@ export function httpMetrics(record: RequestRecord) {
         fillId: ctx.response.get('X-Reflex-Fill-Id') || undefined,
         // A streamed hit leaves its usage in ctx.state; a JSON hit carries it in the body.
         usage: ctx.state.usage ?? (ctx.body as { usage?: unknown } | undefined)?.usage,
+        keyId: (ctx.state.caller as Caller | undefined)?.key?.id,
+        model: ctx.state.model ?? (ctx.body as { model?: unknown } | null | undefined)?.model,
       });
     }
   };

@@ -91,7 +91,7 @@ async function answerMiss<R extends { model?: string; stream?: boolean }>(ctx: C
   const { config, fill, exact, log, miss } = services;
   const { request, caller, identity, controls, delivery, bypass, t0, timing } = m;
   const tenant = caller.tenant;
-  const missed = missSpec(spec.endpoint, services, ctx, request, caller, identity, controls, m.embedding);
+  const missed = { ...missSpec(spec.endpoint, services, ctx, request, caller, identity, controls, m.embedding), lookupMs: timing.lookup };
   // A refresh answers only once its entry replaced the old one, so the next request sees it.
   const settleRefresh = async (workflowId: string | undefined) => {
     if (!controls.replace) return;
@@ -143,9 +143,17 @@ function missSpec(
     sealedToken: caller.forwarded && caller.providerKey && !request.stream ? seal.seal(caller.providerKey) : undefined,
     embedding,
     requestId: ctx.state.requestId,
+    caller: callerLabel(caller),
     replace: controls.replace || undefined,
     store: controls.store ? undefined : false,
   };
+}
+
+/** A gateway key as the Temporal UI names it (name, and its namespace where that differs); forwarded tokens have none. */
+function callerLabel(caller: Caller): string | undefined {
+  const key = caller.key;
+  if (!key) return undefined;
+  return key.namespace === key.name ? key.name : `${key.name} (${key.namespace})`;
 }
 
 const missStatus = (controls: CacheControls) => (controls.lookup ? 'MISS' : controls.replace ? 'REFRESH' : 'BYPASS');

@@ -4,7 +4,9 @@
  * /codec/encode take and return `{"payloads":[{"metadata":{k: base64},
  * "data": base64}]}` (the JSON form of temporal.api.common.v1.Payloads).
  * X-Namespace, when sent, must name this gateway's namespace: it holds keys
- * for no other. Access and CORS: middleware/codecAccess.ts.
+ * for no other. Decoding also resolves claim-check references, so an
+ * operator sees the request and the answer. Access and CORS:
+ * middleware/codecAccess.ts.
  */
 import Router from '@koa/router';
 import type { Payload, PayloadCodec } from '@temporalio/common';
@@ -12,6 +14,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { GatewayError, invalidRequest } from '../../errors';
 import { CodecAccessOptions, codecAuth, codecCors } from '../middleware/codecAccess';
+import type { ClaimCheckResolver } from '../../temporal/claimChecks';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'expected base64');
 // proto3 JSON leaves out empty fields: `{}` is an empty list (the CLI sends it).
@@ -34,6 +37,8 @@ const toJson = (p: Payload): JsonPayload => ({
 export interface CodecDeps extends CodecAccessOptions {
   codec: PayloadCodec;
   namespace: string;
+  /** Decoded payloads get the blobs their claim-check references point to (temporal/claimChecks). */
+  claimChecks?: ClaimCheckResolver;
 }
 
 export function codecRoutes(deps: CodecDeps): Router {
@@ -53,6 +58,7 @@ export function codecRoutes(deps: CodecDeps): Router {
       let result: Payload[];
       try {
         result = await deps.codec[op](payloads);
+        if (op === 'decode' && deps.claimChecks) result = await deps.claimChecks.resolve(result);
       } catch (err) {
         throw invalidRequest(`Cannot ${op} these payloads: ${err instanceof Error ? err.message : String(err)}`, 'payloads', `${op}_failed`);
       }

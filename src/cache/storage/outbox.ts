@@ -26,6 +26,8 @@ export interface OutboxRecord {
   request: Record<string, unknown>;
   embedding?: number[];
   requestId?: string;
+  /** The gateway key's name for the Temporal UI (see temporal/fillLabels). */
+  caller?: string;
   /** A refresh: its fill replaces the stored entry instead of keeping it. */
   replace?: boolean;
   answer: ChatCompletion;

@@ -18,6 +18,8 @@ export interface CommonEvalArgs {
   offset: number;
   seed: number;
   json: boolean;
+  /** Write the precision/recall picture here (SVG). */
+  plot?: string;
 }
 
 export interface OfflineArgs extends CommonEvalArgs {
@@ -44,12 +46,21 @@ export interface GatewayArgs extends CommonEvalArgs {
   temporal: string;
   namespace: string;
   concurrency: number;
+  /** X-Reflex-Threshold values to ask every pair at (only-if-cached), for the curve. */
+  sweep?: number[];
 }
 
 export const DEFAULT_SWEEP = [0.7, 0.75, 0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98];
+/** The gateway refuses X-Reflex-Threshold outside [REFLEX_THRESHOLD_MIN, MAX] (default [0.8, 1]). */
+export const DEFAULT_GATEWAY_SWEEP = [0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98];
+/** p(duplicate) thresholds of the model verifier, swept when a plot needs a curve and none was asked for. */
+export const DEFAULT_MODEL_SWEEP = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95];
 
 /** The gateway's configuration with nothing set (REFLEX_HOME aside, which places the model). */
 const gatewayDefaults = (): Config => configSchema.parse({ REFLEX_HOME: process.env.REFLEX_HOME });
+
+/** The data folder of a gateway with this REFLEX_HOME: where --plot leaves the dashboard its copy. */
+export const gatewayDataDir = (): string => gatewayDefaults().dataDir;
 
 /** An option whose value is the REFLEX_* setting `variable` would take: same validation, same default. */
 function mirrored<T>(flags: string, description: string, variable: string, pick: (c: Config) => T): Option {
@@ -77,6 +88,10 @@ function thresholds(value: string): number[] {
   return list;
 }
 
+function gatewayThresholds(value: string): number[] {
+  return value === 'default' ? DEFAULT_GATEWAY_SWEEP : thresholds(value);
+}
+
 function url(value: string): string {
   try {
     new URL(value);
@@ -94,7 +109,8 @@ export function withCommonEvalOptions(cmd: Command): Command {
     .option('--limit <n>', 'evaluate at most n pairs (default: all)', integer(1))
     .option('--offset <n>', 'skip the first n pairs of the shuffled set', integer(0), 0)
     .option('--seed <n>', 'shuffle seed', integer(0), 42)
-    .option('--json', 'print the result as JSON', false);
+    .option('--json', 'print the result as JSON', false)
+    .option('--plot <file.svg>', 'also draw precision and recall over the threshold, operating point marked (SVG)');
 }
 
 export function withOfflineEvalOptions(cmd: Command): Command {
@@ -123,13 +139,15 @@ export function withGatewayEvalOptions(cmd: Command): Command {
     .option('--url <url>', 'the running gateway (loopback only)', url, `http://${c.bindAddr}:${c.port}`)
     .addOption(mirrored('--temporal <address>', 'Temporal frontend, to await each fill', 'REFLEX_TEMPORAL_ADDRESS', (x) => x.temporal.address))
     .addOption(mirrored('--namespace <name>', 'Temporal namespace', 'REFLEX_TEMPORAL_NAMESPACE', (x) => x.temporal.namespace))
-    .option('--concurrency <n>', 'requests in flight', integer(1), 4);
+    .option('--concurrency <n>', 'requests in flight', integer(1), 4)
+    .option('--sweep <list>', 'also ask every pair at these X-Reflex-Threshold values, only-if-cached (comma list, or "default"; --plot sweeps the default)', gatewayThresholds);
 }
 
 type Parsed = Record<string, unknown>;
 
 function common(o: Parsed): CommonEvalArgs {
-  return { pairs: o.pairs as string, protocol: o.protocol as Protocol, limit: o.limit as number | undefined, offset: o.offset as number, seed: o.seed as number, json: o.json as boolean };
+  const plot = o.plot === undefined ? {} : { plot: path.resolve(o.plot as string) };
+  return { pairs: o.pairs as string, protocol: o.protocol as Protocol, limit: o.limit as number | undefined, offset: o.offset as number, seed: o.seed as number, json: o.json as boolean, ...plot };
 }
 
 export function toOfflineArgs(o: Parsed): OfflineArgs {
@@ -154,7 +172,8 @@ export function toOfflineArgs(o: Parsed): OfflineArgs {
 }
 
 export function toGatewayArgs(o: Parsed): GatewayArgs {
-  return { ...common(o), url: o.url as string, temporal: o.temporal as string, namespace: o.namespace as string, concurrency: o.concurrency as number };
+  const sweep = (o.sweep as number[] | undefined) ?? (o.plot === undefined ? undefined : DEFAULT_GATEWAY_SWEEP);
+  return { ...common(o), url: o.url as string, temporal: o.temporal as string, namespace: o.namespace as string, concurrency: o.concurrency as number, ...(sweep ? { sweep } : {}) };
 }
 
 /** For the standalone scripts: usage errors print and exit 2, --help exits 0, as `reflex` does. */

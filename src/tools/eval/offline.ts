@@ -7,11 +7,12 @@
  *   node dist/tools/eval/offline.js --pairs FILE [--split tune|eval --splits splits.json]
  *        [--limit N] [--offset N] [--seed 42] [--protocol isolated|corpus]
  *        [--verifier model|guards] [--threshold T] [--guards a,b|none] [--sweep LIST]
- *        [--model-threshold P] [--model-floor C] [--sweep-floors LIST]
+ *        [--model-threshold P] [--model-floor C] [--sweep-floors LIST] [--plot FILE.svg]
  *
  * With --verifier guards, --threshold and --sweep are cosine floors; with
  * --verifier model they are the cross-encoder's p(duplicate) thresholds, at
  * each cosine shortlist floor of --sweep-floors (default: --model-floor).
+ * --plot draws every verifier's curve on the same pairs (see offlinePlot.ts).
  */
 import fs from 'node:fs';
 import { cacheIdentity } from '../../cache/keys/cacheKey';
@@ -29,6 +30,7 @@ import { indexRecordOf } from '../../vectordb/record';
 import { chatMessages, loadPairs, loadSplit, sample, withoutCrossExactRepeats, type Pair } from './pairs';
 import { formatScores, formatSweep, score, type Outcome, type Scores } from './metrics';
 import { parseOfflineArgs, type Protocol } from './args';
+import { defaultSweep, plotOffline } from './offlinePlot';
 
 export interface OfflineOptions {
   pairs: string;
@@ -280,8 +282,10 @@ export function formatOffline(r: OfflineResult): string {
 }
 
 async function main(): Promise<void> {
-  const args = parseOfflineArgs(process.argv.slice(2));
+  const parsed = parseOfflineArgs(process.argv.slice(2));
+  const args = parsed.plot && !parsed.sweep ? { ...parsed, sweep: defaultSweep(parsed.verifier) } : parsed;
   const result = await runOfflineEval(args);
+  if (parsed.plot) await plotOffline(args, result, parsed.plot, runOfflineEval, (line) => process.stderr.write(`${line}\n`));
   process.stdout.write(args.json ? JSON.stringify(result, null, 2) + '\n' : formatOffline(result) + '\n');
 }
 
