@@ -111,6 +111,10 @@ export const configSchema = z
     // Who may call /v1 (see docs/operations.md): unset = keys when the gateway holds the provider key.
     REFLEX_AUTH: z.enum(['keys', 'forward', 'none', '']).optional().transform((v) => v || undefined),
     REFLEX_KEYS_PATH: optionalString,
+    // postgres://user:password@host:5432/db — keys and rate limits shared by replicas on any host (src/postgres).
+    REFLEX_DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), { message: 'expected a postgres:// or postgresql:// URL' }),
+    // How stale a replica's copy of the keys may get when a NOTIFY is lost (PostgreSQL only).
+    REFLEX_KEYS_REFRESH_MS: positiveInt.max(60_000).default(1000),
     REFLEX_TENANT_SECRET: key32,
     REFLEX_WORKER_METRICS_PORT: port.default(0),
     REFLEX_TOKEN_KEY: key32,
@@ -194,9 +198,11 @@ export const configSchema = z
       l1RevalidateMs: env.REFLEX_L1_REVALIDATE_MS,
     },
     adminToken: env.REFLEX_ADMIN_TOKEN,
+    databaseUrl: env.REFLEX_DATABASE_URL,
     auth: {
       mode: authMode(env, ctx),
       keysPath: path.resolve(env.REFLEX_KEYS_PATH ?? path.join(env.REFLEX_HOME, 'data', 'keys')),
+      keysRefreshMs: env.REFLEX_KEYS_REFRESH_MS,
       tenantSecret: env.REFLEX_TENANT_SECRET,
     },
     workerMetricsPort: env.REFLEX_WORKER_METRICS_PORT,

@@ -10,7 +10,10 @@ import type { Embedder } from './cache/embedding/embedder';
 import { ThreadedEmbedder } from './cache/embedding/threadedEmbedder';
 import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
 import { Authenticator } from './auth/authenticate';
-import { KeyStore } from './auth/keyStore';
+import type { KeyStore } from './auth/keyStore';
+import { openKeyStore } from './auth/openKeyStore';
+import { connectDatabase } from './postgres/connect';
+import type { Database } from './postgres/database';
 import { KeyRateLimiter } from './auth/rateLimit';
 import { TenantHasher } from './cache/keys/tenant';
 import { ExactCache } from './cache/l1/exactCache';
@@ -78,6 +81,8 @@ export interface ApiServices extends Core {
   maintenance: MaintenanceClient;
   embeddings: EmbeddingsCache;
   keys: KeyStore;
+  /** REFLEX_DATABASE_URL: what replicas share (keys, rate limits). */
+  database?: Database;
   tenants: TenantHasher;
   auth: Authenticator;
   limiter: KeyRateLimiter;
@@ -146,7 +151,8 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   metrics.degraded.set({ dependency: 'temporal' }, 0);
   const admission = Admission.of(config.admission, metrics);
   const miss = new MissPath({ fill, provider: core.provider, outbox: core.outbox, exact, health, metrics, log, maxAttempts: config.upstream.maxAttempts });
-  const keys = new KeyStore(config.auth.keysPath);
+  const database = await connectDatabase(config, log);
+  const keys = await openKeyStore(config, database, log);
   const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
   return {
     ...core,
@@ -162,12 +168,13 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     maintenance: new MaintenanceClient(client, config.temporal.taskQueue, visibility),
     embeddings: new EmbeddingsCache(core.vectors, log),
     keys,
+    database,
     tenants,
     auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),
-    limiter: new KeyRateLimiter(),
+    limiter: new KeyRateLimiter(database?.pool),
     verifier,
     async close() {
-      await Promise.allSettled([temporal.close(), core.close()]);
+      await Promise.allSettled([temporal.close(), core.close(), keys.close?.(), database?.close()]);
     },
   };
 }

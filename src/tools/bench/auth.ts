@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Authenticator } from '../../auth/authenticate';
-import { KeyStore } from '../../auth/keyStore';
+import { FileKeyStore } from '../../auth/fileKeyStore';
 import { KeyRateLimiter } from '../../auth/rateLimit';
 import { TenantHasher } from '../../cache/keys/tenant';
 
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const n = Number(values.n);
   const dir = mkdtempSync(path.join(values.dir ?? os.tmpdir(), 'reflex-auth-bench-'));
   try {
-    const store = new KeyStore(dir);
+    const store = new FileKeyStore(dir);
     const tenants = new TenantHasher(Buffer.alloc(32, 1));
     const keys = new Authenticator('keys', store, tenants, 'sk-upstream');
     const forward = new Authenticator('forward', store, tenants, undefined);
