@@ -21,12 +21,12 @@ import { SemanticLookup } from './cache/l2/semanticLookup';
 import { loadVerifier } from './cache/l3/select';
 import type { Verifier } from './cache/l3/verifier';
 import { CacheLookup } from './cache/lookup';
-import { BlobStore } from './cache/storage/blobStore';
+import { BlobStore, FileBlobStore } from './cache/storage/blobStore';
 import { EmbeddingsCache } from './cache/vectors/embeddingsCache';
 import { VectorStore } from './cache/vectors/vectorStore';
 import type { AnswerBoard } from './activities/answerBoard';
-import { EntryStore } from './cache/storage/entryStore';
-import { Outbox } from './cache/storage/outbox';
+import { EntryStore, FileEntryStore } from './cache/storage/entryStore';
+import { Outbox, FileOutbox } from './cache/storage/outbox';
 import { Expiry } from './cache/storage/expiry';
 import type { Config } from './config';
 import { Metrics } from './metrics';
@@ -101,9 +101,9 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
     config,
     log,
     embedder,
-    store: new EntryStore(config.storagePath),
-    blobs: new BlobStore(config.storagePath),
-    outbox: new Outbox(config.storagePath),
+    store: new FileEntryStore(config.storagePath),
+    blobs: new FileBlobStore(config.storagePath),
+    outbox: new FileOutbox(config.storagePath),
     expiry: Expiry.fromSeconds(config.retention.ttlSeconds),
     index,
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),

@@ -22,7 +22,7 @@ import { cacheIdentity, CacheIdentity } from '../../src/cache/keys/cacheKey';
 import { Tenant, TenantHasher } from '../../src/cache/keys/tenant';
 import { ExactCache } from '../../src/cache/l1/exactCache';
 import type { Entry } from '../../src/cache/storage/entry';
-import { EntryStore } from '../../src/cache/storage/entryStore';
+import { FileEntryStore } from '../../src/cache/storage/entryStore';
 import { Admission } from '../../src/miss/admission';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';
@@ -35,7 +35,7 @@ const identity = cacheIdentity(JSON.parse(body));
 
 const logLines: Record<string, any>[] = [];
 const metrics = new Metrics();
-const store = new EntryStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-lane-entries-')));
+const store = new FileEntryStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-lane-entries-')));
 const exact = new ExactCache(store, 100);
 const keys = new FileKeyStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-lane-keys-')));
 const auth = new Authenticator('keys', keys, new TenantHasher(randomBytes(32)), 'sk-upstream');

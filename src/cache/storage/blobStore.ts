@@ -25,11 +25,25 @@ import path from 'node:path';
 import { namesIn as names, readIfExists, writeFileAtomic } from './atomicFile';
 
 const HEX = /^[0-9a-f]{16,64}$/;
-const REF = /^[0-9a-f]{64}$/;
+export const REF = /^[0-9a-f]{64}$/;
 export const BLOB_DIR = 'blobs';
 const RUN_SUFFIX = '.run';
 
-export class BlobStore {
+export interface BlobStore {
+  /** Stores value as JSON; returns its reference (the sha256 of the JSON). */
+  put(tenant: string, value: unknown): Promise<string>;
+  /** put, and records the blob as the answer the fill run `run` obtained (markRun). */
+  putForRun(tenant: string, run: string, value: unknown): Promise<string>;
+  get<T>(tenant: string, ref: string): Promise<T | undefined>;
+  /** Records that the fill run `run` obtained the answer blob `answerRef`. */
+  markRun(tenant: string, run: string, answerRef: string): Promise<void>;
+  /** The answer blob `run` recorded with markRun, if any. */
+  runAnswer(tenant: string, run: string): Promise<string | undefined>;
+  /** Removes blobs (and run markers) not written or refreshed since `before` (ms); returns how many. */
+  sweep(before: number): Promise<number>;
+}
+
+export class FileBlobStore implements BlobStore {
   constructor(readonly root: string) {}
 
   pathOf(tenant: string, ref: string): string {
@@ -111,5 +125,5 @@ export class BlobStore {
   }
 }
 
-const refOf = (data: string) => createHash('sha256').update(data).digest('hex');
+export const refOf = (data: string) => createHash('sha256').update(data).digest('hex');
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config';
 import { OnnxEmbedder } from '../../cache/embedding/embedder';
-import { EntryStore } from '../../cache/storage/entryStore';
+import { FileEntryStore } from '../../cache/storage/entryStore';
 import { Expiry } from '../../cache/storage/expiry';
 import { MilvusIndex } from '../../vectordb/milvus';
 import { reindex, ReindexProgress } from '../../ops/reindex';
@@ -24,7 +24,7 @@ export async function reindexCommand(config: Config, log: Logger, opts: ReindexO
   try {
     const summary = await reindex(
       {
-        store: new EntryStore(config.storagePath),
+        store: new FileEntryStore(config.storagePath),
         index,
         embedder,
         expiry: Expiry.fromSeconds(config.retention.ttlSeconds),
