@@ -198,7 +198,7 @@ export const configSchema = z
       l1RevalidateMs: env.REFLEX_L1_REVALIDATE_MS,
     },
     adminToken: env.REFLEX_ADMIN_TOKEN,
-    databaseUrl: env.REFLEX_DATABASE_URL,
+    databaseUrl: sharedDatabase(env, ctx),
     auth: {
       mode: authMode(env, ctx),
       keysPath: path.resolve(env.REFLEX_KEYS_PATH ?? path.join(env.REFLEX_HOME, 'data', 'keys')),
@@ -235,6 +235,21 @@ function authMode(
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['REFLEX_AUTH'], message: 'keys mode needs REFLEX_UPSTREAM_API_KEY (or REFLEX_MOCK_PROVIDER=1): gateway keys are never sent to the provider' });
   }
   return mode;
+}
+
+/**
+ * Replicas that share a database share no directory, so the secrets a lone
+ * gateway generates into REFLEX_HOME must be given to each of them instead:
+ * different tenant secrets would file the same caller under different
+ * tenants, different payload keys would make one replica's fills unreadable
+ * to another's worker.
+ */
+function sharedDatabase(env: { REFLEX_DATABASE_URL?: string; REFLEX_TENANT_SECRET?: string; REFLEX_TOKEN_KEY?: string; REFLEX_PAYLOAD_KEY?: string }, ctx: z.RefinementCtx): string | undefined {
+  if (!env.REFLEX_DATABASE_URL) return undefined;
+  for (const name of ['REFLEX_TENANT_SECRET', 'REFLEX_TOKEN_KEY', 'REFLEX_PAYLOAD_KEY'] as const) {
+    if (!env[name]) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: 'with REFLEX_DATABASE_URL, set it (the same on every replica): replicas share no REFLEX_HOME to generate it into' });
+  }
+  return env.REFLEX_DATABASE_URL;
 }
 
 export type Config = z.output<typeof configSchema>;

@@ -29,4 +29,54 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rate_limits_expire ON rate_limits (expire);
     `,
   },
+  {
+    version: 2,
+    name: 'entries, claim-check blobs, fill-run markers, outbox, stored embeddings',
+    sql: `
+      CREATE TABLE entries (
+        tenant text NOT NULL,
+        key text NOT NULL,
+        -- The entry without its embedding, which is stored as float32 bytes (4 bytes a dimension, not JSON text).
+        entry jsonb NOT NULL,
+        embedding bytea NOT NULL,
+        bytes integer NOT NULL,
+        used_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant, key)
+      );
+      -- The sweeper's least-recently-used order.
+      CREATE INDEX entries_used_at ON entries (used_at);
+      CREATE TABLE blobs (
+        tenant text NOT NULL,
+        ref text NOT NULL,
+        data text NOT NULL,
+        written_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant, ref)
+      );
+      CREATE INDEX blobs_written_at ON blobs (written_at);
+      CREATE TABLE fill_runs (
+        tenant text NOT NULL,
+        run text NOT NULL,
+        answer_ref text NOT NULL,
+        written_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant, run)
+      );
+      CREATE INDEX fill_runs_written_at ON fill_runs (written_at);
+      CREATE TABLE outbox (
+        tenant text NOT NULL,
+        key text NOT NULL,
+        record jsonb NOT NULL,
+        answered_at bigint NOT NULL,
+        PRIMARY KEY (tenant, key)
+      );
+      CREATE INDEX outbox_answered_at ON outbox (answered_at);
+      CREATE TABLE embeddings (
+        tenant text NOT NULL,
+        key text NOT NULL,
+        stored jsonb NOT NULL,
+        used_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant, key)
+      );
+      CREATE INDEX embeddings_used_at ON embeddings (used_at);
+    `,
+  },
 ];

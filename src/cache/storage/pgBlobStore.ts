@@ -1,0 +1,57 @@
+/**
+ * Claim-check blobs and fill-run markers in PostgreSQL (see blobStore.ts for
+ * what they are). Writing the same content again only refreshes its time, so
+ * the sweep (by age) keeps what a running fill still needs.
+ */
+import type { Database } from '../../postgres/database';
+import { BlobStore, REF, refOf } from './blobStore';
+
+export class PgBlobStore implements BlobStore {
+  constructor(private readonly db: Database) {}
+
+  async put(tenant: string, value: unknown): Promise<string> {
+    const data = JSON.stringify(value);
+    const ref = refOf(data);
+    await this.write(tenant, ref, data);
+    return ref;
+  }
+
+  async putForRun(tenant: string, run: string, value: unknown): Promise<string> {
+    const data = JSON.stringify(value);
+    const ref = refOf(data);
+    await Promise.all([this.write(tenant, ref, data), this.markRun(tenant, run, ref)]);
+    return ref;
+  }
+
+  async get<T>(tenant: string, ref: string): Promise<T | undefined> {
+    const { rows } = await this.db.pool.query<{ data: string }>('SELECT data FROM blobs WHERE tenant = $1 AND ref = $2', [tenant, ref]);
+    return rows[0] ? (JSON.parse(rows[0].data) as T) : undefined;
+  }
+
+  async markRun(tenant: string, run: string, answerRef: string): Promise<void> {
+    if (!REF.test(answerRef)) throw new Error(`invalid blob reference ${answerRef}`);
+    await this.db.pool.query(
+      `INSERT INTO fill_runs (tenant, run, answer_ref) VALUES ($1, $2, $3)
+       ON CONFLICT (tenant, run) DO UPDATE SET answer_ref = EXCLUDED.answer_ref, written_at = now()`,
+      [tenant, refOf(run), answerRef]);
+  }
+
+  async runAnswer(tenant: string, run: string): Promise<string | undefined> {
+    const { rows } = await this.db.pool.query<{ answer_ref: string }>('SELECT answer_ref FROM fill_runs WHERE tenant = $1 AND run = $2', [tenant, refOf(run)]);
+    return rows[0]?.answer_ref;
+  }
+
+  sweep(before: number): Promise<number> {
+    return this.db.transaction(async (client) => {
+      let removed = 0;
+      for (const table of ['blobs', 'fill_runs']) removed += (await client.query(`DELETE FROM ${table} WHERE written_at < to_timestamp($1 / 1000.0)`, [before])).rowCount ?? 0;
+      return removed;
+    });
+  }
+
+  private async write(tenant: string, ref: string, data: string): Promise<void> {
+    await this.db.pool.query(
+      'INSERT INTO blobs (tenant, ref, data) VALUES ($1, $2, $3) ON CONFLICT (tenant, ref) DO UPDATE SET written_at = now()',
+      [tenant, ref, data]);
+  }
+}
