@@ -43,15 +43,8 @@ export interface BlobStore {
   sweep(before: number): Promise<number>;
 }
 
-export class FileBlobStore implements BlobStore {
-  constructor(readonly root: string) {}
-
-  pathOf(tenant: string, ref: string): string {
-    if (!HEX.test(tenant) || !REF.test(ref)) throw new Error(`invalid blob address ${tenant}/${ref}`);
-    return path.join(this.root, tenant, BLOB_DIR, ref.slice(0, 2), ref);
-  }
-
-  /** Stores value as JSON; returns its reference. */
+/** What every adapter shares: references are the sha256 of the JSON, and a run's answer is written with its marker. */
+export abstract class ContentAddressedBlobs implements BlobStore {
   async put(tenant: string, value: unknown): Promise<string> {
     const data = JSON.stringify(value);
     const ref = refOf(data);
@@ -61,8 +54,8 @@ export class FileBlobStore implements BlobStore {
 
   /**
    * put, and records the blob as the answer the fill run `run` obtained
-   * (markRun). Both files are written at once: a marker whose blob did not
-   * make it reads as no marker (runAnswer's caller checks the blob).
+   * (markRun). Both are written at once: a marker whose blob did not make it
+   * reads as no marker (runAnswer's caller checks the blob).
    */
   async putForRun(tenant: string, run: string, value: unknown): Promise<string> {
     const data = JSON.stringify(value);
@@ -71,12 +64,30 @@ export class FileBlobStore implements BlobStore {
     return ref;
   }
 
+  /** Stores `data` under `ref`; the same content again only refreshes its time, so the sweep keeps it. */
+  protected abstract write(tenant: string, ref: string, data: string): Promise<void>;
+  abstract get<T>(tenant: string, ref: string): Promise<T | undefined>;
+  abstract markRun(tenant: string, run: string, answerRef: string): Promise<void>;
+  abstract runAnswer(tenant: string, run: string): Promise<string | undefined>;
+  abstract sweep(before: number): Promise<number>;
+}
+
+export class FileBlobStore extends ContentAddressedBlobs {
+  constructor(readonly root: string) {
+    super();
+  }
+
+  pathOf(tenant: string, ref: string): string {
+    if (!HEX.test(tenant) || !REF.test(ref)) throw new Error(`invalid blob address ${tenant}/${ref}`);
+    return path.join(this.root, tenant, BLOB_DIR, ref.slice(0, 2), ref);
+  }
+
   async get<T>(tenant: string, ref: string): Promise<T | undefined> {
     const text = await readIfExists(this.pathOf(tenant, ref));
     return text === undefined ? undefined : (JSON.parse(text) as T);
   }
 
-  private async write(tenant: string, ref: string, data: string): Promise<void> {
+  protected async write(tenant: string, ref: string, data: string): Promise<void> {
     const file = this.pathOf(tenant, ref);
     // Already there (same content): only mark it as recently needed, so the sweeper keeps it.
     const now = new Date();

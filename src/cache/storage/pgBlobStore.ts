@@ -4,23 +4,11 @@
  * the sweep (by age) keeps what a running fill still needs.
  */
 import type { Database } from '../../postgres/database';
-import { BlobStore, REF, refOf } from './blobStore';
+import { ContentAddressedBlobs, REF, refOf } from './blobStore';
 
-export class PgBlobStore implements BlobStore {
-  constructor(private readonly db: Database) {}
-
-  async put(tenant: string, value: unknown): Promise<string> {
-    const data = JSON.stringify(value);
-    const ref = refOf(data);
-    await this.write(tenant, ref, data);
-    return ref;
-  }
-
-  async putForRun(tenant: string, run: string, value: unknown): Promise<string> {
-    const data = JSON.stringify(value);
-    const ref = refOf(data);
-    await Promise.all([this.write(tenant, ref, data), this.markRun(tenant, run, ref)]);
-    return ref;
+export class PgBlobStore extends ContentAddressedBlobs {
+  constructor(private readonly db: Database) {
+    super();
   }
 
   async get<T>(tenant: string, ref: string): Promise<T | undefined> {
@@ -49,7 +37,7 @@ export class PgBlobStore implements BlobStore {
     });
   }
 
-  private async write(tenant: string, ref: string, data: string): Promise<void> {
+  protected async write(tenant: string, ref: string, data: string): Promise<void> {
     await this.db.pool.query(
       'INSERT INTO blobs (tenant, ref, data) VALUES ($1, $2, $3) ON CONFLICT (tenant, ref) DO UPDATE SET written_at = now()',
       [tenant, ref, data]);
