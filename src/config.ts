@@ -130,6 +130,10 @@ export const configSchema = z
     // Who may call /v1 (see docs/operations.md): unset = keys when the gateway holds the provider key.
     REFLEX_AUTH: z.enum(['keys', 'forward', 'none', '']).optional().transform((v) => v || undefined),
     REFLEX_KEYS_PATH: optionalString,
+    // postgres://user:password@host:5432/db — keys and rate limits shared by replicas on any host (src/postgres).
+    REFLEX_DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), { message: 'expected a postgres:// or postgresql:// URL' }),
+    // How stale a replica's copy of the keys may get when a NOTIFY is lost (PostgreSQL only).
+    REFLEX_KEYS_REFRESH_MS: positiveInt.max(60_000).default(1000),
     REFLEX_TENANT_SECRET: key32,
     REFLEX_WORKER_METRICS_PORT: port.default(0),
     REFLEX_TOKEN_KEY: key32,
@@ -215,9 +219,11 @@ export const configSchema = z
     adminToken: env.REFLEX_ADMIN_TOKEN,
     prices: { ...DEFAULT_PRICES, ...env.REFLEX_PRICES },
     temporalUiUrl: (env.REFLEX_TEMPORAL_UI_URL ?? `http://127.0.0.1:${env.REFLEX_TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
+    databaseUrl: sharedDatabase(env, ctx),
     auth: {
       mode: authMode(env, ctx),
       keysPath: path.resolve(env.REFLEX_KEYS_PATH ?? path.join(env.REFLEX_HOME, 'data', 'keys')),
+      keysRefreshMs: env.REFLEX_KEYS_REFRESH_MS,
       tenantSecret: env.REFLEX_TENANT_SECRET,
     },
     workerMetricsPort: env.REFLEX_WORKER_METRICS_PORT,
@@ -250,6 +256,21 @@ function authMode(
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['REFLEX_AUTH'], message: 'keys mode needs REFLEX_UPSTREAM_API_KEY (or REFLEX_MOCK_PROVIDER=1): gateway keys are never sent to the provider' });
   }
   return mode;
+}
+
+/**
+ * Replicas that share a database share no directory, so the secrets a lone
+ * gateway generates into REFLEX_HOME must be given to each of them instead:
+ * different tenant secrets would file the same caller under different
+ * tenants, different payload keys would make one replica's fills unreadable
+ * to another's worker.
+ */
+function sharedDatabase(env: { REFLEX_DATABASE_URL?: string; REFLEX_TENANT_SECRET?: string; REFLEX_TOKEN_KEY?: string; REFLEX_PAYLOAD_KEY?: string }, ctx: z.RefinementCtx): string | undefined {
+  if (!env.REFLEX_DATABASE_URL) return undefined;
+  for (const name of ['REFLEX_TENANT_SECRET', 'REFLEX_TOKEN_KEY', 'REFLEX_PAYLOAD_KEY'] as const) {
+    if (!env[name]) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: 'with REFLEX_DATABASE_URL, set it (the same on every replica): replicas share no REFLEX_HOME to generate it into' });
+  }
+  return env.REFLEX_DATABASE_URL;
 }
 
 export type Config = z.output<typeof configSchema>;

@@ -10,7 +10,10 @@ import type { Embedder } from './cache/embedding/embedder';
 import { ThreadedEmbedder } from './cache/embedding/threadedEmbedder';
 import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
 import { Authenticator } from './auth/authenticate';
-import { KeyStore } from './auth/keyStore';
+import type { KeyStore } from './auth/keyStore';
+import { openKeyStore } from './auth/openKeyStore';
+import { connectDatabase } from './postgres/connect';
+import type { Database } from './postgres/database';
 import { KeyRateLimiter } from './auth/rateLimit';
 import { TenantHasher } from './cache/keys/tenant';
 import { ExactCache } from './cache/l1/exactCache';
@@ -18,12 +21,16 @@ import { SemanticLookup } from './cache/l2/semanticLookup';
 import { loadVerifier } from './cache/l3/select';
 import type { Verifier } from './cache/l3/verifier';
 import { CacheLookup } from './cache/lookup';
-import { BlobStore } from './cache/storage/blobStore';
+import { BlobStore, FileBlobStore } from './cache/storage/blobStore';
 import { EmbeddingsCache } from './cache/vectors/embeddingsCache';
 import { VectorStore } from './cache/vectors/vectorStore';
+import { PgVectors } from './cache/vectors/pgVectors';
+import { PgBlobStore } from './cache/storage/pgBlobStore';
+import { PgEntryStore } from './cache/storage/pgEntryStore';
+import { PgOutbox } from './cache/storage/pgOutbox';
 import type { AnswerBoard } from './activities/answerBoard';
-import { EntryStore } from './cache/storage/entryStore';
-import { Outbox } from './cache/storage/outbox';
+import { EntryStore, FileEntryStore } from './cache/storage/entryStore';
+import { Outbox, FileOutbox } from './cache/storage/outbox';
 import { Expiry } from './cache/storage/expiry';
 import type { Config } from './config';
 import { Metrics } from './metrics';
@@ -48,6 +55,8 @@ export interface Core {
   log: Logger;
   embedder: Embedder;
   store: EntryStore;
+  /** REFLEX_DATABASE_URL: where replicas on any host share entries, blobs, the outbox, embeddings, keys and limits. */
+  database?: Database;
   /** The claim check's blobs (fill requests and answers) and the degraded mode's outbox, beside the entries. */
   blobs: BlobStore;
   outbox: Outbox;
@@ -95,25 +104,33 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
   const tracing = startTracing(config.tracing);
   const embedder = await ThreadedEmbedder.start(config.model.path, config.model.name, { threads: config.model.threads });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
+  const database = await connectDatabase(config, log);
+  const expiry = Expiry.fromSeconds(config.retention.ttlSeconds);
   return {
     config,
     log,
     embedder,
-    store: new EntryStore(config.storagePath),
-    blobs: new BlobStore(config.storagePath),
-    outbox: new Outbox(config.storagePath),
-    expiry: Expiry.fromSeconds(config.retention.ttlSeconds),
+    database,
+    ...stores(config, database),
+    expiry,
     index,
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
     codec: EncryptionCodec.fromConfig(config),
     metrics: new Metrics(),
-    vectors: new VectorStore(config.embeddingsPath, config.l1Capacity, Expiry.fromSeconds(config.retention.ttlSeconds)),
+    vectors: new VectorStore(database ? new PgVectors(database) : config.embeddingsPath, config.l1Capacity, expiry),
     tracing,
     close: async () => {
       await Promise.allSettled([index.close(), tracing?.shutdown(), embedder.close()]);
+      await database?.close();
     },
   };
+}
+
+/** Entries, blobs and the outbox: in PostgreSQL when configured, else files under REFLEX_STORAGE_PATH. */
+export function stores(config: Config, db: Database | undefined): Pick<Core, 'store' | 'blobs' | 'outbox'> {
+  if (db) return { store: new PgEntryStore(db), blobs: new PgBlobStore(db), outbox: new PgOutbox(db) };
+  return { store: new FileEntryStore(config.storagePath), blobs: new FileBlobStore(config.storagePath), outbox: new FileOutbox(config.storagePath) };
 }
 
 /** The verifier settings the config selects (shared with `reflex eval`'s report). */
@@ -149,7 +166,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   metrics.degraded.set({ dependency: 'temporal' }, 0);
   const admission = Admission.of(config.admission, metrics);
   const miss = new MissPath({ fill, provider: core.provider, outbox: core.outbox, exact, health, metrics, log, maxAttempts: config.upstream.maxAttempts });
-  const keys = new KeyStore(config.auth.keysPath);
+  const keys = await openKeyStore(config, core.database, log);
   const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
   return {
     ...core,
@@ -167,10 +184,11 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     keys,
     tenants,
     auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),
-    limiter: new KeyRateLimiter(),
+    limiter: new KeyRateLimiter(core.database?.pool),
     verifier,
     usage: new UsageLedger(),
     async close() {
+      await keys.close?.();
       await Promise.allSettled([temporal.close(), core.close()]);
     },
   };

@@ -1,17 +1,13 @@
 /**
- * Gateway keys, one JSON file per key under REFLEX_KEYS_PATH, named by the
- * sha256 of the secret: the secret itself is never stored (it is 32 random
- * bytes, so its hash cannot be inverted or guessed). Every API replica reads
- * the same directory. Revoking deletes the file, and each request stats its
- * key's file (a few microseconds, no extra I/O when unchanged), so a revoked
- * key stops working at once on every replica; parsed files are cached by
- * mtime. Files are written atomically with the entry store's helper.
+ * Gateway keys: what a key is, and the store every API replica reads. Keys
+ * are filed by the sha256 of their secret; the secret itself is never stored
+ * (it is 32 random bytes, so its hash cannot be inverted or guessed). Two
+ * stores: files under REFLEX_KEYS_PATH (fileKeyStore.ts, the embedded
+ * default) and PostgreSQL when REFLEX_DATABASE_URL is set (pgKeyStore.ts).
+ * `find` is synchronous in both: it runs on every /v1 request.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import type { TenantHasher } from '../cache/keys/tenant';
-import { syncDir, writeFileAtomic } from '../cache/storage/atomicFile';
 import { KeyOptions, keyOptionsSchema } from './keyOptions';
 
 export interface GatewayKey {
@@ -26,87 +22,41 @@ export interface GatewayKey {
   created_at: string;
 }
 
+export interface KeyStore {
+  create(options: KeyOptions, now?: Date): Promise<{ key: GatewayKey; secret: string }>;
+  /** The key behind a secret, or undefined; throws a GatewayError when the store cannot answer truthfully. */
+  find(secret: string): GatewayKey | undefined;
+  /** Every key, oldest first (no secrets, no hashes). */
+  list(): Promise<GatewayKey[]>;
+  /** Revokes a key; false when no key has this id. */
+  remove(id: string): Promise<boolean>;
+  close?(): Promise<void>;
+}
+
 /** Shown once, at creation; "rfx-" marks it as a gateway key in logs and secret scanners. */
 const SECRET_PREFIX = 'rfx-';
-const ID = /^key_[0-9a-f]{16}$/;
+export const KEY_ID = /^key_[0-9a-f]{16}$/;
 
-export class KeyStore {
-  private readonly parsed = new Map<string, { mtimeMs: number; key: GatewayKey }>();
-
-  constructor(readonly dir: string) {}
-
-  async create(options: KeyOptions, now = new Date()): Promise<{ key: GatewayKey; secret: string }> {
-    const o = keyOptionsSchema.parse(options);
-    const id = `key_${randomBytes(8).toString('hex')}`;
-    const expiresAt = o.expires_at ?? (o.expires_in ? new Date(now.getTime() + o.expires_in * 1000).toISOString() : undefined);
-    const key: GatewayKey = {
-      version: 1,
-      id,
-      name: o.name,
-      namespace: o.namespace ?? id,
-      ...(o.rate_limit && { rate_limit: o.rate_limit }),
-      ...(o.models && { models: o.models }),
-      ...(expiresAt && { expires_at: new Date(expiresAt).toISOString() }),
-      created_at: now.toISOString(),
-    };
-    const secret = SECRET_PREFIX + randomBytes(32).toString('base64url');
-    await writeFileAtomic(this.fileOf(hashOf(secret)), JSON.stringify(key));
-    return { key, secret };
-  }
-
-  /**
-   * The key behind a secret, or undefined. Synchronous on purpose: one stat
-   * per request (~5 µs) where an async stat costs a thread-pool round trip
-   * (~70 µs); the file is read again only when its mtime changed.
-   */
-  find(secret: string): GatewayKey | undefined {
-    const hash = hashOf(secret);
-    const file = this.fileOf(hash);
-    const stat = statSync(file, { throwIfNoEntry: false });
-    if (!stat) {
-      this.parsed.delete(hash);
-      return undefined;
-    }
-    const cached = this.parsed.get(hash);
-    if (cached?.mtimeMs === stat.mtimeMs) return cached.key;
-    const key = parseKey(readFileSync(file, 'utf8'));
-    if (key) this.parsed.set(hash, { mtimeMs: stat.mtimeMs, key });
-    return key;
-  }
-
-  /** Every key, oldest first (no secrets, no hashes). */
-  async list(): Promise<GatewayKey[]> {
-    return (await this.files()).map((f) => f.key).sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
-  }
-
-  /** Revokes a key; false when no key has this id. */
-  async remove(id: string): Promise<boolean> {
-    if (!ID.test(id)) return false;
-    const found = (await this.files()).find((f) => f.key.id === id);
-    if (!found) return false;
-    await fs.rm(found.file, { force: true });
-    await syncDir(this.dir);
-    return true;
-  }
-
-  private fileOf(hash: string): string {
-    return path.join(this.dir, `${hash}.json`);
-  }
-
-  private async files(): Promise<{ file: string; key: GatewayKey }[]> {
-    const names = await fs.readdir(this.dir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [] as string[];
-      throw err;
-    });
-    const found: { file: string; key: GatewayKey }[] = [];
-    for (const name of names.filter((n) => /^[0-9a-f]{64}\.json$/.test(n))) {
-      const file = path.join(this.dir, name);
-      const key = parseKey(await fs.readFile(file, 'utf8').catch(() => ''));
-      if (key) found.push({ file, key });
-    }
-    return found;
-  }
+/** A new key from validated options, its secret and the secret's hash (what a store files it by). */
+export function newKey(options: KeyOptions, now = new Date()): { key: GatewayKey; secret: string; hash: string } {
+  const o = keyOptionsSchema.parse(options);
+  const id = `key_${randomBytes(8).toString('hex')}`;
+  const expiresAt = o.expires_at ?? (o.expires_in ? new Date(now.getTime() + o.expires_in * 1000).toISOString() : undefined);
+  const key: GatewayKey = {
+    version: 1,
+    id,
+    name: o.name,
+    namespace: o.namespace ?? id,
+    ...(o.rate_limit && { rate_limit: o.rate_limit }),
+    ...(o.models && { models: o.models }),
+    ...(expiresAt && { expires_at: new Date(expiresAt).toISOString() }),
+    created_at: now.toISOString(),
+  };
+  const secret = SECRET_PREFIX + randomBytes(32).toString('base64url');
+  return { key, secret, hash: hashOf(secret) };
 }
+
+export const byCreation = (a: GatewayKey, b: GatewayKey) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id);
 
 /** What an operator sees of a key: its settings and the tenant id its cache is filed under. */
 export function describeKey(key: GatewayKey, tenants: TenantHasher) {
@@ -116,11 +66,11 @@ export function describeKey(key: GatewayKey, tenants: TenantHasher) {
 
 export const isExpired = (key: GatewayKey, now = Date.now()) => key.expires_at !== undefined && Date.parse(key.expires_at) <= now;
 
-const hashOf = (secret: string) => createHash('sha256').update(secret).digest('hex');
+export const hashOf = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
-function parseKey(text: string): GatewayKey | undefined {
+export function parseKey(value: unknown): GatewayKey | undefined {
   try {
-    const key = JSON.parse(text) as GatewayKey;
+    const key = (typeof value === 'string' ? JSON.parse(value) : value) as GatewayKey;
     return key?.version === 1 && typeof key.id === 'string' && typeof key.namespace === 'string' ? key : undefined;
   } catch {
     return undefined;

@@ -1,10 +1,13 @@
 /**
- * Per-key request limits (rate-limiter-flexible, in memory): a window of one
- * minute from the key's first request in it. Counted per API replica: with
- * N replicas behind a balancer a key gets up to N × its limit (documented in
- * docs/operations.md); a shared counter would put a network hop on every hit.
+ * Per-key request limits (rate-limiter-flexible): a window of one minute from
+ * the key's first request in it. In memory by default, so counted per API
+ * replica (N replicas: up to N × the limit; docs/operations.md). Given the
+ * PostgreSQL pool (REFLEX_DATABASE_URL), the count is shared by every replica
+ * — one upsert per limited request — and falls back to this replica's memory
+ * while Postgres cannot answer (service degrades to per-replica limits).
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Pool } from 'pg';
+import { RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface RateDecision {
   allowed: boolean;
@@ -15,12 +18,15 @@ export interface RateDecision {
 }
 
 export class KeyRateLimiter {
-  private readonly limiters = new Map<number, RateLimiterMemory>();
+  private readonly limiters = new Map<number, RateLimiterAbstract>();
+
+  /** `shared`: the pool of the PostgreSQL every replica uses (table rate_limits, src/postgres/migrations.ts). */
+  constructor(private readonly shared?: Pool) {}
 
   async take(keyId: string, perMinute: number): Promise<RateDecision> {
     let limiter = this.limiters.get(perMinute);
     if (!limiter) {
-      limiter = new RateLimiterMemory({ points: perMinute, duration: 60, keyPrefix: `rpm${perMinute}` });
+      limiter = this.limiterFor(perMinute);
       this.limiters.set(perMinute, limiter);
     }
     try {
@@ -29,6 +35,16 @@ export class KeyRateLimiter {
       if (res instanceof RateLimiterRes) return decision(false, perMinute, res);
       throw res;
     }
+  }
+
+  private limiterFor(perMinute: number): RateLimiterAbstract {
+    const options = { points: perMinute, duration: 60, keyPrefix: `rpm${perMinute}` };
+    if (!this.shared) return new RateLimiterMemory(options);
+    // The table is the migration's; expired rows are overwritten by the next window, so none pile up.
+    return new RateLimiterPostgres({
+      ...options, storeClient: this.shared, tableName: 'rate_limits', tableCreated: true, clearExpiredByTimeout: false,
+      insuranceLimiter: new RateLimiterMemory(options),
+    });
   }
 }
 

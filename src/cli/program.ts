@@ -48,7 +48,7 @@ export function buildProgram(): Command {
     .option('--reembed', 'embed every entry again instead of reusing stored vectors', false)
     .action(withConfig(async (config, log, opts: { restart: boolean; reembed: boolean }) => (await import('./commands/reindex.js')).reindexCommand(config, log, opts)));
 
-  const keys = program.command('keys').description('gateway keys, on the key store (REFLEX_KEYS_PATH) directly: no running gateway or admin token needed');
+  const keys = program.command('keys').description('gateway keys, on the key store (REFLEX_KEYS_PATH, or REFLEX_DATABASE_URL) directly: no running gateway or admin token needed');
   keys
     .command('create')
     .description('create a key and print it (the secret is shown this once)')
@@ -68,6 +68,11 @@ export function buildProgram(): Command {
     .description('delete a key: it stops working at once on every replica')
     .argument('<id>', 'the key id (key_...)')
     .action(async (id: string) => (await import('./commands/keys.js')).revokeKey(loadConfig(), id));
+
+  program
+    .command('migrate')
+    .description('apply the PostgreSQL schema (REFLEX_DATABASE_URL); API replicas also apply it at start')
+    .action(async () => (await import('./commands/migrate.js')).migrateCommand(loadConfig()));
 
   withGatewayEvalOptions(program.command('eval').description('hit quality of a running gateway on labelled pairs (loopback only)'))
     .action(async (opts: Record<string, unknown>) => (await import('./commands/eval.js')).evalCommand(toGatewayArgs(opts)));

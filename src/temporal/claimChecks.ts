@@ -12,7 +12,6 @@
  * (see ops/missUpkeep); after that the stored entry stands in where the
  * payload names its tenant and key.
  */
-import { promises as fs } from 'node:fs';
 import type { Payload } from '@temporalio/common';
 import type { BlobStore } from '../cache/storage/blobStore';
 import type { EntryStore } from '../cache/storage/entryStore';
@@ -24,8 +23,6 @@ const JSON_PLAIN = 'json/plain';
 const MAX_DEPTH = 4;
 /** The UI shows the payload whole; past this a blob is shown as an excerpt. */
 const MAX_BLOB_CHARS = 256 * 1024;
-/** A reference without a tenant is searched under at most this many tenants. */
-const MAX_TENANTS_SEARCHED = 10_000;
 
 type Json = Record<string, unknown>;
 
@@ -91,21 +88,14 @@ export class ClaimCheckResolver {
 
   private async lookup(ref: string, holder: Json, name: 'request' | 'answer'): Promise<unknown> {
     const tenant = typeof holder.tenant === 'string' && TENANT.test(holder.tenant) ? holder.tenant : undefined;
-    const blob = tenant ? await this.blobs.get(tenant, ref).catch(() => undefined) : await this.search(ref);
+    const blob = tenant ? await this.blobs.get(tenant, ref).catch(() => undefined) : await this.blobs.findAnyTenant(ref).catch(() => undefined);
     if (blob !== undefined) return excerpt(blob);
     const entry = await this.storedEntry(holder);
     if (entry) return name === 'answer' ? excerpt(entry.response) : { semanticText: entry.semanticText, model: entry.model, note: 'request blob swept; from the stored entry' };
     return { unavailable: 'this blob is no longer stored (claim-check blobs are kept for an hour) and no entry stands in for it' };
   }
 
-  private async search(ref: string): Promise<unknown> {
-    const tenants = (await fs.readdir(this.blobs.root).catch(() => [] as string[])).filter((t) => TENANT.test(t)).slice(0, MAX_TENANTS_SEARCHED);
-    for (const tenant of tenants) {
-      const blob = await this.blobs.get(tenant, ref).catch(() => undefined);
-      if (blob !== undefined) return blob;
-    }
-    return undefined;
-  }
+
 }
 
 function excerpt(value: unknown): unknown {

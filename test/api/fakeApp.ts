@@ -22,7 +22,7 @@ import type { ChatCompletion } from '../../src/provider/wire';
 import type { ApiServices } from '../../src/services';
 import type { FillAnswer, FillClient, MissSpec } from '../../src/temporal/fillClient';
 import type { ExactCache } from '../../src/cache/l1/exactCache';
-import { Outbox } from '../../src/cache/storage/outbox';
+import { FileOutbox } from '../../src/cache/storage/outbox';
 import { TemporalHealth } from '../../src/miss/health';
 import { MissPath } from '../../src/miss/missPath';
 import { Admission } from '../../src/miss/admission';
@@ -99,7 +99,7 @@ export async function startFakeApp(fakes: Fakes = {}): Promise<FakeApp> {
     fill,
     health,
     admission: Admission.of(config.admission, metrics),
-    miss: new MissPath({ fill: fill as FillClient, provider: {} as Provider, outbox: new Outbox(home), exact: exact as unknown as ExactCache, health, metrics, log: pino({ level: 'silent' }), maxAttempts: 1 }),
+    miss: new MissPath({ fill: fill as FillClient, provider: {} as Provider, outbox: new FileOutbox(home), exact: exact as unknown as ExactCache, health, metrics, log: pino({ level: 'silent' }), maxAttempts: 1 }),
     maintenance: {
       deleteEntry: fakes.deleteEntry ?? (async () => ({ removed: 1 })),
       purgeTenant: fakes.purgeTenant ?? (async () => ({ removed: 2 })),

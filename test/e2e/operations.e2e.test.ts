@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EntryStore } from '../../src/cache/storage/entryStore';
+import { FileEntryStore } from '../../src/cache/storage/entryStore';
 import { runCli } from '../support/cli';
 import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
 import { useGateway } from '../support/harness';
@@ -260,7 +260,7 @@ describe('reindex', () => {
     expect(existsSync(path.join(h.stack.home, 'data', 'reindex-reflex_entries.json'))).toBe(false);
 
     // A run that stopped after the first entry: the rerun continues after it instead of starting over.
-    const first = (await new EntryStore(path.join(h.stack.home, 'data', 'entries')).list().next()).value!;
+    const first = (await new FileEntryStore(path.join(h.stack.home, 'data', 'entries')).list().next()).value!;
     const firstKey = `${first.tenant}/${first.key}`;
     const checkpoint = { lastKey: firstKey, summary: { total: 0, indexed: 1, reembedded: 0, expired: 0, unreadable: 0 } };
     writeFileSync(path.join(h.stack.home, 'data', 'reindex-reflex_entries.json'), JSON.stringify(checkpoint));

@@ -4,11 +4,11 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Authenticator } from '../../src/auth/authenticate';
-import { KeyStore } from '../../src/auth/keyStore';
+import { FileKeyStore } from '../../src/auth/fileKeyStore';
 import { KeyRateLimiter } from '../../src/auth/rateLimit';
 import { TenantHasher } from '../../src/cache/keys/tenant';
 
 export function forwardAuth(): { auth: Authenticator; limiter: KeyRateLimiter } {
-  const keys = new KeyStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-test-keys-')));
+  const keys = new FileKeyStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-test-keys-')));
   return { auth: new Authenticator('forward', keys, new TenantHasher(randomBytes(32)), undefined), limiter: new KeyRateLimiter() };
 }

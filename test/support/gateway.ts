@@ -63,7 +63,7 @@ export class GatewayProcess {
   /** SIGTERM (a graceful shutdown; SIGKILL after 10 s), or SIGKILL at once: a crash, nothing in flight finishes. */
   async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !this.running) return; // already gone (exited, or killed by a signal)
     const exited = new Promise((r) => child.once('exit', r));
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { AnswerBoard } from '../../src/activities/answerBoard';
 import { answerBoardFor } from '../../src/cli/commands/roles';
-import { BlobStore } from '../../src/cache/storage/blobStore';
-import { EntryStore } from '../../src/cache/storage/entryStore';
+import { FileBlobStore } from '../../src/cache/storage/blobStore';
+import { FileEntryStore } from '../../src/cache/storage/entryStore';
 import { GatewayError } from '../../src/errors';
 import { FillClient, MissSpec, fillIdFor } from '../../src/temporal/fillClient';
 
@@ -38,12 +38,12 @@ describe('AnswerBoard', () => {
 
 describe('FillClient with an answer board', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reflex-board-'));
-  const blobs = new BlobStore(dir);
+  const blobs = new FileBlobStore(dir);
   const spec: MissSpec = { tenant: '0123456789abcdef', key: 'e'.repeat(64), context: 'c', model: 'm', semanticText: 'q', request: { model: 'm', messages: [] } };
   const answer = { id: 'chatcmpl-1', object: 'chat.completion', choices: [] };
   const clientWith = (update: () => Promise<unknown>) => ({ workflow: { executeUpdateWithStart: update } }) as unknown as Client;
   const fillClient = (client: Client, board: AnswerBoard) =>
-    new FillClient(client, blobs, new EntryStore(dir), { taskQueue: 'q', deadlineMs: 5_000, policy: { providerMaxAttempts: 1, providerTimeoutMs: 1_000, indexMaxAttempts: 1 } }, undefined, board);
+    new FillClient(client, blobs, new FileEntryStore(dir), { taskQueue: 'q', deadlineMs: 5_000, policy: { providerMaxAttempts: 1, providerTimeoutMs: 1_000, indexMaxAttempts: 1 } }, undefined, board);
 
   test("the worker's post answers before the update returns; the update's later failure is swallowed", async () => {
     const board = new AnswerBoard();
@@ -69,8 +69,8 @@ describe('FillClient with an answer board', () => {
 
 describe('FillClient starting eagerly on the co-located worker', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reflex-eager-'));
-  const blobs = new BlobStore(dir);
-  const entries = new EntryStore(dir);
+  const blobs = new FileBlobStore(dir);
+  const entries = new FileEntryStore(dir);
   const spec: MissSpec = { tenant: '0123456789abcdef', key: 'f'.repeat(64), context: 'c', model: 'm', semanticText: 'q', request: { model: 'm', messages: [] } };
   const answer = { id: 'chatcmpl-2', object: 'chat.completion', choices: [] };
   const options = { taskQueue: 'q', deadlineMs: 2_000, policy: { providerMaxAttempts: 1, providerTimeoutMs: 1_000, indexMaxAttempts: 1 } };

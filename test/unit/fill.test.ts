@@ -6,8 +6,8 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import pino from 'pino';
 import { ExactCache } from '../../src/cache/l1/exactCache';
-import { EntryStore } from '../../src/cache/storage/entryStore';
-import { Outbox } from '../../src/cache/storage/outbox';
+import { FileEntryStore } from '../../src/cache/storage/entryStore';
+import { FileOutbox } from '../../src/cache/storage/outbox';
 import { Metrics } from '../../src/metrics';
 import { TemporalHealth } from '../../src/miss/health';
 import { MissPath } from '../../src/miss/missPath';
@@ -103,11 +103,11 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
 
   function setup(fill: Partial<FillClient>, outboxRoot?: string) {
     const root = mkdtempSync(path.join(os.tmpdir(), 'reflex-miss-'));
-    const exact = new ExactCache(new EntryStore(root), 100);
+    const exact = new ExactCache(new FileEntryStore(root), 100);
     const provider = { complete: jest.fn(async () => answer('direct')), stream: jest.fn() };
     const metrics = new Metrics();
     const miss = new MissPath({
-      fill: fill as FillClient, provider: provider as unknown as Provider, outbox: new Outbox(outboxRoot ?? root), exact,
+      fill: fill as FillClient, provider: provider as unknown as Provider, outbox: new FileOutbox(outboxRoot ?? root), exact,
       health: new TemporalHealth(), metrics, log: pino({ level: 'silent' }), maxAttempts: 1,
     });
     return { miss, exact, provider, root, metrics };
@@ -172,7 +172,7 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
     expect(outcome.workflowId).toBeUndefined();
     expect(provider.complete).toHaveBeenCalledWith(spec().request, 'sk-x');
     // The key's name travels with the record, so the drained fill's summary names it.
-    await expect(new Outbox(root).read(tenant, 'b'.repeat(64))).resolves.toMatchObject({ answer: { id: 'direct' }, context: 'c', caller: 'docs-bot' });
+    await expect(new FileOutbox(root).read(tenant, 'b'.repeat(64))).resolves.toMatchObject({ answer: { id: 'direct' }, context: 'c', caller: 'docs-bot' });
   });
 
   test('Temporal unreachable and the entry store unwritable: still answered, and it says not-stored', async () => {

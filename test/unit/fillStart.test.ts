@@ -6,8 +6,8 @@ import type { Client } from '@temporalio/client';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BlobStore } from '../../src/cache/storage/blobStore';
-import { EntryStore } from '../../src/cache/storage/entryStore';
+import { FileBlobStore } from '../../src/cache/storage/blobStore';
+import { FileEntryStore } from '../../src/cache/storage/entryStore';
 import { FillClient, MissSpec } from '../../src/temporal/fillClient';
 import type { VisibilitySupport } from '../../src/temporal/visibilitySupport';
 
@@ -22,7 +22,7 @@ function fillClient(origin: boolean) {
   const start = jest.fn(async (_type: string, _options: Record<string, any>) => ({}));
   const client = { workflow: { start } } as unknown as Client;
   const visibility = { available: async () => true, has: () => origin } as unknown as VisibilitySupport;
-  const fill = new FillClient(client, new BlobStore(root), new EntryStore(root), { taskQueue: 'q', deadlineMs: 5_000, policy: { providerMaxAttempts: 1, providerTimeoutMs: 1, indexMaxAttempts: 0 } }, visibility);
+  const fill = new FillClient(client, new FileBlobStore(root), new FileEntryStore(root), { taskQueue: 'q', deadlineMs: 5_000, policy: { providerMaxAttempts: 1, providerTimeoutMs: 1, indexMaxAttempts: 0 } }, visibility);
   return { fill, options: () => start.mock.calls[0]![1] };
 }
 

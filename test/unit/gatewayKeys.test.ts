@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Koa from 'koa';
 import { Authenticator, authNotice } from '../../src/auth/authenticate';
-import { KeyStore } from '../../src/auth/keyStore';
+import { FileKeyStore } from '../../src/auth/fileKeyStore';
 import { KeyRateLimiter, openAIDuration, rateLimitHeaders } from '../../src/auth/rateLimit';
 import { gatewayAuth, onV1 } from '../../src/api/middleware/gatewayAuth';
 import { openAIErrors } from '../../src/api/middleware/errors';
@@ -18,7 +18,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('key store', () => {
   test('stores a hash, never the secret, and finds the key by its secret', async () => {
-    const store = new KeyStore(dir);
+    const store = new FileKeyStore(dir);
     const { key, secret } = await store.create({ name: 'ci', models: ['gpt-4o-mini'] });
     expect(secret).toMatch(/^rfx-[A-Za-z0-9_-]{43}$/);
     expect(key).toMatchObject({ id: expect.stringMatching(/^key_[0-9a-f]{16}$/), name: 'ci', namespace: key.id, models: ['gpt-4o-mini'] });
@@ -31,8 +31,8 @@ describe('key store', () => {
   });
 
   test('another process (another store on the same directory) sees creation and revocation at once', async () => {
-    const a = new KeyStore(dir);
-    const b = new KeyStore(dir);
+    const a = new FileKeyStore(dir);
+    const b = new FileKeyStore(dir);
     const { key, secret } = await a.create({ name: 'shared', namespace: 'team-a' });
     expect(b.find(secret)?.id).toBe(key.id);
     expect(await a.remove(key.id)).toBe(true);
@@ -42,7 +42,7 @@ describe('key store', () => {
   });
 
   test('a rewritten key file is re-read (cached by mtime)', async () => {
-    const store = new KeyStore(dir);
+    const store = new FileKeyStore(dir);
     const { key, secret } = await store.create({ name: 'x' });
     expect(store.find(secret)?.name).toBe('x');
     const file = path.join(dir, readdirSync(dir)[0]!);
@@ -53,7 +53,7 @@ describe('key store', () => {
   });
 
   test('list has every key without secrets or hashes; expiry from expires_in', async () => {
-    const store = new KeyStore(dir);
+    const store = new FileKeyStore(dir);
     const now = new Date('2030-01-01T00:00:00Z');
     const one = await store.create({ name: 'one', expires_in: 60 }, now);
     const two = await store.create({ name: 'two', rate_limit: { requests_per_minute: 5 } }, new Date('2030-01-02T00:00:00Z'));
@@ -66,7 +66,7 @@ describe('key store', () => {
   });
 
   test('options are validated (unknown fields, bad namespace, both expiries, past expiry)', async () => {
-    const store = new KeyStore(dir);
+    const store = new FileKeyStore(dir);
     await expect(store.create({ name: '' })).rejects.toThrow();
     await expect(store.create({ name: 'a', namespace: '../x' })).rejects.toThrow();
     await expect(store.create({ name: 'a', expires_in: 5, expires_at: '2099-01-01T00:00:00Z' })).rejects.toThrow();
@@ -121,7 +121,7 @@ describe('auth middleware', () => {
   }
 
   test('keys mode: unknown or missing key 401 invalid_api_key; a valid key is its namespace tenant; expired 401; limit 429', async () => {
-    const store = new KeyStore(dir);
+    const store = new FileKeyStore(dir);
     const get = await serve(new Authenticator('keys', store, tenants, 'sk-upstream'));
     const { secret } = await store.create({ name: 'a', namespace: 'team', rate_limit: { requests_per_minute: 1 } });
     for (const token of [undefined, 'sk-anything', 'rfx-forged']) {
@@ -148,10 +148,10 @@ describe('auth middleware', () => {
   });
 
   test('forward mode: the token is the tenant (keyed) and is forwarded; none: one anonymous tenant', async () => {
-    const forward = new Authenticator('forward', new KeyStore(dir), tenants, undefined);
+    const forward = new Authenticator('forward', new FileKeyStore(dir), tenants, undefined);
     expect(forward.identify('Bearer sk-a')).toEqual({ tenant: tenants.forToken('sk-a'), providerKey: 'sk-a', forwarded: true });
     expect(forward.identify(undefined)).toEqual({ tenant: tenants.anonymous(), providerKey: undefined, forwarded: false });
-    const none = new Authenticator('none', new KeyStore(dir), tenants, 'sk-up');
+    const none = new Authenticator('none', new FileKeyStore(dir), tenants, 'sk-up');
     expect(none.identify('Bearer sk-a').tenant).toEqual(none.identify('Bearer sk-b').tenant);
     expect(none.identify('Bearer sk-a').providerKey).toBe('sk-up');
     expect(authNotice('none', undefined).level).toBe('warn');

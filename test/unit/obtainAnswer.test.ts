@@ -11,14 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { ActivityDeps, AnswerCall, createActivities } from '../../src/activities';
 import { AnswerBoard } from '../../src/activities/answerBoard';
-import { BlobStore } from '../../src/cache/storage/blobStore';
+import { FileBlobStore } from '../../src/cache/storage/blobStore';
 import { UpstreamError, failureOf } from '../../src/provider/failure';
 
 const tenant = '0123456789abcdef';
 const answer = { id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] };
 
 async function setup(answers?: AnswerBoard) {
-  const blobs = new BlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
+  const blobs = new FileBlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
   const complete = jest.fn(async () => answer);
   const acts = createActivities({ provider: { complete }, upstreamKey: 'sk-test', blobs, answers } as unknown as ActivityDeps);
   const call: AnswerCall = { tenant, key: 'e'.repeat(64), requestRef: await blobs.put(tenant, { request: { model: 'm', messages: [] } }), guarded: false };
@@ -73,7 +73,7 @@ test('the marker is written before the answer is posted to a waiting request', a
 describe('every outcome reaches a request waiting on the board (an eager start has no update to report it)', () => {
   const failingSetup = async (failure: Error, maxAttempts: number) => {
     const board = new AnswerBoard();
-    const blobs = new BlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
+    const blobs = new FileBlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
     const complete = jest.fn(async () => Promise.reject(failure));
     const acts = createActivities({ provider: { complete }, upstreamKey: 'sk-test', blobs, answers: board } as unknown as ActivityDeps);
     const call: AnswerCall = { tenant, key: 'e'.repeat(64), requestRef: await blobs.put(tenant, { request: { model: 'm', messages: [] } }), guarded: false, maxAttempts };
@@ -100,7 +100,7 @@ describe('every outcome reaches a request waiting on the board (an eager start h
 
   test('an answer another fill already stored is posted as "stored"', async () => {
     const board = new AnswerBoard();
-    const blobs = new BlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
+    const blobs = new FileBlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
     const complete = jest.fn(async () => answer);
     const store = { read: async () => ({ response: answer, createdAt: Date.now() }) };
     const expiry = { isExpired: () => false };

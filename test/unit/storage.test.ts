@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ExactCache } from '../../src/cache/l1/exactCache';
 import { Entry } from '../../src/cache/storage/entry';
-import { BlobStore } from '../../src/cache/storage/blobStore';
-import { EntryStore } from '../../src/cache/storage/entryStore';
-import { Outbox } from '../../src/cache/storage/outbox';
+import { FileBlobStore } from '../../src/cache/storage/blobStore';
+import { EntryStore, FileEntryStore } from '../../src/cache/storage/entryStore';
+import { FileOutbox } from '../../src/cache/storage/outbox';
 
 const tenant = 'a'.repeat(16);
 const entry = (key: string): Entry => ({
@@ -13,10 +13,10 @@ const entry = (key: string): Entry => ({
 });
 
 describe('entry store', () => {
-  let store: EntryStore;
+  let store: FileEntryStore;
   // Each test gets its own store holding entry b, so any one of them runs alone or in any order.
   beforeEach(async () => {
-    store = new EntryStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-store-')));
+    store = new FileEntryStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-store-')));
     await store.write(entry('b'.repeat(64)));
   });
   afterEach(() => jest.restoreAllMocks());
@@ -61,9 +61,9 @@ describe('entry store', () => {
 
 describe('claim-check blobs and the outbox, beside the entries', () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'reflex-blobs-'));
-  const blobs = new BlobStore(root);
-  const outbox = new Outbox(root);
-  const store = new EntryStore(root);
+  const blobs = new FileBlobStore(root);
+  const outbox = new FileOutbox(root);
+  const store = new FileEntryStore(root);
 
   test('a blob is addressed by its content, read back, and swept only when old', async () => {
     const ref = await blobs.put(tenant, { request: 'x'.repeat(3 * 1024 * 1024) });
@@ -77,7 +77,7 @@ describe('claim-check blobs and the outbox, beside the entries', () => {
 
   test("a fill run's answer marker is the tenant's own, is not an entry, and is swept with the blobs", async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'reflex-runs-'));
-    const blobs = new BlobStore(root);
+    const blobs = new FileBlobStore(root);
     const ref = await blobs.put(tenant, { id: 'answer' });
     await blobs.markRun(tenant, 'fill-x/run-1', ref);
     expect(await blobs.runAnswer(tenant, 'fill-x/run-1')).toBe(ref);
@@ -85,7 +85,7 @@ describe('claim-check blobs and the outbox, beside the entries', () => {
     expect(await blobs.runAnswer('b'.repeat(16), 'fill-x/run-1')).toBeUndefined();
     await expect(blobs.markRun('../x', 'fill-x/run-1', ref)).rejects.toThrow();
     const entries = [];
-    for await (const f of new EntryStore(root).list()) entries.push(f);
+    for await (const f of new FileEntryStore(root).list()) entries.push(f);
     expect(entries).toEqual([]);
     expect(await blobs.sweep(Date.now() + 1_000)).toBe(2);
     expect(await blobs.runAnswer(tenant, 'fill-x/run-1')).toBeUndefined();
@@ -110,7 +110,7 @@ describe('claim-check blobs and the outbox, beside the entries', () => {
 
 describe('read-your-writes in L1', () => {
   test('a provisional answer is an exact hit until the stored file replaces it; forget drops it', async () => {
-    const store = new EntryStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-ryw-')));
+    const store = new FileEntryStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-ryw-')));
     const l1 = new ExactCache(store, 10);
     const key = 'e'.repeat(64);
     l1.provisional({ ...entry(key), response: { id: 'provisional', choices: [] } });

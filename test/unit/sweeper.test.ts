@@ -11,11 +11,11 @@ import { ExactCache } from '../../src/cache/l1/exactCache';
 import { Metrics } from '../../src/metrics';
 import { Sweeper } from '../../src/ops/sweeper';
 import { Entry } from '../../src/cache/storage/entry';
-import { EntryStore } from '../../src/cache/storage/entryStore';
+import { EntryStore, FileEntryStore } from '../../src/cache/storage/entryStore';
 import { Expiry, NEVER_EXPIRES } from '../../src/cache/storage/expiry';
 import type { EntryAddress, VectorIndex } from '../../src/vectordb/index';
 import { MemoryIndex } from '../../src/vectordb/memory';
-import { VectorStore } from '../../src/cache/vectors/vectorStore';
+import { FileVectors, VectorStore } from '../../src/cache/vectors/vectorStore';
 
 const TENANT = 'ab'.repeat(8);
 const key = (n: number) => n.toString(16).padStart(64, '0');
@@ -31,14 +31,14 @@ class RecordingIndex extends MemoryIndex {
 }
 
 let root: string;
-let store: EntryStore;
+let store: FileEntryStore;
 let index: RecordingIndex;
 const sweeper = (expiry: Expiry, maxEntries: number) =>
   new Sweeper({ store, index, expiry, maxEntries, metrics: new Metrics(), log: pino({ level: 'silent' }) });
 
 beforeEach(() => {
   root = mkdtempSync(path.join(os.tmpdir(), 'reflex-sweep-'));
-  store = new EntryStore(root);
+  store = new FileEntryStore(root);
   index = new RecordingIndex();
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -120,18 +120,19 @@ test('an entry that cannot be removed is retried next sweep; the others go now',
 });
 
 test('the embeddings store: expired vectors go, then the least recently used above its bound; a hit counts as a use', async () => {
-  const vectors = new VectorStore(path.join(root, 'embeddings'), 10);
+  const files = new FileVectors(path.join(root, 'embeddings'));
+  const vectors = new VectorStore(files, 10);
   const now = Date.now();
   const stored = (n: number) => ({ version: 1 as const, model: 'm', vector: 'AACAPw==', tokens: 1, tokensExact: true, createdAt: now - n * 100_000 });
   for (const n of [1, 2, 3, 4]) await vectors.put(TENANT, key(n), stored(n));
   // Item n last written n × 100 s ago; item 4 is past a 350 s TTL.
-  for (const n of [1, 2, 3, 4]) utimesSync(vectors.pathOf(TENANT, key(n)), (now - n * 100_000) / 1000, (now - n * 100_000) / 1000);
+  for (const n of [1, 2, 3, 4]) utimesSync(files.pathOf(TENANT, key(n)), (now - n * 100_000) / 1000, (now - n * 100_000) / 1000);
   // A hit on item 3 (read from disk by a fresh process) makes it the most recently used.
   await new VectorStore(path.join(root, 'embeddings'), 10).get(TENANT, key(3));
   await new Promise((r) => setTimeout(r, 50));
   const report = await new Sweeper({ store, index, expiry: new Expiry(350_000), maxEntries: 0, embeddings: { store: vectors, maxItems: 2 }, metrics: new Metrics(), log: pino({ level: 'silent' }) }).sweep(now);
   expect(report.embeddings).toEqual({ expired: 1, evicted: 1 });
-  const left = [1, 2, 3, 4].filter((n) => existsSync(vectors.pathOf(TENANT, key(n))));
+  const left = [1, 2, 3, 4].filter((n) => existsSync(files.pathOf(TENANT, key(n))));
   expect(left).toEqual([1, 3]);
   expect(await vectors.get(TENANT, key(2))).toBeUndefined();
 });

@@ -25,19 +25,29 @@ import path from 'node:path';
 import { namesIn as names, readIfExists, writeFileAtomic } from './atomicFile';
 
 const HEX = /^[0-9a-f]{16,64}$/;
-const REF = /^[0-9a-f]{64}$/;
+export const REF = /^[0-9a-f]{64}$/;
 export const BLOB_DIR = 'blobs';
 const RUN_SUFFIX = '.run';
+const MAX_TENANTS_SEARCHED = 10_000;
 
-export class BlobStore {
-  constructor(readonly root: string) {}
+export interface BlobStore {
+  /** Stores value as JSON; returns its reference (the sha256 of the JSON). */
+  put(tenant: string, value: unknown): Promise<string>;
+  /** put, and records the blob as the answer the fill run `run` obtained (markRun). */
+  putForRun(tenant: string, run: string, value: unknown): Promise<string>;
+  get<T>(tenant: string, ref: string): Promise<T | undefined>;
+  /** Records that the fill run `run` obtained the answer blob `answerRef`. */
+  markRun(tenant: string, run: string, answerRef: string): Promise<void>;
+  /** The answer blob `run` recorded with markRun, if any. */
+  runAnswer(tenant: string, run: string): Promise<string | undefined>;
+  /** Removes blobs (and run markers) not written or refreshed since `before` (ms); returns how many. */
+  sweep(before: number): Promise<number>;
+  /** A blob by its reference alone, in whichever tenant holds it (the codec endpoint, which may not know the tenant). */
+  findAnyTenant<T>(ref: string): Promise<T | undefined>;
+}
 
-  pathOf(tenant: string, ref: string): string {
-    if (!HEX.test(tenant) || !REF.test(ref)) throw new Error(`invalid blob address ${tenant}/${ref}`);
-    return path.join(this.root, tenant, BLOB_DIR, ref.slice(0, 2), ref);
-  }
-
-  /** Stores value as JSON; returns its reference. */
+/** What every adapter shares: references are the sha256 of the JSON, and a run's answer is written with its marker. */
+export abstract class ContentAddressedBlobs implements BlobStore {
   async put(tenant: string, value: unknown): Promise<string> {
     const data = JSON.stringify(value);
     const ref = refOf(data);
@@ -47,8 +57,8 @@ export class BlobStore {
 
   /**
    * put, and records the blob as the answer the fill run `run` obtained
-   * (markRun). Both files are written at once: a marker whose blob did not
-   * make it reads as no marker (runAnswer's caller checks the blob).
+   * (markRun). Both are written at once: a marker whose blob did not make it
+   * reads as no marker (runAnswer's caller checks the blob).
    */
   async putForRun(tenant: string, run: string, value: unknown): Promise<string> {
     const data = JSON.stringify(value);
@@ -57,12 +67,31 @@ export class BlobStore {
     return ref;
   }
 
+  /** Stores `data` under `ref`; the same content again only refreshes its time, so the sweep keeps it. */
+  protected abstract write(tenant: string, ref: string, data: string): Promise<void>;
+  abstract get<T>(tenant: string, ref: string): Promise<T | undefined>;
+  abstract markRun(tenant: string, run: string, answerRef: string): Promise<void>;
+  abstract runAnswer(tenant: string, run: string): Promise<string | undefined>;
+  abstract sweep(before: number): Promise<number>;
+  abstract findAnyTenant<T>(ref: string): Promise<T | undefined>;
+}
+
+export class FileBlobStore extends ContentAddressedBlobs {
+  constructor(readonly root: string) {
+    super();
+  }
+
+  pathOf(tenant: string, ref: string): string {
+    if (!HEX.test(tenant) || !REF.test(ref)) throw new Error(`invalid blob address ${tenant}/${ref}`);
+    return path.join(this.root, tenant, BLOB_DIR, ref.slice(0, 2), ref);
+  }
+
   async get<T>(tenant: string, ref: string): Promise<T | undefined> {
     const text = await readIfExists(this.pathOf(tenant, ref));
     return text === undefined ? undefined : (JSON.parse(text) as T);
   }
 
-  private async write(tenant: string, ref: string, data: string): Promise<void> {
+  protected async write(tenant: string, ref: string, data: string): Promise<void> {
     const file = this.pathOf(tenant, ref);
     // Already there (same content): only mark it as recently needed, so the sweeper keeps it.
     const now = new Date();
@@ -93,6 +122,15 @@ export class BlobStore {
     return this.pathOf(tenant, name).concat(RUN_SUFFIX);
   }
 
+  /** Looks in at most MAX_TENANTS_SEARCHED tenant directories, so a huge store cannot make one decode walk them all. */
+  async findAnyTenant<T>(ref: string): Promise<T | undefined> {
+    for (const tenant of (await names(this.root)).filter((t) => HEX.test(t)).slice(0, MAX_TENANTS_SEARCHED)) {
+      const blob = await this.get<T>(tenant, ref).catch(() => undefined);
+      if (blob !== undefined) return blob;
+    }
+    return undefined;
+  }
+
   /** Removes blobs (and run markers) not written or refreshed since `before` (ms); returns how many. */
   async sweep(before: number): Promise<number> {
     let removed = 0;
@@ -111,5 +149,5 @@ export class BlobStore {
   }
 }
 
-const refOf = (data: string) => createHash('sha256').update(data).digest('hex');
+export const refOf = (data: string) => createHash('sha256').update(data).digest('hex');
 

@@ -1,5 +1,9 @@
 /**
- * Entries as one JSON file each under <root>/<tenant>/<key[0:2]>/<key>.json.
+ * The entry store: where cached answers live, durably. Two adapters: files
+ * (this module: the embedded default, one shared directory) and PostgreSQL
+ * (pgEntryStore.ts, REFLEX_DATABASE_URL: replicas on any host).
+ *
+ * Files: one JSON file each under <root>/<tenant>/<key[0:2]>/<key>.json.
  * Writes are atomic (temp file, fsync, rename, fsync dir) so a reader or a
  * crash never sees half an entry; a file is never rewritten in place.
  */
@@ -8,9 +12,25 @@ import path from 'node:path';
 import { readIfExists, writeFileAtomic } from './atomicFile';
 import { Entry, isEntry } from './entry';
 
-const KEY_PATTERN = /^[0-9a-f]{16,64}$/;
+export const KEY_PATTERN = /^[0-9a-f]{16,64}$/;
 
-export class EntryStore {
+export interface EntryStore {
+  read(tenant: string, key: string): Promise<Entry | undefined>;
+  /** Stores (or replaces) an entry durably. */
+  write(entry: Entry): Promise<void>;
+  /** Removes one entry; false when it was not there. */
+  remove(tenant: string, key: string): Promise<boolean>;
+  /** Removes every entry of a tenant (and its blobs and outbox); returns how many entries there were. */
+  removeTenant(tenant: string): Promise<number>;
+  /** Marks an entry as just used: the LRU clock every replica shares. */
+  touch(tenant: string, key: string, at?: Date): Promise<void>;
+  /** Every entry (optionally one tenant's), in a stable order, with size and last use. */
+  list(tenant?: string): AsyncGenerator<StoredFile>;
+  /** Probe used by /ready: the store can be written. */
+  checkWritable(): Promise<void>;
+}
+
+export class FileEntryStore implements EntryStore {
   constructor(readonly root: string) {}
 
   pathOf(tenant: string, key: string): string {

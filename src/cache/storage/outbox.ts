@@ -34,7 +34,15 @@ export interface OutboxRecord {
   answeredAt: number;
 }
 
-export class Outbox {
+export interface Outbox {
+  write(record: OutboxRecord): Promise<void>;
+  read(tenant: string, key: string): Promise<OutboxRecord | undefined>;
+  remove(tenant: string, key: string): Promise<void>;
+  /** Every record's address, oldest first where the store knows the order. */
+  list(): AsyncGenerator<{ tenant: string; key: string }>;
+}
+
+export class FileOutbox implements Outbox {
   constructor(readonly root: string) {}
 
   private pathOf(tenant: string, key: string): string {

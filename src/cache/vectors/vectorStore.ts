@@ -1,9 +1,10 @@
 /**
- * Stored embedding vectors, one small JSON file per (tenant, item key) under
- * <root>/<tenant>/<key[0:2]>/<key>.json, written atomically, with an
- * in-process LRU in front. A vector is stored as its float32 bytes (base64),
- * so both encodings render from the exact same numbers. REFLEX_TTL applies:
- * an expired vector is fetched again (and overwritten), never served.
+ * Stored embedding vectors (the /v1/embeddings cache), with an in-process LRU
+ * in front of a backend: small JSON files under <root>/<tenant>/<key[0:2]>/
+ * <key>.json (FileVectors, written atomically), or PostgreSQL (pgVectors.ts).
+ * A vector is stored as its float32 bytes, so both encodings render from the
+ * exact same numbers. REFLEX_TTL applies: an expired vector is fetched again
+ * (and overwritten), never served.
  */
 import { LRUCache } from 'lru-cache';
 import { promises as fs } from 'node:fs';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { namesIn as names, readIfExists, writeFileAtomic } from '../storage/atomicFile';
 import { Expiry, NEVER_EXPIRES } from '../storage/expiry';
 
-const ADDRESS = /^[0-9a-f]{16,64}$/;
+export const VECTOR_ADDRESS = /^[0-9a-f]{16,64}$/;
 export const VECTOR_FORMAT_VERSION = 1;
 
 export interface StoredVector {
@@ -26,38 +27,47 @@ export interface StoredVector {
   createdAt: number;
 }
 
-/** A stored vector's address and when it was last written or used (its file's mtime). */
+/** A stored vector's address and when it was last written or used. */
 export interface StoredVectorFile {
   tenant: string;
   key: string;
   usedAt: number;
 }
 
-/** How often a hit refreshes a vector's mtime, the sweeper's recency clock (as entries do). */
+/** Where vectors are kept; the store adds the memory, expiry and recency on top. */
+export interface VectorBackend {
+  read(tenant: string, key: string): Promise<StoredVector | undefined>;
+  write(tenant: string, key: string, stored: StoredVector): Promise<void>;
+  /** False when it was already gone. */
+  remove(tenant: string, key: string): Promise<boolean>;
+  removeTenant(tenant: string): Promise<void>;
+  /** Marks a vector as used now (the sweeper's recency clock). */
+  touch(tenant: string, key: string, at: Date): Promise<void>;
+  list(): AsyncGenerator<StoredVectorFile>;
+}
+
+/** How often a hit refreshes a vector's recency, the sweeper's clock (as entries do). */
 const TOUCH_EVERY_MS = 60_000;
 
 export class VectorStore {
   private readonly memory: LRUCache<string, StoredVector>;
   private readonly touched: LRUCache<string, number>;
+  private readonly backend: VectorBackend;
 
-  constructor(readonly root: string, capacity: number, private readonly expiry: Expiry = NEVER_EXPIRES) {
+  /** `where`: a directory (files) or a backend. */
+  constructor(where: string | VectorBackend, capacity: number, private readonly expiry: Expiry = NEVER_EXPIRES) {
+    this.backend = typeof where === 'string' ? new FileVectors(where) : where;
     this.memory = new LRUCache({ max: capacity });
     this.touched = new LRUCache({ max: capacity });
-  }
-
-  pathOf(tenant: string, key: string): string {
-    if (!ADDRESS.test(tenant) || !ADDRESS.test(key)) throw new Error(`invalid vector address ${tenant}/${key}`);
-    return path.join(this.root, tenant, key.slice(0, 2), `${key}.json`);
   }
 
   async get(tenant: string, key: string): Promise<StoredVector | undefined> {
     const id = `${tenant}:${key}`;
     let found = this.memory.get(id);
     if (!found) {
-      const text = await readIfExists(this.pathOf(tenant, key));
-      const parsed = text === undefined ? undefined : (JSON.parse(text) as StoredVector);
-      if (parsed?.version !== VECTOR_FORMAT_VERSION || typeof parsed.vector !== 'string') return undefined;
-      this.memory.set(id, (found = parsed));
+      const stored = await this.backend.read(tenant, key);
+      if (stored?.version !== VECTOR_FORMAT_VERSION || typeof stored.vector !== 'string') return undefined;
+      this.memory.set(id, (found = stored));
     }
     if (this.expiry.isExpired(found)) {
       this.memory.delete(id);
@@ -67,52 +77,35 @@ export class VectorStore {
     return found;
   }
 
-  /** A hit marks the file used (at most once a minute per vector), so the sweeper evicts the least recently used. */
+  /** A hit marks the vector used (at most once a minute per vector), so the sweeper evicts the least recently used. */
   private touch(tenant: string, key: string, id: string): void {
     const now = Date.now();
     if (now - (this.touched.get(id) ?? 0) < TOUCH_EVERY_MS) return;
     this.touched.set(id, now);
-    const at = new Date(now);
-    void fs.utimes(this.pathOf(tenant, key), at, at).catch(() => undefined);
+    void this.backend.touch(tenant, key, new Date(now)).catch(() => undefined);
   }
 
   /** Every stored vector, with its recency; for the sweeper. */
-  async *list(): AsyncGenerator<StoredVectorFile> {
-    for (const tenant of await names(this.root)) {
-      if (!ADDRESS.test(tenant)) continue;
-      for (const prefix of await names(path.join(this.root, tenant))) {
-        for (const name of await names(path.join(this.root, tenant, prefix))) {
-          const key = name.endsWith('.json') ? name.slice(0, -5) : '';
-          if (!ADDRESS.test(key)) continue;
-          const stat = await fs.stat(path.join(this.root, tenant, prefix, name)).catch(() => undefined);
-          if (stat) yield { tenant, key, usedAt: stat.mtimeMs };
-        }
-      }
-    }
+  list(): AsyncGenerator<StoredVectorFile> {
+    return this.backend.list();
   }
 
   /** Removes one stored vector; false when it was already gone. */
   async remove(tenant: string, key: string): Promise<boolean> {
     this.memory.delete(`${tenant}:${key}`);
-    return fs.unlink(this.pathOf(tenant, key)).then(
-      () => true,
-      (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return false;
-        throw err;
-      },
-    );
+    return this.backend.remove(tenant, key);
   }
 
   async put(tenant: string, key: string, stored: StoredVector): Promise<void> {
-    await writeFileAtomic(this.pathOf(tenant, key), JSON.stringify(stored));
+    await this.backend.write(tenant, key, stored);
     this.memory.set(`${tenant}:${key}`, stored);
     this.touched.set(`${tenant}:${key}`, Date.now());
   }
 
   /** Removes every stored vector of a tenant (the tenant purge's activity calls it). */
   async removeTenant(tenant: string): Promise<void> {
-    if (!ADDRESS.test(tenant)) throw new Error(`invalid tenant ${tenant}`);
-    await fs.rm(path.join(this.root, tenant), { recursive: true, force: true });
+    if (!VECTOR_ADDRESS.test(tenant)) throw new Error(`invalid tenant ${tenant}`);
+    await this.backend.removeTenant(tenant);
     this.forgetTenant(tenant);
   }
 
@@ -122,3 +115,53 @@ export class VectorStore {
   }
 }
 
+/** Vectors as files; a file's mtime is its recency. */
+export class FileVectors implements VectorBackend {
+  constructor(readonly root: string) {}
+
+  pathOf(tenant: string, key: string): string {
+    if (!VECTOR_ADDRESS.test(tenant) || !VECTOR_ADDRESS.test(key)) throw new Error(`invalid vector address ${tenant}/${key}`);
+    return path.join(this.root, tenant, key.slice(0, 2), `${key}.json`);
+  }
+
+  async read(tenant: string, key: string): Promise<StoredVector | undefined> {
+    const text = await readIfExists(this.pathOf(tenant, key));
+    return text === undefined ? undefined : (JSON.parse(text) as StoredVector);
+  }
+
+  async write(tenant: string, key: string, stored: StoredVector): Promise<void> {
+    await writeFileAtomic(this.pathOf(tenant, key), JSON.stringify(stored));
+  }
+
+  remove(tenant: string, key: string): Promise<boolean> {
+    return fs.unlink(this.pathOf(tenant, key)).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false;
+        throw err;
+      },
+    );
+  }
+
+  async removeTenant(tenant: string): Promise<void> {
+    await fs.rm(path.join(this.root, tenant), { recursive: true, force: true });
+  }
+
+  async touch(tenant: string, key: string, at: Date): Promise<void> {
+    await fs.utimes(this.pathOf(tenant, key), at, at);
+  }
+
+  async *list(): AsyncGenerator<StoredVectorFile> {
+    for (const tenant of await names(this.root)) {
+      if (!VECTOR_ADDRESS.test(tenant)) continue;
+      for (const prefix of await names(path.join(this.root, tenant))) {
+        for (const name of await names(path.join(this.root, tenant, prefix))) {
+          const key = name.endsWith('.json') ? name.slice(0, -5) : '';
+          if (!VECTOR_ADDRESS.test(key)) continue;
+          const stat = await fs.stat(path.join(this.root, tenant, prefix, name)).catch(() => undefined);
+          if (stat) yield { tenant, key, usedAt: stat.mtimeMs };
+        }
+      }
+    }
+  }
+}

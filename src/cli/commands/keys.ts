@@ -1,13 +1,16 @@
 /**
  * `reflex keys create|list|revoke`: gateway keys, on the key store directly
- * (REFLEX_KEYS_PATH, the directory every API replica reads), so it needs no
- * running gateway and no admin token: file access to the store is the
- * permission. A revoked key stops working at once on every replica. Prints
- * JSON; `create` prints the secret, once.
+ * (REFLEX_KEYS_PATH, the directory every API replica reads, or the PostgreSQL
+ * of REFLEX_DATABASE_URL), so it needs no running gateway and no admin token:
+ * access to the store is the permission. A revoked key stops working on every
+ * replica at once (PostgreSQL: within REFLEX_KEYS_REFRESH_MS). Prints JSON;
+ * `create` prints the secret, once.
  */
 import { ZodError } from 'zod';
 import type { KeyOptions } from '../../auth/keyOptions';
 import { describeKey, KeyStore } from '../../auth/keyStore';
+import { openKeyStore } from '../../auth/openKeyStore';
+import { connectDatabase } from '../../postgres/connect';
 import { TenantHasher } from '../../cache/keys/tenant';
 import { ConfigError, type Config } from '../../config';
 
@@ -21,7 +24,7 @@ export interface CreateKeyOptions {
 }
 
 export async function createKey(config: Config, opts: CreateKeyOptions): Promise<void> {
-  const { store, tenants } = open(config);
+  await withStore(config, async (store, tenants) => {
   const options: KeyOptions = {
     name: opts.name,
     namespace: opts.namespace,
@@ -30,27 +33,36 @@ export async function createKey(config: Config, opts: CreateKeyOptions): Promise
     expires_in: opts.expiresIn,
     expires_at: opts.expiresAt,
   };
-  try {
-    const { key, secret } = await store.create(options);
-    print({ ...describeKey(key, tenants), key: secret });
-  } catch (err) {
-    if (err instanceof ZodError) throw new ConfigError(`invalid key options: ${err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    throw err;
-  }
+    try {
+      const { key, secret } = await store.create(options);
+      print({ ...describeKey(key, tenants), key: secret });
+    } catch (err) {
+      if (err instanceof ZodError) throw new ConfigError(`invalid key options: ${err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw err;
+    }
+  });
 }
 
 export async function listKeys(config: Config): Promise<void> {
-  const { store, tenants } = open(config);
-  print({ object: 'list', data: (await store.list()).map((k) => describeKey(k, tenants)) });
+  await withStore(config, async (store, tenants) => print({ object: 'list', data: (await store.list()).map((k) => describeKey(k, tenants)) }));
 }
 
 export async function revokeKey(config: Config, id: string): Promise<void> {
-  if (!(await open(config).store.remove(id))) throw new ConfigError(`no gateway key '${id}'`);
-  print({ id, object: 'key', deleted: true });
+  await withStore(config, async (store) => {
+    if (!(await store.remove(id))) throw new ConfigError(`no gateway key '${id}'`);
+    print({ id, object: 'key', deleted: true });
+  });
 }
 
-function open(config: Config): { store: KeyStore; tenants: TenantHasher } {
-  return { store: new KeyStore(config.auth.keysPath), tenants: TenantHasher.fromConfig(config.auth.tenantSecret, config.home) };
+async function withStore(config: Config, use: (store: KeyStore, tenants: TenantHasher) => Promise<void>): Promise<void> {
+  const db = await connectDatabase(config);
+  const store = await openKeyStore(config, db);
+  try {
+    await use(store, TenantHasher.fromConfig(config.auth.tenantSecret, config.home));
+  } finally {
+    await store.close?.();
+    await db?.close();
+  }
 }
 
 const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

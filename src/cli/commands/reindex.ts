@@ -8,10 +8,11 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config';
 import { OnnxEmbedder } from '../../cache/embedding/embedder';
-import { EntryStore } from '../../cache/storage/entryStore';
 import { Expiry } from '../../cache/storage/expiry';
 import { MilvusIndex } from '../../vectordb/milvus';
 import { reindex, ReindexProgress } from '../../ops/reindex';
+import { connectDatabase } from '../../postgres/connect';
+import { stores } from '../../services';
 
 export interface ReindexOptions {
   restart: boolean;
@@ -21,10 +22,11 @@ export interface ReindexOptions {
 export async function reindexCommand(config: Config, log: Logger, opts: ReindexOptions): Promise<void> {
   const embedder = await OnnxEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
+  const db = await connectDatabase(config, log);
   try {
     const summary = await reindex(
       {
-        store: new EntryStore(config.storagePath),
+        store: stores(config, db).store,
         index,
         embedder,
         expiry: Expiry.fromSeconds(config.retention.ttlSeconds),
@@ -37,6 +39,7 @@ export async function reindexCommand(config: Config, log: Logger, opts: ReindexO
     process.stdout.write(`${JSON.stringify({ command: 'reindex', ...summary })}\n`);
   } finally {
     await index.close();
+    await db?.close();
   }
 }
 

@@ -82,21 +82,48 @@ function browserHost(bindAddr: string): string {
   return bindAddr.includes(':') ? `[${bindAddr}]` : bindAddr;
 }
 
+/**
+ * The worker, restarted while this process lives: when Temporal goes away
+ * long enough for the SDK to give up polling, the worker fails; a new one
+ * waits for Temporal (createWorker retries its connection) and takes over,
+ * so an outage never takes the API of a `serve`/`start` process down with
+ * it, and the outbox drains once Temporal is back.
+ */
 async function runWorker(core: Core, answers: AnswerBoard | undefined, services: Core | ApiServices): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
   const { provider, seal, embedder, store, blobs, index, expiry, vectors } = core;
   const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, vectors, answers };
-  const worker = await createWorker({ ...config.temporal, log, metrics, activities, codec: core.codec, tracing: core.tracing });
-  // Co-located with the API: its misses start eagerly on this worker's connection (FillClient.startEagerlyOn).
-  if (answers && 'fill' in services && worker.connection) services.fill.startEagerlyOn(workflowClient(core, worker.connection));
-  const running = worker.run().catch((err: unknown) => {
-    log.fatal({ err }, 'worker stopped');
-    process.exit(1);
-  });
-  log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  const start = async () => {
+    const worker = await createWorker({ ...config.temporal, log, metrics, activities, codec: core.codec, tracing: core.tracing });
+    // Co-located with the API: its misses start eagerly on this worker's connection (FillClient.startEagerlyOn).
+    if (answers && 'fill' in services && worker.connection) services.fill.startEagerlyOn(workflowClient(core, worker.connection));
+    log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+    return worker;
+  };
+  let worker = await start();
+  let stopping = false;
+  const supervised = (async () => {
+    for (let failures = 0; ; failures++) {
+      const startedAt = Date.now();
+      const failure = await worker.run().then(() => undefined, (err: unknown) => err);
+      await worker.connection?.close().catch(() => undefined);
+      if (stopping) return;
+      if (Date.now() - startedAt > 60_000) failures = 0; // it ran a good while: back off from the start again
+      log.error({ err: failure ?? 'worker stopped', failures }, 'worker stopped; starting a new one once Temporal answers');
+      await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** failures, 30_000)));
+      if (stopping) return;
+      worker = await start();
+    }
+  })();
   return async () => {
-    worker.shutdown();
-    await running;
+    stopping = true;
+    try {
+      worker.shutdown();
+    } catch {
+      // Not running (failed, or being replaced): nothing to stop.
+    }
+    // A replacement still waiting for Temporal never finishes starting: do not wait on it forever.
+    await Promise.race([supervised, new Promise((r) => setTimeout(r, 15_000).unref())]);
   };
 }
 

@@ -1,17 +1,22 @@
 /**
  * The cost that authentication adds to every /v1 request, in process (no HTTP):
- *   node dist/tools/bench/auth.js [--n 100000] [--dir /path/on/the/keys/filesystem]
+ *   node dist/tools/bench/auth.js [--n 100000] [--dir /path/on/the/keys/filesystem] [--database-url postgres://…]
  * keys mode (sha256 of the secret + one stat of the key file + keyed tenant
  * hash), keys mode with a rate limit, forward mode (keyed tenant hash only),
- * and an unknown key (the stat misses). Reports p50, p99 and mean in microseconds.
+ * and an unknown key (the stat misses). With --database-url, also the
+ * PostgreSQL key store (a map lookup) and the shared rate limit (one upsert).
+ * Reports p50, p99 and mean in microseconds.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Authenticator } from '../../auth/authenticate';
-import { KeyStore } from '../../auth/keyStore';
+import { FileKeyStore } from '../../auth/fileKeyStore';
+import type { KeyStore } from '../../auth/keyStore';
+import { PgKeyStore } from '../../auth/pgKeyStore';
 import { KeyRateLimiter } from '../../auth/rateLimit';
+import { Database } from '../../postgres/database';
 import { TenantHasher } from '../../cache/keys/tenant';
 
 async function time(n: number, call: () => unknown): Promise<{ p50Us: number; p99Us: number; meanUs: number }> {
@@ -30,11 +35,11 @@ async function time(n: number, call: () => unknown): Promise<{ p50Us: number; p9
 const round = (us: number) => Math.round(us * 100) / 100;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, dir: { type: 'string' } } });
+  const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, dir: { type: 'string' }, 'database-url': { type: 'string' } } });
   const n = Number(values.n);
   const dir = mkdtempSync(path.join(values.dir ?? os.tmpdir(), 'reflex-auth-bench-'));
   try {
-    const store = new KeyStore(dir);
+    const store = new FileKeyStore(dir);
     const tenants = new TenantHasher(Buffer.alloc(32, 1));
     const keys = new Authenticator('keys', store, tenants, 'sk-upstream');
     const forward = new Authenticator('forward', store, tenants, undefined);
@@ -56,9 +61,35 @@ async function main(): Promise<void> {
         }
       }),
     };
-    console.log(JSON.stringify({ n, dir: path.dirname(dir), ...results }, null, 2));
+    const url = values['database-url'];
+    const postgres = url ? await timePostgres(url, n, tenants) : undefined;
+    console.log(JSON.stringify({ n, dir: path.dirname(dir), ...results, ...postgres }, null, 2));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The same two cases with the PostgreSQL store and the shared limiter (migrated first). */
+async function timePostgres(url: string, n: number, tenants: TenantHasher) {
+  const db = new Database(url);
+  try {
+    await db.migrate();
+    const store: KeyStore = await PgKeyStore.open(db, 1000);
+    const keys = new Authenticator('keys', store, tenants, 'sk-upstream');
+    const limiter = new KeyRateLimiter(db.pool);
+    const plain = (await store.create({ name: 'bench-pg' })).secret;
+    const limited = await store.create({ name: 'bench-pg-limited', rate_limit: { requests_per_minute: 1_000_000 } });
+    const result = {
+      postgresKeys: await time(n, () => keys.identify(`Bearer ${plain}`)),
+      postgresKeysWithSharedRateLimit: await time(Math.min(n, 20_000), async () => {
+        const caller = keys.identify(`Bearer ${limited.secret}`);
+        await limiter.take(caller.key!.id, 1_000_000);
+      }),
+    };
+    await store.close?.();
+    return result;
+  } finally {
+    await db.close();
   }
 }
 

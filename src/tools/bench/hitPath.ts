@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExactCache } from '../../cache/l1/exactCache';
-import { EntryStore } from '../../cache/storage/entryStore';
+import { FileEntryStore } from '../../cache/storage/entryStore';
 import { workflowClosed } from '../workflowClosed';
 
 interface Sample {
@@ -44,7 +44,7 @@ function report(label: string, samples: Sample[], expected: string): void {
 }
 
 async function inProcessL1(n: number): Promise<number[]> {
-  const store = new EntryStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-bench-')));
+  const store = new FileEntryStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-bench-')));
   const l1 = new ExactCache(store, n);
   const tenant = 'b'.repeat(16);
   const keys = Array.from({ length: n }, (_, i) => i.toString(16).padStart(64, '0'));

@@ -34,7 +34,7 @@ import { ExactCache } from '../../cache/l1/exactCache';
 import { SemanticLookup } from '../../cache/l2/semanticLookup';
 import { createVerifier } from '../../cache/l3/guardedVerifier';
 import { ENTRY_FORMAT_VERSION, Entry } from '../../cache/storage/entry';
-import { EntryStore } from '../../cache/storage/entryStore';
+import { FileEntryStore } from '../../cache/storage/entryStore';
 import { freePort, ManagedProcess } from '../../ops/stack/managedProcess';
 import { startMilvus } from '../../ops/stack/milvus';
 import { BinaryIndexSpec, MilvusIndex } from '../../vectordb/milvus';
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
 
   let milvus: ManagedProcess | undefined = external ? undefined : await startMilvus({ venv, address, dataDir });
   const corpus = new Corpus(n);
-  const store = new EntryStore(path.join(dataDir, 'entries'));
+  const store = new FileEntryStore(path.join(dataDir, 'entries'));
   const index = new MilvusIndex({ address, collection, dim: DIM, timeoutMs: 120_000, index: spec });
   try {
     // Queries: paraphrase-like perturbations of stored entries, spread over the corpus.

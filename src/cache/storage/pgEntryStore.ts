@@ -1,0 +1,77 @@
+/**
+ * Entries in PostgreSQL (REFLEX_DATABASE_URL): one row per entry, the
+ * embedding as float32 bytes beside the rest as JSONB, `used_at` the LRU
+ * clock every replica shares. A tenant purge removes the tenant's entries,
+ * blobs, run markers and outbox records in one transaction, as removing the
+ * tenant's directory does for files.
+ */
+import type { Database } from '../../postgres/database';
+import type { Entry } from './entry';
+import { isEntry } from './entry';
+import { EntryStore, KEY_PATTERN, StoredFile } from './entryStore';
+
+/** Rows per page when listing: the sweeper and reindex walk every entry without holding them all. */
+const PAGE = 1000;
+
+export class PgEntryStore implements EntryStore {
+  constructor(private readonly db: Database) {}
+
+  async read(tenant: string, key: string): Promise<Entry | undefined> {
+    const { rows } = await this.db.pool.query<{ entry: Omit<Entry, 'embedding'>; embedding: Buffer }>(
+      'SELECT entry, embedding FROM entries WHERE tenant = $1 AND key = $2', [tenant, key]);
+    const row = rows[0];
+    if (!row) return undefined;
+    const entry: unknown = { ...row.entry, embedding: Array.from(floats(row.embedding)) };
+    return isEntry(entry) ? entry : undefined;
+  }
+
+  async write(entry: Entry): Promise<void> {
+    const { embedding, ...rest } = entry;
+    const json = JSON.stringify(rest);
+    const vector = Buffer.from(Float32Array.from(embedding).buffer);
+    await this.db.pool.query(
+      `INSERT INTO entries (tenant, key, entry, embedding, bytes) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant, key) DO UPDATE SET entry = EXCLUDED.entry, embedding = EXCLUDED.embedding, bytes = EXCLUDED.bytes, used_at = now()`,
+      [entry.tenant, entry.key, json, vector, json.length + vector.length]);
+  }
+
+  async remove(tenant: string, key: string): Promise<boolean> {
+    return ((await this.db.pool.query('DELETE FROM entries WHERE tenant = $1 AND key = $2', [tenant, key])).rowCount ?? 0) > 0;
+  }
+
+  removeTenant(tenant: string): Promise<number> {
+    if (!KEY_PATTERN.test(tenant)) throw new Error(`invalid tenant ${tenant}`);
+    return this.db.transaction(async (client) => {
+      for (const table of ['blobs', 'fill_runs', 'outbox']) await client.query(`DELETE FROM ${table} WHERE tenant = $1`, [tenant]);
+      return (await client.query('DELETE FROM entries WHERE tenant = $1', [tenant])).rowCount ?? 0;
+    });
+  }
+
+  async touch(tenant: string, key: string, at = new Date()): Promise<void> {
+    await this.db.pool.query('UPDATE entries SET used_at = $3 WHERE tenant = $1 AND key = $2', [tenant, key, at]);
+  }
+
+  /** Keyset pages in (tenant, key) order: stable while entries are added or removed meanwhile. */
+  async *list(tenant?: string): AsyncGenerator<StoredFile> {
+    let after: [string, string] = [tenant ?? '', ''];
+    for (;;) {
+      const { rows } = await this.db.pool.query<{ tenant: string; key: string; bytes: number; used_at: Date }>(
+        `SELECT tenant, key, bytes, used_at FROM entries
+         WHERE (tenant, key) > ($1, $2) AND ($3::text IS NULL OR tenant = $3) ORDER BY tenant, key LIMIT ${PAGE}`,
+        [after[0], after[1], tenant ?? null]);
+      for (const r of rows) yield { tenant: r.tenant, key: r.key, bytes: r.bytes, usedAt: r.used_at.getTime() };
+      if (rows.length < PAGE) return;
+      after = [rows.at(-1)!.tenant, rows.at(-1)!.key];
+    }
+  }
+
+  async checkWritable(): Promise<void> {
+    await this.db.pool.query('SELECT 1');
+  }
+}
+
+/** A bytea's float32 values (the Buffer may sit at any offset of a shared pool, so copy when unaligned). */
+export function floats(bytes: Buffer): Float32Array {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes);
+  return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
+}
