@@ -19,7 +19,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Authenticator, Caller, modelAllowed } from '../auth/authenticate';
-import { KeyRateLimiter, rateLimitHeaders } from '../auth/rateLimit';
+import { KeyRateLimiter, RateDecision, rateLimitHeaders } from '../auth/rateLimit';
 import type { ExactCache } from '../cache/l1/exactCache';
 import type { Entry } from '../cache/storage/entry';
 import { KnownRequests, MAX_BODY_CHARS } from './knownRequests';
@@ -41,6 +41,7 @@ export interface ExactLaneDeps {
 }
 
 const ROUTE = '/v1/chat/completions';
+const NO_HEADERS: Record<string, string> = {};
 /** Request headers that change what the route does (cache/controls.ts) or may be refused by it. */
 const CONTROL_HEADERS = ['cache-control', 'x-reflex-cache', 'x-reflex-threshold', 'x-reflex-format'];
 
@@ -75,12 +76,16 @@ export function exactLane(deps: ExactLaneDeps, koa: RequestListener): RequestLis
         }
       };
       const limit = caller.key?.rate_limit?.requests_per_minute;
-      if (!caller.key || !limit) return respond({});
-      deps.limiter.take(caller.key.id, limit).then((decision) => {
+      if (!caller.key || !limit) return respond(NO_HEADERS);
+      const decided = (decision: RateDecision) => {
         handOverDecision(req, decision); // should Koa answer after all, this point is the request's only one
         if (decision.allowed) respond(rateLimitHeaders(decision));
         else handOver();
-      }, handOver);
+      };
+      // Counted in memory: decided in this tick. Shared through PostgreSQL: one round trip.
+      const now = deps.limiter.takeNow(caller.key.id, limit);
+      if (now) return decided(now);
+      deps.limiter.take(caller.key.id, limit).then(decided, handOver);
     });
   };
 }
@@ -135,14 +140,10 @@ function l1Hit(deps: ExactLaneDeps, caller: Caller, raw: string): Entry | undefi
 
 function answer(deps: ExactLaneDeps, res: ServerResponse, entry: Entry, rateHeaders: Record<string, string>, requestId: string, started: number, keyId: string | undefined): void {
   const { text, bytes } = completionJson(entry.response);
-  res.writeHead(200, {
-    ...rateHeaders,
-    'X-Request-Id': requestId,
-    ...hitHeaders({ status: 'HIT_L1_EXACT', entry }),
-    'X-Reflex-Format': 'openai',
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': bytes,
-  });
+  // A flat [name, value, …] list: writeHead takes it as is, where an object spread per hit cost measurably more.
+  const head: string[] = ['X-Request-Id', requestId, 'X-Reflex-Format', 'openai', 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(bytes)];
+  for (const headers of [hitHeaders({ status: 'HIT_L1_EXACT', entry }), rateHeaders]) for (const name in headers) head.push(name, headers[name]!);
+  res.writeHead(200, head);
   res.end(text); // a string goes out with the head in one write; a Buffer would take a writev of two
   deps.record.record({ requestId, route: ROUTE, status: 200, tier: 'HIT_L1_EXACT', ms: performance.now() - started, usage: entry.response.usage, keyId, model: entry.response.model });
 }
