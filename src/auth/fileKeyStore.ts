@@ -10,7 +10,7 @@ import { promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { syncDir, writeFileAtomic } from '../cache/storage/atomicFile';
 import type { KeyOptions } from './keyOptions';
-import { byCreation, GatewayKey, hashOf, KEY_ID, KeyStore, newKey, parseKey } from './keyStore';
+import { byCreation, GatewayKey, hashOf, KEY_ID, KeyStore, newKey, parseKey, StoredKey } from './keyStore';
 
 export class FileKeyStore implements KeyStore {
   private readonly parsed = new Map<string, { mtimeMs: number; key: GatewayKey }>();
@@ -54,6 +54,15 @@ export class FileKeyStore implements KeyStore {
     await fs.rm(found.file, { force: true });
     await syncDir(this.dir);
     return true;
+  }
+
+  async exportAll(): Promise<StoredKey[]> {
+    return (await this.files()).map((f) => ({ hash: path.basename(f.file, '.json'), key: f.key })).sort((a, b) => a.hash.localeCompare(b.hash));
+  }
+
+  async importKey({ hash, key }: StoredKey): Promise<void> {
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`invalid key hash ${hash}`);
+    await writeFileAtomic(this.fileOf(hash), JSON.stringify(key));
   }
 
   private fileOf(hash: string): string {

@@ -30,7 +30,16 @@ export interface KeyStore {
   list(): Promise<GatewayKey[]>;
   /** Revokes a key; false when no key has this id. */
   remove(id: string): Promise<boolean>;
+  /** Every key with the hash of its secret, in hash order (moving keys between stores: `reflex migrate-store`). */
+  exportAll(): Promise<StoredKey[]>;
+  /** Stores a key under its secret's hash (the other half of exportAll); replaces one already there. */
+  importKey(stored: StoredKey): Promise<void>;
   close?(): Promise<void>;
+}
+
+export interface StoredKey {
+  hash: string;
+  key: GatewayKey;
 }
 
 /** Shown once, at creation; "rfx-" marks it as a gateway key in logs and secret scanners. */

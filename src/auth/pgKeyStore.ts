@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors';
 import type { Database } from '../postgres/database';
 import type { KeyOptions } from './keyOptions';
-import { GatewayKey, hashOf, KEY_ID, KeyStore, newKey, parseKey } from './keyStore';
+import { GatewayKey, hashOf, KEY_ID, KeyStore, newKey, parseKey, StoredKey } from './keyStore';
 
 const CHANNEL = 'reflex_keys';
 const STALE_AFTER = 10;
@@ -62,6 +62,22 @@ export class PgKeyStore implements KeyStore {
     const removed = await this.change('DELETE FROM gateway_keys WHERE id = $1 RETURNING secret_hash', [id]);
     for (const row of removed) this.byHash.delete(String(row.secret_hash));
     return removed.length > 0;
+  }
+
+  async exportAll(): Promise<StoredKey[]> {
+    const { rows } = await this.db.pool.query<{ secret_hash: string; key: unknown }>('SELECT secret_hash, key FROM gateway_keys ORDER BY secret_hash');
+    return rows.flatMap((r) => {
+      const key = parseKey(r.key);
+      return key ? [{ hash: r.secret_hash, key }] : [];
+    });
+  }
+
+  async importKey({ hash, key }: StoredKey): Promise<void> {
+    await this.change(
+      `INSERT INTO gateway_keys (secret_hash, id, key, created_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (secret_hash) DO UPDATE SET key = EXCLUDED.key RETURNING id`,
+      [hash, key.id, key, key.created_at]);
+    this.byHash.set(hash, key);
   }
 
   async close(): Promise<void> {

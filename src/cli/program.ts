@@ -21,6 +21,11 @@ const ROLE_COMMANDS: Record<RoleCommand, string> = {
   worker: 'the fill worker (and the expiry/eviction sweeper) only',
 };
 
+function storeKind(value: string): 'files' | 'postgres' {
+  if (value !== 'files' && value !== 'postgres') throw new InvalidArgumentError('expected files or postgres');
+  return value;
+}
+
 export function buildProgram(): Command {
   // Settings made before .command() are inherited by every command.
   const program = new Command('reflex')
@@ -73,6 +78,15 @@ export function buildProgram(): Command {
     .command('migrate')
     .description('apply the PostgreSQL schema (REFLEX_DATABASE_URL); API replicas also apply it at start')
     .action(async () => (await import('./commands/migrate.js')).migrateCommand(loadConfig()));
+
+  program
+    .command('migrate-store')
+    .description('copy entries, outbox, stored embeddings and keys between files and PostgreSQL (REFLEX_DATABASE_URL); idempotent, resumable, never calls the provider')
+    .requiredOption('--from <kind>', 'files or postgres', storeKind)
+    .requiredOption('--to <kind>', 'files or postgres', storeKind)
+    .option('--restart', 'ignore a checkpoint and start over', false)
+    .action(async (opts: { from: 'files' | 'postgres'; to: 'files' | 'postgres'; restart: boolean }) =>
+      (await import('./commands/migrateStore.js')).migrateStoreCommand(loadConfig(), opts));
 
   withGatewayEvalOptions(program.command('eval').description('hit quality of a running gateway on labelled pairs (loopback only)'))
     .action(async (opts: Record<string, unknown>) => (await import('./commands/eval.js')).evalCommand(toGatewayArgs(opts)));

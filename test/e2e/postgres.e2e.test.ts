@@ -6,7 +6,7 @@
  * NOTIFY or, when a notification is lost, by the poll; a replica that cannot
  * refresh stops trusting its keys; a key's rate limit holds across replicas.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FileKeyStore } from '../../src/auth/fileKeyStore';
@@ -18,7 +18,8 @@ import { PgBlobStore } from '../../src/cache/storage/pgBlobStore';
 import { PgEntryStore } from '../../src/cache/storage/pgEntryStore';
 import { PgOutbox } from '../../src/cache/storage/pgOutbox';
 import { PgVectors } from '../../src/cache/vectors/pgVectors';
-import { VectorStore } from '../../src/cache/vectors/vectorStore';
+import { FileVectors, VectorStore } from '../../src/cache/vectors/vectorStore';
+import { migrateStore, StateStores } from '../../src/ops/migrateStore';
 import type { KeyStore } from '../../src/auth/keyStore';
 import { PgKeyStore } from '../../src/auth/pgKeyStore';
 import { KeyRateLimiter } from '../../src/auth/rateLimit';
@@ -211,4 +212,49 @@ test("a key's rate limit holds across replicas with PostgreSQL, and per replica 
   };
   expect(await allowed(shared, 'key_shared')).toBe(5);
   expect(await allowed(local, 'key_local')).toBe(10);
+});
+
+describe('reflex migrate-store (src/ops/migrateStore.ts)', () => {
+  const filesAt = (root: string): StateStores => ({
+    entries: new FileEntryStore(path.join(root, 'entries')), outbox: new FileOutbox(path.join(root, 'entries')),
+    vectors: new FileVectors(path.join(root, 'embeddings')), keys: new FileKeyStore(path.join(root, 'keys')),
+  });
+  const postgresOf = async (): Promise<StateStores> => {
+    const db = connect();
+    return { entries: new PgEntryStore(db), outbox: new PgOutbox(db), vectors: new PgVectors(db), keys: await replica() };
+  };
+  const T = hex(77);
+
+  test('files → postgres copies entries, outbox, embeddings and keys; a rerun changes nothing; a checkpoint resumes; and back', async () => {
+    const root = tmp('move');
+    const files = filesAt(root);
+    for (const n of [1, 2, 3]) await files.entries.write(entry(T, hex(n, 64), `moved ${n}`));
+    const record: OutboxRecord = { version: 1, tenant: T, key: hex(9, 64), context: 'c', model: 'm', semanticText: 'q', request: { model: 'm' }, answer: entry(T, hex(9, 64), 'a').response, answeredAt: 1 };
+    await files.outbox.write(record);
+    const vector = { version: 1 as const, model: 'm', vector: 'AACAPw==', tokens: 2, tokensExact: true, createdAt: 5 };
+    await files.vectors.write(T, hex(8, 64), vector);
+    const { secret } = await files.keys.create({ name: 'moved', namespace: 'movers' });
+
+    const pg = await postgresOf();
+    const checkpoint = path.join(root, 'checkpoint.json');
+    expect(await migrateStore(files, pg, checkpoint)).toEqual({ entries: 3, outbox: 1, embeddings: 1, keys: 1 });
+    for (const n of [1, 2, 3]) expect(await pg.entries.read(T, hex(n, 64))).toEqual(entry(T, hex(n, 64), `moved ${n}`));
+    expect(await pg.outbox.read(T, record.key)).toEqual(record);
+    expect(await pg.vectors.read(T, hex(8, 64))).toEqual(vector);
+    expect(pg.keys.find(secret)?.namespace).toBe('movers'); // the same secret works against the database
+    expect(existsSync(checkpoint)).toBe(false);
+
+    // Idempotent: the same again, nothing new.
+    await migrateStore(files, pg, checkpoint);
+    expect((await collect(pg.entries.list(T))).map((f) => f.key)).toEqual([1, 2, 3].map((n) => hex(n, 64)));
+    // Resumable: a run that stopped after the first entry copies only what came after it.
+    writeFileSync(checkpoint, JSON.stringify({ phase: 'entries', after: `${T}/${hex(1, 64)}` }));
+    expect(await migrateStore(files, pg, checkpoint)).toMatchObject({ entries: 2, resumedAt: { phase: 'entries' } });
+
+    // And back into an empty directory.
+    const back = filesAt(tmp('back'));
+    await migrateStore(pg, back, path.join(root, 'back.json'));
+    expect(await back.entries.read(T, hex(2, 64))).toEqual(entry(T, hex(2, 64), 'moved 2'));
+    expect(back.keys.find(secret)?.name).toBe('moved');
+  });
 });
