@@ -68,6 +68,8 @@ export const MIGRATIONS: readonly Migration[] = [
         key text NOT NULL,
         record jsonb NOT NULL,
         answered_at bigint NOT NULL,
+        -- A drainer's claim: other workers' drains skip the record until it lapses.
+        claimed_until timestamptz,
         PRIMARY KEY (tenant, key)
       );
       CREATE INDEX outbox_answered_at ON outbox (answered_at);

@@ -2,6 +2,7 @@
  * The outbox in PostgreSQL (see outbox.ts): answers given while Temporal was
  * unreachable, durable as soon as the row is committed, so any replica's
  * worker can drain what another replica answered — even one that has died.
+ * Writing a record again clears its claim.
  */
 import type { Database } from '../../postgres/database';
 import type { Outbox, OutboxRecord } from './outbox';
@@ -12,7 +13,7 @@ export class PgOutbox implements Outbox {
   async write(record: OutboxRecord): Promise<void> {
     await this.db.pool.query(
       `INSERT INTO outbox (tenant, key, record, answered_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant, key) DO UPDATE SET record = EXCLUDED.record, answered_at = EXCLUDED.answered_at`,
+       ON CONFLICT (tenant, key) DO UPDATE SET record = EXCLUDED.record, answered_at = EXCLUDED.answered_at, claimed_until = NULL`,
       [record.tenant, record.key, JSON.stringify(record), record.answeredAt]);
   }
 
@@ -26,12 +27,23 @@ export class PgOutbox implements Outbox {
   }
 
   /**
-   * Oldest answer first. Drainers on several workers may list the same record:
-   * each hands it to the fill workflow under the same workflow id, so it is
-   * stored once (and the provider is never called for it).
+   * Oldest answer first, claimed for this drainer: workers draining at once
+   * get disjoint records (FOR UPDATE SKIP LOCKED), and a claim lapses after
+   * CLAIM_SECONDS so a drainer that died mid-way leaves nothing stuck.
    */
   async *list(): AsyncGenerator<{ tenant: string; key: string }> {
-    const { rows } = await this.db.pool.query<{ tenant: string; key: string }>('SELECT tenant, key FROM outbox ORDER BY answered_at, tenant, key LIMIT 10000');
-    yield* rows;
+    const { rows } = await this.db.pool.query<{ tenant: string; key: string; answered_at: string }>(
+      `UPDATE outbox SET claimed_until = now() + make_interval(secs => ${CLAIM_SECONDS})
+       WHERE (tenant, key) IN (
+         SELECT tenant, key FROM outbox WHERE claimed_until IS NULL OR claimed_until < now()
+         ORDER BY answered_at, tenant, key LIMIT ${CLAIM_BATCH} FOR UPDATE SKIP LOCKED)
+       RETURNING tenant, key, answered_at`);
+    // RETURNING keeps no order: sort again.
+    rows.sort((a, b) => Number(a.answered_at) - Number(b.answered_at));
+    yield* rows.map(({ tenant, key }) => ({ tenant, key }));
   }
 }
+
+/** How long a drainer holds what it listed; a hand-off to the fill workflow takes well under a second. */
+const CLAIM_SECONDS = 60;
+const CLAIM_BATCH = 1000;
