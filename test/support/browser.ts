@@ -13,7 +13,9 @@ const nodeRequire = builtin('node:module').createRequire(__filename);
 
 export async function launchBrowser(): Promise<Browser> {
   const puppeteer: PuppeteerNode = nodeRequire('puppeteer-core');
-  const chromium: typeof Chromium = nodeRequire('@sparticuz/chromium').default;
+  // Its CommonJS build exports the class itself; the ES module build, as `default`.
+  const loaded = nodeRequire('@sparticuz/chromium') as typeof Chromium & { default?: typeof Chromium };
+  const chromium: typeof Chromium = loaded.default ?? loaded;
   // A fixed language: the sandbox's locale (en-US@posix) is no valid BCP 47 tag, and Intl (uPlot's number format) would refuse it.
   return puppeteer.launch({ executablePath: await chromium.executablePath(), args: [...chromium.args, '--lang=en-US'], headless: true });
 }
