@@ -44,8 +44,8 @@ export class KeyRateLimiter {
   }
 
   async take(keyId: string, perMinute: number): Promise<RateDecision> {
-    const now = this.takeNow(keyId, perMinute);
-    if (now) return now;
+    const inMemory = this.takeNow(keyId, perMinute);
+    if (inMemory) return inMemory;
     let limiter = this.limiters.get(perMinute);
     if (!limiter) {
       limiter = this.limiterFor(perMinute);

@@ -92,6 +92,15 @@ describe('rate limiter', () => {
     expect(rateLimitHeaders(first)['retry-after']).toBeUndefined();
   });
 
+  test('in memory the decision is synchronous, and the full limit is back a minute after the window opened', () => {
+    const limiter = new KeyRateLimiter();
+    const t0 = 1_000_000;
+    expect(limiter.takeNow('k', 1, t0)).toMatchObject({ allowed: true, remaining: 0, resetMs: 60_000 });
+    expect(limiter.takeNow('k', 1, t0 + 59_999)).toMatchObject({ allowed: false, resetMs: 1 });
+    expect(limiter.takeNow('k', 1, t0 + 60_000)).toMatchObject({ allowed: true, remaining: 0, resetMs: 60_000 });
+    expect(new KeyRateLimiter({} as never).takeNow('k', 1)).toBeUndefined(); // shared through PostgreSQL: take() decides
+  });
+
   test('OpenAI duration format', () => {
     expect(openAIDuration(20)).toBe('20ms');
     expect(openAIDuration(1000)).toBe('1s');
