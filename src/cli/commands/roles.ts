@@ -112,7 +112,8 @@ async function runWorker(core: Core, answers: AnswerBoard | undefined, services:
       log.error({ err: failure ?? 'worker stopped', failures }, 'worker stopped; starting a new one once Temporal answers');
       await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** failures, 30_000)));
       if (stopping) return;
-      worker = await start();
+      // Should creating it fail for another reason, the old (failed) worker fails again at once: the loop backs off and retries.
+      worker = await start().catch((err: unknown) => (log.error({ err }, 'worker could not be created'), worker));
     }
   })();
   return async () => {
