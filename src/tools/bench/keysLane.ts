@@ -1,13 +1,16 @@
 /**
  * Exact repeats in keys mode, a key without a limit against a key with one,
  * rounds alternating in one run on one gateway:
- *   node dist/tools/bench/keysLane.js [--seconds 5] [--rounds 3] [--connections 32]
+ *   node dist/tools/bench/keysLane.js [--seconds 5] [--rounds 3] [--connections 32] [--database-url postgres://…]
  * Starts the embedded default (`reflex start`, mock provider) with
  * REFLEX_AUTH=keys, creates both keys in one namespace through the admin API
  * (so they share the one cached entry), primes it, then repeats it. The limit
  * (1,000,000 a minute) is never reached: what is measured is the cost of
  * counting, and every answer must be a 200 with the key's x-ratelimit headers.
+ * With --database-url the gateway keeps its state in that PostgreSQL (keys as
+ * an in-memory map, the limit counted there: one upsert per limited request).
  */
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { FillWaiter } from '../eval/fillWaiter';
@@ -44,10 +47,15 @@ interface Measured extends LoadResult {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '32' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '32' }, 'database-url': { type: 'string' } } });
   const [seconds, rounds, connections] = [Number(values.seconds), Number(values.rounds), Number(values.connections)];
   console.log(`machine: ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  const gateway = await startEmbeddedGateway({ env: { REFLEX_AUTH: 'keys', REFLEX_ADMIN_TOKEN: ADMIN } });
+  const secret = () => randomBytes(32).toString('base64');
+  const database: Record<string, string> = values['database-url']
+    ? { REFLEX_DATABASE_URL: values['database-url'], REFLEX_TENANT_SECRET: secret(), REFLEX_TOKEN_KEY: secret(), REFLEX_PAYLOAD_KEY: secret() }
+    : {};
+  console.log(`state: ${values['database-url'] ? 'PostgreSQL' : 'files'}`);
+  const gateway = await startEmbeddedGateway({ env: { REFLEX_AUTH: 'keys', REFLEX_ADMIN_TOKEN: ADMIN, ...database } });
   const waiter = await FillWaiter.connect(gateway.temporalAddress, 'default', 2_000, (l) => console.log(l));
   try {
     const keys = {
