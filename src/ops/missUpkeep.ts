@@ -55,7 +55,7 @@ export class MissUpkeep {
   /** Hands every outbox record to its fill; stops at the first failure (Temporal still down) until the next tick. */
   async drain(): Promise<number> {
     let drained = 0;
-    for await (const { tenant, key } of this.deps.outbox.list()) {
+    for await (const { tenant, key } of this.deps.outbox.claim()) {
       const record = await this.deps.outbox.read(tenant, key);
       if (!record) continue;
       const { answer, embedding, answeredAt: _answeredAt, version: _version, ...spec } = record;

@@ -169,12 +169,13 @@ test('outbox drainers on two workers claim disjoint records, and a claim lapses'
   for (let n = 0; n < 4; n++) {
     await one.write({ version: 1, tenant: T, key: hex(n, 64), context: 'c', model: 'm', semanticText: 'q', request: {}, answer: entry(T, hex(n, 64), 'a').response, answeredAt: n });
   }
-  const mine = (await collect(one.list())).filter((r) => r.tenant === T);
-  const theirs = (await collect(two.list())).filter((r) => r.tenant === T);
+  expect((await collect(two.list())).filter((r) => r.tenant === T)).toHaveLength(4); // listing claims nothing
+  const mine = (await collect(one.claim())).filter((r) => r.tenant === T);
+  const theirs = (await collect(two.claim())).filter((r) => r.tenant === T);
   expect(mine.map((r) => r.key)).toEqual([0, 1, 2, 3].map((n) => hex(n, 64))); // oldest first
   expect(theirs).toEqual([]); // all claimed by the first drainer
   await connect().pool.query("UPDATE outbox SET claimed_until = now() - interval '1 second' WHERE tenant = $1", [T]); // the claim lapses
-  expect((await collect(two.list())).filter((r) => r.tenant === T)).toHaveLength(4);
+  expect((await collect(two.claim())).filter((r) => r.tenant === T)).toHaveLength(4);
 });
 
 test('a key created on replica A works on replica B, and revoked on A stops on B within milliseconds (NOTIFY)', async () => {

@@ -38,8 +38,10 @@ export interface Outbox {
   write(record: OutboxRecord): Promise<void>;
   read(tenant: string, key: string): Promise<OutboxRecord | undefined>;
   remove(tenant: string, key: string): Promise<void>;
-  /** Every record's address, oldest first where the store knows the order. */
+  /** Every record's address, oldest first where the store knows the order (copies, counts; claims nothing). */
   list(): AsyncGenerator<{ tenant: string; key: string }>;
+  /** The records a drainer should hand off now; where workers share a store, ones no other drainer holds. */
+  claim(): AsyncGenerator<{ tenant: string; key: string }>;
 }
 
 export class FileOutbox implements Outbox {
@@ -63,6 +65,11 @@ export class FileOutbox implements Outbox {
     await fs.unlink(this.pathOf(tenant, key)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
+  }
+
+  /** A shared directory has no claims: two drainers may hand off one record, which its fill id makes one store. */
+  claim(): AsyncGenerator<{ tenant: string; key: string }> {
+    return this.list();
   }
 
   /** Every record's address, oldest tenant directory order first. */

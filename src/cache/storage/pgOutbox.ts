@@ -26,17 +26,31 @@ export class PgOutbox implements Outbox {
     await this.db.pool.query('DELETE FROM outbox WHERE tenant = $1 AND key = $2', [tenant, key]);
   }
 
+  /** Every record, oldest answer first, in keyset pages (no claims: `reflex migrate-store` copies with this). */
+  async *list(): AsyncGenerator<{ tenant: string; key: string }> {
+    let after: [string, string, string] = ['-1', '', ''];
+    for (;;) {
+      const { rows } = await this.db.pool.query<{ tenant: string; key: string; answered_at: string }>(
+        `SELECT tenant, key, answered_at FROM outbox WHERE (answered_at, tenant, key) > ($1::bigint, $2, $3)
+         ORDER BY answered_at, tenant, key LIMIT ${PAGE}`, after);
+      yield* rows.map(({ tenant, key }) => ({ tenant, key }));
+      if (rows.length < PAGE) return;
+      const last = rows.at(-1)!;
+      after = [last.answered_at, last.tenant, last.key];
+    }
+  }
+
   /**
    * Oldest answer first, claimed for this drainer: workers draining at once
    * get disjoint records (FOR UPDATE SKIP LOCKED), and a claim lapses after
    * CLAIM_SECONDS so a drainer that died mid-way leaves nothing stuck.
    */
-  async *list(): AsyncGenerator<{ tenant: string; key: string }> {
+  async *claim(): AsyncGenerator<{ tenant: string; key: string }> {
     const { rows } = await this.db.pool.query<{ tenant: string; key: string; answered_at: string }>(
       `UPDATE outbox SET claimed_until = now() + make_interval(secs => ${CLAIM_SECONDS})
        WHERE (tenant, key) IN (
          SELECT tenant, key FROM outbox WHERE claimed_until IS NULL OR claimed_until < now()
-         ORDER BY answered_at, tenant, key LIMIT ${CLAIM_BATCH} FOR UPDATE SKIP LOCKED)
+         ORDER BY answered_at, tenant, key LIMIT ${PAGE} FOR UPDATE SKIP LOCKED)
        RETURNING tenant, key, answered_at`);
     // RETURNING keeps no order: sort again.
     rows.sort((a, b) => Number(a.answered_at) - Number(b.answered_at));
@@ -44,6 +58,7 @@ export class PgOutbox implements Outbox {
   }
 }
 
-/** How long a drainer holds what it listed; a hand-off to the fill workflow takes well under a second. */
+/** How long a drainer holds what it claimed; a hand-off to the fill workflow takes well under a second. */
 const CLAIM_SECONDS = 60;
-const CLAIM_BATCH = 1000;
+/** Records per listing page, and per claim. */
+const PAGE = 1000;
