@@ -89,5 +89,22 @@ export class Database {
   }
 }
 
+/** Rows per page of a keyset-paged listing. */
+export const PAGE = 1000;
+
+/**
+ * Every row of a keyset-paged listing: `page(last)` returns up to PAGE rows
+ * after `last` (undefined: from the start), in the listing's order. Walks a
+ * large table without holding it, and stays stable while rows come and go.
+ */
+export async function* keysetPages<R>(page: (last: R | undefined) => Promise<R[]>): AsyncGenerator<R> {
+  for (let last: R | undefined; ; ) {
+    const rows = await page(last);
+    yield* rows;
+    if (rows.length < PAGE) return;
+    last = rows.at(-1);
+  }
+}
+
 /** Channel names are ours (constants), but LISTEN takes no parameters: quote them as identifiers anyway. */
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;

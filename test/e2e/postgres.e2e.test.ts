@@ -23,7 +23,7 @@ import { migrateStore, StateStores } from '../../src/ops/migrateStore';
 import type { KeyStore } from '../../src/auth/keyStore';
 import { PgKeyStore } from '../../src/auth/pgKeyStore';
 import { KeyRateLimiter } from '../../src/auth/rateLimit';
-import { Database } from '../../src/postgres/database';
+import { Database, PAGE } from '../../src/postgres/database';
 import { MIGRATIONS } from '../../src/postgres/migrations';
 import { eventually } from '../support/eventually';
 import { startPostgres, TestPostgres } from '../support/postgres';
@@ -161,6 +161,14 @@ describe.each([
     await vectors.removeTenant(tenant(6));
     expect(await fresh.remove(tenant(6), hex(6, 64))).toBe(false);
   });
+});
+
+test('listings walk keyset pages past PAGE rows, each row once, in order', async () => {
+  const entries = new PgEntryStore(connect());
+  const T = hex(66);
+  const keys = Array.from({ length: PAGE + 5 }, (_, n) => hex(n, 64));
+  for (let i = 0; i < keys.length; i += 100) await Promise.all(keys.slice(i, i + 100).map((k) => entries.write(entry(T, k, 'paged'))));
+  expect((await collect(entries.list(T))).map((f) => f.key)).toEqual(keys);
 });
 
 test('outbox drainers on two workers claim disjoint records, and a claim lapses', async () => {

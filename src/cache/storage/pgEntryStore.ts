@@ -5,13 +5,10 @@
  * blobs, run markers and outbox records in one transaction, as removing the
  * tenant's directory does for files.
  */
-import type { Database } from '../../postgres/database';
+import { Database, keysetPages, PAGE } from '../../postgres/database';
 import type { Entry } from './entry';
 import { isEntry } from './entry';
 import { EntryStore, KEY_PATTERN, StoredFile } from './entryStore';
-
-/** Rows per page when listing: the sweeper and reindex walk every entry without holding them all. */
-const PAGE = 1000;
 
 export class PgEntryStore implements EntryStore {
   constructor(private readonly db: Database) {}
@@ -51,18 +48,14 @@ export class PgEntryStore implements EntryStore {
     await this.db.pool.query('UPDATE entries SET used_at = $3 WHERE tenant = $1 AND key = $2', [tenant, key, at]);
   }
 
-  /** Keyset pages in (tenant, key) order: stable while entries are added or removed meanwhile. */
+  /** Keyset pages in (tenant, key) order: the sweeper and reindex walk every entry without holding them all. */
   async *list(tenant?: string): AsyncGenerator<StoredFile> {
-    let after: [string, string] = [tenant ?? '', ''];
-    for (;;) {
-      const { rows } = await this.db.pool.query<{ tenant: string; key: string; bytes: number; used_at: Date }>(
-        `SELECT tenant, key, bytes, used_at FROM entries
-         WHERE (tenant, key) > ($1, $2) AND ($3::text IS NULL OR tenant = $3) ORDER BY tenant, key LIMIT ${PAGE}`,
-        [after[0], after[1], tenant ?? null]);
-      for (const r of rows) yield { tenant: r.tenant, key: r.key, bytes: r.bytes, usedAt: r.used_at.getTime() };
-      if (rows.length < PAGE) return;
-      after = [rows.at(-1)!.tenant, rows.at(-1)!.key];
-    }
+    type Row = { tenant: string; key: string; bytes: number; used_at: Date };
+    const pages = keysetPages<Row>(async (last) => (await this.db.pool.query<Row>(
+      `SELECT tenant, key, bytes, used_at FROM entries
+       WHERE (tenant, key) > ($1, $2) AND ($3::text IS NULL OR tenant = $3) ORDER BY tenant, key LIMIT ${PAGE}`,
+      [last?.tenant ?? tenant ?? '', last?.key ?? '', tenant ?? null])).rows);
+    for await (const r of pages) yield { tenant: r.tenant, key: r.key, bytes: r.bytes, usedAt: r.used_at.getTime() };
   }
 
   async checkWritable(): Promise<void> {

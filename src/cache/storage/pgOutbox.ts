@@ -4,7 +4,7 @@
  * worker can drain what another replica answered — even one that has died.
  * Writing a record again clears its claim.
  */
-import type { Database } from '../../postgres/database';
+import { Database, keysetPages, PAGE } from '../../postgres/database';
 import type { Outbox, OutboxRecord } from './outbox';
 
 export class PgOutbox implements Outbox {
@@ -28,16 +28,12 @@ export class PgOutbox implements Outbox {
 
   /** Every record, oldest answer first, in keyset pages (no claims: `reflex migrate-store` copies with this). */
   async *list(): AsyncGenerator<{ tenant: string; key: string }> {
-    let after: [string, string, string] = ['-1', '', ''];
-    for (;;) {
-      const { rows } = await this.db.pool.query<{ tenant: string; key: string; answered_at: string }>(
-        `SELECT tenant, key, answered_at FROM outbox WHERE (answered_at, tenant, key) > ($1::bigint, $2, $3)
-         ORDER BY answered_at, tenant, key LIMIT ${PAGE}`, after);
-      yield* rows.map(({ tenant, key }) => ({ tenant, key }));
-      if (rows.length < PAGE) return;
-      const last = rows.at(-1)!;
-      after = [last.answered_at, last.tenant, last.key];
-    }
+    type Row = { tenant: string; key: string; answered_at: string };
+    const pages = keysetPages<Row>(async (last) => (await this.db.pool.query<Row>(
+      `SELECT tenant, key, answered_at FROM outbox WHERE (answered_at, tenant, key) > ($1::bigint, $2, $3)
+       ORDER BY answered_at, tenant, key LIMIT ${PAGE}`,
+      [last?.answered_at ?? '-1', last?.tenant ?? '', last?.key ?? ''])).rows);
+    for await (const { tenant, key } of pages) yield { tenant, key };
   }
 
   /**
@@ -60,5 +56,3 @@ export class PgOutbox implements Outbox {
 
 /** How long a drainer holds what it claimed; a hand-off to the fill workflow takes well under a second. */
 const CLAIM_SECONDS = 60;
-/** Records per listing page, and per claim. */
-const PAGE = 1000;

@@ -1,8 +1,6 @@
 /** Stored embedding vectors in PostgreSQL (REFLEX_DATABASE_URL), behind VectorStore's memory and expiry. */
-import type { Database } from '../../postgres/database';
+import { Database, keysetPages, PAGE } from '../../postgres/database';
 import type { StoredVector, StoredVectorFile, VectorBackend } from './vectorStore';
-
-const PAGE = 1000;
 
 export class PgVectors implements VectorBackend {
   constructor(private readonly db: Database) {}
@@ -32,13 +30,10 @@ export class PgVectors implements VectorBackend {
   }
 
   async *list(): AsyncGenerator<StoredVectorFile> {
-    let after: [string, string] = ['', ''];
-    for (;;) {
-      const { rows } = await this.db.pool.query<{ tenant: string; key: string; used_at: Date }>(
-        `SELECT tenant, key, used_at FROM embeddings WHERE (tenant, key) > ($1, $2) ORDER BY tenant, key LIMIT ${PAGE}`, after);
-      for (const r of rows) yield { tenant: r.tenant, key: r.key, usedAt: r.used_at.getTime() };
-      if (rows.length < PAGE) return;
-      after = [rows.at(-1)!.tenant, rows.at(-1)!.key];
-    }
+    type Row = { tenant: string; key: string; used_at: Date };
+    const pages = keysetPages<Row>(async (last) => (await this.db.pool.query<Row>(
+      `SELECT tenant, key, used_at FROM embeddings WHERE (tenant, key) > ($1, $2) ORDER BY tenant, key LIMIT ${PAGE}`,
+      [last?.tenant ?? '', last?.key ?? ''])).rows);
+    for await (const r of pages) yield { tenant: r.tenant, key: r.key, usedAt: r.used_at.getTime() };
   }
 }
