@@ -6,9 +6,10 @@
  */
 import { Client, Connection, ConnectionLike, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import pino, { Logger } from 'pino';
-import type { Embedder } from './cache/embedding/embedder';
+import type { WindowedEmbedder } from './cache/embedding/embedder';
 import { ThreadedEmbedder } from './cache/embedding/threadedEmbedder';
 import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
+import { TextComparison } from './cache/l3/compare';
 import { Authenticator } from './auth/authenticate';
 import type { KeyStore } from './auth/keyStore';
 import { openKeyStore } from './auth/openKeyStore';
@@ -53,7 +54,7 @@ import { UsageLedger } from './ops/dashboard/usage';
 export interface Core {
   config: Config;
   log: Logger;
-  embedder: Embedder;
+  embedder: WindowedEmbedder;
   store: EntryStore;
   /** REFLEX_DATABASE_URL: where replicas on any host share entries, blobs, the outbox, embeddings, keys and limits. */
   database?: Database;
@@ -151,7 +152,9 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   // Loaded once here (API role only); the embedder finished loading in createCore, so they never load at once.
   const verifier = await loadVerifier(verifierSettings(config));
   log.info({ verifier: verifier.kind }, 'L3 verifier loaded');
-  const semantic = new SemanticLookup(index, exact, verifier, { ...config.l2, expiry });
+  // Lookups reuse the embeddings of recent texts (query spans included); /ready probes the model itself (core.embedder).
+  const recent = new RecentEmbeddings(embedder);
+  const semantic = new SemanticLookup(index, exact, verifier, new TextComparison(recent, verifier.kind === 'model'), { ...config.l2, expiry });
   // Lazy: the API starts (and serves hits) even while Temporal is down. A short
   // gRPC retry budget lets a miss fail fast with 503 instead of hanging ~20 s.
   const temporal = Connection.lazy({
@@ -171,9 +174,8 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   return {
     ...core,
     exact,
-    // /ready keeps probing the model itself (core.embedder); only lookups reuse recent vectors.
     // Misses in flight keep the cores busy (their fills' CPU comes after the lookup): embed on one thread then.
-    lookup: new CacheLookup(exact, semantic, new RecentEmbeddings(embedder), log, () => admission.inFlight > 0),
+    lookup: new CacheLookup(exact, semantic, recent, log, () => admission.inFlight > 0),
     temporal,
     fill,
     health,

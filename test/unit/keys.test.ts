@@ -44,6 +44,27 @@ describe('cache identity', () => {
     expect(a.context).not.toBe(c.context);
   });
 
+  test('everything but the last user turn\'s text is in the exact part: a hit never changes what the request asked for', () => {
+    const q = { role: 'user', content: 'What is 2FA?' };
+    const plain = cacheIdentity({ model: 'm', messages: [q] });
+    const variants = [
+      { tools: [{ type: 'function', function: { name: 'f' } }] },
+      { tool_choice: 'required' },
+      { tool_choice: { type: 'function', function: { name: 'f' } } },
+      { response_format: { type: 'json_schema', json_schema: { name: 's', schema: {} } } },
+      { messages: [{ role: 'system', content: 'Answer in French.' }, q] },
+      { messages: [{ role: 'developer', content: 'Be terse.' }, q] },
+      { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }, q] },
+      { messages: [q, { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] }, { role: 'tool', tool_call_id: 'c', content: '42' }] },
+      { messages: [{ ...q, name: 'alice' }] },
+    ];
+    for (const variant of variants) {
+      const id = cacheIdentity({ model: 'm', messages: [q], ...variant });
+      expect(id.semanticText).toBe('What is 2FA?');
+      expect(id.context).not.toBe(plain.context);
+    }
+  });
+
   test('non-text parts of the last user turn stay in the context', () => {
     const withImage = (url: string) => ({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url } }] }] });
     const a = cacheIdentity(withImage('http://x/1.png'));

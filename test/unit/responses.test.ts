@@ -81,6 +81,23 @@ describe('responsesIdentity', () => {
     expect(responsesIdentity({ ...base, input: 'Which city is the capital of France?' }).context).toBe(responsesIdentity(base).context);
   });
 
+  test('everything but the last user turn\'s text is in the exact part (instructions, tools, format, earlier items)', () => {
+    const variants = [
+      { instructions: 'Answer in French.' },
+      { tools: [{ type: 'function', name: 'f' }] },
+      { tool_choice: 'required' },
+      { text: { format: { type: 'json_object' } } },
+      { input: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: base.input }] },
+      { input: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }, { role: 'user', content: base.input }] },
+      { input: [{ role: 'user', content: base.input }, { type: 'function_call_output', call_id: 'c', output: '42' }] },
+    ];
+    for (const variant of variants) {
+      const id = responsesIdentity({ ...base, ...variant });
+      expect(id.semanticText).toBe(base.input);
+      expect(id.context).not.toBe(responsesIdentity(base).context);
+    }
+  });
+
   test('sampling fields join the key only under the include policy', () => {
     expect(responsesIdentity({ ...base, temperature: 0.2 }).key).toBe(responsesIdentity(base).key);
     expect(responsesIdentity({ ...base, temperature: 0.2 }, 'include').key).not.toBe(responsesIdentity(base, 'include').key);

@@ -4,10 +4,12 @@ import path from 'node:path';
 import { loadPairs, loadSplit, sample } from '../../src/tools/eval/pairs';
 import { percentile, score } from '../../src/tools/eval/metrics';
 import { EntrySource, SemanticLookup } from '../../src/cache/l2/semanticLookup';
+import { TextComparison } from '../../src/cache/l3/compare';
 import { createVerifier } from '../../src/cache/l3/guardedVerifier';
 import type { Entry } from '../../src/cache/storage/entry';
 import { MemoryIndex } from '../../src/vectordb/memory';
 import { indexRecordOf } from '../../src/vectordb/record';
+import { fakeEmbedder } from '../support/fakeEmbedder';
 
 describe('eval scoring', () => {
   it('counts a hit on another entry as a false positive even on a duplicate pair', () => {
@@ -73,7 +75,7 @@ describe('the real L2 over the in-memory index (what the offline eval drives)', 
     entries.set(`t/${key}`, entry);
     await index.upsert([indexRecordOf(entry)]);
   };
-  const lookup = new SemanticLookup(index, source, createVerifier({ threshold: 0.97, guards: [] }), { candidates: 16, topK: 4 });
+  const lookup = new SemanticLookup(index, source, createVerifier({ threshold: 0.97, guards: [] }), new TextComparison(fakeEmbedder(), false), { candidates: 16, topK: 4 });
   const query = { tenant: 't', context: 'ctx', text: 'q', embedding: unit(1, 1, 0, 0, 0, 0, 0, 0) };
 
   beforeAll(async () => {

@@ -19,6 +19,31 @@ export interface Embedder {
   embed(text: string, options?: EmbedOptions): Promise<Float32Array>;
 }
 
+/**
+ * An embedder that says how much of a text its model reads: the model cuts a
+ * text at `window` tokens, and L3 may compare only what was read
+ * (l3/compare.ts).
+ */
+export interface WindowedEmbedder extends Embedder {
+  /** The most tokens the model reads of one text, special tokens included. */
+  readonly window: number;
+  /** Tokens in `text`, special tokens included, before the cut at `window`. */
+  tokens(text: string): Promise<number>;
+}
+
+/**
+ * Whether the model reads all of `text`. Bounds settle most texts without
+ * tokenizing: a WordPiece token spans at least one character of the text as
+ * the tokenizer normalises it (NFD can make up to four of one), and every
+ * whitespace-separated word gives at least one token.
+ */
+export async function readsWhole(embedder: WindowedEmbedder, text: string): Promise<boolean> {
+  const room = embedder.window - 2; // [CLS] and [SEP]
+  if (text.length * 4 <= room) return true;
+  if (text.split(/\s+/).filter(Boolean).length > room) return false;
+  return (await embedder.tokens(text)) <= embedder.window;
+}
+
 export interface EmbedderOptions {
   /** ONNX Runtime intra-op threads (REFLEX_EMBED_THREADS). */
   threads: number;
@@ -32,7 +57,7 @@ export interface EmbedderOptions {
  * saturated: under 64 concurrent misses one thread saved ~5 ms of gateway CPU
  * per miss in three of three paired runs (BENCHMARKS.md, misses under load).
  */
-export class OnnxEmbedder implements Embedder {
+export class OnnxEmbedder implements WindowedEmbedder {
   dim = 0;
 
   private constructor(
@@ -46,6 +71,14 @@ export class OnnxEmbedder implements Embedder {
     const embedder = new OnnxEmbedder(model, narrow);
     embedder.dim = (await embedder.embed('dimension probe')).length;
     return embedder;
+  }
+
+  get window(): number {
+    return this.model.window;
+  }
+
+  async tokens(text: string): Promise<number> {
+    return this.model.tokens(text);
   }
 
   async embed(text: string, options: EmbedOptions = {}): Promise<Float32Array> {

@@ -1,7 +1,7 @@
 /**
  * The body of the embedding thread (see threadedEmbedder.ts): loads the model
  * once, then answers each { id, text, contended } with the vector, its buffer
- * transferred rather than copied.
+ * transferred rather than copied, or a { count } ask with the text's tokens.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { OnnxEmbedder } from './embedder';
@@ -12,9 +12,10 @@ export interface ThreadConfig {
   threads: number;
 }
 
-export type Ask = { id: number; text: string; contended?: boolean };
-export type Reply = { id: number; vector: Float32Array } | { id: number; error: string };
-export type Ready = { ready: true; dim: number } | { ready: false; error: string };
+/** An embedding, or (`count`) only the text's token count. */
+export type Ask = { id: number; text: string; contended?: boolean; count?: boolean };
+export type Reply = { id: number; vector: Float32Array } | { id: number; tokens: number } | { id: number; error: string };
+export type Ready = { ready: true; dim: number; window: number } | { ready: false; error: string };
 
 async function serve(port: NonNullable<typeof parentPort>, config: ThreadConfig): Promise<void> {
   let embedder: OnnxEmbedder;
@@ -25,12 +26,17 @@ async function serve(port: NonNullable<typeof parentPort>, config: ThreadConfig)
     return;
   }
   port.on('message', (ask: Ask) => {
-    embedder.embed(ask.text, { contended: ask.contended }).then(
-      (vector) => port.postMessage({ id: ask.id, vector } satisfies Reply, [vector.buffer as ArrayBuffer]),
+    answer(embedder, ask).then(
+      (reply) => port.postMessage(reply, 'vector' in reply ? [reply.vector.buffer as ArrayBuffer] : []),
       (err: unknown) => port.postMessage({ id: ask.id, error: err instanceof Error ? err.message : String(err) } satisfies Reply),
     );
   });
-  port.postMessage({ ready: true, dim: embedder.dim } satisfies Ready);
+  port.postMessage({ ready: true, dim: embedder.dim, window: embedder.window } satisfies Ready);
+}
+
+async function answer(embedder: OnnxEmbedder, ask: Ask): Promise<Reply> {
+  if (ask.count) return { id: ask.id, tokens: await embedder.tokens(ask.text) };
+  return { id: ask.id, vector: await embedder.embed(ask.text, { contended: ask.contended }) };
 }
 
 if (parentPort) void serve(parentPort, workerData as ThreadConfig);

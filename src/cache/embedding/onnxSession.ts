@@ -11,14 +11,18 @@ import path from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
 type Encoding = { input_ids: number[]; attention_mask: number[]; token_type_ids?: number[] };
-type Tokenize = (text: string, options: { text_pair?: string; truncation: boolean; return_tensor: false }) => Encoding;
+type Tokenize = ((text: string, options: { text_pair?: string; truncation: boolean; return_tensor: false }) => Encoding) & { model_max_length: number };
 
 export interface OnnxModel {
   session: InferenceSession;
   /** The graph's file, for another session of it. */
   file: string;
-  /** The graph's inputs for one text (or a text pair), and the attention mask. */
+  /** The graph's inputs for one text (or a text pair), and the attention mask; tokens past `window` are cut. */
   encode(text: string, pair?: string): { feeds: Record<string, Tensor>; mask: BigInt64Array };
+  /** The most tokens the model reads of one text or a pair, special tokens included (the tokenizer's model_max_length). */
+  window: number;
+  /** How many tokens `text` is, special tokens included, before any cut. */
+  tokens(text: string): number;
 }
 
 /** The tokenizer and the int8 graph of `<modelsDir>/<name>` (local files only: hub downloads are off). */
@@ -35,6 +39,8 @@ export async function loadOnnxModel(modelsDir: string, name: string, threads: nu
   return {
     session,
     file,
+    window: tokenize.model_max_length,
+    tokens: (text) => tokenize(text, { truncation: false, return_tensor: false }).input_ids.length,
     encode(text, pair) {
       const encoded = tokenize(text, { ...(pair === undefined ? {} : { text_pair: pair }), truncation: true, return_tensor: false });
       const dims = [1, encoded.input_ids.length];

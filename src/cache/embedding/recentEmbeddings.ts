@@ -8,19 +8,27 @@
  * the returned vector (none does: it is read to search, rescore and store).
  */
 import { LRUCache } from 'lru-cache';
-import type { EmbedOptions, Embedder } from './embedder';
+import type { EmbedOptions, WindowedEmbedder } from './embedder';
 
 const MAX_TEXT_CHARS = 4096;
 
-export class RecentEmbeddings implements Embedder {
+export class RecentEmbeddings implements WindowedEmbedder {
   private readonly recent: LRUCache<string, Float32Array>;
 
-  constructor(private readonly embedder: Embedder, capacity = 1024) {
+  constructor(private readonly embedder: WindowedEmbedder, capacity = 1024) {
     this.recent = new LRUCache({ max: capacity });
   }
 
   get dim(): number {
     return this.embedder.dim;
+  }
+
+  get window(): number {
+    return this.embedder.window;
+  }
+
+  tokens(text: string): Promise<number> {
+    return this.embedder.tokens(text);
   }
 
   async embed(text: string, options?: EmbedOptions): Promise<Float32Array> {

@@ -11,16 +11,18 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EmbedOptions, Embedder, EmbedderOptions } from './embedder';
+import type { EmbedOptions, EmbedderOptions, WindowedEmbedder } from './embedder';
 import type { Ask, Ready, Reply, ThreadConfig } from './embedderThread';
 
-type Pending = { resolve(v: Float32Array): void; reject(e: Error): void };
+type Pending = { resolve(v: Float32Array | number): void; reject(e: Error): void };
 
 /** One embedding thread and what it has in hand. */
 class Lane {
   private worker: Promise<Worker> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  /** The model's window, known once a thread has loaded it. */
+  window = 0;
 
   constructor(private readonly config: ThreadConfig) {}
 
@@ -28,11 +30,19 @@ class Lane {
     return this.pending.size;
   }
 
-  async embed(text: string, contended: boolean | undefined): Promise<Float32Array> {
+  embed(text: string, contended: boolean | undefined): Promise<Float32Array> {
+    return this.ask({ text, contended }) as Promise<Float32Array>;
+  }
+
+  tokens(text: string): Promise<number> {
+    return this.ask({ text, count: true }) as Promise<number>;
+  }
+
+  private async ask(ask: Omit<Ask, 'id'>): Promise<Float32Array | number> {
     const id = this.nextId++;
-    const answer = new Promise<Float32Array>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const answer = new Promise<Float32Array | number>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     try {
-      (await (this.worker ??= this.spawn())).postMessage({ id, text, contended } satisfies Ask);
+      (await (this.worker ??= this.spawn())).postMessage({ id, ...ask } satisfies Ask);
     } catch (err) {
       this.pending.delete(id);
       throw err;
@@ -50,7 +60,11 @@ class Lane {
   private spawn(): Promise<Worker> {
     const worker = new Worker(path.join(__dirname, 'embedderThread.js'), { workerData: this.config });
     const ready = new Promise<Worker>((resolve, reject) => {
-      worker.once('message', (first: Ready) => (first.ready ? resolve(worker) : reject(new Error(`embedding model failed to load: ${first.error}`))));
+      worker.once('message', (first: Ready) => {
+        if (!first.ready) return reject(new Error(`embedding model failed to load: ${first.error}`));
+        this.window = first.window;
+        resolve(worker);
+      });
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the embedding thread exited (${code}) before its model loaded`)));
     });
@@ -65,6 +79,7 @@ class Lane {
     const pending = this.pending.get(reply.id);
     this.pending.delete(reply.id);
     if ('vector' in reply) pending?.resolve(reply.vector);
+    else if ('tokens' in reply) pending?.resolve(reply.tokens);
     else pending?.reject(new Error(`embedding failed: ${reply.error}`));
   }
 
@@ -79,8 +94,9 @@ class Lane {
   }
 }
 
-export class ThreadedEmbedder implements Embedder {
+export class ThreadedEmbedder implements WindowedEmbedder {
   dim = 0;
+  window = 0;
 
   private constructor(private readonly lanes: Lane[]) {}
 
@@ -91,12 +107,20 @@ export class ThreadedEmbedder implements Embedder {
     // Every thread loads its model now, so the first requests do not wait for it.
     const dims = await Promise.all(embedder.lanes.map((lane) => lane.embed('dimension probe', false)));
     embedder.dim = dims[0]!.length;
+    embedder.window = embedder.lanes[0]!.window;
     return embedder;
   }
 
   embed(text: string, options: EmbedOptions = {}): Promise<Float32Array> {
-    const lane = this.lanes.reduce((a, b) => (b.load < a.load ? b : a));
-    return lane.embed(text, options.contended);
+    return this.leastBusy().embed(text, options.contended);
+  }
+
+  tokens(text: string): Promise<number> {
+    return this.leastBusy().tokens(text);
+  }
+
+  private leastBusy(): Lane {
+    return this.lanes.reduce((a, b) => (b.load < a.load ? b : a));
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import { Entry } from '../storage/entry';
 import type { Expiry } from '../storage/expiry';
 import type { EntryAddress, VectorIndex } from '../../vectordb/index';
 import { cosine } from '../embedding/cosine';
+import type { TextComparison } from '../l3/compare';
 import { Verifier } from '../l3/verifier';
 
 export interface SemanticQuery {
@@ -22,6 +23,7 @@ export interface SemanticQuery {
 
 export interface SemanticHit {
   entry: Entry;
+  /** Full-precision cosine: of the whole texts in ranking; of what L3 compared (compare.ts) in a hit. */
   similarity: number;
 }
 
@@ -44,6 +46,7 @@ export class SemanticLookup {
     private readonly index: VectorIndex,
     private readonly entries: EntrySource,
     private readonly verifier: Verifier,
+    private readonly comparison: TextComparison,
     private readonly options: SemanticLookupOptions,
   ) {}
 
@@ -66,12 +69,16 @@ export class SemanticLookup {
   /**
    * L3: the first ranked candidate the verifier accepts, asked best first and
    * one at a time, so the model verifier stops at the first acceptance (the
-   * eval calls it once per swept threshold).
+   * eval calls it once per swept threshold). The verifier judges what the
+   * comparison allows it to (compare.ts): the differing spans, or nothing.
    */
   async choose(query: SemanticQuery, ranked: readonly SemanticHit[], verifier: Verifier = this.verifier): Promise<SemanticHit | undefined> {
     for (const c of ranked) {
-      const verdict = await verifier.verify(query.text, { text: c.entry.semanticText, similarity: c.similarity, threshold: query.threshold });
-      if (verdict.accepted) return c;
+      const comparison = await this.comparison.compare(query.text, c.entry.semanticText, c.similarity);
+      if (!('compared' in comparison)) continue;
+      const { compared } = comparison;
+      const verdict = await verifier.verify(compared.query, { text: compared.candidate, similarity: compared.similarity, threshold: query.threshold });
+      if (verdict.accepted) return { entry: c.entry, similarity: compared.similarity };
     }
     return undefined;
   }

@@ -4,7 +4,7 @@
  * failure of a semantic cache, so anything doubtful is rejected.
  */
 export interface Candidate {
-  /** The cached entry's semantic text (its last user turn). */
+  /** The cached entry's semantic text (its last user turn), or the span of it that differs from the query's (compare.ts). */
   text: string;
   /** Full-precision cosine similarity between query and candidate embeddings. */
   similarity: number;

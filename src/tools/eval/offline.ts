@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import { cacheIdentity } from '../../cache/keys/cacheKey';
 import { OnnxEmbedder } from '../../cache/embedding/embedder';
 import { EntrySource, SemanticHit, SemanticLookup, SemanticQuery } from '../../cache/l2/semanticLookup';
+import { TextComparison } from '../../cache/l3/compare';
 import { createVerifier, GuardedVerifier } from '../../cache/l3/guardedVerifier';
 import { CrossEncoder, type PairScorer } from '../../cache/l3/crossEncoder';
 import { DEFAULT_GUARDS, guardsByName } from '../../cache/l3/guards';
@@ -174,7 +175,7 @@ export async function runOfflineEval(opts: OfflineOptions): Promise<OfflineResul
   const at = (threshold: number, floor: number): Verifier =>
     scorer ? new ModelVerifier(floor, threshold, guards, scorer, opts.threshold) : createVerifier({ threshold, guards: opts.guards });
   // One lookup chooses for every trace: choose() uses only the verifier, never the index.
-  const { traces, lookup } = await trace(pairs, vectors, guarded, opts);
+  const { traces, lookup } = await trace(pairs, vectors, guarded, new TextComparison(embedder, kind === 'model'), opts);
   const outcomesWith = async (v: Verifier) => {
     const out: Outcome[] = [];
     for (const [i, tr] of traces.entries()) {
@@ -239,6 +240,7 @@ async function trace(
   pairs: Pair[],
   vectors: Map<string, Float32Array>,
   verifier: GuardedVerifier,
+  comparison: TextComparison,
   opts: OfflineOptions,
 ): Promise<{ traces: Trace[]; lookup: SemanticLookup }> {
   const entries = new Map<string, Entry>();
@@ -264,10 +266,10 @@ async function trace(
     const own = identity(pair.a, pair.system_a, pair.history_a);
     const q = identity(pair.b, pair.system_b, pair.history_b);
     const query: SemanticQuery = { tenant, context: q.context, text: q.semanticText, embedding: vectors.get(pair.b)! };
-    const ranked = await new SemanticLookup(index, source, verifier, options).rank(query);
+    const ranked = await new SemanticLookup(index, source, verifier, comparison, options).rank(query);
     traces.push({ pair, ownKey: own.key, exactKey: entries.has(`${tenant}/${q.key}`) ? q.key : undefined, query, ranked });
   }
-  return { traces, lookup: new SemanticLookup(corpus.index, source, verifier, options) };
+  return { traces, lookup: new SemanticLookup(corpus.index, source, verifier, comparison, options) };
 }
 
 export function formatOffline(r: OfflineResult): string {
