@@ -186,7 +186,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     keys,
     tenants,
     auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),
-    limiter: new KeyRateLimiter(core.database?.pool),
+    limiter: new KeyRateLimiter(core.database?.pool, log),
     verifier,
     usage: new UsageLedger(),
     async close() {

@@ -5,12 +5,13 @@
  * exact-hit lane answers a limited key in the same tick, with no promise — a
  * promise per hit cost the lane ~15% of its throughput. Given the PostgreSQL
  * pool (REFLEX_DATABASE_URL), the count is shared by every replica through
- * rate-limiter-flexible's Postgres limiter — one upsert per limited request —
- * which falls back to this replica's memory while Postgres cannot answer
- * (service degrades to per-replica limits).
+ * leases (leasedCount.ts: points leased in batches, one upsert per batch, and
+ * spent synchronously too); while PostgreSQL cannot answer, this replica's
+ * memory counts instead (service degrades to per-replica limits).
  */
 import type { Pool } from 'pg';
-import { RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Logger } from 'pino';
+import { LeasedCount } from './leasedCount';
 
 export interface RateDecision {
   allowed: boolean;
@@ -21,18 +22,44 @@ export interface RateDecision {
 }
 
 const WINDOW_MS = 60_000;
+/** After a failed lease, how long to count alone before asking PostgreSQL again (a refused connection costs each request otherwise). */
+const FALLBACK_MS = 1_000;
 
 export class KeyRateLimiter {
-  private readonly limiters = new Map<number, RateLimiterAbstract>();
   /** The in-memory windows, by key id and limit (a key whose limit changes starts a new count). */
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  private readonly leased?: LeasedCount;
+  /** While PostgreSQL failed lately: until when this replica counts alone without asking it again. */
+  private fallbackUntil = 0;
+  private fellBack = false;
 
   /** `shared`: the pool of the PostgreSQL every replica uses (table rate_limits, src/postgres/migrations.ts). */
-  constructor(private readonly shared?: Pool) {}
+  constructor(shared?: Pool, private readonly log?: Logger) {
+    if (shared) this.leased = new LeasedCount(shared);
+  }
 
-  /** The decision at once when counted in memory; undefined when the count is shared (use take). */
+  /** The decision at once when this replica can decide alone; undefined when a lease must be fetched first (use take). */
   takeNow(keyId: string, perMinute: number, now = Date.now()): RateDecision | undefined {
-    if (this.shared) return undefined;
+    if (this.leased) return this.leased.takeNow(keyId, perMinute, now);
+    return this.inMemory(keyId, perMinute, now);
+  }
+
+  async take(keyId: string, perMinute: number): Promise<RateDecision> {
+    if (!this.leased || Date.now() < this.fallbackUntil) return this.inMemory(keyId, perMinute, Date.now());
+    try {
+      const decided = await this.leased.take(keyId, perMinute);
+      if (this.fellBack) this.log?.info('rate limits: PostgreSQL answers again; counts are shared again');
+      this.fellBack = false;
+      return decided;
+    } catch (err) {
+      if (!this.fellBack) this.log?.warn({ err: String(err) }, 'rate limits: PostgreSQL cannot lease points; counting in this replica until it answers');
+      this.fellBack = true;
+      this.fallbackUntil = Date.now() + FALLBACK_MS;
+      return this.inMemory(keyId, perMinute, Date.now());
+    }
+  }
+
+  private inMemory(keyId: string, perMinute: number, now: number): RateDecision {
     const id = `${perMinute}:${keyId}`;
     let window = this.windows.get(id);
     if (!window || window.resetAt <= now) {
@@ -43,42 +70,10 @@ export class KeyRateLimiter {
     return { allowed: window.count <= perMinute, limit: perMinute, remaining: Math.max(0, perMinute - window.count), resetMs: window.resetAt - now };
   }
 
-  async take(keyId: string, perMinute: number): Promise<RateDecision> {
-    const inMemory = this.takeNow(keyId, perMinute);
-    if (inMemory) return inMemory;
-    let limiter = this.limiters.get(perMinute);
-    if (!limiter) {
-      limiter = this.limiterFor(perMinute);
-      this.limiters.set(perMinute, limiter);
-    }
-    try {
-      return decision(true, perMinute, await limiter.consume(keyId));
-    } catch (res) {
-      if (res instanceof RateLimiterRes) return decision(false, perMinute, res);
-      throw res;
-    }
-  }
-
   private dropExpired(now: number): void {
     for (const [id, w] of this.windows) if (w.resetAt <= now) this.windows.delete(id);
   }
-
-  private limiterFor(perMinute: number): RateLimiterAbstract {
-    const options = { points: perMinute, duration: 60, keyPrefix: `rpm${perMinute}` };
-    // The table is the migration's; expired rows are overwritten by the next window, so none pile up.
-    return new RateLimiterPostgres({
-      ...options, storeClient: this.shared!, tableName: 'rate_limits', tableCreated: true, clearExpiredByTimeout: false,
-      insuranceLimiter: new RateLimiterMemory(options),
-    });
-  }
 }
-
-const decision = (allowed: boolean, limit: number, res: RateLimiterRes): RateDecision => ({
-  allowed,
-  limit,
-  remaining: Math.max(0, res.remainingPoints),
-  resetMs: Math.max(0, res.msBeforeNext),
-});
 
 /** OpenAI's rate-limit headers (durations like "1s", "6m0s", "20ms") and, when refused, Retry-After. */
 export function rateLimitHeaders(d: RateDecision): Record<string, string> {

@@ -23,6 +23,7 @@ import { migrateStore, StateStores } from '../../src/ops/migrateStore';
 import type { KeyStore } from '../../src/auth/keyStore';
 import { PgKeyStore } from '../../src/auth/pgKeyStore';
 import { KeyRateLimiter } from '../../src/auth/rateLimit';
+import { batchFor, LeasedCount } from '../../src/auth/leasedCount';
 import { Database, PAGE } from '../../src/postgres/database';
 import { MIGRATIONS } from '../../src/postgres/migrations';
 import { eventually } from '../support/eventually';
@@ -235,6 +236,54 @@ test("a key's rate limit holds across replicas with PostgreSQL, and per replica 
   };
   expect(await allowed(shared, 'key_shared')).toBe(5);
   expect(await allowed(local, 'key_local')).toBe(10);
+});
+
+describe('shared limits leased in batches (src/auth/leasedCount.ts)', () => {
+  /** Requests alternated over replicas, each decided as the exact-hit lane does: in this tick when the lease has points, else after a lease. */
+  async function serve(limiters: KeyRateLimiter[], id: string, limit: number, requests: number): Promise<{ allowed: number; decidedNow: number }> {
+    let [allowed, decidedNow] = [0, 0];
+    for (let i = 0; i < requests; i++) {
+      const limiter = limiters[i % limiters.length]!;
+      const now = limiter.takeNow(id, limit);
+      if (now) decidedNow++;
+      if ((now ?? (await limiter.take(id, limit))).allowed) allowed++;
+    }
+    return { allowed, decidedNow };
+  }
+
+  test('two replicas never serve more than the limit, at most one batch each short of it, with one round trip per batch', async () => {
+    const limit = 400; // batchFor(400) = 20
+    const replicas = [new KeyRateLimiter(connect().pool), new KeyRateLimiter(connect().pool)];
+    const leasesBefore = await leaseCount();
+    const { allowed, decidedNow } = await serve(replicas, 'key_leased', limit, 1000);
+    expect(allowed).toBeLessThanOrEqual(limit);
+    expect(allowed).toBeGreaterThanOrEqual(limit - 2 * batchFor(limit));
+    // Most requests were decided from a lease in memory: no round trip.
+    expect(decidedNow).toBeGreaterThan(allowed * 0.8);
+    expect(await leaseCount()).toBeGreaterThan(leasesBefore);
+  });
+
+  test('a refused key gets its points back when the window ends, on every replica', async () => {
+    const replicas = [new LeasedCount(connect().pool, 1500), new LeasedCount(connect().pool, 1500)];
+    const take = async (i: number) => (replicas[i % 2]!.takeNow('key_window', 4) ?? (await replicas[i % 2]!.take('key_window', 4))).allowed;
+    const first = await Promise.all([0, 1, 2, 3, 4, 5].map(take));
+    expect(first.filter(Boolean)).toHaveLength(4);
+    expect(await take(0)).toBe(false);
+    expect(await eventually(() => take(1), 4000, 100)).toBe(true);
+  });
+
+  test('while PostgreSQL cannot answer, each replica counts alone (per-replica limits)', async () => {
+    const broken = new KeyRateLimiter(new Database('postgres://reflex:wrong@127.0.0.1:1/none').pool);
+    const decisions = await Promise.all(Array.from({ length: 6 }, () => broken.take('key_fallback', 4)));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(4);
+    expect(decisions.every((d) => d.limit === 4)).toBe(true);
+  });
+
+  /** Leases are upserts on rate_limits: the sum of points handed out. */
+  async function leaseCount(): Promise<number> {
+    const { rows } = await connect().pool.query<{ n: string }>("SELECT coalesce(sum(points), 0) AS n FROM rate_limits WHERE key LIKE 'lease%'");
+    return Number(rows[0]!.n);
+  }
 });
 
 describe('reflex migrate-store (src/ops/migrateStore.ts)', () => {
