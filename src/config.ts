@@ -121,6 +121,9 @@ export const configSchema = z
     // The /v1/embeddings store's own bound (items); unset = REFLEX_MAX_ENTRIES.
     REFLEX_MAX_EMBEDDINGS: z.coerce.number().int().min(0).optional(),
     REFLEX_SWEEP_INTERVAL: positiveInt.default(60),
+    // The index repair (src/ops/indexRepair.ts): seconds between passes, and how far back each looks.
+    REFLEX_REPAIR_INTERVAL: positiveInt.default(300),
+    REFLEX_REPAIR_WINDOW: positiveInt.default(3600),
     REFLEX_L1_REVALIDATE_MS: z.coerce.number().int().min(0).default(5_000),
     REFLEX_ADMIN_TOKEN: optionalString,
     // The admin dashboard's cost estimate: JSON {"model": {"prompt": USD/1M, "completion": USD/1M}}, over DEFAULT_PRICES.
@@ -214,6 +217,7 @@ export const configSchema = z
       maxEntries: env.REFLEX_MAX_ENTRIES,
       maxEmbeddings: env.REFLEX_MAX_EMBEDDINGS ?? env.REFLEX_MAX_ENTRIES,
       sweepIntervalMs: env.REFLEX_SWEEP_INTERVAL * 1000,
+      repair: { intervalMs: env.REFLEX_REPAIR_INTERVAL * 1000, windowMs: env.REFLEX_REPAIR_WINDOW * 1000 },
       l1RevalidateMs: env.REFLEX_L1_REVALIDATE_MS,
     },
     adminToken: env.REFLEX_ADMIN_TOKEN,

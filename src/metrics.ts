@@ -31,6 +31,7 @@ export class Metrics {
   readonly missesInFlight = new Gauge({ name: 'reflex_misses_in_flight', help: 'Misses admitted and not yet answered in this API process (REFLEX_MAX_MISSES bounds it)', registers: [this.registry] });
   readonly missQueue = new Gauge({ name: 'reflex_miss_queue_depth', help: 'Misses waiting for a slot because REFLEX_MAX_MISSES are in flight', registers: [this.registry] });
   readonly missesRefused = new Counter({ name: 'reflex_misses_refused_total', help: 'Misses answered 503 (Retry-After) because the miss queue was full or the wait ran out', labelNames: ['reason'], registers: [this.registry] });
+  readonly indexRepairs = new Counter({ name: 'reflex_index_repairs_total', help: 'Stored entries found missing from the vector index and re-inserted by the index repair (ops/indexRepair.ts)', registers: [this.registry] });
   readonly swept = new Counter({ name: 'reflex_entries_swept_total', help: 'Entries removed in the background, by reason', labelNames: ['reason'], registers: [this.registry] });
 
   constructor() {

@@ -25,6 +25,8 @@ export interface MissUpkeepDeps {
   fill: FillClient;
   metrics: Metrics;
   log: Logger;
+  /** Whether this process runs the shared chores now (postgres/leadership); always, without PostgreSQL. */
+  leading?: () => boolean;
 }
 
 export class MissUpkeep {
@@ -44,6 +46,7 @@ export class MissUpkeep {
   }
 
   private async tick(now = Date.now()): Promise<void> {
+    if (this.deps.leading && !this.deps.leading()) return;
     await this.drain();
     if (now - this.lastBlobSweep >= BLOB_SWEEP_EVERY_MS) {
       this.lastBlobSweep = now;

@@ -24,6 +24,8 @@ export interface SweeperDeps {
   embeddings?: { store: VectorStore; maxItems: number };
   metrics: Metrics;
   log: Logger;
+  /** Whether this process runs the shared chores now (postgres/leadership); always, without PostgreSQL. */
+  leading?: () => boolean;
 }
 
 export interface SweepReport {
@@ -41,7 +43,7 @@ export class Sweeper {
   private readonly unindexed = new Map<string, EntryAddress>();
 
   constructor(private readonly deps: SweeperDeps) {
-    this.periodic = new Periodic(() => this.sweep(), deps.log, 'sweep');
+    this.periodic = new Periodic(async () => (deps.leading?.() ?? true) && this.sweep(), deps.log, 'sweep');
   }
 
   get enabled(): boolean {

@@ -37,6 +37,8 @@ export interface VectorIndex {
   /** The `limit` nearest records by HAMMING distance, nearest first. */
   search(bits: Buffer, filter: SearchFilter, limit: number): Promise<IndexHit[]>;
   delete(addresses: EntryAddress[]): Promise<void>;
+  /** Which of these addresses the index holds (as `tenant/key`), read with strong consistency. */
+  present(addresses: EntryAddress[]): Promise<Set<string>>;
   deleteTenant(tenant: string): Promise<void>;
   deleteCreatedBefore(ms: number): Promise<void>;
   /** Removes everything (reindex with a new model); the next call starts afresh. */
@@ -45,6 +47,9 @@ export interface VectorIndex {
   check(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** An address as present() names it. */
+export const addressId = (a: EntryAddress) => `${a.tenant}/${a.key}`;
 
 export class VectorIndexError extends Error {
   override name = 'VectorIndexError';

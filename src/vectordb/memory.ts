@@ -42,6 +42,10 @@ export class MemoryIndex implements VectorIndex {
     for (const a of addresses) this.records.delete(addressOf(a));
   }
 
+  async present(addresses: EntryAddress[]): Promise<Set<string>> {
+    return new Set(addresses.map(addressOf).filter((id) => this.records.has(id)));
+  }
+
   async deleteTenant(tenant: string): Promise<void> {
     this.deleteWhere((r) => r.tenant === tenant);
   }

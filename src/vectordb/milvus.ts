@@ -4,7 +4,7 @@
  * model and context. The collection is created on first use; a later call
  * after a Milvus outage simply tries again.
  */
-import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { ConsistencyLevelEnum, DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { EntryAddress, IndexHit, IndexRecord, SearchFilter, VectorIndex, VectorIndexError } from './index';
 
 /**
@@ -70,6 +70,21 @@ export class MilvusIndex implements VectorIndex {
   async delete(addresses: EntryAddress[]): Promise<void> {
     if (addresses.length === 0) return;
     await this.deleteWhere(`storage_key in [${addresses.map((a) => `"${primaryKey(a)}"`).join(', ')}]`);
+  }
+
+  /** One query by primary key; Strong consistency, so an upsert acknowledged a moment ago is seen. */
+  async present(addresses: EntryAddress[]): Promise<Set<string>> {
+    if (addresses.length === 0) return new Set();
+    await this.ensureCollection();
+    const res = await this.client.query({
+      collection_name: this.options.collection,
+      filter: `storage_key in [${addresses.map((a) => `"${primaryKey(a)}"`).join(', ')}]`,
+      output_fields: ['storage_key'],
+      limit: addresses.length,
+      consistency_level: ConsistencyLevelEnum.Strong,
+    });
+    check(res.status, 'query');
+    return new Set(res.data.map((row) => String(row.storage_key)));
   }
 
   async deleteTenant(tenant: string): Promise<void> {

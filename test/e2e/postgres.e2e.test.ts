@@ -25,6 +25,8 @@ import { PgKeyStore } from '../../src/auth/pgKeyStore';
 import { KeyRateLimiter } from '../../src/auth/rateLimit';
 import { batchFor, LeasedCount } from '../../src/auth/leasedCount';
 import { Database, PAGE } from '../../src/postgres/database';
+import { CHORES_LOCK, Leadership } from '../../src/postgres/leadership';
+import { ChildProcess, spawn } from 'node:child_process';
 import { MIGRATIONS } from '../../src/postgres/migrations';
 import { eventually } from '../support/eventually';
 import { startPostgres, TestPostgres } from '../support/postgres';
@@ -116,6 +118,9 @@ describe.each([
     expect(listed.every((f) => f.bytes > 0 && f.usedAt > 0)).toBe(true);
     await entries.touch(tenant(1), b.key, new Date(1_800_000_000_000));
     expect((await collect(entries.list(tenant(1)))).find((f) => f.key === b.key)?.usedAt).toBe(1_800_000_000_000);
+    // What the index repair checks: written or used since an instant (b was "used" in 2027, a just now).
+    expect((await collect(entries.recent(1_799_999_999_999))).filter((f) => f.tenant === tenant(1)).map((f) => f.key)).toEqual([b.key]);
+    expect((await collect(entries.recent(Date.now() - 60_000))).filter((f) => f.tenant === tenant(1)).map((f) => f.key).sort()).toEqual([a.key, b.key]);
     expect(await entries.remove(tenant(1), a.key)).toBe(true);
     expect(await entries.remove(tenant(1), a.key)).toBe(false);
     await entries.write(entry(tenant(2), a.key, 'other tenant'));
@@ -236,6 +241,45 @@ test("a key's rate limit holds across replicas with PostgreSQL, and per replica 
   };
   expect(await allowed(shared, 'key_shared')).toBe(5);
   expect(await allowed(local, 'key_local')).toBe(10);
+});
+
+describe('one leader for the shared chores (src/postgres/leadership.ts)', () => {
+  /** A worker process holding the chores lock, as `reflex worker` would (built code: npm test builds first). */
+  function holder(): ChildProcess {
+    const script = `const { Leadership } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/postgres/leadership.js'))});
+      const l = new Leadership(process.argv[1]); l.start(200).then(() => console.log(l.isLeader ? 'leading' : 'waiting'));`;
+    return spawn(process.execPath, ['-e', script, server.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  }
+  const said = (child: ChildProcess) => new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+
+  test('one worker leads at a time; when its process dies, another takes over within a check', async () => {
+    const first = holder();
+    expect(await said(first)).toBe('leading');
+    const [a, b] = [new Leadership(server.url), new Leadership(server.url)];
+    opened.push({ close: () => a.stop() }, { close: () => b.stop() });
+    await Promise.all([a.start(200), b.start(200)]);
+    expect([a.isLeader, b.isLeader]).toEqual([false, false]);
+    first.kill('SIGKILL'); // no unlock: PostgreSQL ends its session, and the lock with it
+    expect(await eventually(async () => a.isLeader || b.isLeader, 5000, 50)).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect([a.isLeader, b.isLeader].filter(Boolean)).toHaveLength(1);
+    await Promise.all([a.stop(), b.stop()]); // the next test starts with the lock free
+  });
+
+  test('a leader whose session is cut stops leading at its next check; one of the workers leads again, on a new session', async () => {
+    const [a, b] = [new Leadership(server.url), new Leadership(server.url)];
+    opened.push({ close: () => a.stop() }, { close: () => b.stop() });
+    await a.start(200);
+    await b.start(200);
+    expect([a.isLeader, b.isLeader]).toEqual([true, false]);
+    const pool = connect().pool;
+    const holderPid = async () => (await pool.query<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted", [CHORES_LOCK & 0xffffffff])).rows[0]?.pid;
+    const before = await holderPid();
+    // The server ends a's session (a failover, a network cut): the lock goes with it, and a must notice.
+    await pool.query('SELECT pg_terminate_backend($1)', [before]);
+    expect(await eventually(async () => { const now = await holderPid(); return now !== undefined && now !== before; }, 5000, 50)).toBe(true);
+    expect(await eventually(async () => [a.isLeader, b.isLeader].filter(Boolean).length === 1, 2000, 50)).toBe(true);
+  });
 });
 
 describe('shared limits leased in batches (src/auth/leasedCount.ts)', () => {

@@ -26,6 +26,8 @@ export interface EntryStore {
   touch(tenant: string, key: string, at?: Date): Promise<void>;
   /** Every entry (optionally one tenant's), in a stable order, with size and last use. */
   list(tenant?: string): AsyncGenerator<StoredFile>;
+  /** Entries written or used at or after `since` (ms): what the index repair checks (ops/indexRepair). */
+  recent(since: number): AsyncGenerator<StoredFile>;
   /** Probe used by /ready: the store can be written. */
   checkWritable(): Promise<void>;
 }
@@ -93,6 +95,11 @@ export class FileEntryStore implements EntryStore {
         }
       }
     }
+  }
+
+  /** A walk of every file: the mtime is the last write or use; there is no index to ask. */
+  async *recent(since: number): AsyncGenerator<StoredFile> {
+    for await (const file of this.list()) if (file.usedAt >= since) yield file;
   }
 
   /** Probe used by /ready: the root exists (created if needed) and is writable. */

@@ -58,6 +58,15 @@ export class PgEntryStore implements EntryStore {
     for await (const r of pages) yield { tenant: r.tenant, key: r.key, bytes: r.bytes, usedAt: r.used_at.getTime() };
   }
 
+  /** Keyset pages in used_at order, on the used_at index: cheap however many older entries there are. */
+  async *recent(since: number): AsyncGenerator<StoredFile> {
+    type Row = { tenant: string; key: string; bytes: number; used_at: Date };
+    const pages = keysetPages<Row>(async (last) => (await this.db.pool.query<Row>(
+      `SELECT tenant, key, bytes, used_at FROM entries WHERE (used_at, tenant, key) > ($1, $2, $3) ORDER BY used_at, tenant, key LIMIT ${PAGE}`,
+      [last?.used_at ?? new Date(since - 1), last?.tenant ?? '', last?.key ?? ''])).rows);
+    for await (const r of pages) yield { tenant: r.tenant, key: r.key, bytes: r.bytes, usedAt: r.used_at.getTime() };
+  }
+
   async checkWritable(): Promise<void> {
     await this.db.pool.query('SELECT 1');
   }

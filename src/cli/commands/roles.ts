@@ -3,7 +3,7 @@
  *   start   the embedded default: Temporal dev server + Milvus Lite + worker + API
  *   serve   worker + API against an existing Temporal and Milvus
  *   api     the HTTP API only
- *   worker  the fill worker only (and the expiry/eviction sweeper)
+ *   worker  the fill worker only (and the shared chores: sweeper, outbox drain, index repair)
  */
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -15,6 +15,8 @@ import { serveMetrics } from '../../ops/metricsServer';
 import { Sweeper } from '../../ops/sweeper';
 import { Client, Connection } from '@temporalio/client';
 import { MissUpkeep } from '../../ops/missUpkeep';
+import { IndexRepair } from '../../ops/indexRepair';
+import { Leadership } from '../../postgres/leadership';
 import { ApiServices, Core, createApiServices, createCore, createFillClient, workflowClient } from '../../services';
 import { dataConverter } from '../../temporal/payloadCodec';
 import { isLoopback } from '../../api/middleware/codecAccess';
@@ -37,7 +39,7 @@ export async function runRoles(command: RoleCommand, config: Config, log: Logger
   const answers = answerBoardFor(command);
   const services = selected.includes('api') ? await createApiServices(core, answers) : core;
   const stops: (() => Promise<void>)[] = [];
-  if (selected.includes('worker')) stops.push(await runWorker(core, answers, services), runSweeper(core), runMissUpkeep(core));
+  if (selected.includes('worker')) stops.push(await runWorker(core, answers, services), ...(await runChores(core)));
   if (command === 'worker' && config.workerMetricsPort) stops.push(await serveMetrics(core.metrics, config.workerMetricsPort, config.bindAddr));
   // The embedded UI binds where Temporal does; see api/middleware/codecAccess.ts for the rule.
   const codecLoopbackWithoutToken = command === 'start' && isLoopback(config.bindAddr) && isLoopback(splitAddress(config.temporal.address).host);
@@ -128,21 +130,42 @@ async function runWorker(core: Core, answers: AnswerBoard | undefined, services:
   };
 }
 
-/** Expiry and the storage bound, in the background of each worker (sweeps are idempotent). */
-function runSweeper(core: Core): () => Promise<void> {
+/**
+ * The shared chores — sweeper, outbox drain and blob cleanup, index repair —
+ * in the background of the worker that leads (postgres/leadership: one at a
+ * time across hosts). Without PostgreSQL every worker runs them, as on one
+ * host with shared files (each is idempotent).
+ */
+async function runChores(core: Core): Promise<(() => Promise<void>)[]> {
+  const leadership = core.config.databaseUrl ? new Leadership(core.config.databaseUrl, core.log) : undefined;
+  await leadership?.start();
+  const leading = leadership ? () => leadership.isLeader : undefined;
+  return [runSweeper(core, leading), runMissUpkeep(core, leading), runIndexRepair(core, leading), async () => leadership?.stop()];
+}
+
+/** Expiry and the storage bound. */
+function runSweeper(core: Core, leading?: () => boolean): () => Promise<void> {
   const { store, index, expiry, metrics, log, config } = core;
   const embeddings = { store: core.vectors, maxItems: config.retention.maxEmbeddings };
-  const sweeper = new Sweeper({ store, index, expiry, maxEntries: config.retention.maxEntries, embeddings, metrics, log });
+  const sweeper = new Sweeper({ store, index, expiry, maxEntries: config.retention.maxEntries, embeddings, metrics, log, leading });
   sweeper.start(config.retention.sweepIntervalMs);
   return () => sweeper.stop();
 }
 
-/** Outbox draining and claim-check blob cleanup, in the background of each worker (both idempotent). */
-function runMissUpkeep(core: Core): () => Promise<void> {
+/** Entries the vector index lost, re-inserted from the store (ops/indexRepair.ts). */
+function runIndexRepair(core: Core, leading?: () => boolean): () => Promise<void> {
+  const { store, index, expiry, metrics, log, config } = core;
+  const repair = new IndexRepair({ store, index, expiry, metrics, log, ...config.retention.repair, leading });
+  repair.start();
+  return () => repair.stop();
+}
+
+/** Outbox draining and claim-check blob cleanup. */
+function runMissUpkeep(core: Core, leading?: () => boolean): () => Promise<void> {
   const { config, log, metrics } = core;
   const connection = Connection.lazy({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(core.codec) });
-  const upkeep = new MissUpkeep({ outbox: core.outbox, blobs: core.blobs, fill: createFillClient(core, client), metrics, log });
+  const upkeep = new MissUpkeep({ outbox: core.outbox, blobs: core.blobs, fill: createFillClient(core, client), metrics, log, leading });
   upkeep.start();
   return async () => {
     await upkeep.stop();
