@@ -5,8 +5,14 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** Every X-Reflex-Status value; a response without one is counted as ERROR. */
-export const TIERS = ['HIT_L1_EXACT', 'HIT_L3_VERIFIED', 'MISS', 'REFRESH', 'BYPASS'] as const;
+/**
+ * Every X-Reflex-Status value; a response without one is counted as ERROR.
+ * JOINED: a miss answered by a provider call another request paid for (a
+ * running fill of this or another replica, or an entry stored meanwhile).
+ */
+export const TIERS = ['HIT_L1_EXACT', 'HIT_L3_VERIFIED', 'MISS', 'JOINED', 'REFRESH', 'BYPASS'] as const;
+/** The tiers whose answers cost no provider call of their own: what the savings count. */
+export const SAVED_TIERS: ReadonlySet<Tier> = new Set(['HIT_L1_EXACT', 'HIT_L3_VERIFIED', 'JOINED']);
 /** X-Reflex-Status values plus what a request without one was. */
 export type Tier = (typeof TIERS)[number] | 'ERROR';
 

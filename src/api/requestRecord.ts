@@ -5,10 +5,9 @@
  * never the prompt or the token.
  */
 import type { Logger } from 'pino';
-import { type Metrics, type Tier } from '../metrics';
+import { SAVED_TIERS, type Metrics, type Tier } from '../metrics';
 import type { Saved, UsageLedger } from '../ops/dashboard/usage';
 
-const HITS = new Set<Tier>(['HIT_L1_EXACT', 'HIT_L3_VERIFIED']);
 // Chat and embeddings say prompt/completion_tokens; the Responses API says input/output_tokens.
 const TOKEN_TYPES = [
   ['prompt', 'prompt_tokens', 'input_tokens'],
@@ -47,7 +46,8 @@ export class RequestRecord {
     this.latency(tier).observe(ms / 1000);
     // Written by the root logger with the request id as its first field: the same line a child logger writes.
     this.log.info({ requestId, route, status, tier, ms: Math.round(ms), fillId }, 'cached request');
-    const hit = HITS.has(tier);
+    // A request that joined another's provider call saved its tokens like a hit.
+    const hit = SAVED_TIERS.has(tier);
     const saved = hit ? this.countSavedTokens(request.usage) : undefined;
     const model = typeof request.model === 'string' ? request.model : undefined;
     this.ledger?.record({ tier, ms, hit, keyId: request.keyId, model, saved });

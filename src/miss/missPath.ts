@@ -29,6 +29,8 @@ export interface MissOutcome {
   /** The fill's workflow id, only when that workflow exists. */
   workflowId?: string;
   degraded?: Degraded;
+  /** Answered by a call another request paid for (a flight of this process, another replica's fill, a stored entry). */
+  joined?: boolean;
   /** Milliseconds per phase, for Server-Timing. */
   timing?: Record<string, number>;
 }
@@ -69,7 +71,7 @@ export class MissPath {
       if (!running) return this.landed(spec, lookedUp) ?? this.lead(key, spec, apiKey);
       this.deps.metrics.coalesced.inc();
       const outcome = await running;
-      if ('outcome' in outcome) return outcome.outcome;
+      if ('outcome' in outcome) return { ...outcome.outcome, joined: true };
       if ('error' in outcome) throw outcome.error;
     }
     throw new GatewayError(502, 'The upstream stream for this request kept breaking off.', 'api_error', 'upstream_stream_broken');
@@ -87,7 +89,7 @@ export class MissPath {
     const entry = this.deps.exact.getNow(spec.tenant, spec.key);
     if (!entry) return undefined;
     this.deps.metrics.coalesced.inc();
-    return { completion: entry.response };
+    return { completion: entry.response, joined: true };
   }
 
   private async lead(key: string | undefined, spec: MissSpec, apiKey: string | undefined): Promise<MissOutcome> {
@@ -109,7 +111,7 @@ export class MissPath {
       try {
         const answer = await this.deps.fill.fill(spec);
         this.deps.health.succeeded();
-        return { completion: answer.response, workflowId: answer.workflowId, timing: answer.timing };
+        return { completion: answer.response, workflowId: answer.workflowId, timing: answer.timing, ...(answer.joined ? { joined: true } : {}) };
       } catch (err) {
         const error = toGatewayError(err);
         if (!isUnreachable(error)) throw error;

@@ -12,7 +12,8 @@ export interface CacheStats {
   bytes: number;
   tenants: number;
   requests: Record<string, number>;
-  hitRate: { l1: number; l3: number; total: number };
+  /** Among lookups: served from cache (l1, l3, total), and answered by another request's provider call (joined). */
+  hitRate: { l1: number; l3: number; total: number; joined: number };
 }
 
 export async function collectStats(store: EntryStore, metrics: Metrics, tenant?: string): Promise<CacheStats> {
@@ -26,9 +27,9 @@ export async function collectStats(store: EntryStore, metrics: Metrics, tenant?:
   }
   const requests = await metrics.requestsByTier();
   // Only requests that looked the cache up could hit: refresh, bypass and errors never did.
-  const lookedUp = (requests.HIT_L1_EXACT ?? 0) + (requests.HIT_L3_VERIFIED ?? 0) + (requests.MISS ?? 0);
+  const lookedUp = (requests.HIT_L1_EXACT ?? 0) + (requests.HIT_L3_VERIFIED ?? 0) + (requests.MISS ?? 0) + (requests.JOINED ?? 0);
   const rate = (n = 0) => (lookedUp ? n / lookedUp : 0);
   const l1 = rate(requests.HIT_L1_EXACT);
   const l3 = rate(requests.HIT_L3_VERIFIED);
-  return { entries, bytes, tenants: tenants.size, requests, hitRate: { l1, l3, total: l1 + l3 } };
+  return { entries, bytes, tenants: tenants.size, requests, hitRate: { l1, l3, total: l1 + l3, joined: rate(requests.JOINED) } };
 }

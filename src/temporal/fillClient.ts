@@ -93,6 +93,8 @@ export function fillIdFor(spec: { tenant: string; key: string; replace?: boolean
 export interface FillAnswer {
   response: ChatCompletion;
   workflowId: string;
+  /** Answered by a run another request started, or from an entry already stored: no provider call of its own. */
+  joined?: boolean;
   /** Milliseconds per phase (Server-Timing): request blob, Temporal round trip, answer read. */
   timing: Record<string, number>;
 }
@@ -130,13 +132,14 @@ export class FillClient {
     const t0 = performance.now();
     // Started eagerly here, the answer comes through the board, not the update: the fill may run in one task.
     const eager = this.answers && this.eager;
-    const input = { ...(await this.prepare(spec)), ...(eager ? { inOneTask: true } : {}) };
+    const starter = randomBytes(8).toString('hex');
+    const input = { ...(await this.prepare(spec)), starter, ...(eager ? { inOneTask: true } : {}) };
     const t1 = performance.now();
     const options = this.startOptions(workflowId, input, await this.labelled(), describeFill(spec, kindOf(spec)));
     let result: AnswerRef | ChatCompletion;
     const early = this.answers?.wait(workflowId);
     try {
-      const answered = early && eager ? this.startEagerly(eager, options, early.answer) : this.updateWithStart(options, early?.answer);
+      const answered = early && eager ? this.startEagerly(eager, options, early.answer, starter) : this.updateWithStart(options, early?.answer, starter);
       result = await withDeadline(answered, this.options.deadlineMs, exceeded);
     } catch (err) {
       throw toGatewayError(err);
@@ -145,13 +148,15 @@ export class FillClient {
     }
     const t2 = performance.now();
     const response = await this.resolve(spec, result);
-    return { response, workflowId, timing: { blob: t1 - t0, temporal: t2 - t1, answer: performance.now() - t2 } };
+    const joined = 'stored' in result || ('joined' in result && result.joined === true);
+    return { response, workflowId, ...(joined ? { joined } : {}), timing: { blob: t1 - t0, temporal: t2 - t1, answer: performance.now() - t2 } };
   }
 
   /** Update-with-start on the API's connection: the update returns once the answer exists (or joins the fill already running). */
-  private async updateWithStart(options: FillStartOptions, posted: Promise<PostedAnswer> | undefined): Promise<AnswerRef | ChatCompletion> {
+  private async updateWithStart(options: FillStartOptions, posted: Promise<PostedAnswer> | undefined, caller: string): Promise<AnswerRef | ChatCompletion> {
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, options);
-    const update = this.client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation });
+    // `caller`: the run says whether it was this request's own start or another's (AnswerRef.joined).
+    const update = this.client.workflow.executeUpdateWithStart(answerUpdate, { args: [{ caller }], startWorkflowOperation });
     return posted ? firstAnswer(update, posted) : update;
   }
 
@@ -163,19 +168,19 @@ export class FillClient {
    * process, or the server dispatched the task as usual), it joins through
    * update-with-start like any other caller.
    */
-  private async startEagerly(client: Client, options: FillStartOptions, posted: Promise<PostedAnswer>): Promise<AnswerRef | ChatCompletion> {
+  private async startEagerly(client: Client, options: FillStartOptions, posted: Promise<PostedAnswer>, caller: string): Promise<AnswerRef | ChatCompletion> {
     let handle;
     try {
       handle = await client.withDeadline(Date.now() + EAGER_START_MS, () => client.workflow.start<typeof cacheFillWorkflow>(FILL_WORKFLOW, { ...options, requestEagerStart: true }));
     } catch {
       // Unanswered in time, the start may still have been applied: ask again on the API's own connection,
       // which joins that run if it exists and fails fast if Temporal is down (then degraded mode answers).
-      return this.updateWithStart(options, posted);
+      return this.updateWithStart(options, posted, caller);
     }
     if (handle.eagerlyStarted) return posted.then(postedAnswer);
     // Joined a run already open: update-with-start, not an update on that run, which may close before
     // the update reaches it (the server then starts a new run instead of failing the update).
-    return this.updateWithStart(options, posted);
+    return this.updateWithStart(options, posted, caller);
   }
 
   /**

@@ -37,6 +37,11 @@ export interface FillInput {
   sealedToken?: string;
   policy: FillPolicy;
   requestId?: string;
+  /**
+   * A random id of the request that started this run: an `answer` update
+   * asked by any other caller (AnswerAsk) joined it, and its answer says so.
+   */
+  starter?: string;
   /** Cache-Control: no-cache / X-Reflex-Cache: refresh: overwrite an existing entry. */
   replace?: boolean;
   /** false for Cache-Control: no-store / bypass: answer, never store. */
@@ -53,8 +58,17 @@ export interface FillInput {
   inOneTask?: boolean;
 }
 
-/** The `answer` update's result since the claim check: where the answer is, never the answer itself. */
-export type AnswerRef = { answerRef: string } | { stored: true };
+/**
+ * The `answer` update's result since the claim check: where the answer is,
+ * never the answer itself; `joined` when the caller did not start the run
+ * (it shares another request's provider call: saved, not paid).
+ */
+export type AnswerRef = ({ answerRef: string } | { stored: true }) & { joined?: true };
+
+/** The `answer` update's argument: the asking request's id, compared with FillInput.starter. */
+export interface AnswerAsk {
+  caller?: string;
+}
 
 /** Patch id of the claim-check fill (provider call as a local activity, references in history). */
 export const CLAIM_CHECK_PATCH = 'fill-claim-check';
@@ -116,7 +130,7 @@ export interface FillResult {
 export const PROVIDER_FAILURE_TYPE = 'ProviderFailure';
 
 /** Update: returns as soon as the provider's answer exists (early return): an AnswerRef, or the answer itself from a pre-claim-check run. */
-export const answerUpdate = defineUpdate<AnswerRef | ChatCompletion>('answer');
+export const answerUpdate = defineUpdate<AnswerRef | ChatCompletion, [AnswerAsk?]>('answer');
 
 export const isLegacyInput = (input: FillInput | LegacyFillInput): input is LegacyFillInput => !('requestRef' in input);
 /** Query: where the fill is, step by step. */

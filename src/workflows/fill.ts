@@ -17,6 +17,7 @@
 import { ApplicationFailure, condition, log, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { FillActivities, StoreCall } from '../activities';
 import {
+  AnswerAsk,
   AnswerRef,
   CLAIM_CHECK_PATCH,
   FillInput,
@@ -50,11 +51,12 @@ async function claimCheckFill(input: FillInput): Promise<FillResult> {
   metrics.workflowStarted('fill');
   log.info('fill started', { requestId: input.requestId, tenant: input.tenant, model: input.model });
   setHandler(statusQuery, () => steps);
-  setHandler(answerUpdate, async () => {
+  setHandler(answerUpdate, async (ask?: AnswerAsk) => {
     if (++callers > 1) metrics.coalesced();
     await condition(() => answer !== undefined || failure !== undefined);
     if (failure) throw ApplicationFailure.create({ message: failure.body.error.message, type: PROVIDER_FAILURE_TYPE, nonRetryable: true, details: [failure] });
-    return answer!;
+    // The result only leaves in the update's outcome (no command): runs recorded before this replay as they did.
+    return input.starter && ask?.caller !== input.starter ? { ...answer!, joined: true } : answer!;
   });
 
   const acts = activitiesFor(input);

@@ -71,7 +71,7 @@ describe('admin stats', () => {
     await app.post(chat(), { 'x-reflex-cache': 'bypass' });
     const stats = await json(await admin('GET', '/stats'));
     expect(stats.requests).toEqual({ HIT_L1_EXACT: 1, MISS: 1, REFRESH: 1, BYPASS: 1 });
-    expect(stats.hitRate).toEqual({ l1: 0.5, l3: 0, total: 0.5 });
+    expect(stats.hitRate).toEqual({ l1: 0.5, l3: 0, total: 0.5, joined: 0 });
   });
 });
 

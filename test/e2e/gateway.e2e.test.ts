@@ -119,9 +119,17 @@ describe('secrets', () => {
   });
 });
 
+/** reflex_requests_total of one tier (status 200), from /metrics. */
+async function tierCount(tier: string): Promise<number> {
+  const text = (await h.gateway.request('GET', '/metrics')).body as string;
+  const m = new RegExp(`reflex_requests_total\\{status="200",tier="${tier}"\\} (\\d+)`).exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
 describe('coalescing', () => {
-  test('50 concurrent identical misses share one provider call', async () => {
+  test('50 concurrent identical misses share one provider call: one is the MISS that paid, 49 say JOINED and count as saved', async () => {
     const before = h.upstream.calls;
+    const joinedBefore = await tierCount('JOINED');
     h.upstream.delayMs = 500;
     const q = ask('Explain coalescing of identical concurrent requests in one sentence.');
     const results = await Promise.all(Array.from({ length: 50 }, () => h.gateway.chat(q, 'tenant-a')));
@@ -129,6 +137,10 @@ describe('coalescing', () => {
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
     expect(new Set(results.map((r) => JSON.stringify(r.body))).size).toBe(1);
     expect(h.upstream.calls - before).toBe(1);
+    expect(results.filter((r) => status(r) === 'MISS')).toHaveLength(1);
+    expect(results.filter((r) => status(r) === 'JOINED')).toHaveLength(49);
+    expect(results.every((r) => r.headers.get('x-reflex-fill-id') === results[0]!.headers.get('x-reflex-fill-id'))).toBe(true);
+    expect((await tierCount('JOINED')) - joinedBefore).toBe(49);
   });
 });
 

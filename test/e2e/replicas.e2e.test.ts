@@ -76,6 +76,32 @@ test('a miss filled through A is an exact hit and a paraphrase hit on B, with on
   expect(upstream.calls - calls).toBe(1);
 });
 
+test("the same request on B while A's fill is running joins it: one provider call, one answer, and B says JOINED and counts it saved", async () => {
+  const question = 'Which port does PostgreSQL listen on by default?';
+  const calls = upstream.calls;
+  const release = upstream.hold();
+  const onA = a.chat(ask(question), key);
+  expect(await eventually(async () => upstream.calls === calls + 1, 10_000, 20)).toBe(true);
+  const savedBefore = await savedTokens(b);
+  const onB = b.chat(ask(question), key);
+  await new Promise((r) => setTimeout(r, 1500)); // B looks up, misses, and asks A's running fill for its answer
+  release();
+  const [fromA, fromB] = await Promise.all([onA, onB]);
+  expect([status(fromA), status(fromB)]).toEqual(['MISS', 'JOINED']);
+  expect(fromB.body).toEqual(fromA.body);
+  expect(fromB.headers.get('x-reflex-fill-id')).toBe(fromA.headers.get('x-reflex-fill-id'));
+  expect(upstream.calls - calls).toBe(1);
+  const metrics = (await b.request('GET', '/metrics')).body as string;
+  expect(metrics).toMatch(/reflex_requests_total\{status="200",tier="JOINED"\} [1-9]/);
+  expect(await savedTokens(b)).toBeGreaterThan(savedBefore); // the dashboard's savings count it
+});
+
+/** Tokens the dashboard of a replica says were saved. */
+async function savedTokens(replica: GatewayProcess): Promise<number> {
+  const { body } = await replica.request('GET', '/admin/overview', undefined, ADMIN);
+  return body.saved.tokens.prompt + body.saved.tokens.completion;
+}
+
 test('a purge on A stops B serving the entry within REFLEX_L1_REVALIDATE_MS', async () => {
   const question = 'What is the boiling point of water at 2000 metres?';
   const miss = await a.chat(ask(question), key);

@@ -123,8 +123,9 @@ describe('streaming', () => {
     const results = await Promise.all(Array.from({ length: 12 }, () => stream(body, 'tenant-c')));
     h.upstream.streamDelayMs = 0;
     expect(h.upstream.calls - before).toBe(1);
-    // A caller that arrives after the leader's answer exists gets it as an exact hit (read-your-writes).
-    expect(results.every((r) => r.done && ['MISS', 'HIT_L1_EXACT'].includes(status(r)!))).toBe(true);
+    // One leader paid (MISS); followers say JOINED; a caller that arrives after the answer exists gets an exact hit (read-your-writes).
+    expect(results.every((r) => r.done && ['MISS', 'JOINED', 'HIT_L1_EXACT'].includes(status(r)!))).toBe(true);
+    expect(results.filter((r) => status(r) === 'MISS')).toHaveLength(1);
     expect(new Set(results.map((r) => JSON.stringify(fold(r.events)))).size).toBe(1);
   });
 

@@ -4,8 +4,8 @@
 'use strict';
 
 const HEADER = { 'x-reflex-dashboard': '1' };
-const TIERS = ['HIT_L1_EXACT', 'HIT_L3_VERIFIED', 'MISS', 'REFRESH', 'BYPASS', 'ERROR'];
-const COLORS = { HIT_L1_EXACT: '#1b7f3a', HIT_L3_VERIFIED: '#57b86b', MISS: '#d62728', REFRESH: '#9467bd', BYPASS: '#8c564b', ERROR: '#444' };
+const TIERS = ['HIT_L1_EXACT', 'HIT_L3_VERIFIED', 'JOINED', 'MISS', 'REFRESH', 'BYPASS', 'ERROR'];
+const COLORS = { HIT_L1_EXACT: '#1b7f3a', HIT_L3_VERIFIED: '#57b86b', JOINED: '#17becf', MISS: '#d62728', REFRESH: '#9467bd', BYPASS: '#8c564b', ERROR: '#444' };
 const $ = (id) => document.getElementById(id);
 const charts = {};
 let timer;
@@ -53,10 +53,12 @@ function render(o) {
   text('hit-rate', pct(o.stats.hitRate.total));
   text('hit-rate-l1', pct(o.stats.hitRate.l1));
   text('hit-rate-l3', pct(o.stats.hitRate.l3));
+  text('hit-rate-joined', pct(o.stats.hitRate.joined ?? 0));
   text('requests-total', int(Object.values(r).reduce((a, b) => a + b, 0)));
   text('hits-l1', int(r.HIT_L1_EXACT ?? 0));
   text('hits-l3', int(r.HIT_L3_VERIFIED ?? 0));
   text('misses', int(r.MISS ?? 0));
+  text('joined', int(r.JOINED ?? 0));
   text('tokens-saved', int(o.saved.tokens.prompt + o.saved.tokens.completion));
   text('tokens-prompt', int(o.saved.tokens.prompt));
   text('tokens-completion', int(o.saved.tokens.completion));
@@ -160,7 +162,7 @@ function renderCharts(history) {
   const requests = [xs, ...tiers.map((t) => history.map((b) => b.requests[t] ?? 0))];
   const latency = [xs, ...tiers.map((t) => history.map((b) => (b.requests[t] ? b.ms[t] / b.requests[t] : null)))];
   // Hits among lookups (hits and misses) in each bucket, as the hit-rate card counts them.
-  const lookups = history.map((b) => (b.requests.HIT_L1_EXACT ?? 0) + (b.requests.HIT_L3_VERIFIED ?? 0) + (b.requests.MISS ?? 0));
+  const lookups = history.map((b) => (b.requests.HIT_L1_EXACT ?? 0) + (b.requests.HIT_L3_VERIFIED ?? 0) + (b.requests.MISS ?? 0) + (b.requests.JOINED ?? 0));
   const hitTiers = ['HIT_L1_EXACT', 'HIT_L3_VERIFIED'];
   const rate = [xs, ...hitTiers.map((t) => history.map((b, i) => (lookups[i] ? (100 * (b.requests[t] ?? 0)) / lookups[i] : null)))];
   draw('chart-hit-rate', hitTiers, rate);

@@ -15,7 +15,7 @@ import { assertModelAllowed, Caller } from '../../auth/authenticate';
 import type { LookupResult } from '../../cache/lookup';
 import type { ProviderEndpoint } from '../../provider/provider';
 import type { ApiServices } from '../../services';
-import { outcomeHeaders, streamMiss } from '../streaming/relay';
+import { streamMiss, withOutcome } from '../streaming/relay';
 import type { StreamProtocol } from '../streaming/protocol';
 import { MissSpec, fillIdFor } from '../../temporal/fillClient';
 import { KnownRequests } from '../knownRequests';
@@ -116,7 +116,7 @@ async function answerMiss<R extends { model?: string; stream?: boolean }>(ctx: C
   Object.assign(timing, outcome.timing);
   timing.total = performance.now() - t0;
   const serverTiming = Object.entries(timing).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`).join(', ');
-  await respond(ctx, outcome.completion, { ...headers, ...outcomeHeaders(outcome), 'Server-Timing': serverTiming }, delivery);
+  await respond(ctx, outcome.completion, { ...withOutcome(headers, outcome), 'Server-Timing': serverTiming }, delivery);
 }
 
 function missSpec(

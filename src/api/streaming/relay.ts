@@ -55,7 +55,7 @@ export async function streamMiss<E>(deps: StreamingMissDeps, miss: StreamingMiss
     if (!running && !landed) return lead(deps, miss, flightKey);
     const outcome = landed ? { outcome: landed } : await running!;
     if ('outcome' in outcome) {
-      const headers = { ...miss.headers, ...outcomeHeaders(outcome.outcome) };
+      const headers = withOutcome(miss.headers, { ...outcome.outcome, joined: true });
       return replayToSink(miss.sink, outcome.outcome.completion, miss.includeUsage, headers, protocolOf(miss));
     }
     if ('error' in outcome) throw outcome.error;
@@ -108,12 +108,17 @@ async function relay<E>(deps: StreamingMissDeps, miss: StreamingMiss<E>): Promis
   return { outcome: { completion, ...kept } };
 }
 
-/** The headers a finished miss adds: its fill id where the workflow exists, or how degraded mode kept the answer. */
-export function outcomeHeaders(outcome: MissOutcome): Record<string, string> {
-  const headers: Record<string, string> = {};
-  if (outcome.workflowId) headers['X-Reflex-Fill-Id'] = outcome.workflowId;
-  if (outcome.degraded) headers['X-Reflex-Degraded'] = outcome.degraded;
-  return headers;
+/**
+ * A miss's headers once it is answered: its fill id where the workflow
+ * exists, how degraded mode kept the answer, and JOINED instead of MISS for a
+ * request another request's provider call answered (saved, not paid).
+ */
+export function withOutcome(headers: Record<string, string>, outcome: MissOutcome): Record<string, string> {
+  const out = { ...headers };
+  if (outcome.workflowId) out['X-Reflex-Fill-Id'] = outcome.workflowId;
+  if (outcome.degraded) out['X-Reflex-Degraded'] = outcome.degraded;
+  if (outcome.joined && out['X-Reflex-Status'] === 'MISS') out['X-Reflex-Status'] = 'JOINED';
+  return out;
 }
 
 /** Provider refusals before the first byte retry like the workflow's would (429/5xx/transport only). */
