@@ -16,6 +16,7 @@ import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
 import { startPostgres, TestPostgres } from '../support/postgres';
 import { startStack, TestStack } from '../support/stack';
 import { FakeUpstream } from '../support/upstream';
+import { MilvusProbe } from '../support/milvus';
 
 const ADMIN = 'admin-replicas-e2e';
 const REFRESH_MS = 1000;
@@ -46,6 +47,7 @@ beforeAll(async () => {
     REFLEX_TOKEN_KEY: randomBytes(32).toString('base64'),
     REFLEX_PAYLOAD_KEY: randomBytes(32).toString('base64'),
     REFLEX_CLIENT_DEADLINE_MS: '20000',
+    REFLEX_REPAIR_INTERVAL: '2',
   };
   a = new GatewayProcess(stack, { ...shared, REFLEX_HOME: home() });
   b = new GatewayProcess(stack, { ...shared, REFLEX_HOME: home() });
@@ -114,6 +116,33 @@ test('a purge on A stops B serving the entry within REFLEX_L1_REVALIDATE_MS', as
   const gone = await eventually(async () => (await b.chat(ask(question), key, { 'X-Reflex-Cache': 'only-if-cached' })).status === 504, REVALIDATE_MS * 5, 50);
   expect(gone).toBe(true);
 });
+
+test('an entry whose vector Milvus lost is indexed again by the leading worker, without `reflex reindex`', async () => {
+  const question = 'How long should I steep green tea at 80 degrees?';
+  const paraphrase = () => b.chat(ask('how long should i steep green tea at 80 degrees'), key, { 'X-Reflex-Cache': 'only-if-cached' });
+  const miss = await a.chat(ask(question), key);
+  await a.awaitFill(miss);
+  expect(status(await paraphrase())).toBe('HIT_L3_VERIFIED');
+  const [, tenant, entryKey] = miss.headers.get('x-reflex-fill-id')!.split('-');
+  const milvus = new MilvusProbe(stack.milvusAddress);
+  try {
+    const repairsBefore = (await repairs(a)) + (await repairs(b));
+    await milvus.remove(tenant!, entryKey!); // the fill completed: replay would find nothing to do
+    expect(await milvus.has(tenant!, entryKey!)).toBe(false);
+    expect((await paraphrase()).status).toBe(504); // a paraphrase can no longer find it
+    expect(await eventually(async () => milvus.has(tenant!, entryKey!), 60_000, 250)).toBe(true);
+    expect(await eventually(async () => (await paraphrase()).status === 200, 10_000, 250)).toBe(true);
+    expect((await repairs(a)) + (await repairs(b))).toBeGreaterThan(repairsBefore);
+  } finally {
+    await milvus.close();
+  }
+}, 120_000);
+
+/** reflex_index_repairs_total of a replica (its worker runs in the same process, so its /metrics has it). */
+async function repairs(replica: GatewayProcess): Promise<number> {
+  const text = (await replica.request('GET', '/metrics')).body as string;
+  return Number(/^reflex_index_repairs_total (\d+)/m.exec(text)?.[1] ?? 0);
+}
 
 test('a key created on A works on B, and revoked on A gets 401 on B within REFLEX_KEYS_REFRESH_MS', async () => {
   const created = await a.request('POST', '/admin/keys', JSON.stringify({ name: 'two-hosts' }), ADMIN);

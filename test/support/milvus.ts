@@ -20,6 +20,17 @@ export class MilvusProbe {
     return (res.data ?? []).map((r) => String(r.storage_key));
   }
 
+  /** Removes one entry's vector behind the gateway's back, as a lost insert would leave it (storage keys are tenant/key). */
+  async remove(tenant: string, key: string): Promise<void> {
+    await this.client.delete({ collection_name: this.collection, filter: `storage_key in ["${tenant}/${key}"]` });
+  }
+
+  /** Whether an entry's vector is there (a strong read: a removal a moment ago is seen). */
+  async has(tenant: string, key: string): Promise<boolean> {
+    const res = await this.client.query({ collection_name: this.collection, filter: `storage_key in ["${tenant}/${key}"]`, output_fields: ['storage_key'], consistency_level: 'Strong' as never });
+    return (res.data ?? []).length > 0;
+  }
+
   async drop(): Promise<void> {
     await this.client.dropCollection({ collection_name: this.collection });
   }
