@@ -11,7 +11,7 @@ import type { Entry } from '../cache/storage/entry';
 import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
 import { TOKEN_KEY_MISMATCH, TokenKeyMismatch, type TokenSeal } from '../provider/credentials';
-import { ProviderFailure, UpstreamError, failureFromDetails } from '../provider/failure';
+import { ProviderFailure, UpstreamError, failureFromDetails, storageFailure } from '../provider/failure';
 import type { Provider, ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../provider/wire';
 import type { VectorIndex } from '../vectordb/index';
@@ -138,11 +138,11 @@ export function createActivities(deps: ActivityDeps) {
       return obtainedFrom('prefetched', call.answerRef, answer);
     }
     const run = thisRun();
-    const earlier = run ? await answerOfRun(deps.blobs, call.tenant, run) : undefined;
+    const earlier = run ? await onStore(() => answerOfRun(deps.blobs, call.tenant, run)) : undefined;
     if (earlier) return obtainedFrom('provider', earlier.answerRef, earlier.answer);
-    const { request } = await fillRequest(call.tenant, call.requestRef);
+    const { request } = await onStore(() => fillRequest(call.tenant, call.requestRef));
     const answer = await callProvider({ request, sealedToken: call.sealedToken, requestId: call.requestId, endpoint: call.endpoint });
-    const answerRef = run ? await deps.blobs.putForRun(call.tenant, run, answer) : await deps.blobs.put(call.tenant, answer);
+    const answerRef = await onStore(() => (run ? deps.blobs.putForRun(call.tenant, run, answer) : deps.blobs.put(call.tenant, answer)));
     return obtainedFrom('provider', answerRef, answer);
   };
 
@@ -221,6 +221,20 @@ export type FillActivities = ReturnType<typeof createActivities>;
 function postAnswer(board: AnswerBoard, posted: PostedAnswer): void {
   const fill = activityInfo().workflowExecution?.workflowId;
   if (fill) board.post(fill, posted);
+}
+
+/**
+ * A step of obtainAnswer on the entry store: a failure there (PostgreSQL down)
+ * is retried like any, but carries a storage failure, so a final one reaches
+ * the client as a 503 storage_unavailable, not as the provider's 502.
+ */
+async function onStore<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    throw ApplicationFailure.retryable(err instanceof Error ? err.message : String(err), 'StorageUnavailable', storageFailure(err));
+  }
 }
 
 /** No retry follows this failure: it is non-retryable, or this was the last attempt. */

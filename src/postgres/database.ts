@@ -19,7 +19,8 @@ export class Database {
   private closed = false;
 
   constructor(readonly url: string, private readonly log?: Logger, options: PoolConfig = {}) {
-    this.pool = new Pool({ connectionString: url, max: 10, idleTimeoutMillis: 30_000, ...options });
+    // A server that does not answer (a host gone, not a refused port) fails a request in seconds, not never.
+    this.pool = new Pool({ connectionString: url, max: 10, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000, keepAlive: true, ...options });
     // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
     this.pool.on('error', (err) => this.log?.warn({ err: err.message }, 'postgres: idle connection failed'));
   }

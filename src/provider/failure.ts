@@ -3,7 +3,7 @@
  * sees: provider client errors keep their status and body (429 keeps
  * Retry-After), everything retryable that still failed becomes a 502.
  */
-import { GatewayError, OpenAIErrorBody, ProviderError } from '../errors';
+import { GatewayError, OpenAIErrorBody, ProviderError, unavailable } from '../errors';
 import { isRetryableStatus } from './retry';
 
 export interface ProviderFailure {
@@ -13,6 +13,8 @@ export interface ProviderFailure {
   /** Worth retrying (see isRetryableStatus). */
   retryable: boolean;
   retryAfter?: string;
+  /** Not the provider's: the fill could not read or write the entry store (storageFailure); the client gets a 503. */
+  storage?: true;
 }
 
 export class UpstreamError extends Error {
@@ -48,8 +50,15 @@ export function failureFromDetails(details: unknown, message: string): ProviderF
   return { status: 0, retryable: true, body: { error: { message, type: 'api_error', param: null, code: null } } };
 }
 
+/** A fill that failed on the entry store (PostgreSQL or the shared volume down), told apart from a provider failure. */
+export function storageFailure(err: unknown): ProviderFailure {
+  const message = `The entry store cannot be reached: ${err instanceof Error ? err.message : String(err)}`;
+  return { status: 503, retryable: true, storage: true, body: { error: { message, type: 'service_unavailable', param: null, code: 'storage_unavailable' } } };
+}
+
 export function providerError(failure: ProviderFailure): GatewayError {
   const { status, body, retryAfter } = failure;
+  if (failure.storage) return unavailable(body.error.message, 'storage_unavailable');
   const headers: Record<string, string> = retryAfter ? { 'Retry-After': retryAfter } : {};
   if (status === 429 || (status >= 400 && !failure.retryable)) {
     return new ProviderError(status, body.error.message, body.error.type, body.error.code, body.error.param, headers);

@@ -138,6 +138,17 @@ test('an entry whose vector Milvus lost is indexed again by the leading worker, 
   }
 }, 120_000);
 
+/** What callers got before, during and after the outage, by status, tier and degraded header (OUTAGE_SUMMARY=1 prints it). */
+function outageSummary(asked: { at: number; res: ChatResponse }[], downAt: number, upAt: number) {
+  const phase = (at: number) => (at < downAt ? 'before' : at < upAt ? 'during' : 'after');
+  const out: Record<string, Record<string, number>> = { before: {}, during: {}, after: {} };
+  for (const { at, res } of asked) {
+    const label = res.status === 200 ? `${status(res)}${res.headers.get('x-reflex-degraded') ? `/${res.headers.get('x-reflex-degraded')}` : ''}` : `${res.status} ${res.body.error?.code}`;
+    out[phase(at)]![label] = (out[phase(at)]![label] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** reflex_index_repairs_total of a replica (its worker runs in the same process, so its /metrics has it). */
 async function repairs(replica: GatewayProcess): Promise<number> {
   const text = (await replica.request('GET', '/metrics')).body as string;
@@ -162,6 +173,50 @@ test('a key limited to N requests a minute gets N answers in all through both re
   expect(statuses.filter((s) => s === 200)).toHaveLength(3); // one went to the check above
   expect(statuses.filter((s) => s === 429)).toHaveLength(7);
 });
+
+test('PostgreSQL down for 30 s under a steady mix through both replicas: every answer right or a clear 503, and every miss answered is cached afterwards or says not-stored', async () => {
+  const hot = Array.from({ length: 4 }, (_, i) => `A question both replicas have cached before the outage, number ${i}.`);
+  for (const q of hot) await a.awaitFill(await a.chat(ask(q), key));
+  for (const q of hot) expect(status(await b.chat(ask(q), key))).toBe('HIT_L1_EXACT');
+  type Asked = { q: string; at: number; res: ChatResponse };
+  const sent: Promise<Asked>[] = [];
+  let i = 0;
+  // A steady offered load, whatever each answer takes: every 150 ms a request, alternating replicas, a third of them new questions.
+  const timer = setInterval(() => {
+    const n = i++;
+    const q = n % 3 === 0 ? `Asked while PostgreSQL may be down, number ${n}.` : hot[n % hot.length]!;
+    sent.push((n % 2 ? a : b).chat(ask(q), key).then((res) => ({ q, at: Date.now(), res })));
+  }, 150);
+  await new Promise((r) => setTimeout(r, 2000));
+  await pg.pause();
+  const [downAt] = [Date.now()];
+  await new Promise((r) => setTimeout(r, 30_000));
+  await pg.resume();
+  const upAt = Date.now();
+  await new Promise((r) => setTimeout(r, 5000));
+  clearInterval(timer);
+  const asked = await Promise.all(sent);
+  if (process.env.OUTAGE_SUMMARY) console.log(JSON.stringify(outageSummary(asked, downAt, upAt)));
+  for (const { q, res } of asked) {
+    if (res.status === 200) expect({ q, content: content(res) }).toEqual({ q, content: `Answer to: ${q}` });
+    else expect({ q, status: res.status, error: Object.keys(res.body.error ?? {}).sort() }).toEqual({ q, status: 503, error: ['code', 'message', 'param', 'type'] });
+  }
+  const during = asked.filter((x) => x.at > downAt + 1000 && x.at < upAt);
+  // Cached answers go on being served during the outage (from memory, past their revalidation: stale-if-error)...
+  expect(during.some((x) => status(x.res) === 'HIT_L1_EXACT')).toBe(true);
+  // ...and service is back on both replicas within seconds of PostgreSQL.
+  const after = asked.filter((x) => x.at > upAt + 3000);
+  expect(after.length).toBeGreaterThan(5);
+  expect(after.every((x) => x.res.status === 200)).toBe(true);
+  // A miss answered while it was down is cached afterwards, unless its headers said it would not be.
+  const misses = asked.filter((x) => x.res.status === 200 && status(x.res) === 'MISS' && x.at > downAt && x.at < upAt + 3000);
+  expect(misses.length).toBeGreaterThan(0);
+  for (const { q, res } of misses) {
+    if (res.headers.get('x-reflex-degraded') === 'not-stored') continue;
+    const cached = await eventually(async () => (await b.chat(ask(q), key, { 'X-Reflex-Cache': 'only-if-cached' })).status === 200, 60_000, 500);
+    expect({ q, cached, degraded: res.headers.get('x-reflex-degraded') }).toEqual({ q, cached: true, degraded: res.headers.get('x-reflex-degraded') });
+  }
+}, 180_000);
 
 test('Temporal down: A answers into the outbox and dies; once Temporal is back B drains it, and each answer is cached without a second provider call', async () => {
   await stack.stopTemporal();

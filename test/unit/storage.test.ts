@@ -121,4 +121,20 @@ describe('read-your-writes in L1', () => {
     l1.forget(tenant, 'f'.repeat(64));
     expect(await l1.get(tenant, 'f'.repeat(64))).toBeUndefined();
   });
+
+  test('past its revalidation, a copy is served only while the store cannot answer (stale-if-error); with none, the failure stands', async () => {
+    const store = new FileEntryStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-stale-')));
+    const l1 = new ExactCache(store, 10, { revalidateMs: 20 });
+    const key = 'a'.repeat(64);
+    await store.write(entry(key));
+    expect(await l1.get(tenant, key)).toBeDefined();
+    await new Promise((r) => setTimeout(r, 40));
+    expect(l1.getInMemory(tenant, key)).toBeUndefined(); // past its revalidation
+    const down = jest.spyOn(store, 'read').mockRejectedValue(new Error('store down'));
+    expect((await l1.get(tenant, key))?.key).toBe(key); // the store is down: the copy is served
+    await expect(l1.get(tenant, 'b'.repeat(64))).rejects.toThrow('store down'); // nothing to fall back on
+    down.mockRestore();
+    await store.remove(tenant, key);
+    expect(await l1.get(tenant, key)).toBeUndefined(); // the store answers again: its word counts, not the copy
+  });
 });

@@ -34,8 +34,12 @@ export class ExactCache {
   private readonly provisionals: LRUCache<string, Entry>;
   private readonly expiry: Expiry;
 
+  /** Copies served past their revalidation because the store could not answer (readOrStale). */
+  private readonly stale = new WeakSet<Entry>();
+
   constructor(private readonly store: EntryStore, capacity: number, private readonly options: ExactCacheOptions = {}) {
-    this.lru = new LRUCache({ max: capacity, ...(options.revalidateMs ? { ttl: options.revalidateMs } : {}) });
+    // A copy past its revalidation stays (noDeleteOnStaleGet) until evicted: served only when the store cannot answer (load).
+    this.lru = new LRUCache({ max: capacity, ...(options.revalidateMs ? { ttl: options.revalidateMs, noDeleteOnStaleGet: true } : {}) });
     this.touched = new LRUCache({ max: capacity, ttl: TOUCH_EVERY_MS });
     this.provisionals = new LRUCache({ max: capacity, ttl: PROVISIONAL_MS });
     this.expiry = options.expiry ?? NEVER_EXPIRES;
@@ -79,7 +83,7 @@ export class ExactCache {
    */
   async load(tenant: string, key: string): Promise<Entry | undefined> {
     const id = `${tenant}:${key}`;
-    const stored = this.lru.get(id) ?? (await this.store.read(tenant, key));
+    const stored = this.lru.get(id) ?? (await this.readOrStale(tenant, key, id));
     if (stored) this.provisionals.delete(id);
     const entry = stored ?? this.provisionals.get(id);
     if (!entry) return undefined;
@@ -88,8 +92,26 @@ export class ExactCache {
       this.lru.delete(id);
       return undefined;
     }
-    if (!this.lru.has(id)) this.lru.set(id, entry);
+    // Promoted when read from the store; a stale copy served above stays stale, so the next use asks the store again.
+    if (!this.lru.has(id) && !this.stale.has(entry)) this.lru.set(id, entry);
     return entry;
+  }
+
+  /**
+   * The stored entry; when the store cannot answer (PostgreSQL or the shared
+   * volume down), the copy this replica last read, if it still has one
+   * (stale-if-error): what it served seconds ago beats paying the provider
+   * again for every hit of the outage. Expiry still applies (load).
+   */
+  private async readOrStale(tenant: string, key: string, id: string): Promise<Entry | undefined> {
+    try {
+      return await this.store.read(tenant, key);
+    } catch (err) {
+      const stale = this.lru.get(id, { allowStale: true });
+      if (!stale) throw err;
+      this.stale.add(stale);
+      return stale;
+    }
   }
 
   /** Keeps an entry L2 served in memory and counts it as used. */
