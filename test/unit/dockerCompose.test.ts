@@ -2,10 +2,11 @@
  * No Docker engine runs here, so docker-compose.yml is checked statically:
  * it parses, every REFLEX_* it sets is a real setting (and its literal values
  * pass the schema), every image is pinned, every long-running service has a
- * health check, and the production shape is there (API replicas sharing the
- * entries volume with the workers, Temporal on PostgreSQL, Milvus with etcd
- * and MinIO, the search attributes registered), and nothing without
- * authentication is published on the host by default.
+ * health check, and the production shape is there (API replicas and workers
+ * on the gateway's own PostgreSQL database with no shared volume, Temporal on
+ * PostgreSQL, Milvus with etcd and MinIO, the search attributes registered),
+ * and nothing without authentication is published on the host by default.
+ * The Compose schema and the env each process gets: deployFiles.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -60,28 +61,43 @@ test('every long-running service has a health check', () => {
   }
 });
 
-test('the production shape: scaled API on shared storage, workers, Temporal + PostgreSQL + UI, Milvus + etcd + MinIO', () => {
+test('the production shape on many hosts: scaled API and workers on PostgreSQL with no shared volume, Temporal + PostgreSQL + UI, Milvus + etcd + MinIO', () => {
   const s = compose.services;
   expect(s.api?.deploy?.replicas).toBeGreaterThan(1);
   expect(s.api?.command).toEqual(['api']);
   expect(s.worker?.command).toEqual(['worker']);
-  const entries = (svc?: Service) => svc?.volumes?.find((v) => v.endsWith(`:${svc.environment?.REFLEX_STORAGE_PATH}`));
-  expect(entries(s.api)).toBeDefined();
-  expect(entries(s.api)).toEqual(entries(s.worker));
+  // Nothing on a volume: every process keeps its state in the gateway's own database, so it may run on any host.
+  for (const svc of [s.api, s.worker]) {
+    expect(svc?.volumes ?? []).toEqual([]);
+    expect(svc?.environment?.REFLEX_STORAGE_PATH).toBeUndefined();
+    expect(svc?.environment?.REFLEX_KEYS_PATH).toBeUndefined();
+    expect(svc?.depends_on).toHaveProperty('reflex-db-setup');
+  }
+  expect(compose.volumes).not.toHaveProperty('entries');
+  expect(compose.volumes).not.toHaveProperty('keys');
+  const url = new URL(s.api!.environment!.REFLEX_DATABASE_URL!.replace(/\$\{[^}]*\}/g, 'secret'));
+  expect([url.protocol, url.username, url.hostname, url.pathname]).toEqual(['postgres:', 'reflex', 'postgresql', '/reflex']);
+  expect(s.worker?.environment?.REFLEX_DATABASE_URL).toEqual(s.api?.environment?.REFLEX_DATABASE_URL);
+  // The gateway's role and database on the PostgreSQL Temporal uses, made by an idempotent one-shot job.
+  const setup = compose.services['reflex-db-setup'];
+  expect(setup?.restart).toBe('no');
+  expect(setup?.depends_on).toHaveProperty('postgresql');
+  const script = (compose as unknown as { configs: Record<string, { content: string }> }).configs['reflex-db-setup']!.content;
+  expect(script).toContain("CREATE ROLE reflex LOGIN' WHERE NOT EXISTS");
+  expect(script).toContain("CREATE DATABASE reflex OWNER reflex' WHERE NOT EXISTS");
+  expect(script).toContain("ALTER ROLE reflex PASSWORD :'pw'"); // a psql variable: the password is quoted, never spliced into SQL
   expect(s.api?.environment?.REFLEX_TOKEN_KEY).toEqual(s.worker?.environment?.REFLEX_TOKEN_KEY);
-  // Every API replica files a caller under the same tenant and reads the same gateway keys.
-  expect(s.api?.environment?.REFLEX_TENANT_SECRET).toMatch(/^\$\{REFLEX_TENANT_SECRET:\?/);
-  const keys = s.api?.volumes?.find((v) => v.endsWith(`:${s.api?.environment?.REFLEX_KEYS_PATH}`));
-  expect(keys).toMatch(/^[a-z-]+:/); // a named volume, shared by the replicas
-  expect(compose).toHaveProperty(['volumes', keys!.split(':')[0]!]);
-  expect(s.api?.environment?.REFLEX_PAYLOAD_KEY).toMatch(/REFLEX_PAYLOAD_KEY:\?/); // required, never a default key
-  expect(s.api?.environment?.REFLEX_PAYLOAD_KEY).toEqual(s.worker?.environment?.REFLEX_PAYLOAD_KEY);
+  // Every replica files a caller under the same tenant, reads the same fills, seals the same tokens: required, never generated.
+  for (const name of ['REFLEX_TENANT_SECRET', 'REFLEX_TOKEN_KEY', 'REFLEX_PAYLOAD_KEY']) {
+    expect(s.api?.environment?.[name]).toMatch(new RegExp(`^\\$\\{${name}:\\?`));
+    expect(s.api?.environment?.[name]).toEqual(s.worker?.environment?.[name]);
+  }
   expect(s.temporal?.environment?.DB).toMatch(/^postgres/);
   expect(s.temporal?.depends_on).toHaveProperty('postgresql');
   expect(s['temporal-ui']?.image).toMatch(/^temporalio\/ui:/);
   expect(s.milvus?.environment).toMatchObject({ ETCD_ENDPOINTS: 'etcd:2379', MINIO_ADDRESS: 'minio:9000' });
-  const setup = JSON.stringify(s['temporal-setup']?.command);
-  for (const name of REFLEX_ATTRIBUTE_NAMES) expect(setup).toContain(name);
+  const attributes = JSON.stringify(s['temporal-setup']?.command);
+  for (const name of REFLEX_ATTRIBUTE_NAMES) expect(attributes).toContain(name);
 });
 
 test('only the gateway is published by default; the Temporal UI is opt-in (profile) and loopback-only', () => {
