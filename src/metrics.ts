@@ -40,8 +40,30 @@ export class Metrics {
   readonly indexRepairs = new Counter({ name: 'reflex_index_repairs_total', help: 'Stored entries found missing from the vector index and re-inserted by the index repair (ops/indexRepair.ts)', registers: [this.registry] });
   readonly swept = new Counter({ name: 'reflex_entries_swept_total', help: 'Entries removed in the background, by reason', labelNames: ['reason'], registers: [this.registry] });
 
+  /** Replica-wide request numbers (PostgreSQL, ops/dashboard/fleet.ts): the same on every replica, so never summed across them. */
+  readonly fleetRequests = new Gauge({ name: 'reflex_fleet_requests', help: 'Requests answered by all API replicas together in the last hour, by tier (from PostgreSQL; every replica reports the same figure: do not sum it across replicas)', labelNames: ['tier'], registers: [this.registry], collect: () => this.collectFleet() });
+  readonly fleetReplicas = new Gauge({ name: 'reflex_fleet_replicas', help: 'API replicas that answered a request in the last hour (from PostgreSQL)', registers: [this.registry] });
+  private fleetSource?: () => Promise<{ replicas: number; requests: Record<string, number> }>;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'reflex_' });
+  }
+
+  /** Where the fleet gauges read from (only with PostgreSQL); read at each scrape. */
+  fleetFrom(source: () => Promise<{ replicas: number; requests: Record<string, number> }>): void {
+    this.fleetSource = source;
+  }
+
+  private async collectFleet(): Promise<void> {
+    if (!this.fleetSource) return;
+    try {
+      const { replicas, requests } = await this.fleetSource();
+      this.fleetRequests.reset();
+      for (const [tier, n] of Object.entries(requests)) this.fleetRequests.set({ tier }, n);
+      this.fleetReplicas.set(replicas);
+    } catch {
+      // PostgreSQL away: the last figures stay rather than failing the whole scrape.
+    }
   }
 
   workflowStarted(kind: string): void {

@@ -49,6 +49,7 @@ import { dataConverter, EncryptionCodec } from './temporal/payloadCodec';
 import { VisibilitySupport } from './temporal/visibilitySupport';
 import { MilvusIndex } from './vectordb/milvus';
 import { UsageLedger } from './ops/dashboard/usage';
+import { FleetCounts } from './ops/dashboard/fleet';
 
 /** What both roles use. */
 export interface Core {
@@ -95,6 +96,8 @@ export interface ApiServices extends Core {
   verifier: Verifier;
   /** The admin dashboard's counts of this process (requests over time, per key, per model). */
   usage: UsageLedger;
+  /** Replica-wide request numbers, with PostgreSQL. */
+  fleet?: FleetCounts;
 }
 
 export function createLogger(config: Config): Logger {
@@ -170,6 +173,11 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   const admission = Admission.of(config.admission, metrics);
   const miss = new MissPath({ fill, provider: core.provider, outbox: core.outbox, exact, health, metrics, log, maxAttempts: config.upstream.maxAttempts });
   const keys = await openKeyStore(config, core.database, log);
+  const fleet = core.database ? new FleetCounts(core.database, log) : undefined;
+  if (fleet) {
+    fleet.start();
+    metrics.fleetFrom(() => fleet.window());
+  }
   const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
   return {
     ...core,
@@ -188,8 +196,10 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),
     limiter: new KeyRateLimiter(core.database?.pool, log),
     verifier,
-    usage: new UsageLedger(),
+    usage: new UsageLedger(fleet),
+    fleet,
     async close() {
+      await fleet?.stop();
       await keys.close?.();
       await Promise.allSettled([temporal.close(), core.close()]);
     },

@@ -83,4 +83,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX embeddings_used_at ON embeddings (used_at);
     `,
   },
+  {
+    version: 3,
+    name: 'request counts of every replica, per minute',
+    sql: `
+      -- Each API replica adds what it answered (ops/dashboard/fleet.ts); the dashboard and /metrics sum them.
+      CREATE TABLE request_counts (
+        minute timestamptz NOT NULL,
+        replica text NOT NULL,
+        tier text NOT NULL,
+        requests bigint NOT NULL,
+        ms double precision NOT NULL,
+        prompt_saved bigint NOT NULL,
+        completion_saved bigint NOT NULL,
+        PRIMARY KEY (minute, replica, tier)
+      );
+    `,
+  },
 ];

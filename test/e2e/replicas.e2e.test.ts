@@ -104,6 +104,29 @@ async function savedTokens(replica: GatewayProcess): Promise<number> {
   return body.saved.tokens.prompt + body.saved.tokens.completion;
 }
 
+test("either replica's dashboard and /metrics count the requests both answered (through PostgreSQL)", async () => {
+  const total = async (replica: GatewayProcess) => {
+    const fleet = (await replica.request('GET', '/admin/overview', undefined, ADMIN)).body.fleet;
+    return Object.values(fleet.requests as Record<string, number>).reduce((x, y) => x + y, 0);
+  };
+  const scraped = async (replica: GatewayProcess) => {
+    const text = (await replica.request('GET', '/metrics')).body as string;
+    return [...text.matchAll(/^reflex_fleet_requests\{tier="[A-Z_0-9]+"\} (\d+)/gm)].reduce((x, m) => x + Number(m[1]), 0);
+  };
+  await new Promise((r) => setTimeout(r, 6000)); // what earlier tests asked has been flushed
+  const before = await total(a);
+  const question = 'What does a PodDisruptionBudget protect against?';
+  await a.awaitFill(await a.chat(ask(question), key));
+  for (let i = 0; i < 3; i++) await a.chat(ask(question), key);
+  for (let i = 0; i < 4; i++) await b.chat(ask(question), key);
+  // Each replica adds its counts every few seconds; then both see all eight.
+  expect(await eventually(async () => (await total(a)) === before + 8 && (await total(b)) === before + 8, 20_000, 500)).toBe(true);
+  expect(await scraped(b)).toBe(before + 8);
+  const { fleet } = (await a.request('GET', '/admin/overview', undefined, ADMIN)).body;
+  expect(fleet.replicas).toBe(2);
+  expect(fleet.requests.HIT_L1_EXACT).toBeGreaterThanOrEqual(7);
+}, 60_000);
+
 test('a purge on A stops B serving the entry within REFLEX_L1_REVALIDATE_MS', async () => {
   const question = 'What is the boiling point of water at 2000 metres?';
   const miss = await a.chat(ask(question), key);

@@ -70,12 +70,24 @@ function render(o) {
   text('degraded', o.degraded ? 'degraded' : 'reachable');
   $('degraded').className = `value ${o.degraded ? 'bad' : 'good'}`;
   text('outbox', `${o.outbox.pending}${o.outbox.atLeast ? '+' : ''}`);
+  renderFleet(o.fleet);
   renderLatency(o.latency);
   renderFills(o.fills);
   renderKeys(o.keys);
   renderModels(o.saved.models);
   renderCharts(o.history);
   showEvalCurve();
+}
+
+/** Every replica's last hour (PostgreSQL only: without it the card stays hidden). */
+function renderFleet(fleet) {
+  $('fleet-card').hidden = !fleet;
+  if (!fleet) return;
+  text('fleet-requests', int(Object.values(fleet.requests).reduce((a, b) => a + b, 0)));
+  text('fleet-replicas', int(fleet.replicas));
+  text('fleet-hit-rate', pct(fleet.hitRate.total));
+  text('fleet-joined', pct(fleet.hitRate.joined));
+  text('fleet-saved', int(fleet.saved.prompt + fleet.saved.completion));
 }
 
 /** The last eval's picture, when one was plotted with this REFLEX_HOME (a 404 leaves the section hidden). */

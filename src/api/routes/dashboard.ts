@@ -40,7 +40,7 @@ const PAGE_HEADERS = {
   'Cache-Control': 'no-store',
 };
 
-type DashboardDeps = Pick<ApiServices, 'config' | 'metrics' | 'usage' | 'store' | 'outbox' | 'keys' | 'tenants' | 'health' | 'temporal' | 'codec'>;
+type DashboardDeps = Pick<ApiServices, 'config' | 'metrics' | 'usage' | 'store' | 'outbox' | 'keys' | 'tenants' | 'health' | 'temporal' | 'codec' | 'fleet'>;
 
 export function dashboardRoutes(deps: DashboardDeps): Router {
   const { config } = deps;

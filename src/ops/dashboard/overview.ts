@@ -16,6 +16,7 @@ import { collectStats } from '../stats';
 import { fillsView, FillsSource } from './fills';
 import { costOf, priceOf, PriceTable } from './prices';
 import type { UsageLedger } from './usage';
+import type { FleetCounts } from './fleet';
 
 export interface OverviewDeps {
   metrics: Metrics;
@@ -27,6 +28,8 @@ export interface OverviewDeps {
   degraded: () => boolean;
   prices: PriceTable;
   fills: FillsSource;
+  /** Replica-wide numbers (PostgreSQL only). */
+  fleet?: FleetCounts;
 }
 
 /** How many outbox records the page counts before it says "at least". */
@@ -34,16 +37,17 @@ const OUTBOX_COUNTED = 1000;
 const QUANTILES = [0.5, 0.95, 0.99] as const;
 
 export async function overview(deps: OverviewDeps) {
-  const [stats, latency, outbox, keys, fills, counters] = await Promise.all([
+  const [stats, latency, outbox, keys, fills, counters, fleet] = await Promise.all([
     collectStats(deps.store, deps.metrics),
     latencyByTier(deps.metrics),
     pendingOutbox(deps.outbox),
     keyUsage(deps),
     fillsView(deps.fills),
     fillCounters(deps.metrics),
+    fleetView(deps),
   ]);
   return {
-    scope: 'requests, latency, tokens saved and key usage: this replica since it started; fill counters: the worker in this process (none under `reflex api`); fills listed: the whole Temporal namespace',
+    scope: 'requests, latency, tokens saved and key usage: this replica since it started; fleet (with PostgreSQL): every replica, the last hour; fill counters: the worker in this process (none under `reflex api`); fills listed: the whole Temporal namespace',
     generatedAt: new Date().toISOString(),
     stats,
     latency,
@@ -53,7 +57,18 @@ export async function overview(deps: OverviewDeps) {
     outbox,
     keys,
     fills: { counters, temporal: fills },
+    fleet,
   };
+}
+
+/** Every replica's last hour, priced like this replica's savings; null without PostgreSQL, or while it cannot answer. */
+async function fleetView(deps: OverviewDeps) {
+  const window = await deps.fleet?.window(60).catch(() => undefined);
+  if (!window) return null;
+  const r = window.requests;
+  const lookups = (r.HIT_L1_EXACT ?? 0) + (r.HIT_L3_VERIFIED ?? 0) + (r.MISS ?? 0) + (r.JOINED ?? 0);
+  const rate = (n = 0) => (lookups ? n / lookups : 0);
+  return { ...window, hitRate: { total: rate((r.HIT_L1_EXACT ?? 0) + (r.HIT_L3_VERIFIED ?? 0)), joined: rate(r.JOINED) } };
 }
 
 function savings(usage: UsageLedger, prices: PriceTable) {

@@ -40,11 +40,15 @@ export interface RecordedUse {
 }
 
 export class UsageLedger {
+  /** `fleet`: where replica-wide counts go too (PostgreSQL: fleet.ts). */
+  constructor(private readonly fleet?: { add(use: RecordedUse, now: number): void }) {}
+
   private readonly buckets: Bucket[] = [];
   private readonly byKey = new Map<string, KeyUsage>();
   private readonly byModel = new Map<string, Saved & { hits: number }>();
 
   record(use: RecordedUse, now = Date.now()): void {
+    this.fleet?.add(use, now);
     const bucket = this.bucketAt(now);
     bucket.requests[use.tier] = (bucket.requests[use.tier] ?? 0) + 1;
     bucket.ms[use.tier] = (bucket.ms[use.tier] ?? 0) + use.ms;
