@@ -169,6 +169,24 @@ describe.each([
   });
 });
 
+test('entries are stored as compressed JSON, and rows written before (JSONB) still read as they were', async () => {
+  const db = connect();
+  const store = new PgEntryStore(db);
+  const e = entry(hex(77), hex(1, 64), 'a question stored compressed');
+  await store.write(e);
+  const { rows } = await db.pool.query("SELECT entry, length(body) AS body FROM entries WHERE tenant = $1", [e.tenant]);
+  expect(rows[0]).toMatchObject({ entry: null });
+  expect(rows[0].body).toBeLessThan(JSON.stringify(e).length);
+  expect(await store.read(e.tenant, e.key)).toEqual(e);
+  // A row from before migration 4: the entry as JSONB, no body.
+  const { embedding, ...rest } = { ...e, key: hex(2, 64), semanticText: 'an older row' };
+  await db.pool.query('INSERT INTO entries (tenant, key, entry, embedding, bytes) VALUES ($1, $2, $3, $4, 1)', [rest.tenant, rest.key, JSON.stringify(rest), Buffer.from(Float32Array.from(embedding).buffer)]);
+  expect(await store.read(rest.tenant, rest.key)).toEqual({ ...rest, embedding });
+  await store.write({ ...rest, embedding, semanticText: 'rewritten' }); // a rewrite moves it to the new form
+  expect((await db.pool.query('SELECT entry FROM entries WHERE tenant = $1 AND key = $2', [rest.tenant, rest.key])).rows[0].entry).toBeNull();
+  expect((await store.read(rest.tenant, rest.key))?.semanticText).toBe('rewritten');
+});
+
 test('listings walk keyset pages past PAGE rows, each row once, in order', async () => {
   const entries = new PgEntryStore(connect());
   const T = hex(66);

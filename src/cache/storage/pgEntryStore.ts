@@ -1,10 +1,12 @@
 /**
  * Entries in PostgreSQL (REFLEX_DATABASE_URL): one row per entry, the
- * embedding as float32 bytes beside the rest as JSONB, `used_at` the LRU
- * clock every replica shares. A tenant purge removes the tenant's entries,
+ * embedding as float32 bytes beside the rest as brotli-compressed JSON
+ * (`body`; rows written before migration 4 keep it as JSONB in `entry`),
+ * `used_at` the LRU clock every replica shares. A tenant purge removes the tenant's entries,
  * blobs, run markers and outbox records in one transaction, as removing the
  * tenant's directory does for files.
  */
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { Database, keysetPages, PAGE } from '../../postgres/database';
 import type { Entry } from './entry';
 import { isEntry } from './entry';
@@ -14,22 +16,23 @@ export class PgEntryStore implements EntryStore {
   constructor(private readonly db: Database) {}
 
   async read(tenant: string, key: string): Promise<Entry | undefined> {
-    const { rows } = await this.db.pool.query<{ entry: Omit<Entry, 'embedding'>; embedding: Buffer }>(
-      'SELECT entry, embedding FROM entries WHERE tenant = $1 AND key = $2', [tenant, key]);
+    const { rows } = await this.db.pool.query<{ entry: Omit<Entry, 'embedding'> | null; body: Buffer | null; embedding: Buffer }>(
+      'SELECT entry, body, embedding FROM entries WHERE tenant = $1 AND key = $2', [tenant, key]);
     const row = rows[0];
     if (!row) return undefined;
-    const entry: unknown = { ...row.entry, embedding: Array.from(floats(row.embedding)) };
+    const rest = row.body ? { ...JSON.parse(brotliDecompressSync(row.body).toString('utf8')), tenant, key } : row.entry;
+    const entry: unknown = { ...rest, embedding: Array.from(floats(row.embedding)) };
     return isEntry(entry) ? entry : undefined;
   }
 
   async write(entry: Entry): Promise<void> {
-    const { embedding, ...rest } = entry;
-    const json = JSON.stringify(rest);
+    const { embedding, tenant, key, ...rest } = entry;
+    const body = compress(JSON.stringify(rest));
     const vector = Buffer.from(Float32Array.from(embedding).buffer);
     await this.db.pool.query(
-      `INSERT INTO entries (tenant, key, entry, embedding, bytes) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (tenant, key) DO UPDATE SET entry = EXCLUDED.entry, embedding = EXCLUDED.embedding, bytes = EXCLUDED.bytes, used_at = now()`,
-      [entry.tenant, entry.key, json, vector, json.length + vector.length]);
+      `INSERT INTO entries (tenant, key, body, embedding, bytes) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant, key) DO UPDATE SET entry = NULL, body = EXCLUDED.body, embedding = EXCLUDED.embedding, bytes = EXCLUDED.bytes, used_at = now()`,
+      [tenant, key, body, vector, body.length + vector.length]);
   }
 
   async remove(tenant: string, key: string): Promise<boolean> {
@@ -71,6 +74,14 @@ export class PgEntryStore implements EntryStore {
     await this.db.pool.query('SELECT 1');
   }
 }
+
+/**
+ * Brotli at quality 5 with a 4 KB window: as small as quality 9 on an
+ * answer-sized JSON (~0.5×), ~80 µs; the default 4 MB window alone cost ~2 ms
+ * a call, and quality 11 ~2 ms for 10% less (BENCHMARKS.md, scale).
+ */
+const BROTLI = { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5, [zlibConstants.BROTLI_PARAM_LGWIN]: 12 } };
+const compress = (json: string) => brotliCompressSync(json, BROTLI);
 
 /** A bytea's float32 values (the Buffer may sit at any offset of a shared pool, so copy when unaligned). */
 export function floats(bytes: Buffer): Float32Array {
