@@ -70,7 +70,8 @@ export class Leadership {
 
   private async connect(): Promise<Client> {
     // Keepalives on both ends: PostgreSQL ends (and unlocks) the session of a vanished host within ~30 s.
-    const client = new Client({ connectionString: this.url, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    // A server that does not answer must not hold the worker's start (or every later try) forever.
+    const client = new Client({ connectionString: this.url, keepAlive: true, keepAliveInitialDelayMillis: 10_000, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
     client.on('error', (err) => this.lost(err));
     await client.connect();
     await client.query('SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3');
