@@ -58,8 +58,10 @@ export class LeasedCount {
     const resetMs = lease.resetAt - now;
     if (lease.left > 0) {
       lease.left--;
-      // Top up before it runs out, so the exact-hit lane rarely waits for a lease.
-      if (!lease.exhausted && lease.left <= batchFor(perMinute) / 2) this.topUp(keyId, perMinute, lease);
+      // Top up before it runs out, so the exact-hit lane rarely waits for a lease. Not for one-point batches
+      // (limits up to 20 a minute): a point leased ahead could sit here while another replica is refused.
+      const batch = batchFor(perMinute);
+      if (batch > 1 && !lease.exhausted && lease.left <= batch / 2) this.topUp(keyId, perMinute, lease);
       return { allowed: true, limit: perMinute, remaining: Math.max(0, perMinute - lease.shared) + lease.left, resetMs };
     }
     if (lease.exhausted) return { allowed: false, limit: perMinute, remaining: 0, resetMs };

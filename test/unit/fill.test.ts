@@ -123,7 +123,9 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
     await new Promise((r) => setImmediate(r));
     expect(fill).toHaveBeenCalledTimes(2); // the first, and the refresh
     pending.forEach((release) => release());
-    await expect(first).resolves.toEqual(await second);
+    // The follower gets the leader's answer, and says it joined (saved, not paid); the leader paid.
+    await expect(second).resolves.toEqual({ ...(await first), joined: true });
+    expect((await first).joined).toBeUndefined();
     await refresh;
     const later = miss.answer(spec(), undefined); // not looked up (no-cache): it may not be served the landed answer
     await new Promise((r) => setImmediate(r));
@@ -147,7 +149,7 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
     const { miss, metrics } = setup({ fill } as unknown as Partial<FillClient>);
     await miss.answer(spec(), undefined, true); // the flight settles; its answer is provisional in L1
     const coalesced = (await metrics.coalesced.get()).values[0]?.value ?? 0;
-    await expect(miss.answer(spec(), undefined, true)).resolves.toEqual({ completion: answer('via-fill') });
+    await expect(miss.answer(spec(), undefined, true)).resolves.toEqual({ completion: answer('via-fill'), joined: true });
     expect(fill).toHaveBeenCalledTimes(1);
     expect((await metrics.coalesced.get()).values[0]?.value).toBe(coalesced + 1);
     // A refresh, a no-store request and one that was not looked up still ask the provider.
