@@ -6,10 +6,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_SIMILARITY_THRESHOLD } from './cache/l3/guardedVerifier';
+import { DEFAULT_MODEL_FLOOR, DEFAULT_MODEL_THRESHOLD, DEFAULT_SIMILARITY_THRESHOLD, DEFAULT_VERIFIER_MODELS_DIR } from './cache/l3/defaults';
 import { GUARD_NAMES } from './cache/l3/guards';
-import { DEFAULT_VERIFIER_MODELS_DIR } from './cache/l3/crossEncoder';
-import { DEFAULT_MODEL_FLOOR, DEFAULT_MODEL_THRESHOLD } from './cache/l3/modelVerifier';
 import { isKey } from './secretKey';
 import { DEFAULT_PRICES } from './ops/dashboard/prices';
 

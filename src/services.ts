@@ -101,9 +101,14 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { service: 'reflex' } });
 }
 
-export async function createCore(config: Config, log: Logger = createLogger(config)): Promise<Core> {
+/**
+ * `loadModel`: load the embedding model now (the API role: its lookups embed
+ * from the first request on). Otherwise (a worker alone) it loads with the
+ * first embedding, if any comes: fills the API started arrive with their vector.
+ */
+export async function createCore(config: Config, log: Logger = createLogger(config), { loadModel = true } = {}): Promise<Core> {
   const tracing = startTracing(config.tracing);
-  const embedder = await ThreadedEmbedder.start(config.model.path, config.model.name, { threads: config.model.threads });
+  const embedder = await ThreadedEmbedder.open(config.model.path, config.model.name, { threads: config.model.threads, load: loadModel });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
   const database = await connectDatabase(config, log);
   const expiry = Expiry.fromSeconds(config.retention.ttlSeconds);
@@ -154,7 +159,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   log.info({ verifier: verifier.kind }, 'L3 verifier loaded');
   // Lookups reuse the embeddings of recent texts (query spans included); /ready probes the model itself (core.embedder).
   const recent = new RecentEmbeddings(embedder);
-  const semantic = new SemanticLookup(index, exact, verifier, new TextComparison(recent, verifier.kind === 'model'), { ...config.l2, expiry });
+  const semantic = new SemanticLookup(index, exact, verifier, new TextComparison(recent, verifier.kind === 'model'), { ...config.l2, expiry, embedder: embedder.id });
   // Lazy: the API starts (and serves hits) even while Temporal is down. A short
   // gRPC retry budget lets a miss fail fast with 503 instead of hanging ~20 s.
   const temporal = Connection.lazy({
@@ -174,8 +179,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   return {
     ...core,
     exact,
-    // Misses in flight keep the cores busy (their fills' CPU comes after the lookup): embed on one thread then.
-    lookup: new CacheLookup(exact, semantic, recent, log, () => admission.inFlight > 0),
+    lookup: new CacheLookup(exact, semantic, recent, log),
     temporal,
     fill,
     health,

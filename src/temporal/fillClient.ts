@@ -68,6 +68,8 @@ export interface MissSpec {
   semanticText: string;
   request: Record<string, unknown>;
   embedding?: Float32Array;
+  /** The id of the model that made `embedding`. */
+  embedder?: string;
   sealedToken?: string;
   requestId?: string;
   replace?: boolean;
@@ -204,7 +206,7 @@ export class FillClient {
       context: spec.context,
       model: spec.model,
       semanticText: spec.semanticText,
-      ...(spec.embedding ? { embedding: Array.from(spec.embedding) } : {}),
+      ...(spec.embedding ? { embedding: Array.from(spec.embedding), embedder: spec.embedder } : {}),
     };
     return {
       // Chat fills keep the input they always had.

@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cosine } from '../../src/cache/embedding/cosine';
 import { FileEntryStore } from '../../src/cache/storage/entryStore';
 import { runCli } from '../support/cli';
 import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
@@ -278,6 +279,21 @@ describe('reindex', () => {
     const restarted = await runCli(h.stack, ['reindex', '--restart']);
     expect(restarted.summary).toMatchObject({ indexed: stats.entries });
     expect(restarted.summary.resumedAfter).toBeUndefined();
+  });
+
+  test('an entry another embedding model made is embedded again by the current one', async () => {
+    const store = new FileEntryStore(path.join(h.stack.home, 'data', 'entries'));
+    const first = (await store.list().next()).value!;
+    const entry = (await store.read(first.tenant, first.key))!;
+    const current = entry.embedder!;
+    expect(current).toMatch(/^all-MiniLM-L6-v2@[0-9a-f]{12}$/);
+    await store.write({ ...entry, embedder: 'older-model@000000000000', embedding: entry.embedding.map((x) => -x) });
+    const run = await runCli(h.stack, ['reindex']);
+    expect(run.summary).toMatchObject({ reembedded: 1 });
+    const again = (await store.read(first.tenant, first.key))!;
+    expect(again.embedder).toBe(current);
+    // The same model again (up to float rounding across thread counts), not the negated vector written above.
+    expect(cosine(again.embedding, entry.embedding)).toBeGreaterThan(0.9999);
   });
 });
 
