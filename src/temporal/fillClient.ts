@@ -26,6 +26,7 @@ import {
   FILL_WORKFLOW,
   FillInput,
   FillPolicy,
+  PRESUMED_OUTCOME,
   PROVIDER_FAILURE_TYPE,
   answerUpdate,
   fillWorkflowId,
@@ -221,6 +222,7 @@ export class FillClient {
       requestId: spec.requestId,
       replace: spec.replace,
       store: spec.store,
+      outcomeAtStart: true,
     };
   }
 
@@ -260,7 +262,14 @@ export class FillClient {
 
   private startOptions(workflowId: string, input: FillInput, labelled: Labelled, description: FillDescription): FillStartOptions {
     const { origin, staticSummary, staticDetails } = description;
-    const labels = { tenant: input.tenant, key: input.key, model: input.model, kind: 'fill' as const, ...(labelled && labelled.origin ? { origin } : {}) };
+    const labels = {
+      tenant: input.tenant,
+      key: input.key,
+      model: input.model,
+      kind: 'fill' as const,
+      ...(labelled && labelled.origin ? { origin } : {}),
+      ...(input.outcomeAtStart ? { outcome: PRESUMED_OUTCOME } : {}),
+    };
     return {
       staticSummary,
       staticDetails,

@@ -50,7 +50,7 @@ async function metric(name: string, labels = ''): Promise<number> {
 }
 
 describe('visibility', () => {
-  test('a fill carries search attributes, a memo with each step, and the request id', async () => {
+  test('a fill carries search attributes, a memo with the request id, and each step in its result', async () => {
     const res = await h.gateway.chat(ask('What is the capital of Australia?'), 'tenant-v', { 'x-request-id': 'req-visibility-1' });
     expect(status(res)).toBe('MISS');
     await h.gateway.awaitFill(res);
@@ -64,7 +64,10 @@ describe('visibility', () => {
       ReflexKey: [keyOf(res)],
       ReflexOutcome: ['cached'],
     });
-    expect(described.memo).toMatchObject({ requestId: 'req-visibility-1', outcome: 'cached', steps: { provider: 'done', store: 'done', index: 'done' } });
+    // Started with its presumed outcome, a cached fill records nothing more: the memo is the start's, the steps are in its result.
+    expect(described.memo).toMatchObject({ requestId: 'req-visibility-1', kind: 'fill' });
+    expect(described.memo).not.toHaveProperty('steps');
+    await expect(client.workflow.getHandle(fillId(res)).result()).resolves.toEqual({ outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } });
     // What the UI's list and the fill's page show, read back through the client with the payload codec.
     expect(await described.staticSummary()).toBe(`chat · test-model · tenant ${tenant.slice(0, 8)} · “What is the capital of Australia?”`);
     const details = await described.staticDetails();
