@@ -19,7 +19,7 @@ COPY web ./web
 # The trained L3 verifier (REFLEX_VERIFIER=model), shipped in the repository with its SHA256SUMS.
 COPY models ./models
 RUN python3 -m venv /opt/model-venv \
- && /opt/model-venv/bin/pip install --quiet "onnx>=1.16,<2" \
+ && /opt/model-venv/bin/pip install --quiet "onnx==1.23.2" "onnxruntime==1.22.1" \
  && /opt/model-venv/bin/python scripts/prepare_model.py /opt/reflex/models \
  && rm -rf /opt/model-venv \
  && npm run build && npm prune --omit=dev
