@@ -9,6 +9,7 @@ import pino, { Logger } from 'pino';
 import type { WindowedEmbedder } from './cache/embedding/embedder';
 import { ThreadedEmbedder } from './cache/embedding/threadedEmbedder';
 import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
+import { GroupedUpserts } from './vectordb/groupedUpserts';
 import { TextComparison } from './cache/l3/compare';
 import { Authenticator } from './auth/authenticate';
 import type { KeyStore } from './auth/keyStore';
@@ -48,6 +49,7 @@ import { MaintenanceClient } from './temporal/maintenanceClient';
 import { dataConverter, EncryptionCodec } from './temporal/payloadCodec';
 import { VisibilitySupport } from './temporal/visibilitySupport';
 import { MilvusIndex } from './vectordb/milvus';
+import type { VectorIndex } from './vectordb/index';
 import { UsageLedger } from './ops/dashboard/usage';
 
 /** What both roles use. */
@@ -62,7 +64,7 @@ export interface Core {
   blobs: BlobStore;
   outbox: Outbox;
   expiry: Expiry;
-  index: MilvusIndex;
+  index: VectorIndex;
   provider: Provider;
   seal: TokenSeal;
   /** Encrypts every payload this process writes to Temporal (clients and worker). */
@@ -109,7 +111,8 @@ export function createLogger(config: Config): Logger {
 export async function createCore(config: Config, log: Logger = createLogger(config), { loadModel = true } = {}): Promise<Core> {
   const tracing = startTracing(config.tracing);
   const embedder = await ThreadedEmbedder.open(config.model.path, config.model.name, { threads: config.model.threads, load: loadModel });
-  const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
+  // Fills that finish together index in one Milvus call (group commit).
+  const index = new GroupedUpserts(new MilvusIndex({ ...config.milvus, dim: embedder.dim }));
   const database = await connectDatabase(config, log);
   const expiry = Expiry.fromSeconds(config.retention.ttlSeconds);
   return {
