@@ -26,13 +26,14 @@ const REPO = path.resolve(__dirname, '..', '..', '..');
 const VENV = process.env.REFLEX_VENV ?? path.join(REPO, '.reflex', 'venv');
 const MODELS = process.env.REFLEX_MODEL_PATH ?? path.join(REPO, '.reflex', 'models');
 
-const USAGE = `usage: node dist/tools/bench/memory.js [--connections N] [--seconds S] [--settle S] [--set REFLEX_X=V ...]`;
+const USAGE = `usage: node dist/tools/bench/memory.js [--connections N] [--seconds S] [--settle S] [--set REFLEX_X=V ...] [--node-arg FLAG ...]`;
 
 interface Options {
   connections: number;
   seconds: number;
   settle: number;
   env: Record<string, string>;
+  nodeArgs: string[];
 }
 
 /** VmRSS and VmHWM (peak) of a process, in MB. */
@@ -56,7 +57,7 @@ async function load(url: string, opts: Options, run: string): Promise<string> {
 }
 
 async function embedded(opts: Options): Promise<void> {
-  const gateway = await startEmbeddedGateway({ env: { REFLEX_LOG_LEVEL: 'warn', ...opts.env } });
+  const gateway = await startEmbeddedGateway({ env: { REFLEX_LOG_LEVEL: 'warn', ...opts.env }, nodeArgs: opts.nodeArgs });
   try {
     await sleep(opts.settle * 1000);
     console.log(`reflex start, idle: ${row('gateway', gateway.pid!)}`);
@@ -69,9 +70,9 @@ async function embedded(opts: Options): Promise<void> {
 }
 
 /** `reflex <role>` as a child process on the given stack; resolves once its /ready (api) or its log says it runs (worker). */
-async function role(name: 'api' | 'worker', env: Record<string, string>, home: string): Promise<ChildProcess> {
+async function role(name: 'api' | 'worker', env: Record<string, string>, home: string, nodeArgs: string[]): Promise<ChildProcess> {
   const log = openSync(path.join(home, `${name}.log`), 'a');
-  const child = spawn(process.execPath, [path.join(REPO, 'dist', 'cli', 'index.js'), name], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...nodeArgs, path.join(REPO, 'dist', 'cli', 'index.js'), name], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
   closeSync(log);
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
@@ -96,8 +97,8 @@ async function separate(opts: Options): Promise<void> {
       REFLEX_HOME: home, REFLEX_VENV: VENV, REFLEX_MODEL_PATH: MODELS, REFLEX_PORT: String(port), REFLEX_MOCK_PROVIDER: '1', REFLEX_LOG_LEVEL: 'info',
       REFLEX_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, REFLEX_MILVUS_ADDRESS: `127.0.0.1:${milvusPort}`, ...opts.env,
     };
-    const worker = await role('worker', env, home);
-    const api = await role('api', env, home);
+    const worker = await role('worker', env, home, opts.nodeArgs);
+    const api = await role('api', env, home, opts.nodeArgs);
     children.push(worker, api);
     await sleep(opts.settle * 1000);
     console.log(`reflex api + reflex worker, idle: ${row('api', api.pid!)}, ${row('worker', worker.pid!)}`);
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '15' },
       settle: { type: 'string', default: '10' },
       set: { type: 'string', multiple: true, default: [] },
+      'node-arg': { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', default: false },
     },
   });
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
     return;
   }
   const env = Object.fromEntries(values.set.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  const opts: Options = { connections: Number(values.connections), seconds: Number(values.seconds), settle: Number(values.settle), env };
+  const opts: Options = { connections: Number(values.connections), seconds: Number(values.seconds), settle: Number(values.settle), env, nodeArgs: values['node-arg'] };
   console.log(`machine: ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   await embedded(opts);
   await separate(opts);
