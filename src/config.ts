@@ -3,13 +3,10 @@
  * schema. Defaults make `npm start` work on a fresh clone; bad values stop the
  * process at start with a message naming the variable.
  */
-import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_SIMILARITY_THRESHOLD } from './cache/l3/guardedVerifier';
+import { DEFAULT_MODEL_FLOOR, DEFAULT_MODEL_THRESHOLD, DEFAULT_SIMILARITY_THRESHOLD, DEFAULT_VERIFIER_MODELS_DIR } from './cache/l3/defaults';
 import { GUARD_NAMES } from './cache/l3/guards';
-import { DEFAULT_VERIFIER_MODELS_DIR } from './cache/l3/crossEncoder';
-import { DEFAULT_MODEL_FLOOR, DEFAULT_MODEL_THRESHOLD } from './cache/l3/modelVerifier';
 import { isKey } from './secretKey';
 import { DEFAULT_PRICES } from './ops/dashboard/prices';
 
@@ -78,9 +75,9 @@ export const configSchema = z
     REFLEX_MILVUS_NPROBE: positiveInt.max(65536).default(16),
     REFLEX_MODEL_PATH: optionalString,
     REFLEX_MODEL_NAME: z.string().min(1).default('all-MiniLM-L6-v2'),
-    // ONNX Runtime threads per embedding: two halve a semantic lookup's embedding on an otherwise idle
-    // machine; on one whose cores are oversubscribed, 1 does better (BENCHMARKS.md, semantic hit).
-    REFLEX_EMBED_THREADS: positiveInt.max(64).default(Math.min(2, os.availableParallelism())),
+    // ONNX Runtime threads per embedding (the model's one thread holds one session): one costs the
+    // least CPU per embedding, and two took little off an idle lookup (BENCHMARKS.md, cost per request).
+    REFLEX_EMBED_THREADS: positiveInt.max(64).default(1),
     REFLEX_L1_CAPACITY: positiveInt.default(10_000),
     // The exact-hit lane in front of Koa (src/api/exactLane.ts); 0 sends every request through Koa.
     REFLEX_EXACT_LANE: bool.default('1'),

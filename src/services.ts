@@ -9,6 +9,7 @@ import pino, { Logger } from 'pino';
 import type { WindowedEmbedder } from './cache/embedding/embedder';
 import { ThreadedEmbedder } from './cache/embedding/threadedEmbedder';
 import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
+import { GroupedUpserts } from './vectordb/groupedUpserts';
 import { TextComparison } from './cache/l3/compare';
 import { Authenticator } from './auth/authenticate';
 import type { KeyStore } from './auth/keyStore';
@@ -48,6 +49,7 @@ import { MaintenanceClient } from './temporal/maintenanceClient';
 import { dataConverter, EncryptionCodec } from './temporal/payloadCodec';
 import { VisibilitySupport } from './temporal/visibilitySupport';
 import { MilvusIndex } from './vectordb/milvus';
+import type { VectorIndex } from './vectordb/index';
 import { UsageLedger } from './ops/dashboard/usage';
 import { FleetCounts } from './ops/dashboard/fleet';
 
@@ -63,7 +65,7 @@ export interface Core {
   blobs: BlobStore;
   outbox: Outbox;
   expiry: Expiry;
-  index: MilvusIndex;
+  index: VectorIndex;
   provider: Provider;
   seal: TokenSeal;
   /** Encrypts every payload this process writes to Temporal (clients and worker). */
@@ -104,10 +106,16 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { service: 'reflex' } });
 }
 
-export async function createCore(config: Config, log: Logger = createLogger(config)): Promise<Core> {
+/**
+ * `loadModel`: load the embedding model now (the API role: its lookups embed
+ * from the first request on). Otherwise (a worker alone) it loads with the
+ * first embedding, if any comes: fills the API started arrive with their vector.
+ */
+export async function createCore(config: Config, log: Logger = createLogger(config), { loadModel = true } = {}): Promise<Core> {
   const tracing = startTracing(config.tracing);
-  const embedder = await ThreadedEmbedder.start(config.model.path, config.model.name, { threads: config.model.threads });
-  const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
+  const embedder = await ThreadedEmbedder.open(config.model.path, config.model.name, { threads: config.model.threads, load: loadModel });
+  // Fills that finish together index in one Milvus call (group commit).
+  const index = new GroupedUpserts(new MilvusIndex({ ...config.milvus, dim: embedder.dim }));
   const database = await connectDatabase(config, log);
   const expiry = Expiry.fromSeconds(config.retention.ttlSeconds);
   return {
@@ -157,7 +165,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   log.info({ verifier: verifier.kind }, 'L3 verifier loaded');
   // Lookups reuse the embeddings of recent texts (query spans included); /ready probes the model itself (core.embedder).
   const recent = new RecentEmbeddings(embedder);
-  const semantic = new SemanticLookup(index, exact, verifier, new TextComparison(recent, verifier.kind === 'model'), { ...config.l2, expiry });
+  const semantic = new SemanticLookup(index, exact, verifier, new TextComparison(recent, verifier.kind === 'model'), { ...config.l2, expiry, embedder: embedder.id });
   // Lazy: the API starts (and serves hits) even while Temporal is down. A short
   // gRPC retry budget lets a miss fail fast with 503 instead of hanging ~20 s.
   const temporal = Connection.lazy({
@@ -182,8 +190,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   return {
     ...core,
     exact,
-    // Misses in flight keep the cores busy (their fills' CPU comes after the lookup): embed on one thread then.
-    lookup: new CacheLookup(exact, semantic, recent, log, () => admission.inFlight > 0),
+    lookup: new CacheLookup(exact, semantic, recent, log),
     temporal,
     fill,
     health,

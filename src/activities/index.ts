@@ -28,6 +28,8 @@ export interface FillRequest {
   model: string;
   semanticText: string;
   embedding?: number[];
+  /** The id of the model that made `embedding`; absent in requests stored before models were recorded. */
+  embedder?: string;
 }
 
 export interface ActivityDeps {
@@ -113,7 +115,7 @@ export function createActivities(deps: ActivityDeps) {
     const request = await fillRequest(call.tenant, call.requestRef);
     const response = await deps.blobs.get<ChatCompletion>(call.tenant, call.answerRef);
     if (!response) throw new Error(`the answer blob ${call.answerRef} is gone`);
-    const embedding = request.embedding ?? Array.from(await deps.embedder.embed(request.semanticText));
+    const [embedding, embedder] = request.embedding ? [request.embedding, request.embedder] : [Array.from(await deps.embedder.embed(request.semanticText)), deps.embedder.id];
     const entry: Entry = {
       version: 1,
       tenant: call.tenant,
@@ -123,6 +125,7 @@ export function createActivities(deps: ActivityDeps) {
       createdAt: Date.now(),
       semanticText: request.semanticText,
       embedding,
+      ...(embedder ? { embedder } : {}),
       response,
     };
     await deps.store.write(entry);

@@ -14,38 +14,25 @@ import { Entry } from './storage/entry';
 export type LookupResult =
   | { status: 'HIT_L1_EXACT'; entry: Entry }
   | { status: 'HIT_L3_VERIFIED'; entry: Entry; similarity: number }
-  | { status: 'MISS'; embedding?: Float32Array };
+  /** `embedder`: the id of the model that made `embedding` (the entry records it). */
+  | { status: 'MISS'; embedding?: Float32Array; embedder?: string };
 
 export class CacheLookup {
-  /** Lookups in progress in this process; more than one means the embedder should spend the least CPU. */
-  private active = 0;
-
   constructor(
     private readonly exact: ExactCache,
     private readonly semantic: SemanticLookup,
     private readonly embedder: Embedder,
     private readonly log: Logger,
-    /** Other work that shares the cores right now (misses in flight), besides other lookups. */
-    private readonly busy: () => boolean = () => false,
   ) {}
 
   async lookup(tenant: Tenant, identity: CacheIdentity, options: { threshold?: number } = {}): Promise<LookupResult> {
-    this.active++;
-    try {
-      return await this.tiers(tenant, identity, options);
-    } finally {
-      this.active--;
-    }
-  }
-
-  private async tiers(tenant: Tenant, identity: CacheIdentity, options: { threshold?: number }): Promise<LookupResult> {
     const exact = this.exact.getInMemory(tenant.id, identity.key) ?? (await this.exactHit(tenant, identity));
     if (exact) return { status: 'HIT_L1_EXACT', entry: exact };
     if (!identity.semanticText) return { status: 'MISS' };
     const embedding = await this.embed(identity.semanticText);
     if (!embedding) return { status: 'MISS' };
     const hit = await this.semanticHit(tenant, identity, embedding, options.threshold);
-    if (!hit) return { status: 'MISS', embedding };
+    if (!hit) return { status: 'MISS', embedding, embedder: this.embedder.id };
     this.exact.remember(hit.entry);
     return { status: 'HIT_L3_VERIFIED', entry: hit.entry, similarity: hit.similarity };
   }
@@ -61,7 +48,7 @@ export class CacheLookup {
 
   private async embed(text: string): Promise<Float32Array | undefined> {
     try {
-      return await this.embedder.embed(text, { contended: this.active > 1 || this.busy() });
+      return await this.embedder.embed(text);
     } catch (err) {
       this.log.error({ err }, 'embedding failed; skipping L2');
       return undefined;

@@ -151,7 +151,7 @@ export class MissPath {
         model: spec.model,
         semanticText: spec.semanticText,
         request: spec.request,
-        ...(spec.embedding ? { embedding: Array.from(spec.embedding) } : {}),
+        ...(spec.embedding ? { embedding: Array.from(spec.embedding), embedder: spec.embedder } : {}),
         requestId: spec.requestId,
         ...(spec.caller ? { caller: spec.caller } : {}),
         ...(spec.replace ? { replace: true } : {}),
@@ -179,6 +179,7 @@ export class MissPath {
       createdAt: Date.now(),
       semanticText: spec.semanticText,
       embedding: spec.embedding ? Array.from(spec.embedding) : [],
+      ...(spec.embedder ? { embedder: spec.embedder } : {}),
       response: completion,
     });
   }

@@ -1,7 +1,7 @@
 /**
  * `reflex reindex`: rebuilds the Milvus collection from the entry store, the
  * source of truth (lost collection, new embedding model). Entries whose
- * stored embedding does not fit the current model are re-embedded and
+ * stored embedding another model made (Entry.embedder) are re-embedded and
  * rewritten. Resumable: a checkpoint file records the last storage key
  * indexed (the store lists in a stable order), so a rerun after a crash
  * continues instead of starting over; a finished run removes it.
@@ -87,8 +87,8 @@ async function recordFor(deps: ReindexDeps, tenant: string, key: string, options
     summary.expired++;
     return undefined;
   }
-  if (!options.reembed && entry.embedding.length === deps.embedder.dim) return indexRecordOf(entry);
-  const embedded: Entry = { ...entry, embedding: Array.from(await deps.embedder.embed(entry.semanticText)) };
+  if (!options.reembed && entry.embedder === deps.embedder.id) return indexRecordOf(entry);
+  const embedded: Entry = { ...entry, embedding: Array.from(await deps.embedder.embed(entry.semanticText)), embedder: deps.embedder.id };
   await deps.store.write(embedded);
   summary.reembedded++;
   return indexRecordOf(embedded);

@@ -26,6 +26,7 @@ import {
   FILL_WORKFLOW,
   FillInput,
   FillPolicy,
+  PRESUMED_OUTCOME,
   PROVIDER_FAILURE_TYPE,
   answerUpdate,
   fillWorkflowId,
@@ -68,6 +69,8 @@ export interface MissSpec {
   semanticText: string;
   request: Record<string, unknown>;
   embedding?: Float32Array;
+  /** The id of the model that made `embedding`. */
+  embedder?: string;
   sealedToken?: string;
   requestId?: string;
   replace?: boolean;
@@ -209,7 +212,7 @@ export class FillClient {
       context: spec.context,
       model: spec.model,
       semanticText: spec.semanticText,
-      ...(spec.embedding ? { embedding: Array.from(spec.embedding) } : {}),
+      ...(spec.embedding ? { embedding: Array.from(spec.embedding), embedder: spec.embedder } : {}),
     };
     return {
       // Chat fills keep the input they always had.
@@ -224,6 +227,7 @@ export class FillClient {
       requestId: spec.requestId,
       replace: spec.replace,
       store: spec.store,
+      outcomeAtStart: true,
     };
   }
 
@@ -263,7 +267,14 @@ export class FillClient {
 
   private startOptions(workflowId: string, input: FillInput, labelled: Labelled, description: FillDescription): FillStartOptions {
     const { origin, staticSummary, staticDetails } = description;
-    const labels = { tenant: input.tenant, key: input.key, model: input.model, kind: 'fill' as const, ...(labelled && labelled.origin ? { origin } : {}) };
+    const labels = {
+      tenant: input.tenant,
+      key: input.key,
+      model: input.model,
+      kind: 'fill' as const,
+      ...(labelled && labelled.origin ? { origin } : {}),
+      ...(input.outcomeAtStart ? { outcome: PRESUMED_OUTCOME } : {}),
+    };
     return {
       staticSummary,
       staticDetails,

@@ -22,6 +22,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { Tracing } from '../tracing';
 import { metricsSinks, upstreamCallCounter } from './workerMetrics';
+import { workflowCode } from './workflowBundle';
 
 export interface WorkerOptions {
   address: string;
@@ -47,11 +48,13 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   installTemporalLogger(log);
   const connection = await connectWithRetry(options.address, log);
   promiseStackTraces(options.workflowStackTraces, log);
+  // Only a tracing worker bundles the workflow interceptors; they add spans, never commands.
+  const interceptorModules = options.tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : [];
   return Worker.create({
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    ...workflowCode(interceptorModules),
     ...sandboxWatchdog(options.workflowWatchdogMs, log),
     ...fillSlots(options.workerFills),
     activities: createActivities(options.activities),
@@ -59,8 +62,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     sinks: { ...metricsSinks(metrics), ...tracingSinks(options.tracing) },
     interceptors: {
       activity: [upstreamCallCounter(metrics), activityLogs(log), ...activityTracing(options.tracing)],
-      // Only a tracing worker bundles the workflow interceptors; they add spans, never commands.
-      workflowModules: options.tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : [],
+      workflowModules: interceptorModules,
     },
   });
 }

@@ -56,7 +56,18 @@ export interface FillInput {
    * of a fill (BENCHMARKS.md, misses under load).
    */
   inOneTask?: boolean;
+  /**
+   * Started with ReflexOutcome already `cached` (PRESUMED_OUTCOME), the end
+   * nearly every fill has: one that ends so upserts neither memo nor search
+   * attributes (two history events of nine, and their work on the worker and
+   * the server); any other end still records its outcome and steps. The
+   * field marks the version, as `inOneTask` does.
+   */
+  outcomeAtStart?: boolean;
 }
+
+/** What ReflexOutcome says from the start of a run with `outcomeAtStart` (read it with ExecutionStatus: open runs have not ended). */
+export const PRESUMED_OUTCOME = 'cached';
 
 /**
  * The `answer` update's result since the claim check: where the answer is,

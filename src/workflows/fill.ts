@@ -25,6 +25,7 @@ import {
   FillStatus,
   LegacyFillInput,
   ONE_WRITE_STEP_PATCH,
+  PRESUMED_OUTCOME,
   PROVIDER_FAILURE_TYPE,
   answerUpdate,
   isLegacyInput,
@@ -95,7 +96,7 @@ async function claimCheckFill(input: FillInput): Promise<FillResult> {
   }
 
   await writeEntry(acts, input, obtained.answerRef, steps);
-  return finish('cached', steps);
+  return finish('cached', steps, input.outcomeAtStart ? PRESUMED_OUTCOME : undefined);
 }
 
 /**

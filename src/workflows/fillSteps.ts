@@ -34,13 +34,14 @@ export async function writeStep(steps: FillStatus, step: 'store' | 'index', work
   }
 }
 
-export async function finish(outcome: FillResult['outcome'], steps: FillStatus): Promise<FillResult> {
-  await settle(steps, outcome);
+/** `presumed`: the outcome the run was started with (FillInput.outcomeAtStart); ending so records nothing more. */
+export async function finish(outcome: FillResult['outcome'], steps: FillStatus, presumed?: string): Promise<FillResult> {
+  await settle(steps, outcome, presumed);
   return { outcome, steps };
 }
 
-async function settle(steps: FillStatus, outcome: string): Promise<void> {
-  record({ steps: { ...steps } }, outcome);
+async function settle(steps: FillStatus, outcome: string, presumed?: string): Promise<void> {
+  if (outcome !== presumed) record({ steps: { ...steps } }, outcome);
   metrics.workflowFinished('fill', outcome);
   // Let a late-arriving `answer` update complete before the run closes.
   await condition(allHandlersFinished);

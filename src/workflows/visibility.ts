@@ -36,15 +36,16 @@ export interface Labels {
   kind: EntryKind;
   /** Fills only, and only where ReflexOrigin is registered. */
   origin?: FillOrigin;
+  /** ReflexOutcome at start: "running" (open workflows are filterable too), or a fill's presumed end (FillInput.outcomeAtStart). */
+  outcome?: string;
 }
 
-/** Start-time attributes; `outcome` starts as "running" so open workflows are filterable too. */
 export function startAttributes(labels: Labels) {
   const a = reflexAttributes;
   return [
     { key: a.tenant, value: labels.tenant },
     { key: a.kind, value: labels.kind },
-    { key: a.outcome, value: 'running' },
+    { key: a.outcome, value: labels.outcome ?? 'running' },
     ...(labels.key ? [{ key: a.key, value: labels.key }] : []),
     ...(labels.model ? [{ key: a.model, value: labels.model }] : []),
     ...(labels.origin ? [{ key: a.origin, value: labels.origin }] : []),

@@ -82,7 +82,8 @@ describe('exact and semantic hits', () => {
     const handle = (await h.gateway.temporalClient()).workflow.getHandle(id);
     const description = await handle.describe();
     expect(description.status.name).toBe('COMPLETED');
-    expect(description.memo).toMatchObject({ model: 'test-model', kind: 'fill', steps: { provider: 'done', store: 'done', index: 'done' } });
+    expect(description.memo).toMatchObject({ model: 'test-model', kind: 'fill' });
+    await expect(handle.result()).resolves.toMatchObject({ outcome: 'cached', steps: { provider: 'done', store: 'done', index: 'done' } });
     const history = await handle.fetchHistory();
     const events = history.events ?? [];
     // Started eagerly in this process, the fill runs in one workflow task: the provider call, then store + index,
@@ -94,6 +95,8 @@ describe('exact and semantic hits', () => {
     expect(localActivities).toEqual(['obtainAnswer', 'storeAndIndexEntry']);
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
     expect(events.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+    // Started with its presumed outcome: a cached end upserts neither memo nor search attributes.
+    expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes || e.workflowPropertiesModifiedEventAttributes)).toHaveLength(0);
   });
 });
 

@@ -8,7 +8,7 @@
  */
 import { GatewayProcess, type ChatResponse } from '../support/gateway';
 import { useGateway } from '../support/harness';
-import { documentOf, longPromptCases, QUESTIONS, type LongPromptCase } from '../support/longPrompts';
+import { documentOf, longPromptCases, QUESTIONS, type LongPromptCase } from '../../src/tools/bench/longPrompts';
 
 const h = useGateway();
 const cases = longPromptCases();
@@ -71,7 +71,7 @@ function report(label: string, outcomes: Outcome[]): Outcome[] {
  */
 describe.each([
   // The fewest rewordings each mode must serve: guards mode serves those whose question pair clears
-  // its 0.97 cosine floor (two of three questions), model mode every one.
+  // its cosine floor (REFLEX_SIMILARITY_THRESHOLD), model mode every one.
   ['guards', 'the fill finished', 8],
   ['model', 'the fill finished', 12],
   ['guards', 'asked at once', 8],

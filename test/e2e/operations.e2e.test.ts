@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cosine } from '../../src/cache/embedding/cosine';
 import { FileEntryStore } from '../../src/cache/storage/entryStore';
 import { runCli } from '../support/cli';
 import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
@@ -49,7 +50,7 @@ async function metric(name: string, labels = ''): Promise<number> {
 }
 
 describe('visibility', () => {
-  test('a fill carries search attributes, a memo with each step, and the request id', async () => {
+  test('a fill carries search attributes, a memo with the request id, and each step in its result', async () => {
     const res = await h.gateway.chat(ask('What is the capital of Australia?'), 'tenant-v', { 'x-request-id': 'req-visibility-1' });
     expect(status(res)).toBe('MISS');
     await h.gateway.awaitFill(res);
@@ -63,7 +64,10 @@ describe('visibility', () => {
       ReflexKey: [keyOf(res)],
       ReflexOutcome: ['cached'],
     });
-    expect(described.memo).toMatchObject({ requestId: 'req-visibility-1', outcome: 'cached', steps: { provider: 'done', store: 'done', index: 'done' } });
+    // Started with its presumed outcome, a cached fill records nothing more: the memo is the start's, the steps are in its result.
+    expect(described.memo).toMatchObject({ requestId: 'req-visibility-1', kind: 'fill' });
+    expect(described.memo).not.toHaveProperty('steps');
+    await expect(client.workflow.getHandle(fillId(res)).result()).resolves.toEqual({ outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } });
     // What the UI's list and the fill's page show, read back through the client with the payload codec.
     expect(await described.staticSummary()).toBe(`chat · test-model · tenant ${tenant.slice(0, 8)} · “What is the capital of Australia?”`);
     const details = await described.staticDetails();
@@ -278,6 +282,21 @@ describe('reindex', () => {
     const restarted = await runCli(h.stack, ['reindex', '--restart']);
     expect(restarted.summary).toMatchObject({ indexed: stats.entries });
     expect(restarted.summary.resumedAfter).toBeUndefined();
+  });
+
+  test('an entry another embedding model made is embedded again by the current one', async () => {
+    const store = new FileEntryStore(path.join(h.stack.home, 'data', 'entries'));
+    const first = (await store.list().next()).value!;
+    const entry = (await store.read(first.tenant, first.key))!;
+    const current = entry.embedder!;
+    expect(current).toMatch(/^all-MiniLM-L6-v2@[0-9a-f]{12}$/);
+    await store.write({ ...entry, embedder: 'older-model@000000000000', embedding: entry.embedding.map((x) => -x) });
+    const run = await runCli(h.stack, ['reindex']);
+    expect(run.summary).toMatchObject({ reembedded: 1 });
+    const again = (await store.read(first.tenant, first.key))!;
+    expect(again.embedder).toBe(current);
+    // The same model again (up to float rounding across thread counts), not the negated vector written above.
+    expect(cosine(again.embedding, entry.embedding)).toBeGreaterThan(0.9999);
   });
 });
 

@@ -9,6 +9,7 @@ export function fakeEmbedder(window = 512): WindowedEmbedder & { embedded: strin
   const embedded: string[] = [];
   return {
     dim: 26,
+    id: 'letters',
     window,
     embedded,
     tokens: async (text) => text.split(/\s+/).filter(Boolean).length + 2,

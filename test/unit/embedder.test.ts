@@ -1,5 +1,5 @@
 /** Mean pooling as the embedder applies it to the model's token vectors (the model itself: test/e2e/embedder.e2e.test.ts). */
-import { meanPooledUnit } from '../../src/cache/embedding/embedder';
+import { meanPooledUnit } from '../../src/cache/embedding/onnxEmbedder';
 
 test('mean pooling counts only the tokens the mask keeps, and scales to unit length', () => {
   const hidden = Float32Array.from([3, 4, 100, 100]); // two tokens of dim 2; the second is padding

@@ -153,7 +153,7 @@ describe('KnownRequests', () => {
 describe('RecentEmbeddings', () => {
   test('a text asked again is not embedded again; other texts are', async () => {
     const calls: string[] = [];
-    const model = { dim: 2, window: 512, tokens: async () => 3, embed: async (text: string) => (calls.push(text), Float32Array.from([text.length, 1])) };
+    const model = { dim: 2, id: 'm', window: 512, tokens: async () => 3, embed: async (text: string) => (calls.push(text), Float32Array.from([text.length, 1])) };
     const recent = new RecentEmbeddings(model, 2);
     const a = await recent.embed('alpha');
     expect(await recent.embed('alpha')).toBe(a);

@@ -71,11 +71,11 @@ describe('the real L2 over the in-memory index (what the offline eval drives)', 
   const source: EntrySource = { load: async (tenant, key) => entries.get(`${tenant}/${key}`) };
   const index = new MemoryIndex();
   const add = async (key: string, context: string, text: string, vector: Float32Array) => {
-    const entry: Entry = { version: 1, tenant: 't', key, context, model: 'm', createdAt: 0, semanticText: text, embedding: Array.from(vector), response: {} };
+    const entry: Entry = { version: 1, tenant: 't', key, context, model: 'm', createdAt: 0, semanticText: text, embedding: Array.from(vector), embedder: 'e', response: {} };
     entries.set(`t/${key}`, entry);
     await index.upsert([indexRecordOf(entry)]);
   };
-  const lookup = new SemanticLookup(index, source, createVerifier({ threshold: 0.97, guards: [] }), new TextComparison(fakeEmbedder(), false), { candidates: 16, topK: 4 });
+  const lookup = new SemanticLookup(index, source, createVerifier({ threshold: 0.97, guards: [] }), new TextComparison(fakeEmbedder(), false), { candidates: 16, topK: 4, embedder: 'e' });
   const query = { tenant: 't', context: 'ctx', text: 'q', embedding: unit(1, 1, 0, 0, 0, 0, 0, 0) };
 
   beforeAll(async () => {
@@ -88,6 +88,13 @@ describe('the real L2 over the in-memory index (what the offline eval drives)', 
     const ranked = await lookup.rank(query);
     expect(ranked.map((r) => r.entry.semanticText)).toEqual(['near', 'far']);
     expect(ranked[0]!.similarity).toBeGreaterThan(0.99);
+  });
+
+  test('an entry another model embedded is never compared, however close its vector', async () => {
+    await add('k4', 'ctx', 'stale', unit(1, 1, 0, 0, 0, 0, 0, 0));
+    entries.get('t/k4')!.embedder = 'older-model@000000000000';
+    expect((await lookup.rank(query)).map((r) => r.entry.key)).toEqual(['k1', 'k2']);
+    entries.delete('t/k4');
   });
 
   test('L3 chooses at each threshold as find() would', async () => {

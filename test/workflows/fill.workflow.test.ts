@@ -242,6 +242,26 @@ describe('cacheFillWorkflow in one task (inOneTask: an eager start answered thro
     await recordHistory(handle, 'fill-cached-one-task');
   });
 
+  test('started with its outcome (outcomeAtStart): a cached end upserts neither memo nor search attributes; any other end still does', async () => {
+    const fakes = new FakeActivities({ obtainAnswer: async () => answered() });
+    const { result, handle } = await withWorker(env, fakes, (tq) => miss(tq, fillInput({ inOneTask: true, outcomeAtStart: true })));
+    expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
+    const events = await eventsOf(handle);
+    // The provider call and the write are the two markers; the update's two events are this test's caller (an eager start has none).
+    expect(events).toEqual([
+      'workflowExecutionStarted', 'workflowTaskScheduled', 'workflowTaskStarted', 'workflowTaskCompleted',
+      'workflowExecutionUpdateAccepted', 'markerRecorded', 'workflowExecutionUpdateCompleted', 'markerRecorded', 'workflowExecutionCompleted',
+    ]);
+    expect((await handle.describe()).typedSearchAttributes.get(reflexAttributes.outcome)).toBe('cached');
+    await recordHistory(handle, 'fill-cached-outcome-at-start');
+
+    const failing = new FakeActivities({ storeAndIndexEntry: async () => ({ indexed: false }), indexStoredEntry: async () => { throw new Error('milvus down'); } });
+    const failed = await withWorker(env, failing, (tq) => miss(tq, fillInput({ inOneTask: true, outcomeAtStart: true })));
+    expect(failed.result.ok).toBe(false);
+    expect((await failed.handle.describe()).typedSearchAttributes.get(reflexAttributes.outcome)).toBe('index_failed');
+    await recordHistory(failed.handle, 'fill-index-failed-outcome-at-start');
+  });
+
   test('a store that fails in the task goes to the store activity, and an index that failed there to the index activity', async () => {
     let localTries = 0;
     const fakes = new FakeActivities({

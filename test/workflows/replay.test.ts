@@ -31,6 +31,9 @@ const REQUIRED = [
   'fill-cached-one-task',
   'fill-store-retried-one-task',
   'fill-prefetched-one-task',
+  // Fills started with their presumed outcome (FillInput.outcomeAtStart): a cached end records nothing more.
+  'fill-cached-outcome-at-start',
+  'fill-index-failed-outcome-at-start',
   // Fills started before one activity stored and indexed (ONE_WRITE_STEP_PATCH) replay the two-step path.
   ...['cached', 'cached-embedded', 'store-failed', 'index-failed', 'early-return', 'coalesced', 'prefetched'].map((s) => `fill-${s}.pre-fill-one-write-step`),
   // Fills started before the claim check (CLAIM_CHECK_PATCH) replay the legacy path.

@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FillActivities } from '../../src/activities';
 import { historyToJSON } from './historyJson';
-import { FILL_WORKFLOW, FillInput, FillResult, LegacyFillInput, answerUpdate, fillWorkflowId } from '../../src/workflows/definitions';
+import { FILL_WORKFLOW, FillInput, FillResult, LegacyFillInput, PRESUMED_OUTCOME, answerUpdate, fillWorkflowId } from '../../src/workflows/definitions';
 import type { cacheFillWorkflow } from '../../src/workflows/fill';
 import type { MetricsSink } from '../../src/workflows/observe';
 import { reflexAttributes, startAttributes } from '../../src/workflows/visibility';
@@ -243,7 +243,7 @@ export function startOperation(taskQueue: string, input: FillInput | LegacyFillI
     taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: startAttributes({ tenant: input.tenant, key: input.key, model: input.model, kind: 'fill' }),
+    typedSearchAttributes: startAttributes({ tenant: input.tenant, key: input.key, model: input.model, kind: 'fill', ...('outcomeAtStart' in input && input.outcomeAtStart ? { outcome: PRESUMED_OUTCOME } : {}) }),
   });
 }
 

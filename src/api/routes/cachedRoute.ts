@@ -67,7 +67,7 @@ export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec
     // Past REFLEX_MAX_MISSES in flight the miss waits its turn, or is refused with 503 + Retry-After.
     const release = await services.admission.enter();
     try {
-      await answerMiss(ctx, spec, services, { request, caller, identity, controls, delivery, embedding: found.embedding, bypass, t0, timing });
+      await answerMiss(ctx, spec, services, { request, caller, identity, controls, delivery, embedding: found.embedding, embedder: found.embedder, bypass, t0, timing });
     } finally {
       release();
     }
@@ -81,6 +81,7 @@ interface MissContext<R> {
   controls: CacheControls;
   delivery: Delivery;
   embedding: Float32Array | undefined;
+  embedder: string | undefined;
   bypass: string | undefined;
   t0: number;
   timing: Record<string, number>;
@@ -91,7 +92,7 @@ async function answerMiss<R extends { model?: string; stream?: boolean }>(ctx: C
   const { config, fill, exact, log, miss } = services;
   const { request, caller, identity, controls, delivery, bypass, t0, timing } = m;
   const tenant = caller.tenant;
-  const missed = { ...missSpec(spec.endpoint, services, ctx, request, caller, identity, controls, m.embedding), lookupMs: timing.lookup };
+  const missed = { ...missSpec(spec.endpoint, services, ctx, request, caller, identity, controls, m), lookupMs: timing.lookup };
   // A refresh answers only once its entry replaced the old one, so the next request sees it.
   const settleRefresh = async (workflowId: string | undefined) => {
     if (!controls.replace) return;
@@ -127,7 +128,7 @@ function missSpec(
   caller: Caller,
   identity: CacheIdentity,
   controls: CacheControls,
-  embedding: Float32Array | undefined,
+  { embedding, embedder }: { embedding?: Float32Array; embedder?: string },
 ): MissSpec {
   const { seal } = services;
   return {
@@ -142,6 +143,7 @@ function missSpec(
     // Streams call the provider from the API process, so the token never needs to enter Temporal.
     sealedToken: caller.forwarded && caller.providerKey && !request.stream ? seal.seal(caller.providerKey) : undefined,
     embedding,
+    embedder,
     requestId: ctx.state.requestId,
     caller: callerLabel(caller),
     replace: controls.replace || undefined,

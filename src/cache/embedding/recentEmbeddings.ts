@@ -8,7 +8,7 @@
  * the returned vector (none does: it is read to search, rescore and store).
  */
 import { LRUCache } from 'lru-cache';
-import type { EmbedOptions, WindowedEmbedder } from './embedder';
+import type { WindowedEmbedder } from './embedder';
 
 const MAX_TEXT_CHARS = 4096;
 
@@ -23,6 +23,10 @@ export class RecentEmbeddings implements WindowedEmbedder {
     return this.embedder.dim;
   }
 
+  get id(): string {
+    return this.embedder.id;
+  }
+
   get window(): number {
     return this.embedder.window;
   }
@@ -31,10 +35,10 @@ export class RecentEmbeddings implements WindowedEmbedder {
     return this.embedder.tokens(text);
   }
 
-  async embed(text: string, options?: EmbedOptions): Promise<Float32Array> {
+  async embed(text: string): Promise<Float32Array> {
     const kept = this.recent.get(text);
     if (kept) return kept;
-    const embedding = await this.embedder.embed(text, options);
+    const embedding = await this.embedder.embed(text);
     if (text.length <= MAX_TEXT_CHARS) this.recent.set(text, embedding);
     return embedding;
   }

@@ -1,41 +1,82 @@
 /**
- * The gateway's embedder: the ONNX model in worker threads of its own, so the
+ * The gateway's embedder: one model, in one worker thread of its own, so the
  * event loop never waits on an embedding (ONNX Runtime's run is synchronous
- * in the thread that calls it). On the main thread a semantic hit's
- * embedding was most of the loop's work, which capped hits at one core no
- * matter how idle the other was (BENCHMARKS.md, semantic hits under load).
- * Each embedding goes to the thread with the fewest in hand, so concurrent
- * lookups embed on as many cores as there are threads. A thread that dies
- * fails what it had in hand (those lookups become misses, never wrong hits)
- * and its next embedding starts a new one.
+ * in the thread that calls it). One thread and one session per process: each
+ * copy of the model costs ~55 MB and a thread's JavaScript ~50 MB, and one
+ * int8 embedding (~2.5 ms) leaves the thread free for hundreds a second.
+ * The thread starts with the first embedding (or at once when asked to), so
+ * a process that never embeds never loads the model; its dimension, window
+ * and id come from the model folder (modelInfo.ts). A thread that dies fails
+ * what it had in hand (those lookups become misses, never wrong hits) and the
+ * next embedding starts a new one.
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EmbedOptions, EmbedderOptions, WindowedEmbedder } from './embedder';
+import type { WindowedEmbedder } from './embedder';
+import type { EmbedderOptions } from './onnxEmbedder';
+import { readModelInfo, type ModelInfo } from './modelInfo';
 import type { Ask, Ready, Reply, ThreadConfig } from './embedderThread';
+
+/**
+ * ONNX Runtime's native binding registers itself once per load of the
+ * library: once the last thread holding it ends, the library is unloaded and
+ * a new thread's load fails ("Module did not self-register"). Holding it in
+ * this thread too (~12 MB, and only in a process that embeds) lets a thread
+ * that died be replaced.
+ */
+let pinned = false;
+function pinNativeBinding(): void {
+  if (pinned) return;
+  require('onnxruntime-node');
+  pinned = true;
+}
 
 type Pending = { resolve(v: Float32Array | number): void; reject(e: Error): void };
 
-/** One embedding thread and what it has in hand. */
-class Lane {
+export class ThreadedEmbedder implements WindowedEmbedder {
   private worker: Promise<Worker> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
-  /** The model's window, known once a thread has loaded it. */
-  window = 0;
 
-  constructor(private readonly config: ThreadConfig) {}
+  private constructor(
+    private readonly info: ModelInfo,
+    private readonly config: ThreadConfig,
+  ) {}
 
-  get load(): number {
-    return this.pending.size;
+  /** `load`: start the thread and load the model now (the API, so its first lookup does not wait), rather than at the first embedding. */
+  static async open(modelPath: string, modelName: string, options: EmbedderOptions & { load?: boolean }): Promise<ThreadedEmbedder> {
+    const embedder = new ThreadedEmbedder(await readModelInfo(modelPath, modelName), { modelPath, modelName, threads: options.threads });
+    if (options.load) {
+      const probe = await embedder.embed('dimension probe');
+      if (probe.length !== embedder.dim) throw new Error(`the model makes ${probe.length}-dimensional vectors, its config.json says ${embedder.dim}`);
+    }
+    return embedder;
   }
 
-  embed(text: string, contended: boolean | undefined): Promise<Float32Array> {
-    return this.ask({ text, contended }) as Promise<Float32Array>;
+  get dim(): number {
+    return this.info.dim;
+  }
+
+  get window(): number {
+    return this.info.window;
+  }
+
+  get id(): string {
+    return this.info.id;
+  }
+
+  embed(text: string): Promise<Float32Array> {
+    return this.ask({ text }) as Promise<Float32Array>;
   }
 
   tokens(text: string): Promise<number> {
     return this.ask({ text, count: true }) as Promise<number>;
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) await (await worker.catch(() => undefined))?.terminate();
   }
 
   private async ask(ask: Omit<Ask, 'id'>): Promise<Float32Array | number> {
@@ -50,21 +91,12 @@ class Lane {
     return answer;
   }
 
-  async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker) await (await worker.catch(() => undefined))?.terminate();
-  }
-
   /** A new thread, resolved once its model is loaded; one that fails to load is retried by the next embedding. */
   private spawn(): Promise<Worker> {
+    pinNativeBinding();
     const worker = new Worker(path.join(__dirname, 'embedderThread.js'), { workerData: this.config });
     const ready = new Promise<Worker>((resolve, reject) => {
-      worker.once('message', (first: Ready) => {
-        if (!first.ready) return reject(new Error(`embedding model failed to load: ${first.error}`));
-        this.window = first.window;
-        resolve(worker);
-      });
+      worker.once('message', (first: Ready) => (first.ready ? resolve(worker) : reject(new Error(`embedding model failed to load: ${first.error}`))));
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the embedding thread exited (${code}) before its model loaded`)));
     });
@@ -83,7 +115,7 @@ class Lane {
     else pending?.reject(new Error(`embedding failed: ${reply.error}`));
   }
 
-  /** The thread ended (or never loaded): what it had in hand fails, and the next embedding starts a new thread. */
+  /** The thread ended (or never loaded): what it had in hand fails, and the next embedding starts a new one. */
   private lost(thread: Promise<Worker>): void {
     if (this.worker !== thread) return;
     this.worker = undefined;
@@ -91,39 +123,5 @@ class Lane {
       this.pending.delete(id);
       pending.reject(new Error('the embedding thread stopped'));
     }
-  }
-}
-
-export class ThreadedEmbedder implements WindowedEmbedder {
-  dim = 0;
-  window = 0;
-
-  private constructor(private readonly lanes: Lane[]) {}
-
-  /** `threads` embedding threads (REFLEX_EMBED_THREADS), each also allowed that many ONNX threads when the process is otherwise idle. */
-  static async start(modelPath: string, modelName: string, options: EmbedderOptions): Promise<ThreadedEmbedder> {
-    const config: ThreadConfig = { modelPath, modelName, threads: options.threads };
-    const embedder = new ThreadedEmbedder(Array.from({ length: Math.max(1, options.threads) }, () => new Lane(config)));
-    // Every thread loads its model now, so the first requests do not wait for it.
-    const dims = await Promise.all(embedder.lanes.map((lane) => lane.embed('dimension probe', false)));
-    embedder.dim = dims[0]!.length;
-    embedder.window = embedder.lanes[0]!.window;
-    return embedder;
-  }
-
-  embed(text: string, options: EmbedOptions = {}): Promise<Float32Array> {
-    return this.leastBusy().embed(text, options.contended);
-  }
-
-  tokens(text: string): Promise<number> {
-    return this.leastBusy().tokens(text);
-  }
-
-  private leastBusy(): Lane {
-    return this.lanes.reduce((a, b) => (b.load < a.load ? b : a));
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.lanes.map((lane) => lane.close()));
   }
 }

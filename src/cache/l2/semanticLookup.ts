@@ -39,6 +39,8 @@ export interface SemanticLookupOptions {
   topK: number;
   /** With a TTL, Milvus skips expired entries (L1 re-checks each candidate anyway). */
   expiry?: Expiry;
+  /** The id of the model that made the query vectors: entries another model embedded are not compared (Entry.embedder). */
+  embedder: string;
 }
 
 export class SemanticLookup {
@@ -83,10 +85,10 @@ export class SemanticLookup {
     return undefined;
   }
 
-  /** Loads a candidate, re-checking tenant and context: the index is a hint, the entry is the truth. */
+  /** Loads a candidate, re-checking tenant, context and model: the index is a hint, the entry is the truth. */
   private async load({ tenant, key }: EntryAddress, query: SemanticQuery): Promise<Entry | undefined> {
     if (tenant !== query.tenant || !key) return undefined;
     const entry = await this.entries.load(tenant, key);
-    return entry && entry.context === query.context ? entry : undefined;
+    return entry && entry.context === query.context && entry.embedder === this.options.embedder ? entry : undefined;
   }
 }

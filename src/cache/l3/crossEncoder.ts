@@ -6,10 +6,8 @@
  */
 import path from 'node:path';
 import { loadOnnxModel, OnnxModel } from '../embedding/onnxSession';
+import { DEFAULT_VERIFIER_MODELS_DIR, VERIFIER_MODEL_NAME } from './defaults';
 
-/** Where the shipped model lives: <package root>/models/verifier (same from src/ and dist/). */
-export const DEFAULT_VERIFIER_MODELS_DIR = path.resolve(__dirname, '../../../models');
-export const VERIFIER_MODEL_NAME = 'verifier';
 
 export interface PairScorer {
   /** p(a and b ask the same question), in [0, 1]. */

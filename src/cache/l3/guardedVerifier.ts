@@ -7,8 +7,7 @@
 import type { Candidate, Verdict, Verifier } from './verifier';
 import { DEFAULT_GUARDS, guardsByName, type Guard } from './guards';
 
-/** Recommended REFLEX_SIMILARITY_THRESHOLD; how it was chosen is in BENCHMARKS.md. */
-export const DEFAULT_SIMILARITY_THRESHOLD = 0.97;
+export { DEFAULT_SIMILARITY_THRESHOLD } from './defaults';
 
 export interface VerifierOptions {
   /** Cosine floor (REFLEX_SIMILARITY_THRESHOLD). */

@@ -14,10 +14,7 @@ import type { Guard } from './guards';
 import type { PairScorer } from './crossEncoder';
 import type { Candidate, Verdict, Verifier } from './verifier';
 
-/** REFLEX_VERIFIER_FLOOR default: the cosine shortlist floor, chosen on the tune slice (BENCHMARKS.md). */
-export const DEFAULT_MODEL_FLOOR = 0.85;
-/** REFLEX_VERIFIER_THRESHOLD default: p(duplicate) to serve, chosen on the tune slice (BENCHMARKS.md). */
-export const DEFAULT_MODEL_THRESHOLD = 0.9;
+export { DEFAULT_MODEL_FLOOR, DEFAULT_MODEL_THRESHOLD } from './defaults';
 
 export class ModelVerifier implements Verifier {
   readonly kind = 'model';

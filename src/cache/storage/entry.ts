@@ -15,6 +15,13 @@ export interface Entry {
   semanticText: string;
   /** Full-precision, L2-normalised embedding of semanticText (used for rescoring). */
   embedding: number[];
+  /**
+   * The id of the model that made `embedding` (modelInfo.ts). L2 compares only
+   * vectors of its own model: an entry of another (or, written before ids were
+   * recorded, an unknown) model is not a semantic candidate until `reflex
+   * reindex` embeds it again. Exact hits do not depend on it.
+   */
+  embedder?: string;
   response: ChatCompletion;
 }
 

@@ -25,6 +25,7 @@ export interface OutboxRecord {
   semanticText: string;
   request: Record<string, unknown>;
   embedding?: number[];
+  embedder?: string;
   requestId?: string;
   /** The gateway key's name for the Temporal UI (see temporal/fillLabels). */
   caller?: string;

@@ -7,7 +7,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config';
-import { OnnxEmbedder } from '../../cache/embedding/embedder';
+import { OnnxEmbedder } from '../../cache/embedding/onnxEmbedder';
 import { Expiry } from '../../cache/storage/expiry';
 import { MilvusIndex } from '../../vectordb/milvus';
 import { reindex, ReindexProgress } from '../../ops/reindex';

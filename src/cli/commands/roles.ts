@@ -35,7 +35,7 @@ export async function runRoles(command: RoleCommand, config: Config, log: Logger
   const selected = ROLES[command];
   const stack: ManagedProcess[] = [];
   if (command === 'start') stack.push(...(await startEmbedded(config, log)));
-  const core = await createCore(config, log);
+  const core = await createCore(config, log, { loadModel: selected.includes('api') });
   const answers = answerBoardFor(command);
   const services = selected.includes('api') ? await createApiServices(core, answers) : core;
   const stops: (() => Promise<void>)[] = [];

@@ -72,7 +72,8 @@ function rowOf(source: FillsSource, info: WorkflowExecutionInfo): FillRow {
     status: info.status.name,
     model: attr.get(reflexAttributes.model),
     origin: attr.get(reflexAttributes.origin),
-    outcome: attr.get(reflexAttributes.outcome),
+    // An open fill started with its presumed outcome (FillInput.outcomeAtStart) has not ended yet.
+    outcome: info.status.name === 'RUNNING' ? 'running' : attr.get(reflexAttributes.outcome),
     startedAt: info.startTime.toISOString(),
     link: workflowLink(source, info.workflowId, info.runId),
   };

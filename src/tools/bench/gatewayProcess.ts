@@ -39,8 +39,8 @@ export async function startEmbeddedGateway(options: StartOptions = {}): Promise<
   // Straight into a file, as `npm start > file` would: piping through this process would make the
   // benchmark's own client read every log line.
   const log = openSync(path.join(home, 'gateway.log'), 'a');
-  // The young-generation size `npm start` gives the gateway (package.json), so the benchmarks measure what runs.
-  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=64', ...(options.nodeArgs ?? []), path.join(REPO, 'dist', 'cli', 'index.js'), 'start'], {
+  // As `npm start` runs it: no Node flags, so the benchmarks measure what runs.
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(REPO, 'dist', 'cli', 'index.js'), 'start'], {
     env: {
       ...process.env,
       REFLEX_HOME: home,

@@ -20,62 +20,23 @@
  * --miss-share, that share of the requests are new questions instead.
  */
 import { Client, Connection } from '@temporalio/client';
-import http from 'node:http';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { BenchGateway, startEmbeddedGateway } from './gatewayProcess';
 import { percentiles } from './load';
-import { post } from './post';
+/** How long the fills of the last answers get to finish their store + index. */
+const SETTLE_MS = 2_000;
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+const load1 = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+import { Answered, closedLoop } from './closedLoop';
 import { diff, threadCpu, treeCpu } from './procCpu';
-import { chatBody, newQuestion, rewriteOf, storedQuestion } from './prompts';
+import { newQuestion, rewriteOf, storedQuestion } from './prompts';
 import { BenchUpstream, startUpstream } from './upstream';
 import { eventName } from './historyEvents';
 import { reflexAttributes } from '../../workflows/visibility';
 import { workflowClosed } from '../workflowClosed';
-
-interface Answered {
-  question: string;
-  kind: 'miss' | 'hit';
-  ms: number;
-  code: number;
-  tier: string;
-  fillId?: string;
-}
-
-/** How long the fills of the last answers get to finish their store + index. */
-const SETTLE_MS = 2_000;
-const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer reflex-bench' };
-const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-const load1 = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
-
-/**
- * `connections` clients, each sending its next question as soon as the last
- * is answered (after the Retry-After of a 503), until `seconds` pass or
- * `next` has no more.
- */
-async function closedLoop(url: string, connections: number, seconds: number, next: () => { question: string; kind: Answered['kind'] } | undefined): Promise<{ answered: Answered[]; seconds: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  const answered: Answered[] = [];
-  const t0 = performance.now();
-  const until = t0 + seconds * 1000;
-  const client = async () => {
-    for (let item = next(); item && performance.now() < until; item = next()) {
-      try {
-        const res = await post(`${url}/chat/completions`, chatBody(item.question), HEADERS, agent);
-        answered.push({ ...item, ms: res.ms, code: res.status, tier: res.header('x-reflex-status') ?? 'direct', fillId: res.header('x-reflex-fill-id') ?? undefined });
-        // As the official SDKs do: a refused request waits what Retry-After asks before the client's next one.
-        const retryAfter = Number(res.header('retry-after'));
-        if (res.status === 503 && retryAfter > 0) await sleep(retryAfter * 1000);
-      } catch {
-        answered.push({ ...item, ms: NaN, code: 0, tier: 'error' });
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, client));
-  agent.destroy();
-  return { answered, seconds: (performance.now() - t0) / 1000 };
-}
 
 function summary(label: string, run: { answered: Answered[]; seconds: number }, kind?: Answered['kind']): void {
   const rows = run.answered.filter((a) => !kind || a.kind === kind);

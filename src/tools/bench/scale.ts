@@ -53,6 +53,7 @@ const REPO = path.resolve(__dirname, '..', '..', '..');
 /** The bench's vectors are synthetic and its texts one short sentence each: L3 compares them whole and never embeds. */
 const SHORT_TEXTS: WindowedEmbedder = {
   dim: DIM,
+  id: 'synthetic',
   window: 512,
   tokens: async (text) => text.split(/\s+/).length + 2,
   embed: () => Promise.reject(new Error('the scale bench never embeds')),
@@ -116,6 +117,7 @@ function entryOf(corpus: Corpus, i: number, createdAt: number): Entry {
     model: 'bench-model',
     createdAt,
     semanticText: `synthetic question number ${i}`,
+    embedder: SHORT_TEXTS.id,
     embedding: Array.from(corpus.vector(i)),
     response: { id: `chatcmpl-${i}`, object: 'chat.completion', created: 1, model: 'bench-model', choices: [{ index: 0, message: { role: 'assistant', content: `answer ${i}` }, finish_reason: 'stop' }] },
   };
@@ -241,7 +243,7 @@ async function main(): Promise<void> {
       servable += close.length;
       servableFound += close.filter((e) => shortlist.has(corpus.key(e.i))).length;
     }
-    const lookup = new SemanticLookup(index, new ExactCache(store, 10_000), createVerifier({ threshold: 0.97 }), new TextComparison(SHORT_TEXTS, false), { candidates: k, topK: 4 });
+    const lookup = new SemanticLookup(index, new ExactCache(store, 10_000), createVerifier({ threshold: 0.97 }), new TextComparison(SHORT_TEXTS, false), { candidates: k, topK: 4, embedder: SHORT_TEXTS.id });
     const lookupMs: number[] = [];
     let served = 0;
     for (const query of queries) {

@@ -16,7 +16,7 @@
  */
 import fs from 'node:fs';
 import { cacheIdentity } from '../../cache/keys/cacheKey';
-import { OnnxEmbedder } from '../../cache/embedding/embedder';
+import { OnnxEmbedder } from '../../cache/embedding/onnxEmbedder';
 import { EntrySource, SemanticHit, SemanticLookup, SemanticQuery } from '../../cache/l2/semanticLookup';
 import { TextComparison } from '../../cache/l3/compare';
 import { createVerifier, GuardedVerifier } from '../../cache/l3/guardedVerifier';
@@ -100,6 +100,8 @@ export interface OfflineResult {
 }
 
 const MODEL = 'eval-model';
+/** Every vector of one eval comes from one model (a vectors cache is per model too). */
+const MODEL_ID = 'eval-embedder';
 
 function identity(text: string, system?: string, history?: Pair['history_a']) {
   return cacheIdentity({ model: MODEL, messages: chatMessages(text, system, history) });
@@ -245,7 +247,7 @@ async function trace(
 ): Promise<{ traces: Trace[]; lookup: SemanticLookup }> {
   const entries = new Map<string, Entry>();
   const source: EntrySource = { load: async (tenant, key) => entries.get(`${tenant}/${key}`) };
-  const options = { candidates: opts.candidates ?? 16, topK: opts.topK ?? 4 };
+  const options = { candidates: opts.candidates ?? 16, topK: opts.topK ?? 4, embedder: MODEL_ID };
   const corpus = { index: new MemoryIndex(), tenant: 'corpus' };
   const caches = pairs.map((_, i) => (opts.protocol === 'isolated' ? { index: new MemoryIndex(), tenant: `pair${i}` } : corpus));
   // Every `a` is stored before any `b` is asked (in the corpus protocol each `b` meets them all).
@@ -255,7 +257,7 @@ async function trace(
     if (entries.has(`${tenant}/${id.key}`)) continue; // the same request again: the gateway keeps one entry
     const entry: Entry = {
       version: 1, tenant, key: id.key, context: id.context, model: MODEL, createdAt: 0,
-      semanticText: id.semanticText, embedding: Array.from(vectors.get(pair.a)!), response: {},
+      semanticText: id.semanticText, embedding: Array.from(vectors.get(pair.a)!), embedder: MODEL_ID, response: {},
     };
     entries.set(`${tenant}/${id.key}`, entry);
     await index.upsert([indexRecordOf(entry)]);

@@ -1,5 +1,5 @@
 /**
- * The long-prompt adversarial set (issue 31): prompts longer than the
+ * The long-prompt adversarial set (issue 31; test/e2e/longPrompts.e2e.test.ts, and bench/longPrompt for its cost): prompts longer than the
  * embedding model's window, where a semantic cache that compares only what
  * the model saw serves one question's answer to another.
  *
