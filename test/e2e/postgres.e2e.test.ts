@@ -189,10 +189,10 @@ test('outbox drainers on two workers claim disjoint records, and a claim lapses'
 test('a key created on replica A works on replica B, and revoked on A stops on B within milliseconds (NOTIFY)', async () => {
   const [a, b] = [await replica(), await replica()];
   const { key, secret } = await a.create({ name: 'shared' });
-  expect(await eventually(() => b.find(secret)?.id === key.id, 1000, 5)).toBe(true);
+  await eventually(() => b.find(secret)?.id === key.id, { ms: 1000, everyMs: 5, what: 'the key seen on B' });
   await a.remove(key.id);
   const revokedAt = Date.now();
-  expect(await eventually(() => b.find(secret) === undefined, 1000, 5)).toBe(true);
+  await eventually(() => b.find(secret) === undefined, { ms: 1000, everyMs: 5, what: 'the revocation seen on B' });
   expect(Date.now() - revokedAt).toBeLessThan(1000);
 });
 
@@ -201,10 +201,10 @@ test('with its notifications lost, a replica still sees a revocation within REFL
   deaf.listen = async () => undefined; // as if the listener connection never delivered anything
   const [a, b] = [await replica(), await replica(200, deaf)];
   const { key, secret } = await a.create({ name: 'polled' });
-  expect(await eventually(() => b.find(secret)?.id === key.id, 1000, 10)).toBe(true);
+  await eventually(() => b.find(secret)?.id === key.id, { ms: 1000, everyMs: 10, what: 'the key seen on B' });
   await a.remove(key.id);
   const revokedAt = Date.now();
-  expect(await eventually(() => b.find(secret) === undefined, 2000, 10)).toBe(true);
+  await eventually(() => b.find(secret) === undefined, { ms: 2000, everyMs: 10, what: 'the revocation seen on B by polling' });
   expect(Date.now() - revokedAt).toBeLessThan(200 * 3);
 });
 
@@ -214,15 +214,15 @@ test('a replica that cannot refresh its keys answers 503 instead of trusting the
   const { secret } = await b.create({ name: 'stale' });
   expect(b.find(secret)).toBeDefined();
   await lost.pool.end(); // the database is gone for this replica
-  const refused = await eventually(() => {
+  const refusal = () => {
     try {
       b.find(secret);
-      return false;
+      return undefined;
     } catch (err) {
-      return (err as { status?: number }).status === 503;
+      return (err as { status?: number }).status;
     }
-  }, 3000, 20);
-  expect(refused).toBe(true);
+  };
+  await eventually(refusal, { until: (status) => status === 503, ms: 3000, everyMs: 20, what: 'B refusing its keys with 503' });
 });
 
 test("a key's rate limit holds across replicas with PostgreSQL, and per replica without it", async () => {
