@@ -24,10 +24,15 @@ export interface EventuallyOptions<T> {
 export async function eventually<T>(probe: () => T | Promise<T>, options: EventuallyOptions<T> = {}): Promise<T> {
   const { until = Boolean, ms = 10_000, everyMs = 50, what = 'the condition' } = options;
   const deadline = Date.now() + ms;
+  const timeout = new Error(); // its stack points at the caller's line, not at this loop
+  Error.captureStackTrace(timeout, eventually);
   for (;;) {
     const value = await probe();
     if (until(value)) return value;
-    if (Date.now() >= deadline) throw new Error(`${what}: not within ${ms} ms (last value: ${inspect(value, { depth: 2, breakLength: Infinity }).slice(0, 500)})`);
+    if (Date.now() >= deadline) {
+      timeout.message = `${what}: not within ${ms} ms (last value: ${inspect(value, { depth: 2, breakLength: Infinity }).slice(0, 500)})`;
+      throw timeout;
+    }
     await sleep(everyMs);
   }
 }

@@ -6,6 +6,7 @@ import type { ExactCache } from '../../src/cache/l1/exactCache';
 import type { SemanticLookup } from '../../src/cache/l2/semanticLookup';
 import { CacheLookup } from '../../src/cache/lookup';
 import type { Tenant } from '../../src/cache/keys/tenant';
+import { fake } from '../support/fake';
 
 test('the first lookup embeds uncontended; one that starts while another is in progress is contended', async () => {
   const seen: Array<boolean | undefined> = [];
@@ -14,8 +15,8 @@ test('the first lookup embeds uncontended; one that starts while another is in p
   const held = new Promise<void>((resolve) => (release = resolve));
   // The semantic stage of the first lookup waits, so the second starts while it is in progress.
   let calls = 0;
-  const semantic = { find: async () => (calls++ === 0 ? (await held, undefined) : undefined) } as unknown as SemanticLookup;
-  const exact = { getInMemory: () => undefined, get: async () => undefined } as unknown as ExactCache;
+  const semantic = fake<SemanticLookup>({ find: async () => (calls++ === 0 ? (await held, undefined) : undefined) }, 'semantic');
+  const exact = fake<ExactCache>({ getInMemory: () => undefined, get: async () => undefined }, 'exact');
   const lookup = new CacheLookup(exact, semantic, embedder, pino({ level: 'silent' }));
   const tenant = { id: 't' } as Tenant;
   const identity = (text: string) => ({ key: text, context: 'c', semanticText: text }) as CacheIdentity;
@@ -32,8 +33,8 @@ test('the first lookup embeds uncontended; one that starts while another is in p
 test('misses in flight (the busy signal) make a lone lookup contended too', async () => {
   const seen: Array<boolean | undefined> = [];
   const embedder: Embedder = { dim: 2, embed: async (_text: string, options?: EmbedOptions) => (seen.push(options?.contended), new Float32Array([1, 0])) };
-  const semantic = { find: async () => undefined } as unknown as SemanticLookup;
-  const exact = { getInMemory: () => undefined, get: async () => undefined } as unknown as ExactCache;
+  const semantic = fake<SemanticLookup>({ find: async () => undefined }, 'semantic');
+  const exact = fake<ExactCache>({ getInMemory: () => undefined, get: async () => undefined }, 'exact');
   let misses = 1;
   const lookup = new CacheLookup(exact, semantic, embedder, pino({ level: 'silent' }), () => misses > 0);
   const identity = { key: 'k', context: 'c', semanticText: 'q' } as CacheIdentity;
