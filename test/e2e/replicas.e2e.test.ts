@@ -33,8 +33,10 @@ const content = (res: ChatResponse) => res.body.choices[0].message.content as st
 const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
 
 beforeAll(async () => {
-  [stack, upstream, pg] = await Promise.all([startStack(), new FakeUpstream(), startPostgres()]);
-  await upstream.start();
+  upstream = new FakeUpstream();
+  // All settled, each kept as it comes up: when one cannot start, afterAll still stops the others.
+  const started = await Promise.allSettled([startStack().then((s) => (stack = s)), startPostgres().then((p) => (pg = p)), upstream.start()]);
+  for (const result of started) if (result.status === 'rejected') throw result.reason;
   shared = {
     REFLEX_UPSTREAM_URL: upstream.url,
     REFLEX_UPSTREAM_API_KEY: 'sk-upstream-replicas',
