@@ -5,7 +5,7 @@
  * needs it fails instead of hanging the run. The failures use stand-in
  * binaries (shell scripts) that fail the way a real install can.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -63,6 +63,12 @@ test('the server exiting at start: rejected at once with its output', async () =
   const started = Date.now();
   await expect(startPostgres({ binaries: bin })).rejects.toThrow(/postgres exited \(1\): FATAL: {2}could not load library/);
   expect(Date.now() - started).toBeLessThan(10_000);
+});
+
+test('no server binary: rejected at once, naming it', async () => {
+  const bin = standIns('exit 0', 'exit 0');
+  unlinkSync(path.join(bin, 'bin', 'postgres'));
+  await expect(startPostgres({ binaries: bin })).rejects.toThrow(/postgres did not start: spawn .*\/bin\/postgres ENOENT/);
 });
 
 test('a server that never accepts connections: rejected at its deadline, and stopped', async () => {

@@ -100,9 +100,12 @@ async function initdb(bin: string, home: string, password: string, owner: Owner,
 /** Resolves once the server takes connections; rejects with its output if it exits or the deadline passes. */
 async function accepting(server: ChildProcess, url: string, ms: number): Promise<void> {
   let output = '';
+  let spawnError: Error | undefined; // e.g. no such binary: no exit follows, and unheard it would crash the test process
+  server.once('error', (err) => (spawnError = err));
   server.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   server.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const up = async () => {
+    if (spawnError) throw new Error(`postgres did not start: ${spawnError.message}`);
     if (server.exitCode !== null || server.signalCode !== null) throw new Error(`postgres exited (${server.exitCode ?? server.signalCode}): ${output.trim()}`);
     return query(url, 'SELECT 1').then(() => true, () => false);
   };
