@@ -15,7 +15,7 @@
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -81,7 +81,8 @@ async function reachable(binaries: string, home: string, owner: Owner): Promise<
   const canRun = await run(path.join(binaries, 'bin', 'initdb'), ['--version'], { ...owner, timeout: 10_000 }).then(() => true, () => false);
   if (canRun) return binaries;
   const copy = path.join(home, 'native');
-  cpSync(binaries, copy, { recursive: true, verbatimSymlinks: true });
+  // The folder itself, not a link to it (which would still point where nobody cannot go); links inside stay links.
+  cpSync(realpathSync(binaries), copy, { recursive: true, verbatimSymlinks: true });
   return copy;
 }
 
