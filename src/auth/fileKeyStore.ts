@@ -3,17 +3,17 @@
  * by the sha256 of the secret. Every API replica reads the same directory.
  * Revoking deletes the file, and each request stats its key's file (a few
  * microseconds, no extra I/O when unchanged), so a revoked key stops working
- * at once on every replica; parsed files are cached by mtime. Files are
+ * at once on every replica; parsed files are cached until the file changes. Files are
  * written atomically with the entry store's helper.
  */
 import { promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { syncDir, writeFileAtomic } from '../cache/storage/atomicFile';
 import type { KeyOptions } from './keyOptions';
-import { byCreation, GatewayKey, hashOf, KEY_ID, KeyStore, newKey, parseKey, StoredKey } from './keyStore';
+import { byCreation, checkKeyHash, GatewayKey, hashOf, KEY_ID, KeyStore, newKey, parseKey, StoredKey } from './keyStore';
 
 export class FileKeyStore implements KeyStore {
-  private readonly parsed = new Map<string, { mtimeMs: number; key: GatewayKey }>();
+  private readonly parsed = new Map<string, { version: string; key: GatewayKey }>();
 
   constructor(readonly dir: string) {}
 
@@ -26,7 +26,9 @@ export class FileKeyStore implements KeyStore {
   /**
    * Synchronous on purpose: one stat per request (~5 µs) where an async stat
    * costs a thread-pool round trip (~70 µs); the file is read again only when
-   * its mtime changed.
+   * it changed. A change is a new inode (every write renames a new file into
+   * place), which the mtime alone misses: file times tick in jiffies, so two
+   * writes a few milliseconds apart can share one.
    */
   find(secret: string): GatewayKey | undefined {
     const hash = hashOf(secret);
@@ -36,10 +38,11 @@ export class FileKeyStore implements KeyStore {
       this.parsed.delete(hash);
       return undefined;
     }
+    const version = `${stat.ino}:${stat.mtimeMs}`;
     const cached = this.parsed.get(hash);
-    if (cached?.mtimeMs === stat.mtimeMs) return cached.key;
+    if (cached?.version === version) return cached.key;
     const key = parseKey(readFileSync(file, 'utf8'));
-    if (key) this.parsed.set(hash, { mtimeMs: stat.mtimeMs, key });
+    if (key) this.parsed.set(hash, { version, key });
     return key;
   }
 
@@ -61,7 +64,7 @@ export class FileKeyStore implements KeyStore {
   }
 
   async importKey({ hash, key }: StoredKey): Promise<void> {
-    if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`invalid key hash ${hash}`);
+    checkKeyHash(hash);
     await writeFileAtomic(this.fileOf(hash), JSON.stringify(key));
   }
 

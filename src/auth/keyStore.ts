@@ -77,6 +77,11 @@ export const isExpired = (key: GatewayKey, now = Date.now()) => key.expires_at !
 
 export const hashOf = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
+/** What importKey accepts as a secret's hash (what hashOf gives); anything else would file a key no secret finds. */
+export function checkKeyHash(hash: string): void {
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`invalid key hash ${hash}`);
+}
+
 export function parseKey(value: unknown): GatewayKey | undefined {
   try {
     const key = (typeof value === 'string' ? JSON.parse(value) : value) as GatewayKey;

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors';
 import type { Database } from '../postgres/database';
 import type { KeyOptions } from './keyOptions';
-import { GatewayKey, hashOf, KEY_ID, KeyStore, newKey, parseKey, StoredKey } from './keyStore';
+import { checkKeyHash, GatewayKey, hashOf, KEY_ID, KeyStore, newKey, parseKey, StoredKey } from './keyStore';
 
 const CHANNEL = 'reflex_keys';
 const STALE_AFTER = 10;
@@ -73,6 +73,7 @@ export class PgKeyStore implements KeyStore {
   }
 
   async importKey({ hash, key }: StoredKey): Promise<void> {
+    checkKeyHash(hash);
     await this.change(
       `INSERT INTO gateway_keys (secret_hash, id, key, created_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (secret_hash) DO UPDATE SET key = EXCLUDED.key RETURNING id`,

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config';
-import { exitOnUsage, toGatewayArgs, withGatewayEvalOptions } from '../tools/eval/args';
+import { exitOnUsage, ONE_LINE_ERRORS, toGatewayArgs, withGatewayEvalOptions } from '../tools/eval/args';
 import type { RoleCommand } from './commands/roles';
 
 const ROLE_COMMANDS: Record<RoleCommand, string> = {
@@ -32,7 +32,7 @@ export function buildProgram(): Command {
     .description('OpenAI-compatible caching gateway. Settings are REFLEX_* environment variables (see README).')
     .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride(exitOnUsage)
-    .showHelpAfterError('(add --help for usage)');
+    .configureOutput(ONE_LINE_ERRORS);
 
   for (const [name, description] of Object.entries(ROLE_COMMANDS)) {
     program.command(name).description(description).action(withConfig(async (config, log) => (await import('./commands/roles.js')).runRoles(name as RoleCommand, config, log)));

@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure, RetryState, TerminatedFailure } from '@temporalio/common';
 import { ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { FREE_TRIES } from '../../src/api/middleware/loginBackoff';
 import { FakeApp, Fakes, chat, entryOf, json, startFakeApp } from './fakeApp';
 
 const TOKEN = 'admin-secret';
@@ -38,6 +39,32 @@ describe('admin auth', () => {
     const res = await admin('DELETE', '/tenants/nothex');
     expect(res.status).toBe(400);
     expect((await json(res)).error).toMatchObject({ param: 'tenant', code: 'invalid_tenant' });
+  });
+});
+
+describe('dashboard login', () => {
+  const login = (token: string) => fetch(`${app.url}/admin/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+
+  test('repeated wrong tokens slow the client down: then a 429 with Retry-After, the right token included, until the wait is over', async () => {
+    app = await startFakeApp({ adminToken: TOKEN });
+    for (let i = 0; i <= FREE_TRIES; i++) expect((await login('wrong')).status).toBe(401); // the last one starts a 1 s wait
+    const waiting = await login(TOKEN);
+    expect(waiting.status).toBe(429);
+    expect(waiting.headers.get('retry-after')).toBe('1');
+    expect((await json(waiting)).error).toMatchObject({ type: 'rate_limit_error', code: 'admin_login_backoff' });
+    await new Promise((r) => setTimeout(r, 1_050));
+    expect((await login(TOKEN)).status).toBe(204);
+    expect((await login('wrong')).status).toBe(401); // the right token cleared the count
+    expect((await login(TOKEN)).status).toBe(204);
+  });
+
+  test('the page tells its script whether this browser has a session, so it asks for no data it would be refused', async () => {
+    app = await startFakeApp({ adminToken: TOKEN });
+    const page = (cookie?: string) => fetch(`${app.url}/admin/`, { headers: cookie ? { cookie } : {} }).then((r) => r.text());
+    expect(await page()).toContain('<body data-session="0">');
+    expect(await page('reflex_admin=9999999999999.00.forged')).toContain('<body data-session="0">');
+    const cookie = (await login(TOKEN)).headers.get('set-cookie')!.split(';')[0]!;
+    expect(await page(cookie)).toContain('<body data-session="1">');
   });
 });
 

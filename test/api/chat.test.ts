@@ -3,6 +3,7 @@
  * error shapes, cache controls to statuses, hit headers, and how each
  * response is counted in /metrics.
  */
+import { eventually } from '../support/eventually';
 import { FakeApp, chat, completion, counterValue, entryOf, json, startFakeApp } from './fakeApp';
 
 let app: FakeApp;
@@ -129,7 +130,7 @@ describe('backpressure (REFLEX_MAX_MISSES, REFLEX_MISS_QUEUE)', () => {
       fill: async (input) => (await held, { response: completion('fresh'), workflowId: `fill-${input.tenant}-${input.key}`, timing: {} }),
     });
     const first = app.post({ model: 'm', messages: [{ role: 'user', content: 'first question' }] });
-    while (app.fills.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => app.fills.length > 0, { everyMs: 5, what: 'the first miss at the fill client' });
     const refused = await app.post({ model: 'm', messages: [{ role: 'user', content: 'second question' }] });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');

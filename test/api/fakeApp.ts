@@ -13,13 +13,15 @@ import path from 'node:path';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import { forwardAuth } from '../support/auth';
-import type { LookupResult } from '../../src/cache/lookup';
+import type { CacheLookup, LookupResult } from '../../src/cache/lookup';
+import type { EntryStore } from '../../src/cache/storage/entryStore';
+import { UsageLedger } from '../../src/ops/dashboard/usage';
+import { apiServices, fake } from '../support/fake';
 import type { Entry } from '../../src/cache/storage/entry';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';
 import { TokenSeal } from '../../src/provider/credentials';
 import type { ChatCompletion } from '../../src/provider/wire';
-import type { ApiServices } from '../../src/services';
 import type { FillAnswer, FillClient, MissSpec } from '../../src/temporal/fillClient';
 import type { ExactCache } from '../../src/cache/l1/exactCache';
 import { FileOutbox } from '../../src/cache/storage/outbox';
@@ -70,44 +72,44 @@ export async function startFakeApp(fakes: Fakes = {}): Promise<FakeApp> {
   const config = loadConfig({ REFLEX_HOME: home, ...(fakes.adminToken ? { REFLEX_ADMIN_TOKEN: fakes.adminToken } : {}), ...fakes.env });
   const metrics = new Metrics();
   const state = { fills: [] as MissSpec[], lookups: 0, settled: [] as string[] };
-  const fill: Pick<FillClient, 'fill' | 'handOff' | 'settled'> = {
+  const fill = fake<FillClient>({
     fill: async (input) => {
       state.fills.push(input);
       return fakes.fill ? fakes.fill(input) : { response: completion('fresh'), workflowId: `fill-${input.tenant}-${input.key}`, timing: {} };
     },
-    handOff: async () => 'unused',
     settled: async (id) => {
       state.settled.push(id);
       return true;
     },
-  };
-  const exact = { forget: () => undefined, provisional: () => undefined, getNow: () => undefined };
+  }, 'fill');
+  const exact = fake<ExactCache>({ forget: () => undefined, provisional: () => undefined, getNow: () => undefined }, 'exact');
   const health = new TemporalHealth();
-  const services = {
+  const log = pino({ level: 'silent' });
+  const services = apiServices({
     config,
-    log: pino({ level: 'silent' }),
+    log,
     metrics,
     seal: new TokenSeal(randomBytes(32)),
     ...forwardAuth(),
-    lookup: {
+    lookup: fake<CacheLookup>({
       lookup: async () => {
         state.lookups++;
         return fakes.lookup ? fakes.lookup() : { status: 'MISS' };
       },
-    },
+    }, 'lookup'),
     exact,
     fill,
     health,
+    usage: new UsageLedger(),
     admission: Admission.of(config.admission, metrics),
-    miss: new MissPath({ fill: fill as FillClient, provider: {} as Provider, outbox: new FileOutbox(home), exact: exact as unknown as ExactCache, health, metrics, log: pino({ level: 'silent' }), maxAttempts: 1 }),
-    maintenance: {
+    miss: new MissPath({ fill, provider: fake<Provider>({}, 'provider'), outbox: new FileOutbox(home), exact, health, metrics, log, maxAttempts: 1 }),
+    maintenance: fake<MaintenanceClient>({
       deleteEntry: fakes.deleteEntry ?? (async () => ({ removed: 1 })),
       purgeTenant: fakes.purgeTenant ?? (async () => ({ removed: 2 })),
-    },
-    store: { list: async function* () {}, checkWritable: async () => undefined },
-  };
-  // The fakes cover only what these routes call; the rest of ApiServices is never reached.
-  const app = createApp(services as unknown as ApiServices);
+    }, 'maintenance'),
+    store: fake<EntryStore>({ list: async function* () {}, checkWritable: async () => undefined }, 'store'),
+  });
+  const app = createApp(services);
   const server: Server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

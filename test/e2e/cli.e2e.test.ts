@@ -1,12 +1,13 @@
 /**
  * The built `reflex` command line: help, version and usage errors answer at
  * once and touch nothing (no config, no Temporal, no model); a usage error
- * exits 2, a bad setting exits 1 with the config message.
+ * exits 2 with one line on stderr, a bad setting exits 1 with the config
+ * message. The same holds for every script, benchmarks included.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { runReflex } from '../support/cli';
+import { CliResult, runReflex } from '../support/cli';
 import { freePort } from '../support/ports';
 import { REPO } from '../support/stack';
 
@@ -36,13 +37,63 @@ test('reflex replay --help prints usage without contacting Temporal', async () =
   expect(connections).toBe(0);
 });
 
-test('every command has its own --help, even with an invalid configuration', async () => {
-  for (const name of COMMANDS) {
-    const r = await runReflex([name, '--help'], { REFLEX_PORT: 'not-a-port' });
-    expect({ name, code: r.code }).toEqual({ name, code: 0 });
-    expect(r.stdout).toContain(`Usage: reflex ${name}`);
-  }
+/** Every command and subcommand, as `reflex --help` (and each command's own help) lists them. */
+async function allCommands(prefix: string[] = []): Promise<string[][]> {
+  const help = (await runReflex([...prefix, '--help'])).stdout;
+  const listed = help.split('Commands:\n')[1]?.split('\n').flatMap((line) => /^ {2}([a-z][a-z-]*)\b/.exec(line)?.[1] ?? []) ?? [];
+  const commands = listed.filter((name) => name !== 'help').map((name) => [...prefix, name]);
+  return [...commands, ...(await Promise.all(commands.map((c) => allCommands(c)))).flat()];
+}
+
+test('every command and subcommand has its own --help, even with an invalid configuration; an unknown option is one line and exit 2', async () => {
+  const commands = await allCommands();
+  expect(commands.map((c) => c.join(' '))).toEqual(expect.arrayContaining([...COMMANDS, 'migrate', 'migrate-store', 'keys create', 'keys list', 'keys revoke']));
+  await eachLimited(commands, async (command) => {
+    const help = await runReflex([...command, '--help'], { REFLEX_PORT: 'not-a-port' }, undefined, 30_000);
+    expect({ command, code: help.code, stderr: help.stderr }).toEqual({ command, code: 0, stderr: '' });
+    expect(help.stdout).toContain(`Usage: reflex ${command.join(' ')}`);
+    expectUsageError(await runReflex([...command, '--no-such-option'], {}, undefined, 30_000), command.join(' '));
+  });
 });
+
+/**
+ * The scripts: every file under dist/tools and scripts/bench that reads its
+ * command line. They answer as reflex does (src/tools/scriptArgs.ts).
+ */
+function allScripts(): string[] {
+  const under = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? under(path.join(dir, e.name)) : /\.m?js$/.test(e.name) ? [path.join(dir, e.name)] : []));
+  const helper = path.join(REPO, 'dist', 'tools', 'scriptArgs.js');
+  return [...under(path.join(REPO, 'dist', 'tools')), ...under(path.join(REPO, 'scripts', 'bench'))].filter((f) => f !== helper && /process\.argv/.test(readFileSync(f, 'utf8')));
+}
+
+test('every script and benchmark answers --help with its usage and exit 0, and an unknown option with one line and exit 2', async () => {
+  const scripts = allScripts();
+  const names = scripts.map((s) => path.relative(REPO, s));
+  expect(names).toEqual(expect.arrayContaining(['dist/tools/bench/missLoad.js', 'dist/tools/bench/bareKoa.js', 'dist/tools/eval/offline.js', 'scripts/bench/pg-storage-size.mjs']));
+  await eachLimited(scripts, async (script) => {
+    const run = (args: string[]) => runReflex(args, {}, path.relative(path.join(REPO, 'dist'), script), 30_000);
+    const help = await run(['--help']);
+    expect({ script, code: help.code, stderr: help.stderr }).toEqual({ script, code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: \S+ \[options\]/);
+    expect(help.stdout).toMatch(/--help/);
+    expectUsageError(await run(['--no-such-option']), script);
+  });
+});
+
+function expectUsageError(r: CliResult, what: string): void {
+  expect({ what, code: r.code, stdout: r.stdout }).toEqual({ what, code: 2, stdout: '' });
+  // One line naming the problem (a missing required option is reported first), no stack trace.
+  expect(r.stderr).toMatch(/^[^\n]*('--no-such-option'|required option)[^\n]* \(add --help for usage\)\n$/);
+}
+
+/** Runs `fn` over `items`, four at a time (each starts a node process). */
+async function eachLimited<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+  }));
+}
 
 test('reflex eval --help shows defaults taken from the config schema', async () => {
   const r = await runReflex(['eval', '--help']);

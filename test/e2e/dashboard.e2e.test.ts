@@ -6,7 +6,9 @@
  * at the Temporal UI, and a wrong token gets 401 and no data. Then the same
  * in a real headless Chromium (puppeteer-core driving the Chromium inside the
  * @sparticuz/chromium npm package: nothing is downloaded at test time), with
- * screenshots in test-artifacts/dashboard/.
+ * screenshots in test-artifacts/dashboard/: the page logs no console error
+ * (no 401 before login, no 404), and its time charts span the last minutes,
+ * not years.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -118,6 +120,8 @@ describe('in a real headless Chromium', () => {
   let browser: Browser;
   let tab: Page;
   const pageErrors: string[] = [];
+  /** What the browser console reports as errors (failed loads included), with the URL each names. */
+  const consoleErrors: string[] = [];
   const shot = (name: string) => tab.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
   const textOf = (selector: string) => tab.$eval(selector, (el) => el.textContent ?? '');
   const visible = (selector: string) => tab.waitForSelector(`${selector}:not([hidden])`, { timeout: 15_000 });
@@ -129,19 +133,23 @@ describe('in a real headless Chromium', () => {
     tab = await browser.newPage();
     await tab.setViewport({ width: 1280, height: 900 });
     tab.on('pageerror', (err) => pageErrors.push(String(err)));
+    tab.on('console', (m) => void (m.type() === 'error' && consoleErrors.push(`${m.text()} ${m.location().url ?? ''}`)));
     tab.on('dialog', (dialog) => void dialog.accept()); // the revoke confirmation
   }, 60_000);
   afterAll(() => browser?.close());
 
-  test('a wrong token: the page says so and shows no data; no cookie', async () => {
-    await tab.goto(`${h.gateway.url}/admin/`);
+  test('a wrong token: the page says so and shows no data; no cookie; before it, the console stays clean', async () => {
+    await tab.goto(`${h.gateway.url}/admin/`, { waitUntil: 'networkidle0' });
     await visible('#login');
+    expect(consoleErrors).toEqual([]); // no 401 asking for data without a session, no favicon 404
     await tab.type('#token', 'wrong-token');
     await tab.click('#login-form button');
     await visible('#login-error');
     expect(await textOf('#login-error')).toContain('not the admin token');
     expect(await tab.$eval('#dashboard', (el) => (el as unknown as { hidden: boolean }).hidden)).toBe(true);
     expect(await browser.cookies()).toEqual([]);
+    expect(consoleErrors).toEqual([expect.stringMatching(/status of 401 .*\/admin\/login$/)]); // the refusal itself, nothing else
+    consoleErrors.length = 0;
     await shot('1-login-refused');
   });
 
@@ -172,9 +180,10 @@ describe('in a real headless Chromium', () => {
     await expect(h.gateway.awaitFill(failing)).rejects.toThrow();
     await h.stack.startMilvus();
 
-    await tab.reload();
+    await tab.reload({ waitUntil: 'networkidle0' });
     await visible('#dashboard');
     await tab.waitForSelector('#fills-failed tbody tr a', { timeout: 15_000 });
+    expect(consoleErrors).toEqual([]); // no 404 for an eval picture never plotted, none for a favicon
     expect(count(await textOf('#hits-l1'))).toBe(await metric('reflex_requests_total', 'status="200",tier="HIT_L1_EXACT"'));
     expect(count(await textOf('#misses'))).toBe(await metric('reflex_requests_total', 'status="200",tier="MISS"'));
     expect(count(await textOf('#hits-l1'))).toBeGreaterThanOrEqual(2);
@@ -183,6 +192,14 @@ describe('in a real headless Chromium', () => {
     expect(row?.slice(0, 5)).toEqual(['from-the-browser', id, id, '4', '2']);
     // The charts drew (uPlot from node_modules), and the page threw nothing.
     for (const chart of ['#chart-hit-rate', '#chart-requests', '#chart-latency']) expect(await tab.$(`${chart} canvas`)).not.toBeNull();
+    // The time axes: the few samples of this run, shown over the last ten minutes to now (not years).
+    const ranges = (await tab.evaluate('Object.values(charts).map((c) => [c.plot.scales.x.min, c.plot.scales.x.max])')) as [number, number][];
+    expect(ranges).toHaveLength(3);
+    for (const [min, max] of ranges) {
+      expect(max - min).toBeGreaterThanOrEqual(600);
+      expect(max - min).toBeLessThanOrEqual(3_610);
+      expect(Math.abs(max - Date.now() / 1000)).toBeLessThan(120);
+    }
     expect(pageErrors).toEqual([]);
     await shot('2-dashboard');
 

@@ -10,6 +10,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { eventually } from '../support/eventually';
 import { ask } from '../support/gateway';
 import { freePort } from '../support/ports';
 import { MODELS, REPO, VENV } from '../support/stack';
@@ -18,7 +19,6 @@ import { launchBrowser, type PageGlobals } from '../support/browser';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/temporal-ui');
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -30,14 +30,7 @@ const listening = (port: number) =>
     socket.once('error', () => resolve(false));
   });
 
-async function until(what: string, probe: () => Promise<boolean>, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(250);
-  }
-  return Date.now() - t0;
-}
+const until = (what: string, probe: () => Promise<boolean>, ms: number) => eventually(probe, { what, ms, everyMs: 250 });
 
 let home = '';
 let ports: { api: number; temporal: number; ui: number; milvus: number };

@@ -120,7 +120,7 @@ describe('answered before the workflow task is durable', () => {
     const before = h.upstream.calls;
     const release = h.upstream.hold();
     const pending = h.gateway.chat(q, 'tenant-crash');
-    expect(await eventually(() => h.upstream.calls === before + 1)).toBe(true);
+    await eventually(() => h.upstream.calls === before + 1, { what: 'the provider called once' });
     // The provider is answering; Temporal now takes nothing more, so the task that ran the call is never completed.
     h.stack.freezeTemporal();
     release();

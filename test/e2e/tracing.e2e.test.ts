@@ -7,6 +7,7 @@
  * from both services, and the cache tier, hashed tenant and fill id on the
  * request span.
  */
+import { eventually } from '../support/eventually';
 import { GatewayProcess } from '../support/gateway';
 import { OtlpReceiver, ReceivedSpan } from '../support/otlpReceiver';
 import { startStack, TestStack } from '../support/stack';
@@ -39,14 +40,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function traceOf(predicate: (spans: ReceivedSpan[]) => boolean, traceId: () => string | undefined): Promise<ReceivedSpan[]> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const id = traceId();
-    const spans = id ? receiver.spans.filter((s) => s.traceId === id) : [];
-    if (predicate(spans) || Date.now() > deadline) return spans;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+function traceOf(predicate: (spans: ReceivedSpan[]) => boolean, traceId: () => string | undefined): Promise<ReceivedSpan[]> {
+  const spansOf = (id: string | undefined) => (id ? receiver.spans.filter((s) => s.traceId === id) : []);
+  return eventually(() => spansOf(traceId()), { until: predicate, ms: 30_000, everyMs: 250, what: 'the whole trace exported' });
 }
 
 test('a miss is one connected trace across the API and the worker', async () => {

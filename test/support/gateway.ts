@@ -11,6 +11,7 @@ import path from 'node:path';
 import { TenantHasher } from '../../src/cache/keys/tenant';
 import { loadConfig } from '../../src/config';
 import { dataConverter, EncryptionCodec } from '../../src/temporal/payloadCodec';
+import { eventually } from './eventually';
 import { freePort } from './ports';
 import { MODELS, REPO, TestStack, VENV } from './stack';
 
@@ -142,20 +143,14 @@ export class GatewayProcess {
   }
 
   private async waitHealthy(): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
+    const ready = async () => {
       if (this.child!.exitCode !== null) throw new Error(`gateway exited with ${this.child!.exitCode}; see ${this.stack.home}/gateway.log`);
-      try {
-        // Fully ready, not "degraded": a Temporal probe that timed out under load would send the first
-        // misses to the outbox (answered, but without a fill id) for the next couple of seconds.
-        const res = await fetch(`${this.url}/ready`);
-        if (res.status === 200 && ((await res.json()) as { status?: string }).status === 'ready') return;
-      } catch {
-        /* not listening yet */
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`gateway not ready after 60 s; see ${this.stack.home}/gateway.log`);
+      // Fully ready, not "degraded": a Temporal probe that timed out under load would send the first
+      // misses to the outbox (answered, but without a fill id) for the next couple of seconds.
+      const res = await fetch(`${this.url}/ready`).catch(() => undefined); // not listening yet
+      return res?.status === 200 && ((await res.json()) as { status?: string }).status === 'ready';
+    };
+    await eventually(ready, { ms: 60_000, everyMs: 250, what: `gateway ready (see ${this.stack.home}/gateway.log)` });
   }
 }
 

@@ -46,7 +46,10 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const uiPort = await freePort();
   const temporalOptions = { venv: VENV, address: temporalAddress, uiPort, headless: !options.ui, dataDir, namespace: 'default' };
   let temporal: ManagedProcess | undefined = await startTemporal(temporalOptions);
-  let milvus: ManagedProcess | undefined = await startMilvus({ venv: VENV, address: milvusAddress, dataDir });
+  let milvus: ManagedProcess | undefined = await startMilvus({ venv: VENV, address: milvusAddress, dataDir }).catch(async (err: unknown) => {
+    await temporal?.stop(); // else it outlives the failed start and keeps jest from exiting
+    throw err;
+  });
   return {
     home,
     temporalAddress,

@@ -9,6 +9,7 @@ import { VectorStore } from '../../src/cache/vectors/vectorStore';
 import { Expiry } from '../../src/cache/storage/expiry';
 import { EmbeddingsRequest, EmbeddingsResponse, inputItems, vectorFromBase64, vectorToBase64 } from '../../src/provider/embeddingsWire';
 import { MockProvider } from '../../src/provider/mock';
+import { eventually } from '../support/eventually';
 
 test('input forms split into items', () => {
   expect(inputItems('a')).toEqual(['a']);
@@ -79,7 +80,7 @@ describe('EmbeddingsCache', () => {
     const asks = Array.from({ length: 8 }, (_, i) => cache.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: ['new one', 'new two'], ...(i % 2 ? { encoding_format: 'base64' as const } : {}) }, on, slow));
     const own = cache.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: ['new one', 'new two'] }, { lookup: true, store: false }, slow);
     // The provider is held until the leader and the no-store request have called it and the others had time to join.
-    while (calls < 2) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => calls >= 2, { everyMs: 5, what: 'the leader and the no-store request at the provider' });
     await new Promise((r) => setTimeout(r, 50));
     release();
     const answers = await Promise.all(asks);

@@ -26,7 +26,9 @@ import { FileEntryStore } from '../../src/cache/storage/entryStore';
 import { Admission } from '../../src/miss/admission';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';
-import type { ApiServices } from '../../src/services';
+import type { CacheLookup } from '../../src/cache/lookup';
+import { UsageLedger } from '../../src/ops/dashboard/usage';
+import { apiServices, fake } from '../support/fake';
 import { completion } from '../api/fakeApp';
 
 const completionOf = (content: string) => completion(content, { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 });
@@ -77,7 +79,7 @@ beforeAll(async () => {
   const log = pino({ level: 'info' }, sink);
   const services = (exactLane: '0' | '1') => {
     const config = loadConfig({ REFLEX_MOCK_PROVIDER: '1', REFLEX_UPSTREAM_API_KEY: 'sk-upstream', REFLEX_AUTH: 'keys', REFLEX_EXACT_LANE: exactLane });
-    return {
+    return apiServices({
       config,
       log,
       metrics,
@@ -85,14 +87,15 @@ beforeAll(async () => {
       auth,
       limiter: new KeyRateLimiter(),
       exact,
-      lookup: {
-        lookup: async (tenant: Tenant, id: CacheIdentity) => {
+      usage: new UsageLedger(),
+      lookup: fake<CacheLookup>({
+        lookup: async (tenant, id) => {
           routeLookups++;
           const entry = exact.getInMemory(tenant.id, id.key) ?? (await exact.get(tenant.id, id.key));
           return entry ? { status: 'HIT_L1_EXACT', entry } : { status: 'MISS' };
         },
-      },
-    } as unknown as ApiServices;
+      }, 'lookup'),
+    });
   };
   const listen = async (exactLane: '0' | '1') => {
     const server = createServer(createHandler(services(exactLane)), log);

@@ -12,11 +12,12 @@ import { Metrics } from '../../src/metrics';
 import { TemporalHealth } from '../../src/miss/health';
 import { MissPath } from '../../src/miss/missPath';
 import { UpstreamError, failureOf } from '../../src/provider/failure';
-import { FillClient, MissSpec, toGatewayError } from '../../src/temporal/fillClient';
+import { FillAnswer, FillClient, MissSpec, toGatewayError } from '../../src/temporal/fillClient';
 import { Provider, classify } from '../../src/provider/provider';
 import { TokenSeal } from '../../src/provider/credentials';
 import { isCacheable } from '../../src/provider/cacheability';
 import { PROVIDER_FAILURE_TYPE } from '../../src/workflows/definitions';
+import { fake } from '../support/fake';
 
 const failed = (status: number, retryAfter?: string) =>
   new WorkflowUpdateFailedError(
@@ -104,10 +105,10 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
   function setup(fill: Partial<FillClient>, outboxRoot?: string) {
     const root = mkdtempSync(path.join(os.tmpdir(), 'reflex-miss-'));
     const exact = new ExactCache(new FileEntryStore(root), 100);
-    const provider = { complete: jest.fn(async () => answer('direct')), stream: jest.fn() };
+    const provider = { complete: jest.fn(async (_request: Record<string, unknown>, _apiKey: string | undefined) => answer('direct')), stream: jest.fn() };
     const metrics = new Metrics();
     const miss = new MissPath({
-      fill: fill as FillClient, provider: provider as unknown as Provider, outbox: new FileOutbox(outboxRoot ?? root), exact,
+      fill: fake<FillClient>(fill, 'fill'), provider: fake<Provider>(provider, 'provider'), outbox: new FileOutbox(outboxRoot ?? root), exact,
       health: new TemporalHealth(), metrics, log: pino({ level: 'silent' }), maxAttempts: 1,
     });
     return { miss, exact, provider, root, metrics };
@@ -115,8 +116,8 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
 
   test('concurrent identical misses share one fill; a refresh never joins; a finished flight is not reused', async () => {
     const pending: (() => void)[] = [];
-    const fill = jest.fn(() => new Promise((resolve) => pending.push(() => resolve({ response: answer('via-fill'), workflowId: 'w', timing: {} }))));
-    const { miss } = setup({ fill } as unknown as Partial<FillClient>);
+    const fill = jest.fn(() => new Promise<FillAnswer>((resolve) => pending.push(() => resolve({ response: answer('via-fill'), workflowId: 'w', timing: {} }))));
+    const { miss } = setup({ fill });
     const first = miss.answer(spec(), undefined);
     const second = miss.answer(spec(), undefined);
     const refresh = miss.answer(spec({ replace: true }), undefined);
@@ -136,7 +137,7 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
 
   test('a JSON miss joins a flight a stream leads (mixed callers, one provider call)', async () => {
     const fill = jest.fn();
-    const { miss } = setup({ fill } as unknown as Partial<FillClient>);
+    const { miss } = setup({ fill });
     const streamLeader = miss.flights.lead(MissPath.flightKey(spec()));
     const json = miss.answer(spec(), undefined);
     streamLeader.settle({ outcome: { completion: answer('streamed') as never, workflowId: 'w' } });
@@ -146,7 +147,7 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
 
   test('a miss whose lookup ran before an identical flight settled is answered from that flight, not paid again', async () => {
     const fill = jest.fn(async () => ({ response: answer('via-fill'), workflowId: 'w', timing: {} }));
-    const { miss, metrics } = setup({ fill } as unknown as Partial<FillClient>);
+    const { miss, metrics } = setup({ fill });
     await miss.answer(spec(), undefined, true); // the flight settles; its answer is provisional in L1
     const coalesced = (await metrics.coalesced.get()).values[0]?.value ?? 0;
     await expect(miss.answer(spec(), undefined, true)).resolves.toEqual({ completion: answer('via-fill'), joined: true });
@@ -158,7 +159,7 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
   });
 
   test('an answer is an exact hit in this process at once (read-your-writes), before anything is stored', async () => {
-    const { miss, exact } = setup({ fill: async () => ({ response: answer('fresh'), workflowId: 'w', timing: {} }) } as unknown as Partial<FillClient>);
+    const { miss, exact } = setup({ fill: async () => ({ response: answer('fresh'), workflowId: 'w', timing: {} }) });
     await miss.answer(spec(), undefined);
     await expect(exact.get(tenant, 'b'.repeat(64))).resolves.toMatchObject({ response: { id: 'fresh' } });
     await miss.answer(spec({ key: 'c'.repeat(64), store: false }), undefined);
@@ -168,7 +169,7 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
   test('Temporal unreachable: the provider answers directly and the answer goes to the outbox, with no fill id', async () => {
     const unreachable = jest.fn(async () => Promise.reject(new Error('14 UNAVAILABLE: No connection established')));
     const handOff = jest.fn(unreachable);
-    const { miss, provider, root } = setup({ fill: unreachable, handOff } as unknown as Partial<FillClient>);
+    const { miss, provider, root } = setup({ fill: unreachable, handOff });
     const outcome = await miss.answer(spec({ caller: 'docs-bot' }), 'sk-x');
     expect(outcome).toMatchObject({ completion: { id: 'direct' }, degraded: 'outbox' });
     expect(outcome.workflowId).toBeUndefined();
@@ -187,7 +188,7 @@ describe('the miss path: coalescing, degraded mode, read-your-writes', () => {
 
   test('a provider error in degraded mode keeps the error contract', async () => {
     const unreachable = async () => Promise.reject(new Error('14 UNAVAILABLE'));
-    const { miss, provider } = setup({ fill: unreachable, handOff: unreachable } as unknown as Partial<FillClient>);
+    const { miss, provider } = setup({ fill: unreachable, handOff: unreachable });
     provider.complete.mockRejectedValueOnce(new UpstreamError(failureOf(400, { message: 'bad', type: 'invalid_request_error' }, 'bad')));
     await expect(miss.answer(spec(), undefined)).rejects.toMatchObject({ status: 400, message: 'bad' });
   });

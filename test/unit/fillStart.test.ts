@@ -10,6 +10,7 @@ import { FileBlobStore } from '../../src/cache/storage/blobStore';
 import { FileEntryStore } from '../../src/cache/storage/entryStore';
 import { FillClient, MissSpec } from '../../src/temporal/fillClient';
 import type { VisibilitySupport } from '../../src/temporal/visibilitySupport';
+import { fake } from '../support/fake';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'fill-start-'));
 const spec: MissSpec = {
@@ -21,7 +22,7 @@ const answer = { id: 'x', choices: [{ index: 0, message: { role: 'assistant', co
 function fillClient(origin: boolean) {
   const start = jest.fn(async (_type: string, _options: Record<string, any>) => ({}));
   const client = { workflow: { start } } as unknown as Client;
-  const visibility = { available: async () => true, has: () => origin } as unknown as VisibilitySupport;
+  const visibility = fake<VisibilitySupport>({ available: async () => true, has: () => origin }, 'visibility');
   const fill = new FillClient(client, new FileBlobStore(root), new FileEntryStore(root), { taskQueue: 'q', deadlineMs: 5_000, policy: { providerMaxAttempts: 1, providerTimeoutMs: 1, indexMaxAttempts: 0 } }, visibility);
   return { fill, options: () => start.mock.calls[0]![1] };
 }

@@ -19,8 +19,11 @@ import { cacheIdentity, CacheIdentity } from '../../src/cache/keys/cacheKey';
 import { TenantHasher } from '../../src/cache/keys/tenant';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';
-import type { ApiServices } from '../../src/services';
+import type { CacheLookup } from '../../src/cache/lookup';
+import type { Entry } from '../../src/cache/storage/entry';
+import { UsageLedger } from '../../src/ops/dashboard/usage';
 import { forwardAuth } from '../support/auth';
+import { apiServices, fake } from '../support/fake';
 
 const completion = {
   id: 'chatcmpl-1',
@@ -30,7 +33,7 @@ const completion = {
   choices: [{ index: 0, message: { role: 'assistant', content: '{"a": [1, 2]}' }, finish_reason: 'stop' }],
   usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
 };
-const entry = { version: 1, tenant: 't', key: 'k', context: 'c', model: 'm', createdAt: Date.now() - 3_000, semanticText: 'q', embedding: [], response: completion };
+const entry: Entry = { version: 1, tenant: 't', key: 'k', context: 'c', model: 'm', createdAt: Date.now() - 3_000, semanticText: 'q', embedding: [], response: completion };
 
 const logLines: Record<string, any>[] = [];
 const seen: { tenant: string; identity: CacheIdentity }[] = [];
@@ -49,19 +52,20 @@ beforeAll(async () => {
   });
   const log = pino({ level: 'info' }, sink);
   const config = loadConfig({ REFLEX_MOCK_PROVIDER: '1' });
-  const services = {
+  const services = apiServices({
     config,
     log,
     metrics,
     admission: Admission.of(config.admission, metrics),
+    usage: new UsageLedger(),
     ...access,
-    lookup: {
-      lookup: async (tenant: { id: string }, identity: CacheIdentity) => {
+    lookup: fake<CacheLookup>({
+      lookup: async (tenant, identity) => {
         seen.push({ tenant: tenant.id, identity });
         return { status: 'HIT_L1_EXACT', entry };
       },
-    },
-  } as unknown as ApiServices;
+    }, 'lookup'),
+  });
   server = createServer(createApp(services), log);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`;

@@ -15,8 +15,10 @@ import { Admission } from '../../src/miss/admission';
 import { createServer } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';
-import type { ApiServices } from '../../src/services';
+import type { CacheLookup } from '../../src/cache/lookup';
+import { UsageLedger } from '../../src/ops/dashboard/usage';
 import { forwardAuth } from '../support/auth';
+import { apiServices, fake } from '../support/fake';
 import { isOpenAIError, rawRequest, RawResponse } from '../support/rawHttp';
 
 const logLines: Record<string, any>[] = [];
@@ -34,19 +36,20 @@ beforeAll(async () => {
   const log = pino({ level: 'debug' }, sink);
   const config = loadConfig({ REFLEX_MOCK_PROVIDER: '1', REFLEX_ADMIN_TOKEN: 'admin-secret' });
   const metrics = new Metrics();
-  const services = {
+  const services = apiServices({
     config,
     log,
     metrics,
     admission: Admission.of(config.admission, metrics),
+    usage: new UsageLedger(),
     ...forwardAuth(),
-    lookup: {
+    lookup: fake<CacheLookup>({
       lookup: async () => {
         if (lookupFails) throw new Error('lookup exploded');
         return { status: 'MISS' };
       },
-    },
-  } as unknown as ApiServices;
+    }, 'lookup'),
+  });
   server = createServer(createApp(services), log);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;

@@ -12,6 +12,11 @@ import path from 'node:path';
 import { ActivityDeps, AnswerCall, createActivities } from '../../src/activities';
 import { AnswerBoard } from '../../src/activities/answerBoard';
 import { FileBlobStore } from '../../src/cache/storage/blobStore';
+import type { Entry } from '../../src/cache/storage/entry';
+import type { EntryStore } from '../../src/cache/storage/entryStore';
+import { NEVER_EXPIRES } from '../../src/cache/storage/expiry';
+import type { Provider } from '../../src/provider/provider';
+import { fake } from '../support/fake';
 import { UpstreamError, failureOf } from '../../src/provider/failure';
 
 const tenant = '0123456789abcdef';
@@ -20,7 +25,7 @@ const answer = { id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index:
 async function setup(answers?: AnswerBoard) {
   const blobs = new FileBlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
   const complete = jest.fn(async () => answer);
-  const acts = createActivities({ provider: { complete }, upstreamKey: 'sk-test', blobs, answers } as unknown as ActivityDeps);
+  const acts = createActivities(fake<ActivityDeps>({ provider: fake<Provider>({ complete }, 'provider'), upstreamKey: 'sk-test', blobs, answers }, 'deps'));
   const call: AnswerCall = { tenant, key: 'e'.repeat(64), requestRef: await blobs.put(tenant, { request: { model: 'm', messages: [] } }), guarded: false };
   const inRun = (workflowId: string, runId: string) => new MockActivityEnvironment({ workflowExecution: { workflowId, runId } }).run(acts.obtainAnswer, call);
   return { blobs, complete, inRun };
@@ -75,7 +80,7 @@ describe('every outcome reaches a request waiting on the board (an eager start h
     const board = new AnswerBoard();
     const blobs = new FileBlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
     const complete = jest.fn(async () => Promise.reject(failure));
-    const acts = createActivities({ provider: { complete }, upstreamKey: 'sk-test', blobs, answers: board } as unknown as ActivityDeps);
+    const acts = createActivities(fake<ActivityDeps>({ provider: fake<Provider>({ complete }, 'provider'), upstreamKey: 'sk-test', blobs, answers: board }, 'deps'));
     const call: AnswerCall = { tenant, key: 'e'.repeat(64), requestRef: await blobs.put(tenant, { request: { model: 'm', messages: [] } }), guarded: false, maxAttempts };
     const attempt = (n: number) => new MockActivityEnvironment({ workflowExecution: { workflowId: 'fill-a', runId: 'run-1' }, attempt: n }).run(acts.obtainAnswer, call);
     return { board, attempt };
@@ -102,9 +107,9 @@ describe('every outcome reaches a request waiting on the board (an eager start h
     const board = new AnswerBoard();
     const blobs = new FileBlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
     const complete = jest.fn(async () => answer);
-    const store = { read: async () => ({ response: answer, createdAt: Date.now() }) };
-    const expiry = { isExpired: () => false };
-    const acts = createActivities({ provider: { complete }, upstreamKey: 'sk-test', blobs, answers: board, store, expiry } as unknown as ActivityDeps);
+    const stored: Entry = { version: 1, tenant, key: 'e'.repeat(64), context: 'c', model: 'm', createdAt: Date.now(), semanticText: 'q', embedding: [], response: answer };
+    const store = fake<EntryStore>({ read: async () => stored }, 'store');
+    const acts = createActivities(fake<ActivityDeps>({ provider: fake<Provider>({ complete }, 'provider'), upstreamKey: 'sk-test', blobs, answers: board, store, expiry: NEVER_EXPIRES }, 'deps'));
     const call: AnswerCall = { tenant, key: 'e'.repeat(64), requestRef: 'unused', guarded: true };
     const waiting = board.wait('fill-a').answer;
     await expect(new MockActivityEnvironment({ workflowExecution: { workflowId: 'fill-a', runId: 'run-1' } }).run(acts.obtainAnswer, call)).resolves.toEqual({ source: 'stored' });

@@ -6,7 +6,11 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ActivityDeps, createActivities } from '../../src/activities';
+import type { BlobStore } from '../../src/cache/storage/blobStore';
 import type { Entry } from '../../src/cache/storage/entry';
+import type { EntryStore } from '../../src/cache/storage/entryStore';
+import type { VectorIndex } from '../../src/vectordb';
+import { fake } from '../support/fake';
 
 const call = { tenant: 't1', key: 'k1', requestRef: 'r'.repeat(64), answerRef: 'a'.repeat(64) };
 const request = { request: {}, context: 'ctx', model: 'm', semanticText: 'q', embedding: Array.from({ length: 384 }, (_, i) => (i % 2 ? 0.05 : -0.05)) };
@@ -14,11 +18,11 @@ const answer = { id: 'chatcmpl-1', choices: [] };
 
 function activities(upsert: () => Promise<void>, write: (e: Entry) => Promise<void> = async () => undefined) {
   const written: Entry[] = [];
-  const deps = {
-    blobs: { get: async (_t: string, ref: string) => (ref === call.requestRef ? request : answer) },
-    store: { write: async (e: Entry) => (await write(e), written.push(e)) },
-    index: { upsert },
-  } as unknown as ActivityDeps;
+  const deps = fake<ActivityDeps>({
+    blobs: fake<BlobStore>({ get: async <T>(_t: string, ref: string) => (ref === call.requestRef ? request : answer) as T }, 'blobs'),
+    store: fake<EntryStore>({ write: async (e: Entry) => void (await write(e), written.push(e)) }, 'store'),
+    index: fake<VectorIndex>({ upsert }, 'index'),
+  }, 'deps');
   return { acts: createActivities(deps), written };
 }
 

@@ -15,6 +15,7 @@ import { EntryStore, FileEntryStore } from '../../src/cache/storage/entryStore';
 import { Expiry, NEVER_EXPIRES } from '../../src/cache/storage/expiry';
 import type { EntryAddress, VectorIndex } from '../../src/vectordb/index';
 import { MemoryIndex } from '../../src/vectordb/memory';
+import { fake } from '../support/fake';
 import { FileVectors, VectorStore } from '../../src/cache/vectors/vectorStore';
 
 const TENANT = 'ab'.repeat(8);
@@ -75,7 +76,7 @@ test('above the bound, the least recently used entries are evicted; an L1 hit co
 test('a failed Milvus delete is retried on the next sweep', async () => {
   await store.write(entry(1, 0));
   const failing = { delete: jest.fn().mockRejectedValueOnce(new Error('milvus down')).mockResolvedValue(undefined), deleteCreatedBefore: jest.fn() };
-  const s = new Sweeper({ store, index: failing as unknown as VectorIndex, expiry: new Expiry(1_000), maxEntries: 0, metrics: new Metrics(), log: pino({ level: 'silent' }) });
+  const s = new Sweeper({ store, index: fake<VectorIndex>(failing, 'index'), expiry: new Expiry(1_000), maxEntries: 0, metrics: new Metrics(), log: pino({ level: 'silent' }) });
   await expect(s.sweep()).rejects.toThrow('milvus down');
   await s.sweep();
   expect(failing.delete).toHaveBeenLastCalledWith([{ tenant: TENANT, key: key(1) }]);

@@ -11,6 +11,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { ActivityDeps, createActivities } from '../../src/activities';
 import { TokenSeal } from '../../src/provider/credentials';
+import type { Provider } from '../../src/provider/provider';
+import { fake } from '../support/fake';
 import { toGatewayError } from '../../src/temporal/fillClient';
 import { activityLogs } from '../../src/temporal/logs';
 import { PROVIDER_FAILURE_TYPE } from '../../src/workflows/definitions';
@@ -20,7 +22,7 @@ const workerSeal = new TokenSeal(randomBytes(32));
 
 async function mismatch(): Promise<ApplicationFailure> {
   const provider = { complete: jest.fn(), stream: jest.fn() };
-  const acts = createActivities({ provider, upstreamKey: undefined, seal: workerSeal } as unknown as ActivityDeps);
+  const acts = createActivities(fake<ActivityDeps>({ provider: fake<Provider>(provider, 'provider'), upstreamKey: undefined, seal: workerSeal }, 'deps'));
   const err = await acts.callProvider({ request: {}, sealedToken: apiSeal.seal('sk-caller') }).then(() => undefined, (e: unknown) => e);
   expect(provider.complete).not.toHaveBeenCalled();
   expect(err).toBeInstanceOf(ApplicationFailure);

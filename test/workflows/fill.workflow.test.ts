@@ -13,7 +13,8 @@ import type { Obtained } from '../../src/activities';
 import { FILL_WORKFLOW, FillInput, PROVIDER_FAILURE_TYPE, WRITE_FAILURE_TYPE, answerUpdate, fillWorkflowId, statusQuery } from '../../src/workflows/definitions';
 import type { cacheFillWorkflow } from '../../src/workflows/fill';
 import { reflexAttributes } from '../../src/workflows/visibility';
-import { FakeActivities, SinkLog, createTestEnv, eventually, fillInput, gate, recordHistory, withWorker, miss as fillMiss, startOperation } from './support';
+import { eventually } from '../support/eventually';
+import { FakeActivities, SinkLog, createTestEnv, fillInput, gate, recordHistory, withWorker, miss as fillMiss, startOperation } from './support';
 
 let env: TestWorkflowEnvironment;
 let client: Client;
@@ -172,7 +173,7 @@ describe('cacheFillWorkflow (claim check) miss-path behaviour', () => {
       const op = startOperation(taskQueue, fillInput());
       expect(await client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation: op })).toEqual({ answerRef: ANSWER_REF });
       const handle = await op.workflowHandle();
-      await eventually(() => fakes.names().includes('storeAndIndexEntry'));
+      await eventually(() => fakes.names().includes('storeAndIndexEntry'), { what: 'storeAndIndexEntry started' });
       expect(await handle.query(statusQuery)).toEqual({ provider: 'done', embed: 'pending', store: 'pending', index: 'pending' });
       storing.open();
       expect((await handle.result()).outcome).toBe('cached');
@@ -190,7 +191,7 @@ describe('cacheFillWorkflow (claim check) miss-path behaviour', () => {
       fakes,
       async (taskQueue) => {
         const first = await client.workflow.startUpdateWithStart(answerUpdate, { startWorkflowOperation: startOperation(taskQueue, input), waitForStage: WorkflowUpdateStage.ACCEPTED });
-        await eventually(() => fakes.names().includes('obtainAnswer'));
+        await eventually(() => fakes.names().includes('obtainAnswer'), { what: 'obtainAnswer started' });
         // The provider call holds the first workflow task open, so a second update
         // is admitted now and accepted in the next task, once the answer exists.
         const second = client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation: startOperation(taskQueue, input) });

@@ -20,7 +20,8 @@ import {
 import type { ProviderFailure } from '../../src/provider/failure';
 import type { cacheFillWorkflow } from '../../src/workflows/fill';
 import { reflexAttributes } from '../../src/workflows/visibility';
-import { ChatCompletion, FakeActivities, SinkLog, completion, contentOf, finishOf, createTestEnv, eventually, legacyFillInput as fillInput, gate, recordHistory, withWorker, miss as fillMiss, startOperation } from './support';
+import { eventually } from '../support/eventually';
+import { ChatCompletion, FakeActivities, SinkLog, completion, contentOf, finishOf, createTestEnv, legacyFillInput as fillInput, gate, recordHistory, withWorker, miss as fillMiss, startOperation } from './support';
 
 let env: TestWorkflowEnvironment;
 let client: Client;
@@ -246,7 +247,7 @@ describe('cacheFillWorkflow miss-path behaviour', () => {
       const answer = await client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation: op });
       expect(finishOf(answer)).toBe('stop');
       const handle = await op.workflowHandle();
-      await eventually(() => fakes.names().includes('indexEntry'));
+      await eventually(() => fakes.names().includes('indexEntry'), { what: 'indexEntry started' });
       expect((await handle.describe()).status.name).toBe('RUNNING');
       expect(await handle.query(statusQuery)).toEqual({ provider: 'done', embed: 'skipped', store: 'done', index: 'pending' });
       indexing.open();
@@ -269,7 +270,7 @@ describe('cacheFillWorkflow miss-path behaviour', () => {
           startWorkflowOperation: startOperation(taskQueue, input),
           waitForStage: WorkflowUpdateStage.ACCEPTED,
         });
-        await eventually(() => fakes.names().includes('callProvider'));
+        await eventually(() => fakes.names().includes('callProvider'), { what: 'callProvider started' });
         const second = await client.workflow.startUpdateWithStart(answerUpdate, {
           startWorkflowOperation: startOperation(taskQueue, input),
           waitForStage: WorkflowUpdateStage.ACCEPTED,

@@ -208,15 +208,6 @@ export function gate(): { wait: Promise<void>; open: () => void } {
   return { wait, open };
 }
 
-/** Waits (briefly) until `check` holds; for "the activity has started" style conditions. */
-export async function eventually(check: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * With REFLEX_RECORD_HISTORIES=1 the closed run's history is saved as a
  * replay fixture (test/workflows/histories/<name>.json); otherwise nothing.

@@ -76,7 +76,7 @@ function render(o) {
   renderKeys(o.keys);
   renderModels(o.saved.models);
   renderCharts(o.history);
-  showEvalCurve();
+  if (o.evalCurve) showEvalCurve();
 }
 
 /** Every replica's last hour (PostgreSQL only: without it the card stays hidden). */
@@ -90,7 +90,7 @@ function renderFleet(fleet) {
   text('fleet-saved', int(fleet.saved.prompt + fleet.saved.completion));
 }
 
-/** The last eval's picture, when one was plotted with this REFLEX_HOME (a 404 leaves the section hidden). */
+/** The last eval's picture, once one was plotted with this REFLEX_HOME (the overview says so). */
 function showEvalCurve() {
   const img = $('eval-curve');
   if (img.dataset.asked) return;
@@ -182,14 +182,25 @@ function renderCharts(history) {
   draw('chart-latency', tiers, latency);
 }
 
+// The time axis spans the buckets plus one, and at least ten minutes ending at the last: left to
+// itself uPlot pads a single sample's axis out to years (and hands the range function that span,
+// so it reads the buckets themselves).
+const BUCKET_S = 10;
+const MIN_SPAN_S = 600;
+function timeRange(u) {
+  const xs = u.data[0];
+  const last = xs.length ? xs[xs.length - 1] : Date.now() / 1000;
+  return [Math.min(xs.length ? xs[0] : last, last - MIN_SPAN_S), last + BUCKET_S];
+}
+
 function draw(id, tiers, data) {
   const el = $(id);
   const key = `${id}:${tiers.join(',')}`;
   if (charts[id] && charts[id].key === key) return charts[id].plot.setData(data);
   charts[id]?.plot.destroy();
   const series = [{}, ...tiers.map((t) => ({ label: t, stroke: COLORS[t], width: 2, spanGaps: false }))];
-  const plot = new uPlot({ width: Math.max(400, el.clientWidth || 900), height: 220, series, axes: [{}, {}] }, data, el);
-  charts[id] = { key, plot };
+  const opts = { width: Math.max(400, el.clientWidth || 900), height: 220, series, axes: [{}, {}], scales: { x: { time: true, range: timeRange } } };
+  charts[id] = { key, plot: new uPlot(opts, data, el) };
 }
 
 async function revokeKey(k) {
@@ -229,4 +240,6 @@ $('key-form').addEventListener('submit', async (event) => {
   await refresh();
 });
 
-refresh();
+// The page says whether this browser has a session: without one, ask for no data (it would be a 401).
+if (document.body.dataset.session === '1') refresh();
+else show(false);

@@ -10,7 +10,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Authenticator } from '../../auth/authenticate';
 import { FileKeyStore } from '../../auth/fileKeyStore';
 import type { KeyStore } from '../../auth/keyStore';
@@ -18,6 +17,7 @@ import { PgKeyStore } from '../../auth/pgKeyStore';
 import { KeyRateLimiter } from '../../auth/rateLimit';
 import { Database } from '../../postgres/database';
 import { TenantHasher } from '../../cache/keys/tenant';
+import { scriptArgs } from '../scriptArgs';
 
 async function time(n: number, call: () => unknown): Promise<{ p50Us: number; p99Us: number; meanUs: number }> {
   const samples = new Float64Array(n);
@@ -35,7 +35,14 @@ async function time(n: number, call: () => unknown): Promise<{ p50Us: number; p9
 const round = (us: number) => Math.round(us * 100) / 100;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, dir: { type: 'string' }, 'database-url': { type: 'string' } } });
+  const { values } = scriptArgs(process.argv.slice(2), {
+    summary: 'The CPU cost authentication adds to every /v1 request, in process: keys mode, a rate-limited key, forward mode and an unknown key.',
+    options: {
+      n: { type: 'string', default: '100000', description: 'requests per case' },
+      dir: { type: 'string', description: 'keep the key files on this filesystem (default: the temp dir)' },
+      'database-url': { type: 'string', description: 'also measure the PostgreSQL key store and the shared rate limit there' },
+    },
+  });
   const n = Number(values.n);
   const dir = mkdtempSync(path.join(values.dir ?? os.tmpdir(), 'reflex-auth-bench-'));
   try {

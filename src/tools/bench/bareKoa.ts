@@ -8,13 +8,20 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import Koa from 'koa';
+import { scriptArgs, usageError } from '../scriptArgs';
 
 interface Recorded {
   headers: Record<string, string>;
   body: string;
 }
 
-const recorded = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Recorded;
+const { positionals } = scriptArgs(process.argv.slice(2), {
+  summary: "The L1 benchmark's reference: a bare Koa app answering every request with a recorded hit's bytes and headers; prints its port.",
+  positionals: '<response.json>',
+  options: {},
+});
+if (positionals.length !== 1) usageError('expected one argument: the recorded response (JSON with headers and body)');
+const recorded = JSON.parse(readFileSync(positionals[0]!, 'utf8')) as Recorded;
 const body = Buffer.from(recorded.body);
 const app = new Koa();
 app.use((ctx) => {

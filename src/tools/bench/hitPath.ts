@@ -9,10 +9,10 @@ import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ExactCache } from '../../cache/l1/exactCache';
 import { FileEntryStore } from '../../cache/storage/entryStore';
 import { workflowClosed } from '../workflowClosed';
+import { scriptArgs } from '../scriptArgs';
 
 interface Sample {
   ms: number;
@@ -57,7 +57,14 @@ async function inProcessL1(n: number): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { url: { type: 'string', default: 'http://127.0.0.1:8080' }, temporal: { type: 'string', default: '127.0.0.1:7233' }, n: { type: 'string', default: '200' } } });
+  const { values } = scriptArgs(process.argv.slice(2), {
+    summary: 'Latency by tier against a running gateway (loopback only): n misses, then their exact repeats (L1) and light rewrites (L2+L3).',
+    options: {
+      url: { type: 'string', default: 'http://127.0.0.1:8080', description: 'the running gateway' },
+      temporal: { type: 'string', default: '127.0.0.1:7233', description: 'its Temporal frontend, to await each fill' },
+      n: { type: 'string', default: '200', description: 'distinct questions (at most 2000)' },
+    },
+  });
   const n = Math.min(Number(values.n), 2_000);
   const run = Date.now().toString(36);
   const question = (i: number) => `Question ${run} ${i}: how should I maintain my ${TOPICS[i % TOPICS.length]} over the next few months?`;

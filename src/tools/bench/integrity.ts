@@ -12,11 +12,11 @@
  * double-paid prompt or wrong answer.
  */
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { prng } from '../eval/pairs';
 import { startEmbeddedGateway } from './gatewayProcess';
 import { chatBody, newQuestion } from './prompts';
 import { startUpstream } from './upstream';
+import { scriptArgs } from '../scriptArgs';
 
 /** The answer's text, from a JSON completion or from the content deltas of an SSE stream. */
 async function ask(url: string, question: string, stream: boolean): Promise<{ status: number; text: string }> {
@@ -59,15 +59,16 @@ async function run(url: string, tag: string, o: { prompts: number; clients: numb
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(process.argv.slice(2), {
+    summary: 'Mixed stream and JSON callers asking the same new prompts at about the same time: exit 1 on any prompt paid twice or any wrong answer.',
     options: {
-      prompts: { type: 'string', default: '500' },
-      clients: { type: 'string', default: '16' },
-      'stream-share': { type: 'string', default: '0.25' },
-      'upstream-ms': { type: 'string', default: '200' },
-      'jitter-ms': { type: 'string', default: '300' },
-      runs: { type: 'string', default: '3' },
-      seed: { type: 'string', default: '1' },
+      prompts: { type: 'string', default: '500', description: 'new prompts per run' },
+      clients: { type: 'string', default: '16', description: 'callers walking the prompt list' },
+      'stream-share': { type: 'string', default: '0.25', description: 'share of the callers that stream' },
+      'upstream-ms': { type: 'string', default: '200', description: 'how long the upstream takes to answer' },
+      'jitter-ms': { type: 'string', default: '300', description: 'random wait of each caller before each prompt, at most' },
+      runs: { type: 'string', default: '3', description: 'runs, each with prompts of its own' },
+      seed: { type: 'string', default: '1', description: 'random seed' },
     },
   });
   const o = { prompts: Number(values.prompts), clients: Number(values.clients), streamShare: Number(values['stream-share']), jitterMs: Number(values['jitter-ms']), seed: Number(values.seed) };

@@ -12,12 +12,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { FillWaiter } from '../eval/fillWaiter';
 import { startEmbeddedGateway } from './gatewayProcess';
 import { load, LoadResult } from './load';
 import { post } from './post';
 import { processCpu } from './procCpu';
+import { scriptArgs } from '../scriptArgs';
 
 const ADMIN = 'reflex-bench-admin';
 const BODY = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: 'How do I reset the password of my home router?' }] });
@@ -47,7 +47,15 @@ interface Measured extends LoadResult {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '32' }, 'database-url': { type: 'string' } } });
+  const { values } = scriptArgs(process.argv.slice(2), {
+    summary: 'Exact repeats in keys mode: a key without a rate limit against a key with one, rounds alternating on one embedded gateway.',
+    options: {
+      seconds: { type: 'string', default: '5', description: 'length of each measured run' },
+      rounds: { type: 'string', default: '3', description: 'alternating rounds' },
+      connections: { type: 'string', default: '32', description: 'concurrent connections' },
+      'database-url': { type: 'string', description: 'keep the gateway\'s state (keys, the limit\'s count) in this PostgreSQL' },
+    },
+  });
   const [seconds, rounds, connections] = [Number(values.seconds), Number(values.rounds), Number(values.connections)];
   console.log(`machine: ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const secret = () => randomBytes(32).toString('base64');

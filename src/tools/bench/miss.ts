@@ -10,12 +10,12 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { percentiles } from './load';
 import { post } from './post';
 import { startUpstream } from './upstream';
 import { eventName } from './historyEvents';
 import { startEmbeddedGateway } from './gatewayProcess';
+import { scriptArgs } from '../scriptArgs';
 
 
 interface Timed {
@@ -49,14 +49,15 @@ const fmt = (xs: number[]) => {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(process.argv.slice(2), {
+    summary: 'Miss-path overhead: a direct upstream call and a gateway miss on a new question, alternated, and the difference.',
     options: {
-      n: { type: 'string', default: '200' },
-      'gap-ms': { type: 'string', default: '100' },
-      'upstream-ms': { type: 'string', default: '0' },
-      'upstream-port': { type: 'string', default: '0' },
-      url: { type: 'string' },
-      temporal: { type: 'string' },
+      n: { type: 'string', default: '200', description: 'measured pairs (at most 5000)' },
+      'gap-ms': { type: 'string', default: '100', description: 'pause between pairs' },
+      'upstream-ms': { type: 'string', default: '0', description: 'how long the upstream takes to answer' },
+      'upstream-port': { type: 'string', default: '0', description: 'port for the upstream (0: a free one)' },
+      url: { type: 'string', description: 'a running gateway pointed at --upstream-port, instead of starting one' },
+      temporal: { type: 'string', description: 'that gateway\'s Temporal frontend' },
     },
   });
   const n = Math.min(Number(values.n), 5_000);

@@ -22,7 +22,6 @@
 import { Client, Connection } from '@temporalio/client';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { BenchGateway, startEmbeddedGateway } from './gatewayProcess';
 import { percentiles } from './load';
 /** How long the fills of the last answers get to finish their store + index. */
@@ -36,6 +35,7 @@ import { newQuestion, rewriteOf, storedQuestion } from './prompts';
 import { BenchUpstream, startUpstream } from './upstream';
 import { eventName } from './historyEvents';
 import { reflexAttributes } from '../../workflows/visibility';
+import { scriptArgs } from '../scriptArgs';
 import { workflowClosed } from '../workflowClosed';
 
 function summary(label: string, run: { answered: Answered[]; seconds: number }, kind?: Answered['kind']): void {
@@ -166,21 +166,22 @@ interface Options {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(process.argv.slice(2), {
+    summary: 'Misses (or semantic hits) under concurrent load on the embedded default, against a direct upstream baseline.',
     options: {
-      connections: { type: 'string', default: '64' },
-      seconds: { type: 'string', default: '20' },
-      'upstream-ms': { type: 'string', default: '300' },
-      mode: { type: 'string', default: 'miss' },
-      seed: { type: 'string', default: '600' },
-      'miss-share': { type: 'string', default: '0' },
-      profile: { type: 'string' },
-      set: { type: 'string', multiple: true, default: [] },
-      rounds: { type: 'string', default: '1' },
-      'compare-url': { type: 'string' },
-      'compare-pid': { type: 'string' },
-      'upstream-port': { type: 'string' },
-      'node-arg': { type: 'string', multiple: true, default: [] },
+      connections: { type: 'string', default: '64', description: 'closed-loop clients' },
+      seconds: { type: 'string', default: '20', description: 'length of each measured phase (at most 300)' },
+      'upstream-ms': { type: 'string', default: '300', description: 'how long the upstream takes to answer' },
+      mode: { type: 'string', default: 'miss', description: 'miss (new questions) or semantic (paraphrases of stored ones)' },
+      seed: { type: 'string', default: '600', description: 'semantic mode: how many questions are stored first' },
+      'miss-share': { type: 'string', default: '0', description: 'semantic mode: share of requests that are new questions' },
+      profile: { type: 'string', description: 'write CPU profiles of the gateway to this folder' },
+      set: { type: 'string', multiple: true, default: [], description: 'a REFLEX_* setting for the gateway, K=V' },
+      rounds: { type: 'string', default: '1', description: 'alternating rounds' },
+      'compare-url': { type: 'string', description: 'another OpenAI-compatible proxy (base URL with /v1) in front of the same upstream, driven alternately' },
+      'compare-pid': { type: 'string', description: "that proxy's process id, for its CPU" },
+      'upstream-port': { type: 'string', description: 'port for the upstream (default: a free one)' },
+      'node-arg': { type: 'string', multiple: true, default: [], description: 'a flag for the gateway\'s node' },
     },
   });
   const compare = values['compare-url'] ? { url: values['compare-url'], pid: Number(values['compare-pid']) } : undefined;

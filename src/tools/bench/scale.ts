@@ -27,7 +27,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { cosine } from '../../cache/embedding/cosine';
 import type { WindowedEmbedder } from '../../cache/embedding/embedder';
@@ -42,6 +41,7 @@ import { startMilvus } from '../../ops/stack/milvus';
 import { BinaryIndexSpec, MilvusIndex } from '../../vectordb/milvus';
 import { signBits } from '../../vectordb/signBits';
 import { percentiles } from './load';
+import { scriptArgs } from '../scriptArgs';
 
 const DIM = 384;
 const TENANT = 'a'.repeat(16);
@@ -152,17 +152,18 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)} load ${os.loadavg()[0]!.toFixed(1)}] ${line}`);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(process.argv.slice(2), {
+    summary: 'L2 at scale: N synthetic entries bulk-loaded into an entry store and Milvus; lookup latency, shortlist recall, memory, disk and start-up.',
     options: {
-      entries: { type: 'string', default: '10000' },
-      index: { type: 'string', default: 'BIN_FLAT' },
-      nlist: { type: 'string', default: '1024' },
-      nprobe: { type: 'string', default: '16' },
-      queries: { type: 'string', default: '200' },
-      candidates: { type: 'string', default: '16' },
-      dir: { type: 'string' },
-      keep: { type: 'boolean', default: false },
-      milvus: { type: 'string' },
+      entries: { type: 'string', default: '10000', description: 'entries loaded' },
+      index: { type: 'string', default: 'BIN_FLAT', description: 'BIN_FLAT or BIN_IVF_FLAT (a Milvus server only)' },
+      nlist: { type: 'string', default: '1024', description: 'BIN_IVF_FLAT: clusters built' },
+      nprobe: { type: 'string', default: '16', description: 'BIN_IVF_FLAT: clusters scanned per search' },
+      queries: { type: 'string', default: '200', description: 'lookups timed' },
+      candidates: { type: 'string', default: '16', description: 'binary shortlist size' },
+      dir: { type: 'string', description: 'where the entries and Milvus Lite data go (default: a temp dir)' },
+      keep: { type: 'boolean', default: false, description: 'keep that folder afterwards' },
+      milvus: { type: 'string', description: 'HOST:PORT of a running Milvus server instead of a fresh Milvus Lite' },
     },
   });
   const external = values.milvus;

@@ -21,12 +21,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { freePort } from '../../ops/stack/managedProcess';
 import { startTemporal } from '../../ops/stack/temporal';
 import * as activities from './floor/activities';
 import { board } from './floor/activities';
 import { percentiles } from './load';
+import { scriptArgs } from '../scriptArgs';
 
 const REPO = path.resolve(__dirname, '../../..');
 
@@ -38,13 +38,14 @@ const fmt = (all: number[]) => {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(process.argv.slice(2), {
+    summary: 'The floor under the miss path: what update-with-start costs on this machine with nothing else in it.',
     options: {
-      n: { type: 'string', default: '50' },
-      'gap-ms': { type: 'string', default: '100' },
-      'after-steps': { type: 'string', default: '1' },
-      'watchdog-ms': { type: 'string', default: '0' },
-      start: { type: 'string', default: 'update' },
+      n: { type: 'string', default: '50', description: 'workflow runs' },
+      'gap-ms': { type: 'string', default: '100', description: 'pause between runs' },
+      'after-steps': { type: 'string', default: '1', description: '15 ms activities after the answer, as a fill\'s store and index' },
+      'watchdog-ms': { type: 'string', default: '0', description: 'the SDK\'s per-call sandbox watchdog (0: none; 5000 restores its default)' },
+      start: { type: 'string', default: 'update', description: 'update (update-with-start) or eager (a plain eager start on the worker\'s connection)' },
     },
   });
   const eager = values.start === 'eager';

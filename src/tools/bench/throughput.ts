@@ -18,13 +18,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { FillWaiter } from '../eval/fillWaiter';
 import { BenchGateway, startEmbeddedGateway } from './gatewayProcess';
 import { load, LoadResult, percentiles } from './load';
 import { post } from './post';
 import { processCpu } from './procCpu';
 import { rewriteOf, storedQuestion } from './prompts';
+import { scriptArgs } from '../scriptArgs';
 
 const TOKEN = 'reflex-bench-token';
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
@@ -137,16 +137,17 @@ async function benchSemantic(url: string, waiter: FillWaiter, n: number): Promis
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(process.argv.slice(2), {
+    summary: 'Hit-path throughput and latency: L1 hits against a bare Koa app in the same run, and semantic hits.',
     options: {
-      url: { type: 'string' },
-      temporal: { type: 'string', default: '127.0.0.1:7233' },
-      seconds: { type: 'string', default: '10' },
-      rounds: { type: 'string', default: '3' },
-      connections: { type: 'string', default: '32' },
-      semantic: { type: 'string', default: '100' },
-      only: { type: 'string' },
-      profile: { type: 'string' },
+      url: { type: 'string', description: 'a running gateway instead of starting the embedded default' },
+      temporal: { type: 'string', default: '127.0.0.1:7233', description: 'with --url: its Temporal frontend' },
+      seconds: { type: 'string', default: '10', description: 'length of each L1 run' },
+      rounds: { type: 'string', default: '3', description: 'L1 rounds, alternating gateway and bare Koa' },
+      connections: { type: 'string', default: '32', description: 'concurrent connections' },
+      semantic: { type: 'string', default: '100', description: 'questions stored, then asked reworded (at most 2000)' },
+      only: { type: 'string', description: 'l1 or semantic: run only that part' },
+      profile: { type: 'string', description: 'write CPU profiles of the gateway to this folder' },
     },
   });
   console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -186,8 +186,17 @@ export function parseGatewayArgs(argv: string[], name = 'gateway.js'): GatewayAr
 }
 
 function standalone(name: string, description: string): Command {
-  return new Command(name).description(description).exitOverride(exitOnUsage);
+  return new Command(name).description(description).exitOverride(exitOnUsage).configureOutput(ONE_LINE_ERRORS);
 }
+
+/**
+ * A usage error on one line, with the hint, as the scripts print theirs
+ * (src/tools/scriptArgs.ts): commander would put the hint, and a "Did you
+ * mean" suggestion, on lines of their own.
+ */
+export const ONE_LINE_ERRORS = {
+  outputError: (text: string, write: (s: string) => void) => write(`${text.trim().replace(/\s*\n\s*/g, ' ')} (add --help for usage)\n`),
+};
 
 /** Commander has printed help, the version or a usage error: 0 for the first two, 2 (a usage error) otherwise. */
 export function exitOnUsage(err: CommanderError): never {
