@@ -5,10 +5,44 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_MODEL_FLOOR, DEFAULT_MODEL_THRESHOLD, DEFAULT_SIMILARITY_THRESHOLD, DEFAULT_VERIFIER_MODELS_DIR } from './cache/l3/defaults';
-import { GUARD_NAMES } from './cache/l3/guards';
 import { isKey } from './secretKey';
-import { DEFAULT_PRICES } from './ops/dashboard/prices';
+
+/*
+ * The defaults the configuration owns: the modules that apply them read them
+ * from here, so reading the configuration loads none of those modules (and
+ * with them no model runtime). How each was chosen is in BENCHMARKS.md.
+ */
+
+/** REFLEX_SIMILARITY_THRESHOLD: the guards verifier's cosine floor, chosen on the QQP tune slice for the int8 embedding model. */
+export const DEFAULT_SIMILARITY_THRESHOLD = 0.964;
+/** REFLEX_VERIFIER_FLOOR: the model verifier's cosine shortlist floor, chosen on the tune slice. */
+export const DEFAULT_MODEL_FLOOR = 0.84;
+/** REFLEX_VERIFIER_THRESHOLD: p(duplicate) the model verifier needs to serve, chosen on the tune slice. */
+export const DEFAULT_MODEL_THRESHOLD = 0.9;
+/** Where the shipped verifier model lives: <package root>/models/verifier (the same from src/ and dist/). */
+export const DEFAULT_VERIFIER_MODELS_DIR = path.resolve(__dirname, '../models');
+export const VERIFIER_MODEL_NAME = 'verifier';
+/** REFLEX_VERIFIER_GUARDS' vocabulary: the L3 guards by name (cache/l3/guards implements each). */
+export const GUARD_NAMES = ['language_mismatch', 'number_mismatch', 'negation_mismatch', 'antonym_mismatch', 'direction_swap', 'entity_mismatch', 'added_detail'] as const;
+/**
+ * On by default: all but added_detail, which on QQP vetoed more true
+ * duplicates than false ones (BENCHMARKS.md), because people often add a
+ * word ("quickly", "exactly") without changing what they ask.
+ */
+export const DEFAULT_GUARDS: readonly string[] = GUARD_NAMES.filter((n) => n !== 'added_detail');
+
+/** USD per 1M tokens (prompt, completion): the dashboard's cost estimate, list prices at the time of writing; REFLEX_PRICES adds to them. */
+export const DEFAULT_PRICES: Record<string, { prompt: number; completion: number }> = {
+  'gpt-4o': { prompt: 2.5, completion: 10 },
+  'gpt-4o-mini': { prompt: 0.15, completion: 0.6 },
+  'gpt-4.1': { prompt: 2, completion: 8 },
+  'gpt-4.1-mini': { prompt: 0.4, completion: 1.6 },
+  'gpt-4.1-nano': { prompt: 0.1, completion: 0.4 },
+  'o3-mini': { prompt: 1.1, completion: 4.4 },
+  'o1': { prompt: 15, completion: 60 },
+  'gpt-4-turbo': { prompt: 10, completion: 30 },
+  'gpt-3.5-turbo': { prompt: 0.5, completion: 1.5 },
+};
 
 /** A comma list, blanks dropped. */
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -86,7 +120,7 @@ export const configSchema = z
     // Chosen on labelled QQP pairs for precision first; see BENCHMARKS.md.
     REFLEX_SIMILARITY_THRESHOLD: unit.default(DEFAULT_SIMILARITY_THRESHOLD),
     REFLEX_VERIFIER_GUARDS: optionalString.refine(
-      (v) => v === undefined || v === 'none' || list(v).every((g) => GUARD_NAMES.includes(g)),
+      (v) => v === undefined || v === 'none' || list(v).every((g) => (GUARD_NAMES as readonly string[]).includes(g)),
       { message: `expected "none" or a comma list of: ${GUARD_NAMES.join(', ')}` },
     ),
     // L3: the cosine floor + guards alone ("guards") or with the trained cross-encoder ("model").

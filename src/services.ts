@@ -9,13 +9,13 @@ import pino, { Logger } from 'pino';
 import type { WindowedEmbedder } from './cache/embedding/embedder';
 import { ThreadedEmbedder } from './cache/embedding/threadedEmbedder';
 import { RecentEmbeddings } from './cache/embedding/recentEmbeddings';
-import { GroupedUpserts } from './vectordb/groupedUpserts';
+import { GroupedUpserts } from './cache/vectordb/groupedUpserts';
 import { TextComparison } from './cache/l3/compare';
 import { Authenticator } from './auth/authenticate';
 import type { KeyStore } from './auth/keyStore';
-import { openKeyStore } from './auth/openKeyStore';
-import { connectDatabase } from './postgres/connect';
 import type { Database } from './postgres/database';
+import { openStores, type Stores } from './stores';
+import { LeasedCount } from './auth/leasedCount';
 import { KeyRateLimiter } from './auth/rateLimit';
 import { TenantHasher } from './cache/keys/tenant';
 import { ExactCache } from './cache/l1/exactCache';
@@ -23,16 +23,12 @@ import { SemanticLookup } from './cache/l2/semanticLookup';
 import { loadVerifier } from './cache/l3/select';
 import type { Verifier } from './cache/l3/verifier';
 import { CacheLookup } from './cache/lookup';
-import { BlobStore, FileBlobStore } from './cache/storage/blobStore';
+import { BlobStore } from './cache/storage/blobStore';
 import { EmbeddingsCache } from './cache/vectors/embeddingsCache';
 import { VectorStore } from './cache/vectors/vectorStore';
-import { PgVectors } from './cache/vectors/pgVectors';
-import { PgBlobStore } from './cache/storage/pgBlobStore';
-import { PgEntryStore } from './cache/storage/pgEntryStore';
-import { PgOutbox } from './cache/storage/pgOutbox';
 import type { AnswerBoard } from './activities/answerBoard';
-import { EntryStore, FileEntryStore } from './cache/storage/entryStore';
-import { Outbox, FileOutbox } from './cache/storage/outbox';
+import { EntryStore } from './cache/storage/entryStore';
+import { Outbox } from './miss/outbox/outbox';
 import { Expiry } from './cache/storage/expiry';
 import type { Config } from './config';
 import { Metrics } from './metrics';
@@ -44,12 +40,12 @@ import { OpenAIProvider, Provider } from './provider/provider';
 import { TemporalHealth } from './miss/health';
 import { MissPath } from './miss/missPath';
 import { Admission } from './miss/admission';
-import { FillClient } from './temporal/fillClient';
+import { FillClient } from './miss/fillClient';
 import { MaintenanceClient } from './temporal/maintenanceClient';
 import { dataConverter, EncryptionCodec } from './temporal/payloadCodec';
 import { VisibilitySupport } from './temporal/visibilitySupport';
-import { MilvusIndex } from './vectordb/milvus';
-import type { VectorIndex } from './vectordb/index';
+import { MilvusIndex } from './cache/vectordb/milvus';
+import type { VectorIndex } from './cache/vectordb/index';
 import { UsageLedger } from './ops/dashboard/usage';
 import { FleetCounts } from './ops/dashboard/fleet';
 
@@ -61,6 +57,8 @@ export interface Core {
   store: EntryStore;
   /** REFLEX_DATABASE_URL: where replicas on any host share entries, blobs, the outbox, embeddings, keys and limits. */
   database?: Database;
+  /** Every store, as openStores opened them (keys, a tenant purge, closing). */
+  stores: Stores;
   /** The claim check's blobs (fill requests and answers) and the degraded mode's outbox, beside the entries. */
   blobs: BlobStore;
   outbox: Outbox;
@@ -116,33 +114,30 @@ export async function createCore(config: Config, log: Logger = createLogger(conf
   const embedder = await ThreadedEmbedder.open(config.model.path, config.model.name, { threads: config.model.threads, load: loadModel });
   // Fills that finish together index in one Milvus call (group commit).
   const index = new GroupedUpserts(new MilvusIndex({ ...config.milvus, dim: embedder.dim }));
-  const database = await connectDatabase(config, log);
+  const stores = await openStores(config, log);
   const expiry = Expiry.fromSeconds(config.retention.ttlSeconds);
   return {
     config,
     log,
     embedder,
-    database,
-    ...stores(config, database),
+    stores,
+    database: stores.database,
+    store: stores.entries,
+    blobs: stores.blobs,
+    outbox: stores.outbox,
     expiry,
     index,
     provider: config.upstream.mock ? new MockProvider() : new OpenAIProvider({ baseURL: config.upstream.url, timeoutMs: config.upstream.timeoutMs }),
     seal: TokenSeal.fromConfig(config.tokenKey, config.home),
     codec: EncryptionCodec.fromConfig(config),
     metrics: new Metrics(),
-    vectors: new VectorStore(database ? new PgVectors(database) : config.embeddingsPath, config.l1Capacity, expiry),
+    vectors: new VectorStore(stores.vectors, config.l1Capacity, expiry),
     tracing,
     close: async () => {
       await Promise.allSettled([index.close(), tracing?.shutdown(), embedder.close()]);
-      await database?.close();
+      await stores.close();
     },
   };
-}
-
-/** Entries, blobs and the outbox: in PostgreSQL when configured, else files under REFLEX_STORAGE_PATH. */
-export function stores(config: Config, db: Database | undefined): Pick<Core, 'store' | 'blobs' | 'outbox'> {
-  if (db) return { store: new PgEntryStore(db), blobs: new PgBlobStore(db), outbox: new PgOutbox(db) };
-  return { store: new FileEntryStore(config.storagePath), blobs: new FileBlobStore(config.storagePath), outbox: new FileOutbox(config.storagePath) };
 }
 
 /** The verifier settings the config selects (shared with `reflex eval`'s report). */
@@ -180,7 +175,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
   metrics.degraded.set({ dependency: 'temporal' }, 0);
   const admission = Admission.of(config.admission, metrics);
   const miss = new MissPath({ fill, provider: core.provider, outbox: core.outbox, exact, health, metrics, log, maxAttempts: config.upstream.maxAttempts });
-  const keys = await openKeyStore(config, core.database, log);
+  const keys = await core.stores.keys();
   const fleet = core.database ? new FleetCounts(core.database, log) : undefined;
   if (fleet) {
     fleet.start();
@@ -201,7 +196,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     keys,
     tenants,
     auth: new Authenticator(config.auth.mode, keys, tenants, config.upstream.apiKey),
-    limiter: new KeyRateLimiter(core.database?.pool, log),
+    limiter: new KeyRateLimiter(core.database && new LeasedCount(core.database.pool), log),
     verifier,
     usage: new UsageLedger(fleet),
     fleet,

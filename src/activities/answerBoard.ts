@@ -19,7 +19,7 @@
  * checks the count).
  */
 import type { ProviderFailure } from '../provider/failure';
-import type { ChatCompletion } from '../provider/wire';
+import type { ChatCompletion } from '../wire/chat';
 
 export type PostedAnswer =
   | {

@@ -13,10 +13,10 @@ import type { Expiry } from '../cache/storage/expiry';
 import { TOKEN_KEY_MISMATCH, TokenKeyMismatch, type TokenSeal } from '../provider/credentials';
 import { ProviderFailure, UpstreamError, failureFromDetails, storageFailure } from '../provider/failure';
 import type { Provider, ProviderEndpoint } from '../provider/provider';
-import type { ChatCompletion } from '../provider/wire';
-import type { VectorIndex } from '../vectordb/index';
+import type { ChatCompletion } from '../wire/chat';
+import type { VectorIndex } from '../cache/vectordb/index';
 import { isCacheable } from '../provider/cacheability';
-import { Indexable, indexRecordOf } from '../vectordb/record';
+import { Indexable, indexRecordOf } from '../cache/vectordb/record';
 import type { AnswerBoard, PostedAnswer } from './answerBoard';
 import { createMaintenanceActivities } from './maintenance';
 
@@ -44,6 +44,8 @@ export interface ActivityDeps {
   expiry: Expiry;
   /** Set when an API in this process may be waiting for the answers (see answerBoard.ts). */
   answers?: AnswerBoard;
+  /** Empties every store of a tenant (an admin purge; see maintenance.ts). */
+  removeTenant(tenant: string): Promise<number>;
 }
 
 export interface ProviderCall {

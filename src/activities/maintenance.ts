@@ -6,16 +6,15 @@
  */
 import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
-import type { VectorStore } from '../cache/vectors/vectorStore';
-import type { VectorIndex } from '../vectordb/index';
-import { indexRecordOf } from '../vectordb/record';
+import type { VectorIndex } from '../cache/vectordb/index';
+import { indexRecordOf } from '../cache/vectordb/record';
 
 export interface MaintenanceDeps {
   store: EntryStore;
   index: VectorIndex;
   expiry: Expiry;
-  /** Stored embedding vectors; a tenant purge removes them with the entries. */
-  vectors?: VectorStore;
+  /** Empties every store of a tenant, each its own (the composition root's stores); returns how many entries it had. */
+  removeTenant(tenant: string): Promise<number>;
 }
 
 /** `indexed`: the stored entry is in Milvus now; `nothing_stored`: the fill never stored it (or it expired), nothing to do. */
@@ -44,8 +43,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     },
 
     async removeTenant({ tenant }: { tenant: string }): Promise<number> {
-      await deps.vectors?.removeTenant(tenant);
-      return deps.store.removeTenant(tenant);
+      return deps.removeTenant(tenant);
     },
 
     async unindexTenant({ tenant }: { tenant: string }): Promise<void> {

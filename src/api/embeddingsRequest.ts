@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { invalidRequest } from '../errors';
-import type { EmbeddingsRequest } from '../provider/embeddingsWire';
+import type { EmbeddingsRequest } from '../wire/embeddings';
 
 const tokens = z.array(z.number().int().min(0)).min(1);
 

@@ -9,7 +9,7 @@ import { formatCompletion } from './format/responseFormat';
 import type { LookupResult } from '../cache/lookup';
 import { replayToSink } from './streaming/replay';
 import { SseSink } from './sse';
-import type { ChatCompletion } from '../provider/wire';
+import type { ChatCompletion } from '../wire/chat';
 import { CHAT_STREAM, StreamProtocol } from './streaming/protocol';
 
 type Hit = Exclude<LookupResult, { status: 'MISS' }>;

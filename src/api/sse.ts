@@ -7,7 +7,7 @@
 import type { Context } from 'koa';
 import type { OpenAIErrorBody } from '../errors';
 import type { StreamSink } from './streaming/sink';
-import type { CompletionChunk } from '../provider/wire';
+import type { CompletionChunk } from '../wire/chat';
 import { CHAT_STREAM, StreamProtocol } from './streaming/protocol';
 
 export class SseSink<E = CompletionChunk> implements StreamSink<E> {

@@ -3,15 +3,14 @@
  * in it. In memory by default, so counted per API replica (N replicas: up to
  * N × the limit; docs/operations.md), and decided synchronously (takeNow): the
  * exact-hit lane answers a limited key in the same tick, with no promise — a
- * promise per hit cost the lane ~15% of its throughput. Given the PostgreSQL
- * pool (REFLEX_DATABASE_URL), the count is shared by every replica through
- * leases (leasedCount.ts: points leased in batches, one upsert per batch, and
- * spent synchronously too); while PostgreSQL cannot answer, this replica's
- * memory counts instead (service degrades to per-replica limits).
+ * promise per hit cost the lane ~15% of its throughput. Given a shared count
+ * (leasedCount.ts over REFLEX_DATABASE_URL: points leased in batches, one
+ * upsert per batch, spent synchronously too), every replica counts together;
+ * while it cannot answer, this replica's memory counts instead (service
+ * degrades to per-replica limits).
  */
-import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { LeasedCount } from './leasedCount';
+import type { LeasedCount } from './leasedCount';
 
 export interface RateDecision {
   allowed: boolean;
@@ -28,15 +27,12 @@ const FALLBACK_MS = 1_000;
 export class KeyRateLimiter {
   /** The in-memory windows, by key id and limit (a key whose limit changes starts a new count). */
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
-  private readonly leased?: LeasedCount;
   /** While PostgreSQL failed lately: until when this replica counts alone without asking it again. */
   private fallbackUntil = 0;
   private fellBack = false;
 
-  /** `shared`: the pool of the PostgreSQL every replica uses (table rate_limits, src/postgres/migrations.ts). */
-  constructor(shared?: Pool, private readonly log?: Logger) {
-    if (shared) this.leased = new LeasedCount(shared);
-  }
+  /** `leased`: the count every replica shares (absent: this replica counts alone). */
+  constructor(private readonly leased?: LeasedCount, private readonly log?: Logger) {}
 
   /** The decision at once when this replica can decide alone; undefined when a lease must be fetched first (use take). */
   takeNow(keyId: string, perMinute: number, now = Date.now()): RateDecision | undefined {

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config';
-import { exitOnUsage, ONE_LINE_ERRORS, toGatewayArgs, withGatewayEvalOptions } from '../tools/eval/args';
+import { exitOnUsage, ONE_LINE_ERRORS, toGatewayArgs, withGatewayEvalOptions } from '../ops/eval/args';
 import type { RoleCommand } from './commands/roles';
 
 const ROLE_COMMANDS: Record<RoleCommand, string> = {

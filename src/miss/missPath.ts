@@ -9,14 +9,15 @@
  */
 import type { Logger } from 'pino';
 import type { ExactCache } from '../cache/l1/exactCache';
-import type { Outbox } from '../cache/storage/outbox';
+import type { Outbox } from './outbox/outbox';
 import { GatewayError } from '../errors';
 import type { Metrics } from '../metrics';
 import { UpstreamError, providerError } from '../provider/failure';
 import type { Provider } from '../provider/provider';
 import { withProviderRetry } from '../provider/retrying';
-import type { ChatCompletion } from '../provider/wire';
-import { FillClient, MissSpec, toGatewayError } from '../temporal/fillClient';
+import type { ChatCompletion } from '../wire/chat';
+import { FillClient, toGatewayError } from './fillClient';
+import { MissSpec, outboxRecordOf } from './missSpec';
 import { isCacheable } from '../provider/cacheability';
 import type { TemporalHealth } from './health';
 import { SingleFlight } from './singleFlight';
@@ -142,22 +143,7 @@ export class MissPath {
     }
     if (!isCacheable(completion)) return {};
     try {
-      await this.deps.outbox.write({
-        version: 1,
-        ...(spec.endpoint && spec.endpoint !== 'chat' ? { endpoint: spec.endpoint } : {}),
-        tenant: spec.tenant,
-        key: spec.key,
-        context: spec.context,
-        model: spec.model,
-        semanticText: spec.semanticText,
-        request: spec.request,
-        ...(spec.embedding ? { embedding: Array.from(spec.embedding), embedder: spec.embedder } : {}),
-        requestId: spec.requestId,
-        ...(spec.caller ? { caller: spec.caller } : {}),
-        ...(spec.replace ? { replace: true } : {}),
-        answer: completion,
-        answeredAt: Date.now(),
-      });
+      await this.deps.outbox.write(outboxRecordOf(spec, completion));
       this.deps.metrics.outbox.inc({ event: 'written' });
       return { degraded: 'outbox' };
     } catch (err) {

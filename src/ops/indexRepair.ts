@@ -13,8 +13,8 @@ import type { Logger } from 'pino';
 import type { EntryStore, StoredFile } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
 import type { Metrics } from '../metrics';
-import { addressId, VectorIndex } from '../vectordb/index';
-import { indexRecordOf } from '../vectordb/record';
+import { addressId, VectorIndex } from '../cache/vectordb/index';
+import { indexRecordOf } from '../cache/vectordb/record';
 import { Periodic } from './periodic';
 
 export const PROBE_MS = 5_000;

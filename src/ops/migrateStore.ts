@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { KeyStore } from '../auth/keyStore';
 import type { EntryStore } from '../cache/storage/entryStore';
-import type { Outbox } from '../cache/storage/outbox';
+import type { Outbox } from '../miss/outbox/outbox';
 import type { VectorBackend } from '../cache/vectors/vectorStore';
 
 export interface StateStores {

@@ -10,9 +10,10 @@
 import type { Logger } from 'pino';
 import { Periodic } from './periodic';
 import type { BlobStore } from '../cache/storage/blobStore';
-import type { Outbox } from '../cache/storage/outbox';
+import type { Outbox } from '../miss/outbox/outbox';
 import type { Metrics } from '../metrics';
-import type { FillClient } from '../temporal/fillClient';
+import type { FillClient } from '../miss/fillClient';
+import { missSpecOf } from '../miss/missSpec';
 
 export const DRAIN_INTERVAL_MS = 5_000;
 /** Far beyond a fill's life (provider retries, client deadline, store retries); blobs are needed only while a fill runs. */
@@ -61,8 +62,7 @@ export class MissUpkeep {
     for await (const { tenant, key } of this.deps.outbox.claim()) {
       const record = await this.deps.outbox.read(tenant, key);
       if (!record) continue;
-      const { answer, embedding, answeredAt: _answeredAt, version: _version, ...spec } = record;
-      const workflowId = await this.deps.fill.handOff({ ...spec, ...(embedding ? { embedding: Float32Array.from(embedding) } : {}) }, answer, true);
+      const workflowId = await this.deps.fill.handOff(missSpecOf(record), record.answer, true);
       await this.deps.outbox.remove(tenant, key);
       this.deps.metrics.outbox.inc({ event: 'drained' });
       this.deps.log.info({ tenant, key, workflowId }, 'outbox record handed to its fill');

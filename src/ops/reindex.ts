@@ -12,8 +12,8 @@ import type { Embedder } from '../cache/embedding/embedder';
 import { Entry, storageKey } from '../cache/storage/entry';
 import type { EntryStore } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
-import type { IndexRecord, VectorIndex } from '../vectordb/index';
-import { indexRecordOf } from '../vectordb/record';
+import type { IndexRecord, VectorIndex } from '../cache/vectordb/index';
+import { indexRecordOf } from '../cache/vectordb/record';
 
 export interface ReindexDeps {
   store: EntryStore;

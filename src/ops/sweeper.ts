@@ -11,7 +11,7 @@ import { Periodic } from './periodic';
 import type { Metrics } from '../metrics';
 import type { EntryStore, StoredFile } from '../cache/storage/entryStore';
 import type { Expiry } from '../cache/storage/expiry';
-import type { EntryAddress, VectorIndex } from '../vectordb/index';
+import type { EntryAddress, VectorIndex } from '../cache/vectordb/index';
 import type { StoredVectorFile, VectorStore } from '../cache/vectors/vectorStore';
 
 export interface SweeperDeps {

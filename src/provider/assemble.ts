@@ -4,8 +4,8 @@
  * choice; `complete` is true only once every choice has its finish_reason
  * (the provider's terminal event) — a stream cut before that is not an answer.
  */
-import type { ChatCompletion } from './wire';
-import type { ChunkChoice, CompletionChunk, StoredMessage } from './wire';
+import type { ChatCompletion } from '../wire/chat';
+import type { ChunkChoice, CompletionChunk, StoredMessage } from '../wire/chat';
 
 interface ChoiceState {
   message: StoredMessage & { content: string | null };

@@ -5,8 +5,8 @@
  * `complete` is true only after response.completed — an incomplete, failed or
  * cut stream is not an answer (and is not cached).
  */
-import type { ResponseEvent, ResponseObject } from './responsesWire';
-import { TERMINAL_EVENTS, isResponseObject } from './responsesWire';
+import type { ResponseEvent, ResponseObject } from '../wire/responses';
+import { TERMINAL_EVENTS, isResponseObject } from '../wire/responses';
 
 export class ResponseAssembler {
   private final?: ResponseObject;

@@ -1,4 +1,4 @@
-import type { ChatCompletion } from './wire';
+import type { ChatCompletion } from '../wire/chat';
 /** Which provider answers may be stored. Pure, so the workflow can call it. */
 
 const UNCACHEABLE_FINISH = new Set(['length', 'content_filter']);

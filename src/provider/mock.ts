@@ -4,14 +4,14 @@
  * question, which makes a wrong cache hit visible.
  */
 import { createHash } from 'node:crypto';
-import { EmbeddingsRequest, EmbeddingsResponse, inputItems, vectorToBase64 } from './embeddingsWire';
+import { EmbeddingsRequest, EmbeddingsResponse, inputItems, vectorToBase64 } from '../wire/embeddings';
 import { responseToEvents } from './responseToEvents';
-import type { ResponseEvent, ResponseObject } from './responsesWire';
+import type { ResponseEvent, ResponseObject } from '../wire/responses';
 import { completionToChunks } from './toChunks';
 import type { Provider } from './provider';
-import type { ChatCompletion } from './wire';
-import { contentText } from './wire';
-import type { CompletionChunk } from './wire';
+import type { ChatCompletion } from '../wire/chat';
+import { contentText } from '../wire/chat';
+import type { CompletionChunk } from '../wire/chat';
 
 const digest = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest();
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;

@@ -7,9 +7,9 @@ import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { ProviderFailure, UpstreamError, failureOf } from './failure';
-import type { EmbeddingsRequest, EmbeddingsResponse } from './embeddingsWire';
-import type { ResponseEvent, ResponseObject } from './responsesWire';
-import type { ChatCompletion, CompletionChunk } from './wire';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../wire/embeddings';
+import type { ResponseEvent, ResponseObject } from '../wire/responses';
+import type { ChatCompletion, CompletionChunk } from '../wire/chat';
 
 /** The provider endpoints whose answers are cached as entries. */
 export type ProviderEndpoint = 'chat' | 'responses';

@@ -7,7 +7,7 @@
  * sequence_number from 0. Concatenated deltas give back exactly the stored
  * text and arguments; response.completed carries the stored response itself.
  */
-import type { ContentPart, OutputItem, ResponseEvent, ResponseObject } from './responsesWire';
+import type { ContentPart, OutputItem, ResponseEvent, ResponseObject } from '../wire/responses';
 import { pieces } from './toChunks';
 
 type Unnumbered = Record<string, unknown> & { type: string };

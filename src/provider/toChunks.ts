@@ -5,8 +5,8 @@
  * the caller asked for one. Every chunk carries the completion's own id, so
  * concatenating the deltas gives back exactly the stored message.
  */
-import type { ChatCompletion } from './wire';
-import type { ChunkChoice, ChunkDelta, CompletionChunk, StoredChoice, StoredMessage } from './wire';
+import type { ChatCompletion } from '../wire/chat';
+import type { ChunkChoice, ChunkDelta, CompletionChunk, StoredChoice, StoredMessage } from '../wire/chat';
 
 export interface ReplayOptions {
   /** stream_options.include_usage: every chunk has usage:null, plus a final usage chunk. */

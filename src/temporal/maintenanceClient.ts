@@ -6,7 +6,7 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { GatewayError } from '../errors';
-import { toGatewayError } from './fillClient';
+import { temporalFailure } from './failures';
 import type { VisibilitySupport } from './visibilitySupport';
 import { fillDetails, fillSummary } from './fillLabels';
 import {
@@ -92,7 +92,7 @@ export class MaintenanceClient {
  * means Temporal could not be asked, a 503 the caller can retry.
  */
 export function maintenanceError(kind: 'delete' | 'purge', err: unknown): GatewayError {
-  if (!(err instanceof WorkflowFailedError)) return toGatewayError(err);
+  if (!(err instanceof WorkflowFailedError)) return temporalFailure(err);
   const cause = err.cause;
   const how =
     cause instanceof TerminatedFailure ? 'was terminated' : cause instanceof CancelledFailure ? 'was cancelled' : cause instanceof TimeoutFailure ? 'timed out' : 'failed';

@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ProviderEndpoint } from '../provider/provider';
-import type { ChatCompletion } from '../provider/wire';
+import type { ChatCompletion } from '../wire/chat';
 
 export const FILL_WORKFLOW = 'cacheFillWorkflow';
 

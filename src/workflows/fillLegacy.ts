@@ -16,7 +16,7 @@ import { FillResult, FillStatus, LegacyFillInput, PROVIDER_FAILURE_TYPE, answerU
 import { failureDetails, finish, providerRetry, writeStep } from './fillSteps';
 import { metrics, record } from './observe';
 import type { ProviderFailure } from '../provider/failure';
-import type { ChatCompletion } from '../provider/wire';
+import type { ChatCompletion } from '../wire/chat';
 
 export async function legacyFill(input: LegacyFillInput): Promise<FillResult> {
   const steps: FillStatus = { provider: 'pending', embed: 'pending', store: 'pending', index: 'pending' };

@@ -17,7 +17,7 @@ interface Result {
 }
 
 function evaluate(verifier: 'guards' | 'model'): Result {
-  const args = ['dist/tools/eval/offline.js', '--pairs', 'test/data/adversarial.jsonl', '--seed', '0', '--protocol', 'isolated', '--verifier', verifier, '--show-fp', '20', '--json'];
+  const args = ['dist/ops/eval/offline.js', '--pairs', 'test/data/adversarial.jsonl', '--seed', '0', '--protocol', 'isolated', '--verifier', verifier, '--show-fp', '20', '--json'];
   return JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 110_000, stdio: ['ignore', 'pipe', 'ignore'] }));
 }
 

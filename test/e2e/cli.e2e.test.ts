@@ -57,20 +57,22 @@ test('every command and subcommand has its own --help, even with an invalid conf
 });
 
 /**
- * The scripts: every file under dist/tools and scripts/bench that reads its
- * command line. They answer as reflex does (src/tools/scriptArgs.ts).
+ * The scripts: every benchmark (dist-bench/bench, bench/scripts) and every
+ * product script (the offline eval under dist/ops/eval) that reads its
+ * command line. They answer as reflex does (bench/scriptArgs.ts).
  */
 function allScripts(): string[] {
   const under = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? under(path.join(dir, e.name)) : /\.m?js$/.test(e.name) ? [path.join(dir, e.name)] : []));
-  const helper = path.join(REPO, 'dist', 'tools', 'scriptArgs.js');
-  return [...under(path.join(REPO, 'dist', 'tools')), ...under(path.join(REPO, 'scripts', 'bench'))].filter((f) => f !== helper && /process\.argv/.test(readFileSync(f, 'utf8')));
+  const helper = path.join(REPO, 'dist-bench', 'bench', 'scriptArgs.js');
+  const roots = [path.join(REPO, 'dist-bench', 'bench'), path.join(REPO, 'dist', 'ops', 'eval'), path.join(REPO, 'bench', 'scripts')];
+  return roots.flatMap(under).filter((f) => f !== helper && /process\.argv/.test(readFileSync(f, 'utf8')));
 }
 
 test('every script and benchmark answers --help with its usage and exit 0, and an unknown option with one line and exit 2', async () => {
   const scripts = allScripts();
   const names = scripts.map((s) => path.relative(REPO, s));
-  expect(names).toEqual(expect.arrayContaining(['dist/tools/bench/missLoad.js', 'dist/tools/bench/bareKoa.js', 'dist/tools/eval/offline.js', 'scripts/bench/pg-storage-size.mjs']));
+  expect(names).toEqual(expect.arrayContaining(['dist-bench/bench/missLoad.js', 'dist-bench/bench/bareKoa.js', 'dist/ops/eval/offline.js', 'bench/scripts/pg-storage-size.mjs']));
   await eachLimited(scripts, async (script) => {
     const run = (args: string[]) => runReflex(args, {}, path.relative(path.join(REPO, 'dist'), script), 30_000);
     const help = await run(['--help']);
@@ -128,7 +130,7 @@ test('a bad setting stops a command with the config message and exit 1', async (
 });
 
 test('the offline eval shares the options: --help exits 0, a threshold outside the schema exits 2', async () => {
-  const script = path.join('tools', 'eval', 'offline.js');
+  const script = path.join('ops', 'eval', 'offline.js');
   const help = await runReflex(['--help'], {}, script);
   expect(help.code).toBe(0);
   expect(help.stdout).toMatch(/--threshold <t>[\s\S]*REFLEX_SIMILARITY_THRESHOLD\s+\(default: 0\.964\)/);

@@ -8,7 +8,7 @@
  */
 import { GatewayProcess, type ChatResponse } from '../support/gateway';
 import { useGateway } from '../support/harness';
-import { documentOf, longPromptCases, QUESTIONS, type LongPromptCase } from '../../src/tools/bench/longPrompts';
+import { documentOf, longPromptCases, QUESTIONS, type LongPromptCase } from '../../bench/longPrompts';
 
 const h = useGateway();
 const cases = longPromptCases();

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cosine } from '../../src/cache/embedding/cosine';
-import { FileEntryStore } from '../../src/cache/storage/entryStore';
+import { FileEntryStore } from '../../src/cache/storage/fileEntryStore';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { ask, ChatResponse, GatewayProcess } from '../support/gateway';

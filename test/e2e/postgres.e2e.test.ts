@@ -13,12 +13,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FileKeyStore } from '../../src/auth/fileKeyStore';
-import { FileEntryStore } from '../../src/cache/storage/entryStore';
-import { FileOutbox, OutboxRecord } from '../../src/cache/storage/outbox';
+import { FileEntryStore } from '../../src/cache/storage/fileEntryStore';
+import { OutboxRecord } from '../../src/miss/outbox/outbox';
+import { FileOutbox } from '../../src/miss/outbox/fileOutbox';
 import { PgEntryStore } from '../../src/cache/storage/pgEntryStore';
-import { PgOutbox } from '../../src/cache/storage/pgOutbox';
+import { PgOutbox } from '../../src/miss/outbox/pgOutbox';
 import { PgVectors } from '../../src/cache/vectors/pgVectors';
-import { FileVectors } from '../../src/cache/vectors/vectorStore';
+import { FileVectors } from '../../src/cache/vectors/fileVectors';
 import { migrateStore, StateStores } from '../../src/ops/migrateStore';
 import { KeyRateLimiter } from '../../src/auth/rateLimit';
 import { batchFor, LeasedCount } from '../../src/auth/leasedCount';
@@ -121,7 +122,7 @@ test('a replica that cannot refresh its keys answers 503 instead of trusting the
 });
 
 test("a key's rate limit holds across replicas with PostgreSQL, and per replica without it", async () => {
-  const shared = [new KeyRateLimiter(connect().pool), new KeyRateLimiter(connect().pool)];
+  const shared = [new KeyRateLimiter(new LeasedCount(connect().pool)), new KeyRateLimiter(new LeasedCount(connect().pool))];
   const local = [new KeyRateLimiter(), new KeyRateLimiter()];
   const allowed = async (limiters: KeyRateLimiter[], id: string) => {
     let n = 0;
@@ -191,7 +192,7 @@ describe('shared limits leased in batches (src/auth/leasedCount.ts)', () => {
 
   test('two replicas never serve more than the limit, at most one batch each short of it, with one round trip per batch', async () => {
     const limit = 400; // batchFor(400) = 20
-    const replicas = [new KeyRateLimiter(connect().pool), new KeyRateLimiter(connect().pool)];
+    const replicas = [new KeyRateLimiter(new LeasedCount(connect().pool)), new KeyRateLimiter(new LeasedCount(connect().pool))];
     const leasesBefore = await leaseCount();
     const { allowed, decidedNow } = await serve(replicas, 'key_leased', limit, 1000);
     expect(allowed).toBeLessThanOrEqual(limit);
@@ -211,7 +212,7 @@ describe('shared limits leased in batches (src/auth/leasedCount.ts)', () => {
   });
 
   test('while PostgreSQL cannot answer, each replica counts alone (per-replica limits)', async () => {
-    const broken = new KeyRateLimiter(new Database('postgres://reflex:wrong@127.0.0.1:1/none').pool);
+    const broken = new KeyRateLimiter(new LeasedCount(new Database('postgres://reflex:wrong@127.0.0.1:1/none').pool));
     const decisions = await Promise.all(Array.from({ length: 6 }, () => broken.take('key_fallback', 4)));
     expect(decisions.filter((d) => d.allowed)).toHaveLength(4);
     expect(decisions.every((d) => d.limit === 4)).toBe(true);

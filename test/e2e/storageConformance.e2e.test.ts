@@ -10,15 +10,19 @@ import { Authenticator } from '../../src/auth/authenticate';
 import { FileKeyStore } from '../../src/auth/fileKeyStore';
 import { hashOf, KeyStore } from '../../src/auth/keyStore';
 import { TenantHasher } from '../../src/cache/keys/tenant';
-import { BlobStore, FileBlobStore } from '../../src/cache/storage/blobStore';
-import { EntryStore, FileEntryStore } from '../../src/cache/storage/entryStore';
+import { BlobStore } from '../../src/cache/storage/blobStore';
+import { FileBlobStore } from '../../src/cache/storage/fileBlobStore';
+import { EntryStore } from '../../src/cache/storage/entryStore';
+import { FileEntryStore } from '../../src/cache/storage/fileEntryStore';
 import { Expiry } from '../../src/cache/storage/expiry';
-import { FileOutbox, Outbox } from '../../src/cache/storage/outbox';
+import { Outbox } from '../../src/miss/outbox/outbox';
+import { FileOutbox } from '../../src/miss/outbox/fileOutbox';
 import { PgBlobStore } from '../../src/cache/storage/pgBlobStore';
 import { PgEntryStore } from '../../src/cache/storage/pgEntryStore';
-import { PgOutbox } from '../../src/cache/storage/pgOutbox';
+import { PgOutbox } from '../../src/miss/outbox/pgOutbox';
 import { PgVectors } from '../../src/cache/vectors/pgVectors';
-import { FileVectors, StoredVector, VectorBackend, VectorStore } from '../../src/cache/vectors/vectorStore';
+import { StoredVector, VectorBackend, VectorStore } from '../../src/cache/vectors/vectorStore';
+import { FileVectors } from '../../src/cache/vectors/fileVectors';
 import { usePostgres } from '../support/postgres';
 import { collect, entry, hex, outboxRecord, tmp } from '../support/storeFixtures';
 
@@ -135,7 +139,7 @@ describe.each(ADAPTERS)('entry store: %s', (_name, { stores, tenant }) => {
     await expect(entries.checkWritable()).resolves.toBeUndefined();
   });
 
-  test("every tenant's entries are listed tenant by tenant; a tenant's removal takes its entries, blobs and outbox, and no other's", async () => {
+  test("every tenant's entries are listed tenant by tenant; each store's tenant removal takes that tenant's own data only, and no other tenant's", async () => {
     const { entries, blobs, outbox } = stores();
     const [t1, t2] = [tenant(11), tenant(12)];
     for (const t of [t2, t1]) for (const n of [2, 1]) await entries.write(entry(t, hex(n, 64), `${t} ${n}`));
@@ -145,13 +149,20 @@ describe.each(ADAPTERS)('entry store: %s', (_name, { stores, tenant }) => {
     await outbox.write(outboxRecord(t1, hex(5, 64)));
     await outbox.write(outboxRecord(t2, hex(5, 64)));
 
+    // Each adapter touches only its own files or tables: the entries go, the tenant's blobs and outbox stay...
     expect(await entries.removeTenant(t1)).toBe(2);
     expect(await collect(entries.list(t1))).toEqual([]);
+    expect(await blobs.get(t1, ref)).toEqual({ q: 'gone with its tenant' });
+    expect(await outbox.read(t1, hex(5, 64))).toBeDefined();
+    // ...until their own stores remove them.
+    await blobs.removeTenant(t1);
+    await outbox.removeTenant(t1);
     expect(await blobs.get(t1, ref)).toBeUndefined();
     expect(await outbox.read(t1, hex(5, 64))).toBeUndefined();
     expect((await entries.read(t2, hex(1, 64)))?.semanticText).toBe(`${t2} 1`);
     expect(await outbox.read(t2, hex(5, 64))).toBeDefined();
     expect(await entries.removeTenant(t1)).toBe(0);
+    await blobs.removeTenant(t1); // nothing left: still fine
   });
 });
 

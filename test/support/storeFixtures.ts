@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Entry } from '../../src/cache/storage/entry';
-import type { OutboxRecord } from '../../src/cache/storage/outbox';
+import type { OutboxRecord } from '../../src/miss/outbox/outbox';
 
 export const tmp = (name: string) => mkdtempSync(path.join(os.tmpdir(), `reflex-${name}-`));
 

@@ -9,10 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { AnswerBoard } from '../../src/activities/answerBoard';
 import { answerBoardFor } from '../../src/cli/commands/roles';
-import { FileBlobStore } from '../../src/cache/storage/blobStore';
-import { FileEntryStore } from '../../src/cache/storage/entryStore';
+import { FileBlobStore } from '../../src/cache/storage/fileBlobStore';
+import { FileEntryStore } from '../../src/cache/storage/fileEntryStore';
 import { GatewayError } from '../../src/errors';
-import { FillClient, MissSpec, fillIdFor } from '../../src/temporal/fillClient';
+import { FillClient } from '../../src/miss/fillClient';
+import { MissSpec, fillIdFor } from '../../src/miss/missSpec';
 
 const posted = (answerRef: string) => ({ answerRef, answer: { id: answerRef } });
 

@@ -3,8 +3,8 @@ import { defaultPayloadConverter, Payload } from '@temporalio/common';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FileBlobStore } from '../../src/cache/storage/blobStore';
-import { FileEntryStore } from '../../src/cache/storage/entryStore';
+import { FileBlobStore } from '../../src/cache/storage/fileBlobStore';
+import { FileEntryStore } from '../../src/cache/storage/fileEntryStore';
 import { ClaimCheckResolver } from '../../src/temporal/claimChecks';
 
 const TENANT = 'aaaaaaaaaaaaaaaa';

@@ -6,8 +6,9 @@ import pino from 'pino';
 import { EmbeddingsCache, apportion } from '../../src/cache/vectors/embeddingsCache';
 import { embeddingItemKey } from '../../src/cache/vectors/itemKey';
 import { VectorStore } from '../../src/cache/vectors/vectorStore';
+import { FileVectors } from '../../src/cache/vectors/fileVectors';
 import { Expiry } from '../../src/cache/storage/expiry';
-import { EmbeddingsRequest, EmbeddingsResponse, inputItems, vectorFromBase64, vectorToBase64 } from '../../src/provider/embeddingsWire';
+import { EmbeddingsRequest, EmbeddingsResponse, inputItems, vectorFromBase64, vectorToBase64 } from '../../src/wire/embeddings';
 import { MockProvider } from '../../src/provider/mock';
 import { eventually } from '../support/eventually';
 
@@ -52,7 +53,7 @@ describe('EmbeddingsCache', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'reflex-vectors-'));
-    cache = new EmbeddingsCache(new VectorStore(dir, 100), pino({ level: 'silent' }));
+    cache = new EmbeddingsCache(new VectorStore(new FileVectors(dir), 100), pino({ level: 'silent' }));
     sent.length = 0;
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -115,7 +116,7 @@ describe('EmbeddingsCache', () => {
   });
 
   test('a tenant purge removes its vectors from disk and memory, and only its own', async () => {
-    const store = new VectorStore(dir, 100);
+    const store = new VectorStore(new FileVectors(dir), 100);
     const purging = new EmbeddingsCache(store, pino({ level: 'silent' }));
     await purging.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'kept apart' }, on, upstream);
     await purging.answer('bbbbbbbbbbbbbbbb', { model: 'm', input: 'kept apart' }, on, upstream);
@@ -125,7 +126,7 @@ describe('EmbeddingsCache', () => {
   });
 
   test('an expired vector is fetched again, never served', async () => {
-    const expiring = new EmbeddingsCache(new VectorStore(dir, 100, new Expiry(50)), pino({ level: 'silent' }));
+    const expiring = new EmbeddingsCache(new VectorStore(new FileVectors(dir), 100, new Expiry(50)), pino({ level: 'silent' }));
     await expiring.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'ages' }, on, upstream);
     expect((await expiring.answer('aaaaaaaaaaaaaaaa', { model: 'm', input: 'ages' }, on, upstream)).cached).toBe(1);
     await new Promise((r) => setTimeout(r, 80));

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { configSchema } from '../../src/config';
 import path from 'node:path';
-import { DEFAULT_GATEWAY_SWEEP, toGatewayArgs, toOfflineArgs, withGatewayEvalOptions, withOfflineEvalOptions } from '../../src/tools/eval/args';
+import { DEFAULT_GATEWAY_SWEEP, toGatewayArgs, toOfflineArgs, withGatewayEvalOptions, withOfflineEvalOptions } from '../../src/ops/eval/args';
 
 const quiet = (cmd: Command) => cmd.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
 const offline = (argv: string[]) => toOfflineArgs(withOfflineEvalOptions(quiet(new Command())).parse(argv, { from: 'user' }).opts());

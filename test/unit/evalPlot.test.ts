@@ -1,9 +1,9 @@
-/** `--plot`: the precision/recall picture of an eval, as SVG written by src/tools/eval/plot.ts. */
-import { gatewayCurve, type GatewayEvalResult } from '../../src/tools/eval/gateway';
-import { score, type Scores } from '../../src/tools/eval/metrics';
-import { curvesOf } from '../../src/tools/eval/offlinePlot';
-import type { OfflineResult } from '../../src/tools/eval/offline';
-import { precisionRecallSvg, ticks, type Curve } from '../../src/tools/eval/plot';
+/** `--plot`: the precision/recall picture of an eval, as SVG written by src/ops/eval/plot.ts. */
+import { gatewayCurve, type GatewayEvalResult } from '../../src/ops/eval/gateway';
+import { score, type Scores } from '../../src/ops/eval/metrics';
+import { curvesOf } from '../../src/ops/eval/offlinePlot';
+import type { OfflineResult } from '../../src/ops/eval/offline';
+import { precisionRecallSvg, ticks, type Curve } from '../../src/ops/eval/plot';
 
 const polyline = (svg: string, cls: string, nth = 0) =>
   [...svg.matchAll(new RegExp(`<polyline class="${cls}" points="([^"]*)"`, 'g'))][nth]![1]!.split(' ').map((p) => p.split(',').map(Number) as [number, number]);

@@ -22,7 +22,7 @@ import { cacheIdentity, CacheIdentity } from '../../src/cache/keys/cacheKey';
 import { Tenant, TenantHasher } from '../../src/cache/keys/tenant';
 import { ExactCache } from '../../src/cache/l1/exactCache';
 import type { Entry } from '../../src/cache/storage/entry';
-import { FileEntryStore } from '../../src/cache/storage/entryStore';
+import { FileEntryStore } from '../../src/cache/storage/fileEntryStore';
 import { Admission } from '../../src/miss/admission';
 import { loadConfig } from '../../src/config';
 import { Metrics } from '../../src/metrics';

@@ -1,5 +1,5 @@
 /** Fill workflow ids: what `reflex replay` reads back out of them, and that a refresh never shares one. */
-import { fillIdFor } from '../../src/temporal/fillClient';
+import { fillIdFor } from '../../src/miss/missSpec';
 import { FillInput, fillWorkflowId, storingFillOf } from '../../src/workflows/definitions';
 
 const tenant = '0123456789abcdef';

@@ -6,9 +6,10 @@ import type { Client } from '@temporalio/client';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FileBlobStore } from '../../src/cache/storage/blobStore';
-import { FileEntryStore } from '../../src/cache/storage/entryStore';
-import { FillClient, MissSpec } from '../../src/temporal/fillClient';
+import { FileBlobStore } from '../../src/cache/storage/fileBlobStore';
+import { FileEntryStore } from '../../src/cache/storage/fileEntryStore';
+import { FillClient } from '../../src/miss/fillClient';
+import { MissSpec } from '../../src/miss/missSpec';
 import type { VisibilitySupport } from '../../src/temporal/visibilitySupport';
 import { fake } from '../support/fake';
 

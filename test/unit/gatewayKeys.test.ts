@@ -7,6 +7,8 @@ import Koa from 'koa';
 import { Authenticator, authNotice } from '../../src/auth/authenticate';
 import { FileKeyStore } from '../../src/auth/fileKeyStore';
 import { KeyRateLimiter, openAIDuration, rateLimitHeaders } from '../../src/auth/rateLimit';
+import type { LeasedCount } from '../../src/auth/leasedCount';
+import { fake } from '../support/fake';
 import { gatewayAuth, onV1 } from '../../src/api/middleware/gatewayAuth';
 import { openAIErrors } from '../../src/api/middleware/errors';
 import { TenantHasher } from '../../src/cache/keys/tenant';
@@ -98,7 +100,7 @@ describe('rate limiter', () => {
     expect(limiter.takeNow('k', 1, t0)).toMatchObject({ allowed: true, remaining: 0, resetMs: 60_000 });
     expect(limiter.takeNow('k', 1, t0 + 59_999)).toMatchObject({ allowed: false, resetMs: 1 });
     expect(limiter.takeNow('k', 1, t0 + 60_000)).toMatchObject({ allowed: true, remaining: 0, resetMs: 60_000 });
-    expect(new KeyRateLimiter({} as never).takeNow('k', 1)).toBeUndefined(); // shared through PostgreSQL: take() decides
+    expect(new KeyRateLimiter(fake<LeasedCount>({ takeNow: () => undefined })).takeNow('k', 1)).toBeUndefined(); // shared through PostgreSQL: take() decides
   });
 
   test('OpenAI duration format', () => {

@@ -1,7 +1,7 @@
 /** Group commit of index upserts: alone at once, together while one is in flight, each caller told how its group fared. */
-import { GroupedUpserts } from '../../src/vectordb/groupedUpserts';
-import type { IndexRecord, VectorIndex } from '../../src/vectordb/index';
-import { MemoryIndex } from '../../src/vectordb/memory';
+import { GroupedUpserts } from '../../src/cache/vectordb/groupedUpserts';
+import type { IndexRecord, VectorIndex } from '../../src/cache/vectordb/index';
+import { MemoryIndex } from '../../src/cache/vectordb/memory';
 
 const record = (key: string, createdAt = 0): IndexRecord => ({ tenant: 't', key, model: 'm', context: 'c', createdAt, bits: Buffer.alloc(48) });
 

@@ -10,12 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { Entry } from '../../src/cache/storage/entry';
-import { FileEntryStore } from '../../src/cache/storage/entryStore';
+import { FileEntryStore } from '../../src/cache/storage/fileEntryStore';
 import { Expiry, NEVER_EXPIRES } from '../../src/cache/storage/expiry';
 import { Metrics } from '../../src/metrics';
 import { IndexRepair } from '../../src/ops/indexRepair';
-import { MemoryIndex } from '../../src/vectordb/memory';
-import { indexRecordOf } from '../../src/vectordb/record';
+import { MemoryIndex } from '../../src/cache/vectordb/memory';
+import { indexRecordOf } from '../../src/cache/vectordb/record';
 
 const TENANT = 'ab'.repeat(8);
 const HOUR = 3_600_000;

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ActivityDeps, AnswerCall, createActivities } from '../../src/activities';
 import { AnswerBoard } from '../../src/activities/answerBoard';
-import { FileBlobStore } from '../../src/cache/storage/blobStore';
+import { FileBlobStore } from '../../src/cache/storage/fileBlobStore';
 import type { Entry } from '../../src/cache/storage/entry';
 import type { EntryStore } from '../../src/cache/storage/entryStore';
 import { NEVER_EXPIRES } from '../../src/cache/storage/expiry';

@@ -1,4 +1,4 @@
-import { hamming, signBits } from '../../src/vectordb/signBits';
+import { hamming, signBits } from '../../src/cache/vectordb/signBits';
 import { cosine } from '../../src/cache/embedding/cosine';
 
 test('sign bits are packed most significant bit first', () => {

@@ -3,7 +3,7 @@ import { responsesBypass, responsesIdentity } from '../../src/cache/keys/respons
 import { cacheIdentity } from '../../src/cache/keys/cacheKey';
 import { ResponseAssembler } from '../../src/provider/assembleResponse';
 import { responseToEvents } from '../../src/provider/responseToEvents';
-import { outputText } from '../../src/provider/responsesWire';
+import { outputText } from '../../src/wire/responses';
 import { isCacheable } from '../../src/provider/cacheability';
 
 const stored = {

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ExactCache } from '../../src/cache/l1/exactCache';
 import { Entry } from '../../src/cache/storage/entry';
-import { FileBlobStore } from '../../src/cache/storage/blobStore';
-import { EntryStore, FileEntryStore } from '../../src/cache/storage/entryStore';
-import { FileOutbox } from '../../src/cache/storage/outbox';
+import { FileBlobStore } from '../../src/cache/storage/fileBlobStore';
+import { FileEntryStore } from '../../src/cache/storage/fileEntryStore';
+import { FileOutbox } from '../../src/miss/outbox/fileOutbox';
 
 const tenant = 'a'.repeat(16);
 const entry = (key: string): Entry => ({

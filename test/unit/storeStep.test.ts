@@ -9,7 +9,7 @@ import { ActivityDeps, createActivities } from '../../src/activities';
 import type { BlobStore } from '../../src/cache/storage/blobStore';
 import type { Entry } from '../../src/cache/storage/entry';
 import type { EntryStore } from '../../src/cache/storage/entryStore';
-import type { VectorIndex } from '../../src/vectordb';
+import type { VectorIndex } from '../../src/cache/vectordb';
 import { fake } from '../support/fake';
 
 const call = { tenant: 't1', key: 'k1', requestRef: 'r'.repeat(64), answerRef: 'a'.repeat(64) };

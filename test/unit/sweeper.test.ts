@@ -11,12 +11,13 @@ import { ExactCache } from '../../src/cache/l1/exactCache';
 import { Metrics } from '../../src/metrics';
 import { Sweeper } from '../../src/ops/sweeper';
 import { Entry } from '../../src/cache/storage/entry';
-import { EntryStore, FileEntryStore } from '../../src/cache/storage/entryStore';
+import { FileEntryStore } from '../../src/cache/storage/fileEntryStore';
 import { Expiry, NEVER_EXPIRES } from '../../src/cache/storage/expiry';
-import type { EntryAddress, VectorIndex } from '../../src/vectordb/index';
-import { MemoryIndex } from '../../src/vectordb/memory';
+import type { EntryAddress, VectorIndex } from '../../src/cache/vectordb/index';
+import { MemoryIndex } from '../../src/cache/vectordb/memory';
 import { fake } from '../support/fake';
-import { FileVectors, VectorStore } from '../../src/cache/vectors/vectorStore';
+import { VectorStore } from '../../src/cache/vectors/vectorStore';
+import { FileVectors } from '../../src/cache/vectors/fileVectors';
 
 const TENANT = 'ab'.repeat(8);
 const key = (n: number) => n.toString(16).padStart(64, '0');
@@ -129,7 +130,7 @@ test('the embeddings store: expired vectors go, then the least recently used abo
   // Item n last written n × 100 s ago; item 4 is past a 350 s TTL.
   for (const n of [1, 2, 3, 4]) utimesSync(files.pathOf(TENANT, key(n)), (now - n * 100_000) / 1000, (now - n * 100_000) / 1000);
   // A hit on item 3 (read from disk by a fresh process) makes it the most recently used.
-  await new VectorStore(path.join(root, 'embeddings'), 10).get(TENANT, key(3));
+  await new VectorStore(new FileVectors(path.join(root, 'embeddings')), 10).get(TENANT, key(3));
   await new Promise((r) => setTimeout(r, 50));
   const report = await new Sweeper({ store, index, expiry: new Expiry(350_000), maxEntries: 0, embeddings: { store: vectors, maxItems: 2 }, metrics: new Metrics(), log: pino({ level: 'silent' }) }).sweep(now);
   expect(report.embeddings).toEqual({ expired: 1, evicted: 1 });

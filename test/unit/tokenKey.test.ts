@@ -13,7 +13,7 @@ import { ActivityDeps, createActivities } from '../../src/activities';
 import { TokenSeal } from '../../src/provider/credentials';
 import type { Provider } from '../../src/provider/provider';
 import { fake } from '../support/fake';
-import { toGatewayError } from '../../src/temporal/fillClient';
+import { toGatewayError } from '../../src/miss/fillClient';
 import { activityLogs } from '../../src/temporal/logs';
 import { PROVIDER_FAILURE_TYPE } from '../../src/workflows/definitions';
 

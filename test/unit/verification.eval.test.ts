@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadPairs, loadSplit, sample } from '../../src/tools/eval/pairs';
-import { percentile, score } from '../../src/tools/eval/metrics';
+import { loadPairs, loadSplit, sample } from '../../src/ops/eval/pairs';
+import { percentile, score } from '../../src/ops/eval/metrics';
 import { EntrySource, SemanticLookup } from '../../src/cache/l2/semanticLookup';
 import { TextComparison } from '../../src/cache/l3/compare';
 import { createVerifier } from '../../src/cache/l3/guardedVerifier';
 import type { Entry } from '../../src/cache/storage/entry';
-import { MemoryIndex } from '../../src/vectordb/memory';
-import { indexRecordOf } from '../../src/vectordb/record';
+import { MemoryIndex } from '../../src/cache/vectordb/memory';
+import { indexRecordOf } from '../../src/cache/vectordb/record';
 import { fakeEmbedder } from '../support/fakeEmbedder';
 
 describe('eval scoring', () => {

@@ -1,8 +1,8 @@
 import { createVerifier, DEFAULT_SIMILARITY_THRESHOLD } from '../../src/cache/l3/guardedVerifier';
 import { guardsByName } from '../../src/cache/l3/guards';
 import { ModelVerifier } from '../../src/cache/l3/modelVerifier';
-import { DEFAULT_GUARDS, GUARD_NAMES } from '../../src/cache/l3/guards';
-import { loadPairs } from '../../src/tools/eval/pairs';
+import { ALL_GUARDS, DEFAULT_GUARDS, GUARD_NAMES } from '../../src/cache/l3/guards';
+import { loadPairs } from '../../src/ops/eval/pairs';
 
 describe('guarded verifier', () => {
   const verifier = createVerifier({ threshold: 0.9 });
@@ -94,4 +94,8 @@ describe('both modes', () => {
     }
     expect(vetoed).toBeGreaterThan(negatives.length); // most pairs are caught by a guard, not by the cosine floor
   });
+});
+
+test('the configuration names exactly the guards L3 implements, in their order', () => {
+  expect(ALL_GUARDS.map((g) => g.name)).toEqual([...GUARD_NAMES]);
 });

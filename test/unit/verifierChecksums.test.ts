@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_VERIFIER_MODELS_DIR, VERIFIER_MODEL_NAME } from '../../src/cache/l3/defaults';
+import { DEFAULT_VERIFIER_MODELS_DIR, VERIFIER_MODEL_NAME } from '../../src/config';
 
 const dir = path.join(DEFAULT_VERIFIER_MODELS_DIR, VERIFIER_MODEL_NAME);
 

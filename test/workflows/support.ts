@@ -227,7 +227,7 @@ type Choice = { message?: { content?: unknown }; finish_reason?: unknown };
 export const contentOf = (c: ChatCompletion): unknown => (c.choices?.[0] as Choice | undefined)?.message?.content;
 export const finishOf = (c: ChatCompletion): unknown => (c.choices?.[0] as Choice | undefined)?.finish_reason;
 
-/** As the API does it (src/temporal/fillClient): update-with-start, USE_EXISTING, Reflex search attributes. */
+/** As the API does it (src/miss/fillClient): update-with-start, USE_EXISTING, Reflex search attributes. */
 export function startOperation(taskQueue: string, input: FillInput | LegacyFillInput) {
   return new WithStartWorkflowOperation<typeof cacheFillWorkflow>(FILL_WORKFLOW, {
     workflowId: fillWorkflowId(input.tenant, input.key, input.store !== false),

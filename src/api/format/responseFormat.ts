@@ -8,7 +8,7 @@
  */
 import type { ResponseFormat } from '../../cache/controls';
 import { toTauq } from './tauq';
-import type { ChatCompletion } from '../../provider/wire';
+import type { ChatCompletion } from '../../wire/chat';
 
 export function formatCompletion(completion: ChatCompletion, format: ResponseFormat): ChatCompletion {
   if (format === 'openai' || !Array.isArray(completion.choices)) return completion;

@@ -17,7 +17,7 @@ import type { ProviderEndpoint } from '../../provider/provider';
 import type { ApiServices } from '../../services';
 import { streamMiss, withOutcome } from '../streaming/relay';
 import type { StreamProtocol } from '../streaming/protocol';
-import { MissSpec, fillIdFor } from '../../temporal/fillClient';
+import { MissSpec, fillIdFor } from '../../miss/missSpec';
 import { KnownRequests } from '../knownRequests';
 import { Delivery, hitHeaders, respond } from '../respond';
 import { SseSink } from '../sse';

@@ -9,9 +9,9 @@ import { ChunkAssembler } from '../../provider/assemble';
 import { ResponseAssembler } from '../../provider/assembleResponse';
 import type { Provider } from '../../provider/provider';
 import { responseToEvents } from '../../provider/responseToEvents';
-import type { ResponseEvent } from '../../provider/responsesWire';
+import type { ResponseEvent } from '../../wire/responses';
 import { completionToChunks } from '../../provider/toChunks';
-import type { ChatCompletion, CompletionChunk } from '../../provider/wire';
+import type { ChatCompletion, CompletionChunk } from '../../wire/chat';
 
 export interface Assembler<E> {
   add(event: E): void;

@@ -16,7 +16,7 @@ import { GatewayError } from '../../errors';
 import { UpstreamError, providerError } from '../../provider/failure';
 import type { Provider } from '../../provider/provider';
 import { withProviderRetry } from '../../provider/retrying';
-import type { MissSpec } from '../../temporal/fillClient';
+import type { MissSpec } from '../../miss/missSpec';
 import { FlightOutcome, MissOutcome, MissPath } from '../../miss/missPath';
 import { CHAT_STREAM, StreamProtocol } from './protocol';
 import { replayToSink } from './replay';

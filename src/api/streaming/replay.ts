@@ -1,5 +1,5 @@
 /** A complete answer (a hit, or a coalesced follower's) sent as a stream of its protocol. */
-import type { ChatCompletion, CompletionChunk } from '../../provider/wire';
+import type { ChatCompletion, CompletionChunk } from '../../wire/chat';
 import { CHAT_STREAM, StreamProtocol } from './protocol';
 import type { StreamSink } from './sink';
 

@@ -1,6 +1,6 @@
 /** Where a stream goes: the HTTP layer implements it as Server-Sent Events. */
 import type { OpenAIErrorBody } from '../../errors';
-import type { CompletionChunk } from '../../provider/wire';
+import type { CompletionChunk } from '../../wire/chat';
 
 export interface StreamSink<E = CompletionChunk> {
   /** Commits the response (status 200, stream headers): errors after this travel in-band. */

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical';
-import { contentText, isTextPart } from '../../provider/wire';
+import { contentText, isTextPart } from '../../wire/chat';
 
 export interface KeyableMessage {
   role: string;

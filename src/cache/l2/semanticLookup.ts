@@ -4,10 +4,10 @@
  * filtered by tenant and context); their stored full-precision embeddings
  * rescore the shortlist; the verifier must accept the best before it is served.
  */
-import { signBits } from '../../vectordb/signBits';
+import { signBits } from '../vectordb/signBits';
 import { Entry } from '../storage/entry';
 import type { Expiry } from '../storage/expiry';
-import type { EntryAddress, VectorIndex } from '../../vectordb/index';
+import type { EntryAddress, VectorIndex } from '../vectordb/index';
 import { cosine } from '../embedding/cosine';
 import type { TextComparison } from '../l3/compare';
 import { Verifier } from '../l3/verifier';

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { loadOnnxModel, OnnxModel } from '../embedding/onnxSession';
-import { DEFAULT_VERIFIER_MODELS_DIR, VERIFIER_MODEL_NAME } from './defaults';
+import { DEFAULT_VERIFIER_MODELS_DIR, VERIFIER_MODEL_NAME } from '../../config';
 
 
 export interface PairScorer {

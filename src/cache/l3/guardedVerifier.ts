@@ -7,7 +7,7 @@
 import type { Candidate, Verdict, Verifier } from './verifier';
 import { DEFAULT_GUARDS, guardsByName, type Guard } from './guards';
 
-export { DEFAULT_SIMILARITY_THRESHOLD } from './defaults';
+export { DEFAULT_SIMILARITY_THRESHOLD } from '../../config';
 
 export interface VerifierOptions {
   /** Cosine floor (REFLEX_SIMILARITY_THRESHOLD). */

@@ -14,7 +14,7 @@ import type { Guard } from './guards';
 import type { PairScorer } from './crossEncoder';
 import type { Candidate, Verdict, Verifier } from './verifier';
 
-export { DEFAULT_MODEL_FLOOR, DEFAULT_MODEL_THRESHOLD } from './defaults';
+export { DEFAULT_MODEL_FLOOR, DEFAULT_MODEL_THRESHOLD } from '../../config';
 
 export class ModelVerifier implements Verifier {
   readonly kind = 'model';

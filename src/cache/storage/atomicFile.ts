@@ -68,3 +68,10 @@ export async function namesIn(dir: string): Promise<string[]> {
     throw err;
   });
 }
+
+/** Removes a tenant's directory once its last store has emptied it (other stores' files keep it). */
+export async function removeIfEmpty(dir: string): Promise<void> {
+  await fs.rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+  });
+}

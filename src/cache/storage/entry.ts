@@ -1,5 +1,5 @@
 /** One cached answer, as stored on disk: everything needed to serve it and to re-index it. */
-import type { ChatCompletion } from '../../provider/wire';
+import type { ChatCompletion } from '../../wire/chat';
 
 export const ENTRY_FORMAT_VERSION = 1;
 

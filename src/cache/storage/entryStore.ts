@@ -1,16 +1,9 @@
 /**
  * The entry store: where cached answers live, durably. Two adapters: files
- * (this module: the embedded default, one shared directory) and PostgreSQL
- * (pgEntryStore.ts, REFLEX_DATABASE_URL: replicas on any host).
- *
- * Files: one JSON file each under <root>/<tenant>/<key[0:2]>/<key>.json.
- * Writes are atomic (temp file, fsync, rename, fsync dir) so a reader or a
- * crash never sees half an entry; a file is never rewritten in place.
+ * (fileEntryStore.ts: the embedded default, one shared directory) and
+ * PostgreSQL (pgEntryStore.ts, REFLEX_DATABASE_URL: replicas on any host).
  */
-import { existsSync, promises as fs } from 'node:fs';
-import path from 'node:path';
-import { readIfExists, writeFileAtomic } from './atomicFile';
-import { Entry, isEntry } from './entry';
+import type { Entry } from './entry';
 
 export const KEY_PATTERN = /^[0-9a-f]{16,64}$/;
 
@@ -20,7 +13,7 @@ export interface EntryStore {
   write(entry: Entry): Promise<void>;
   /** Removes one entry; false when it was not there. */
   remove(tenant: string, key: string): Promise<boolean>;
-  /** Removes every entry of a tenant (and its blobs and outbox); returns how many entries there were. */
+  /** Removes every entry of a tenant (its entries only: blobs and outbox records are their stores' own); returns how many there were. */
   removeTenant(tenant: string): Promise<number>;
   /** Marks an entry as just used: the LRU clock every replica shares. */
   touch(tenant: string, key: string, at?: Date): Promise<void>;
@@ -32,87 +25,6 @@ export interface EntryStore {
   checkWritable(): Promise<void>;
 }
 
-export class FileEntryStore implements EntryStore {
-  constructor(readonly root: string) {}
-
-  pathOf(tenant: string, key: string): string {
-    if (!KEY_PATTERN.test(tenant) || !KEY_PATTERN.test(key)) throw new Error(`invalid entry address ${tenant}/${key}`);
-    return path.join(this.root, tenant, key.slice(0, 2), `${key}.json`);
-  }
-
-  async read(tenant: string, key: string): Promise<Entry | undefined> {
-    const file = this.pathOf(tenant, key);
-    // Most reads on the hit path ask for a key never stored (every semantic lookup checks its exact
-    // key first): one stat on this thread, microseconds against cached directory entries, answers
-    // those without an open through libuv's pool and a rejected promise.
-    if (!existsSync(file)) return undefined;
-    const text = await readIfExists(file);
-    if (text === undefined) return undefined;
-    const parsed: unknown = JSON.parse(text);
-    return isEntry(parsed) ? parsed : undefined;
-  }
-
-  async write(entry: Entry): Promise<void> {
-    await writeFileAtomic(this.pathOf(entry.tenant, entry.key), JSON.stringify(entry));
-  }
-
-  /** Removes one entry; false when it was not there. */
-  async remove(tenant: string, key: string): Promise<boolean> {
-    try {
-      await fs.unlink(this.pathOf(tenant, key));
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
-  }
-
-  /** Removes every entry of a tenant; returns how many there were. */
-  async removeTenant(tenant: string): Promise<number> {
-    if (!KEY_PATTERN.test(tenant)) throw new Error(`invalid tenant ${tenant}`);
-    let count = 0;
-    for await (const _ of this.list(tenant)) count++;
-    await fs.rm(path.join(this.root, tenant), { recursive: true, force: true });
-    return count;
-  }
-
-  /**
-   * Marks an entry as just used: its file's mtime is the LRU clock shared by
-   * every replica on this storage (the contents are never touched).
-   */
-  async touch(tenant: string, key: string, at = new Date()): Promise<void> {
-    await fs.utimes(this.pathOf(tenant, key), at, at);
-  }
-
-  /** Every entry file (optionally one tenant's), in a stable order, with size and last use. */
-  async *list(tenant?: string): AsyncGenerator<StoredFile> {
-    const tenants = tenant ? [tenant] : await dirNames(this.root);
-    for (const t of tenants.filter((n) => KEY_PATTERN.test(n))) {
-      // Entry directories are the key's first two hex digits (blobs/ and outbox/ live beside them).
-      for (const prefix of (await dirNames(path.join(this.root, t))).filter((p) => /^[0-9a-f]{2}$/.test(p))) {
-        const dir = path.join(this.root, t, prefix);
-        for (const name of await dirNames(dir)) {
-          // Only entry files (<key>.json): temp files and anything else an operator left there are not entries.
-          const key = name.endsWith('.json') ? name.slice(0, -5) : '';
-          if (!KEY_PATTERN.test(key)) continue;
-          const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
-          if (stat) yield { tenant: t, key, bytes: stat.size, usedAt: stat.mtimeMs };
-        }
-      }
-    }
-  }
-
-  /** A walk of every file: the mtime is the last write or use; there is no index to ask. */
-  async *recent(since: number): AsyncGenerator<StoredFile> {
-    for await (const file of this.list()) if (file.usedAt >= since) yield file;
-  }
-
-  /** Probe used by /ready: the root exists (created if needed) and is writable. */
-  async checkWritable(): Promise<void> {
-    await fs.mkdir(this.root, { recursive: true });
-    await fs.access(this.root, fs.constants.W_OK);
-  }
-}
 
 export interface StoredFile {
   tenant: string;
@@ -120,13 +32,4 @@ export interface StoredFile {
   bytes: number;
   /** Last write or use (file mtime), in ms. */
   usedAt: number;
-}
-
-async function dirNames(dir: string): Promise<string[]> {
-  try {
-    return (await fs.readdir(dir)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
 }

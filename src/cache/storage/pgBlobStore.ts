@@ -37,6 +37,12 @@ export class PgBlobStore extends ContentAddressedBlobs {
     });
   }
 
+  removeTenant(tenant: string): Promise<void> {
+    return this.db.transaction(async (client) => {
+      for (const table of ['blobs', 'fill_runs']) await client.query(`DELETE FROM ${table} WHERE tenant = $1`, [tenant]);
+    });
+  }
+
   async findAnyTenant<T>(ref: string): Promise<T | undefined> {
     const { rows } = await this.db.pool.query<{ data: string }>('SELECT data FROM blobs WHERE ref = $1 LIMIT 1', [ref]);
     return rows[0] ? (JSON.parse(rows[0].data) as T) : undefined;

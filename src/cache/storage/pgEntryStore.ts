@@ -41,10 +41,7 @@ export class PgEntryStore implements EntryStore {
 
   removeTenant(tenant: string): Promise<number> {
     if (!KEY_PATTERN.test(tenant)) throw new Error(`invalid tenant ${tenant}`);
-    return this.db.transaction(async (client) => {
-      for (const table of ['blobs', 'fill_runs', 'outbox']) await client.query(`DELETE FROM ${table} WHERE tenant = $1`, [tenant]);
-      return (await client.query('DELETE FROM entries WHERE tenant = $1', [tenant])).rowCount ?? 0;
-    });
+    return this.db.pool.query('DELETE FROM entries WHERE tenant = $1', [tenant]).then((r) => r.rowCount ?? 0);
   }
 
   async touch(tenant: string, key: string, at = new Date()): Promise<void> {

@@ -15,7 +15,7 @@
  * its text items by length (the sum stays exact), flagged tokensExact=false.
  */
 import type { Logger } from 'pino';
-import { EmbeddingItem, EmbeddingsRequest, EmbeddingsResponse, datumVector, inputItems, vectorFromBase64, vectorToBase64 } from '../../provider/embeddingsWire';
+import { EmbeddingItem, EmbeddingsRequest, EmbeddingsResponse, datumVector, inputItems, vectorFromBase64, vectorToBase64 } from '../../wire/embeddings';
 import { embeddingItemKey } from './itemKey';
 import { StoredVector, VECTOR_FORMAT_VERSION, VectorStore } from './vectorStore';
 

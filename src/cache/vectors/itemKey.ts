@@ -7,7 +7,7 @@
  */
 import { canonicalJson } from '../keys/canonical';
 import { sha256 } from '../keys/cacheKey';
-import type { EmbeddingItem } from '../../provider/embeddingsWire';
+import type { EmbeddingItem } from '../../wire/embeddings';
 
 export function embeddingItemKey(model: string, dimensions: number | undefined, item: EmbeddingItem): string {
   return sha256(canonicalJson({ endpoint: 'embeddings', model, dimensions: dimensions ?? null, item }));

@@ -1,15 +1,12 @@
 /**
  * Stored embedding vectors (the /v1/embeddings cache), with an in-process LRU
- * in front of a backend: small JSON files under <root>/<tenant>/<key[0:2]>/
- * <key>.json (FileVectors, written atomically), or PostgreSQL (pgVectors.ts).
+ * in front of a backend: small JSON files (fileVectors.ts) or PostgreSQL
+ * (pgVectors.ts).
  * A vector is stored as its float32 bytes, so both encodings render from the
  * exact same numbers. REFLEX_TTL applies: an expired vector is fetched again
  * (and overwritten), never served.
  */
 import { LRUCache } from 'lru-cache';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { namesIn as names, readIfExists, writeFileAtomic } from '../storage/atomicFile';
 import { Expiry, NEVER_EXPIRES } from '../storage/expiry';
 
 export const VECTOR_ADDRESS = /^[0-9a-f]{16,64}$/;
@@ -52,11 +49,8 @@ const TOUCH_EVERY_MS = 60_000;
 export class VectorStore {
   private readonly memory: LRUCache<string, StoredVector>;
   private readonly touched: LRUCache<string, number>;
-  private readonly backend: VectorBackend;
 
-  /** `where`: a directory (files) or a backend. */
-  constructor(where: string | VectorBackend, capacity: number, private readonly expiry: Expiry = NEVER_EXPIRES) {
-    this.backend = typeof where === 'string' ? new FileVectors(where) : where;
+  constructor(private readonly backend: VectorBackend, capacity: number, private readonly expiry: Expiry = NEVER_EXPIRES) {
     this.memory = new LRUCache({ max: capacity });
     this.touched = new LRUCache({ max: capacity });
   }
@@ -112,56 +106,5 @@ export class VectorStore {
   /** Forgets a tenant's vectors in this process's memory (an API after a purge another process ran). */
   forgetTenant(tenant: string): void {
     for (const id of this.memory.keys()) if (id.startsWith(`${tenant}:`)) this.memory.delete(id);
-  }
-}
-
-/** Vectors as files; a file's mtime is its recency. */
-export class FileVectors implements VectorBackend {
-  constructor(readonly root: string) {}
-
-  pathOf(tenant: string, key: string): string {
-    if (!VECTOR_ADDRESS.test(tenant) || !VECTOR_ADDRESS.test(key)) throw new Error(`invalid vector address ${tenant}/${key}`);
-    return path.join(this.root, tenant, key.slice(0, 2), `${key}.json`);
-  }
-
-  async read(tenant: string, key: string): Promise<StoredVector | undefined> {
-    const text = await readIfExists(this.pathOf(tenant, key));
-    return text === undefined ? undefined : (JSON.parse(text) as StoredVector);
-  }
-
-  async write(tenant: string, key: string, stored: StoredVector): Promise<void> {
-    await writeFileAtomic(this.pathOf(tenant, key), JSON.stringify(stored));
-  }
-
-  remove(tenant: string, key: string): Promise<boolean> {
-    return fs.unlink(this.pathOf(tenant, key)).then(
-      () => true,
-      (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return false;
-        throw err;
-      },
-    );
-  }
-
-  async removeTenant(tenant: string): Promise<void> {
-    await fs.rm(path.join(this.root, tenant), { recursive: true, force: true });
-  }
-
-  async touch(tenant: string, key: string, at: Date): Promise<void> {
-    await fs.utimes(this.pathOf(tenant, key), at, at);
-  }
-
-  async *list(): AsyncGenerator<StoredVectorFile> {
-    for (const tenant of await names(this.root)) {
-      if (!VECTOR_ADDRESS.test(tenant)) continue;
-      for (const prefix of await names(path.join(this.root, tenant))) {
-        for (const name of await names(path.join(this.root, tenant, prefix))) {
-          const key = name.endsWith('.json') ? name.slice(0, -5) : '';
-          if (!VECTOR_ADDRESS.test(key)) continue;
-          const stat = await fs.stat(path.join(this.root, tenant, prefix, name)).catch(() => undefined);
-          if (stat) yield { tenant, key, usedAt: stat.mtimeMs };
-        }
-      }
-    }
   }
 }

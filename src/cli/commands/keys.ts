@@ -9,8 +9,7 @@
 import { ZodError } from 'zod';
 import type { KeyOptions } from '../../auth/keyOptions';
 import { describeKey, KeyStore } from '../../auth/keyStore';
-import { openKeyStore } from '../../auth/openKeyStore';
-import { connectDatabase } from '../../postgres/connect';
+import { openStores } from '../../stores';
 import { TenantHasher } from '../../cache/keys/tenant';
 import { ConfigError, type Config } from '../../config';
 
@@ -55,13 +54,11 @@ export async function revokeKey(config: Config, id: string): Promise<void> {
 }
 
 async function withStore(config: Config, use: (store: KeyStore, tenants: TenantHasher) => Promise<void>): Promise<void> {
-  const db = await connectDatabase(config);
-  const store = await openKeyStore(config, db);
+  const stores = await openStores(config);
   try {
-    await use(store, TenantHasher.fromConfig(config.auth.tenantSecret, config.home));
+    await use(await stores.keys(), TenantHasher.fromConfig(config.auth.tenantSecret, config.home));
   } finally {
-    await store.close?.();
-    await db?.close();
+    await stores.close();
   }
 }
 

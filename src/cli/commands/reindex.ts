@@ -9,10 +9,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config';
 import { OnnxEmbedder } from '../../cache/embedding/onnxEmbedder';
 import { Expiry } from '../../cache/storage/expiry';
-import { MilvusIndex } from '../../vectordb/milvus';
+import { MilvusIndex } from '../../cache/vectordb/milvus';
 import { reindex, ReindexProgress } from '../../ops/reindex';
-import { connectDatabase } from '../../postgres/connect';
-import { stores } from '../../services';
+import { openStores } from '../../stores';
 
 export interface ReindexOptions {
   restart: boolean;
@@ -22,11 +21,11 @@ export interface ReindexOptions {
 export async function reindexCommand(config: Config, log: Logger, opts: ReindexOptions): Promise<void> {
   const embedder = await OnnxEmbedder.load(config.model.path, config.model.name, { threads: config.model.threads });
   const index = new MilvusIndex({ ...config.milvus, dim: embedder.dim });
-  const db = await connectDatabase(config, log);
+  const stores = await openStores(config, log);
   try {
     const summary = await reindex(
       {
-        store: stores(config, db).store,
+        store: stores.entries,
         index,
         embedder,
         expiry: Expiry.fromSeconds(config.retention.ttlSeconds),
@@ -39,7 +38,7 @@ export async function reindexCommand(config: Config, log: Logger, opts: ReindexO
     process.stdout.write(`${JSON.stringify({ command: 'reindex', ...summary })}\n`);
   } finally {
     await index.close();
-    await db?.close();
+    await stores.close();
   }
 }
 

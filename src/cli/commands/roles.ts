@@ -93,8 +93,8 @@ function browserHost(bindAddr: string): string {
  */
 async function runWorker(core: Core, answers: AnswerBoard | undefined, services: Core | ApiServices): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
-  const { provider, seal, embedder, store, blobs, index, expiry, vectors } = core;
-  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, vectors, answers };
+  const { provider, seal, embedder, store, blobs, index, expiry, stores } = core;
+  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, answers, removeTenant: (tenant: string) => stores.removeTenant(tenant) };
   const start = async () => {
     const worker = await createWorker({ ...config.temporal, log, metrics, activities, codec: core.codec, tracing: core.tracing });
     // Co-located with the API: its misses start eagerly on this worker's connection (FillClient.startEagerlyOn).

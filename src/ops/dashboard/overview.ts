@@ -10,7 +10,7 @@ import type { KeyStore } from '../../auth/keyStore';
 import { describeKey } from '../../auth/keyStore';
 import type { TenantHasher } from '../../cache/keys/tenant';
 import type { EntryStore } from '../../cache/storage/entryStore';
-import type { Outbox } from '../../cache/storage/outbox';
+import type { Outbox } from '../../miss/outbox/outbox';
 import type { Metrics } from '../../metrics';
 import { collectStats } from '../stats';
 import { fillsView, FillsSource } from './fills';

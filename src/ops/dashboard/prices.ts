@@ -14,17 +14,9 @@ export interface Price {
 
 export type PriceTable = Record<string, Price>;
 
-export const DEFAULT_PRICES: PriceTable = {
-  'gpt-4o': { prompt: 2.5, completion: 10 },
-  'gpt-4o-mini': { prompt: 0.15, completion: 0.6 },
-  'gpt-4.1': { prompt: 2, completion: 8 },
-  'gpt-4.1-mini': { prompt: 0.4, completion: 1.6 },
-  'gpt-4.1-nano': { prompt: 0.1, completion: 0.4 },
-  'o3-mini': { prompt: 1.1, completion: 4.4 },
-  'o1': { prompt: 15, completion: 60 },
-  'gpt-4-turbo': { prompt: 10, completion: 30 },
-  'gpt-3.5-turbo': { prompt: 0.5, completion: 1.5 },
-};
+/** The defaults belong to the configuration (REFLEX_PRICES adds to them). */
+export { DEFAULT_PRICES } from '../../config';
+
 
 /** The model's price: its own entry, else the longest entry it starts with (dated snapshots such as gpt-4o-mini-2024-07-18). */
 export function priceOf(model: string, prices: PriceTable): Price | undefined {

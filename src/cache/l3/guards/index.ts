@@ -14,20 +14,14 @@ export const ALL_GUARDS: readonly Guard[] = [
   languageGuard, numberGuard, negationGuard, antonymGuard, directionGuard, entityGuard, detailGuard,
 ];
 
-export const GUARD_NAMES: readonly string[] = ALL_GUARDS.map((g) => g.name);
-
-/**
- * On by default. added_detail is opt-in: on QQP it vetoed more true
- * duplicates than false ones (see BENCHMARKS.md), because people often add
- * a word ("quickly", "exactly") without changing what they ask.
- */
-export const DEFAULT_GUARDS: readonly string[] = GUARD_NAMES.filter((n) => n !== 'added_detail');
+/** The names REFLEX_VERIFIER_GUARDS takes, and the default set, belong to the configuration. */
+export { DEFAULT_GUARDS, GUARD_NAMES } from '../../../config';
 
 /** Resolves names such as "number_mismatch"; throws on an unknown name so a typo in config fails loudly. */
 export function guardsByName(names: readonly string[]): Guard[] {
   return names.map((n) => {
     const g = ALL_GUARDS.find((x) => x.name === n);
-    if (!g) throw new Error(`unknown verifier guard "${n}" (known: ${GUARD_NAMES.join(', ')})`);
+    if (!g) throw new Error(`unknown verifier guard "${n}" (known: ${ALL_GUARDS.map((x) => x.name).join(', ')})`);
     return g;
   });
 }
