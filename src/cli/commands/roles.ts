@@ -25,6 +25,7 @@ import { startMilvus } from '../../ops/stack/milvus';
 import { startTemporal } from '../../ops/stack/temporal';
 import { createWorker } from '../../temporal/worker';
 import { AnswerBoard } from '../../activities/answerBoard';
+import { Judges } from '../../activities/audit';
 
 type Role = 'api' | 'worker';
 export type RoleCommand = 'start' | 'serve' | 'api' | 'worker';
@@ -94,7 +95,9 @@ function browserHost(bindAddr: string): string {
 async function runWorker(core: Core, answers: AnswerBoard | undefined, services: Core | ApiServices): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
   const { provider, seal, embedder, store, blobs, index, expiry, stores } = core;
-  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, answers, removeTenant: (tenant: string) => stores.removeTenant(tenant) };
+  // Audits judge on this worker; a judge's model loads with the first audit that needs it.
+  const audit = { verdicts: stores.verdicts, judges: new Judges({ embedder, provider, verifierModels: config.verifier.model.path, threads: config.model.threads }) };
+  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, answers, audit, removeTenant: (tenant: string) => stores.removeTenant(tenant) };
   const start = async () => {
     const worker = await createWorker({ ...config.temporal, log, metrics, activities, codec: core.codec, tracing: core.tracing });
     // Co-located with the API: its misses start eagerly on this worker's connection (FillClient.startEagerlyOn).

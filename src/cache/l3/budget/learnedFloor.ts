@@ -32,3 +32,23 @@ export function learnedFloor(judged: readonly Judged[], delta: number, base: num
   }
   return best;
 }
+
+/**
+ * A tenant's floor under the error budget, from its audited hits (each one a
+ * uniform sample of what it was served): none (the configured one applies)
+ * while no wrong hit was seen or the audited rate's upper bound is within δ.
+ * Past δ, the floor rises just above the most similar wrong hit seen (every
+ * known wrong pair stops being served), unless the judged hits show a lower
+ * floor keeps the rate within δ (learnedFloor): so it relaxes only as far as
+ * audits allow, and as more right hits are audited the bound falls back
+ * under δ and the configured floor applies again.
+ */
+export function budgetFloor(audited: readonly Judged[], delta: number, base: number): number | undefined {
+  const wrong = audited.filter((j) => j.wrong);
+  if (wrong.length === 0 || wilsonUpper(wrong.length, audited.length) <= delta) return undefined;
+  const aboveWrong = Math.max(...wrong.map((j) => j.similarity)) + ABOVE;
+  return Math.max(base, Math.min(aboveWrong, learnedFloor(audited, delta, base)));
+}
+
+/** How far above a wrong hit's cosine the floor goes: past float noise, well under any real paraphrase's spacing. */
+const ABOVE = 1e-6;
