@@ -36,9 +36,9 @@ export const DEFAULT_GUARDS: readonly string[] = GUARD_NAMES.filter((n) => n !==
  * threshold, chosen on test/data/answer-pairs.jsonl (BENCHMARKS.md, "Judges").
  */
 export const AUDIT_JUDGES = ['embedding', 'model', 'llm'] as const;
-export const DEFAULT_AUDIT_JUDGE = 'model';
-export const EMBEDDING_JUDGE_THRESHOLD = 0.8;
-export const MODEL_JUDGE_THRESHOLD = 0.5;
+export const DEFAULT_AUDIT_JUDGE = 'embedding';
+export const EMBEDDING_JUDGE_THRESHOLD = 0.687;
+export const MODEL_JUDGE_THRESHOLD = 0.423;
 
 /** USD per 1M tokens (prompt, completion): the dashboard's cost estimate, list prices at the time of writing; REFLEX_PRICES adds to them. */
 export const DEFAULT_PRICES: Record<string, { prompt: number; completion: number }> = {
