@@ -52,7 +52,7 @@ test('askAgain: one provider call per audit run, the request as JSON, with the c
   const first = await run('r1').run(acts.askAgain, call);
   expect(first).toMatchObject({ source: 'provider', cacheable: true });
   // A retried or replayed step of the same run reuses what it stored.
-  await expect(run('r1').run(acts.askAgain, call)).resolves.toEqual({ ...first, source: 'reused' });
+  await expect(run('r1').run(acts.askAgain, call)).resolves.toEqual({ ...(first as object), source: 'reused' });
   expect(complete).toHaveBeenCalledTimes(1);
   const [request, apiKey] = complete.mock.calls[0]!;
   expect(request).toEqual({ model: 'm', messages: [{ role: 'user', content: 'q' }] });
