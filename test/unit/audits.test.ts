@@ -139,3 +139,24 @@ describe('AuditClient', () => {
     expect(audits.afterHit(T1, () => hit(T1))).toBe(false);
   });
 });
+
+test('a purged tenant drops out of the estimate, and its verdicts written afterwards are read from the start', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'verdicts-'));
+  try {
+    const store = new FileVerdictStore(dir);
+    const budget = new ErrorBudget(store, { delta: 0.02, base: 0.85, refreshMs: 60_000 });
+    const v = (id: string, wrong: boolean): Verdict => ({ id, source: 'audit', tenant: T1, key: 'k', entryKey: 'e', model: 'm', similarity: 0.9, wrong, judge: 'embedding', judgeScore: 0, at: 1 });
+    for (const id of ['a', 'b', 'c']) await store.append(v(id, true));
+    await budget.refresh();
+    expect(budget.floorFor(T1)).toBeDefined();
+    await store.removeTenant(T1);
+    await budget.refresh();
+    expect(budget.estimates().map((e) => e.tenant)).toEqual(['all']);
+    expect(budget.floorFor(T1)).toBeUndefined();
+    // A cursor past the new file's end (it was removed and begun again between two reads) starts over.
+    await store.append(v('d', false));
+    expect((await store.read(T1, '100000')).verdicts.map((x) => x.id)).toEqual(['d']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -83,7 +83,10 @@ export class ErrorBudget {
 
   private async readOn(): Promise<void> {
     try {
-      for (const tenant of await this.verdicts.tenants()) {
+      const tenants = await this.verdicts.tenants();
+      // A purged tenant's verdicts are gone: so is what was counted of them (and its floor).
+      for (const gone of [...this.tenants.keys()].filter((t) => !tenants.includes(t))) this.tenants.delete(gone);
+      for (const tenant of tenants) {
         const state = this.tenants.get(tenant) ?? this.tenants.set(tenant, { ids: new Set(), audited: [] }).get(tenant)!;
         const page = await this.verdicts.read(tenant, state.cursor);
         state.cursor = page.cursor;

@@ -39,7 +39,9 @@ export class FileVerdictStore implements VerdictStore {
     if (!handle) return { verdicts: [], cursor: String(from) };
     try {
       const { size } = await handle.stat();
-      if (size <= from) return { verdicts: [], cursor: String(from) };
+      // Shorter than the cursor: removed (a purge) and begun again; read it from the start (ids count once).
+      if (size < from) return this.read(tenant);
+      if (size === from) return { verdicts: [], cursor: String(from) };
       const buffer = Buffer.alloc(size - from);
       await handle.read(buffer, 0, buffer.length, from);
       // Only whole lines: a line still being written is read next time, from its start.
