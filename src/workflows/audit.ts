@@ -20,9 +20,11 @@ export async function auditHitWorkflow(input: AuditInput): Promise<AuditResult> 
   const acts = activitiesFor(input);
   const fresh = await acts.provider.askAgain({ tenant: input.tenant, requestRef: input.requestRef, sealedToken: input.sealedToken, requestId: input.requestId });
   record({ steps: { provider: 'done' } });
-  const verdict = await acts.judge.judgeHit({ ...input, freshRef: fresh.answerRef });
+  // An answer that may not be cached (an error, a truncation) is judged, never stored.
+  const repair = input.repair && fresh.cacheable;
+  const verdict = await acts.judge.judgeHit({ ...input, repair, freshRef: fresh.answerRef });
   if (verdict.outcome === 'entry_gone') return finish({ outcome: 'entry_gone' });
-  if (!verdict.wrong || !input.repair || !fresh.cacheable) return finish({ outcome: verdict.wrong ? 'wrong' : 'right', score: verdict.score });
+  if (!verdict.wrong || !repair) return finish({ outcome: verdict.wrong ? 'wrong' : 'right', score: verdict.score });
   await acts.judge.repairEntry({ tenant: input.tenant, key: input.key, requestRef: input.requestRef, answerRef: fresh.answerRef });
   return finish({ outcome: 'wrong_repaired', score: verdict.score });
 }
