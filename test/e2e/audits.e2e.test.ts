@@ -40,7 +40,8 @@ const ANSWERS = new Map([
 ]);
 
 const DELTA = 0.02;
-const h = useGateway({ REFLEX_AUDIT_RATE: '1', REFLEX_MAX_WRONG_HITS: String(DELTA), REFLEX_SIMILARITY_THRESHOLD: '0.80' });
+const ADMIN = 'admin-audits-e2e-token';
+const h = useGateway({ REFLEX_AUDIT_RATE: '1', REFLEX_MAX_WRONG_HITS: String(DELTA), REFLEX_SIMILARITY_THRESHOLD: '0.80', REFLEX_ADMIN_TOKEN: ADMIN });
 
 const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
 const content = (res: ChatResponse) => res.body.choices[0].message.content as string;
@@ -113,7 +114,7 @@ test('a wrong semantic hit is audited, judged wrong, repaired, and raises that t
   await h.gateway.awaitFill(farW);
 });
 
-test('audit workflows read as questions in Temporal, and `reflex audit report` agrees with /metrics', async () => {
+test('audit workflows read as questions in Temporal; `reflex audit report` and the dashboard agree with /metrics', async () => {
   // Three semantic hits were served (W's B, R's two paraphrases of A): three audits.
   await eventually(async () => (await gauge('reflex_audited_hits', 'all')) === 3, { ms: 30_000, everyMs: 250, what: 'the third audit recorded' });
   const client = await h.gateway.temporalClient();
@@ -142,4 +143,11 @@ test('audit workflows read as questions in Temporal, and `reflex audit report` a
   expect(w.wrong).toBe(1);
   expect(w.floor).toBeCloseTo((await gauge('reflex_semantic_floor', W))!, 6);
   expect(estimates.find((e) => e.tenant === 'all')).toMatchObject({ audited: 3, wrong: 1 });
+
+  const overview = await h.gateway.request('GET', '/admin/overview', undefined, ADMIN);
+  expect(overview.status).toBe(200);
+  const { wrongHits } = overview.body as { wrongHits: { rate: number; delta: number; judge: string; estimates: { tenant: string; wrong: number; upper: number; floor?: number }[] } };
+  expect(wrongHits).toMatchObject({ rate: 1, delta: DELTA, judge: 'embedding' });
+  expect(wrongHits.estimates.find((e) => e.tenant === W)).toMatchObject({ wrong: 1, floor: w.floor });
+  expect(wrongHits.estimates.find((e) => e.tenant === 'all')!.upper).toBeCloseTo((await gauge('reflex_wrong_hit_rate_upper', 'all'))!, 9);
 });
