@@ -41,7 +41,8 @@ const ANSWERS = new Map([
 
 const DELTA = 0.02;
 const ADMIN = 'admin-audits-e2e-token';
-const h = useGateway({ REFLEX_AUDIT_RATE: '1', REFLEX_MAX_WRONG_HITS: String(DELTA), REFLEX_SIMILARITY_THRESHOLD: '0.80', REFLEX_ADMIN_TOKEN: ADMIN });
+// A short provider timeout: an audit activity lost with its worker is retried after 3 + 5 s.
+const h = useGateway({ REFLEX_AUDIT_RATE: '1', REFLEX_MAX_WRONG_HITS: String(DELTA), REFLEX_SIMILARITY_THRESHOLD: '0.80', REFLEX_ADMIN_TOKEN: ADMIN, REFLEX_UPSTREAM_TIMEOUT_MS: '3000' });
 
 const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
 const content = (res: ChatResponse) => res.body.choices[0].message.content as string;
@@ -151,3 +152,27 @@ test('audit workflows read as questions in Temporal; `reflex audit report` and t
   expect(wrongHits.estimates.find((e) => e.tenant === W)).toMatchObject({ wrong: 1, floor: w.floor });
   expect(wrongHits.estimates.find((e) => e.tenant === 'all')!.upper).toBeCloseTo((await gauge('reflex_wrong_hit_rate_upper', 'all'))!, 9);
 });
+
+test('an audit whose worker died mid-call completes once after the restart, with one verdict', async () => {
+  const D = h.gateway.tenantOf('tenant-d');
+  const miss = await h.gateway.chat(ask(A), 'tenant-d');
+  await h.gateway.awaitFill(miss);
+  const before = h.upstream.calls;
+  const release = h.upstream.hold();
+  try {
+    const hit = await h.gateway.chat(ask(A_PARAPHRASE), 'tenant-d');
+    expect(status(hit)).toBe('HIT_L3_VERIFIED'); // answered at once: the audit's call is what waits
+    await eventually(async () => h.upstream.calls === before + 1, { ms: 10_000, everyMs: 100, what: "the audit's provider call" });
+    await h.gateway.stop('SIGKILL');
+  } finally {
+    release();
+  }
+  await h.gateway.start();
+  await eventually(async () => (await gauge('reflex_audited_hits', D)) === 1, { ms: 40_000, everyMs: 500, what: "tenant D's audit recorded after the restart" });
+  // The call in flight when the worker died was lost with it; the retry asked once more, and only once.
+  expect(h.upstream.calls).toBe(before + 2);
+  const lines = readFileSync(path.join(h.stack.home, 'data', 'verdicts', `${D}.jsonl`), 'utf8').trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(JSON.parse(lines[0]!)).toMatchObject({ tenant: D, wrong: false });
+});
+
