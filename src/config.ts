@@ -31,6 +31,15 @@ export const GUARD_NAMES = ['language_mismatch', 'number_mismatch', 'negation_mi
  */
 export const DEFAULT_GUARDS: readonly string[] = GUARD_NAMES.filter((n) => n !== 'added_detail');
 
+/**
+ * Audits (issue 28): REFLEX_AUDIT_JUDGE's default and each cheap judge's
+ * threshold, chosen on test/data/answer-pairs.jsonl (BENCHMARKS.md, "Judges").
+ */
+export const AUDIT_JUDGES = ['embedding', 'model', 'llm'] as const;
+export const DEFAULT_AUDIT_JUDGE = 'embedding';
+export const EMBEDDING_JUDGE_THRESHOLD = 0.687;
+export const MODEL_JUDGE_THRESHOLD = 0.423;
+
 /** USD per 1M tokens (prompt, completion): the dashboard's cost estimate, list prices at the time of writing; REFLEX_PRICES adds to them. */
 export const DEFAULT_PRICES: Record<string, { prompt: number; completion: number }> = {
   'gpt-4o': { prompt: 2.5, completion: 10 },
@@ -157,6 +166,16 @@ export const configSchema = z
     REFLEX_REPAIR_WINDOW: positiveInt.default(3600),
     REFLEX_L1_REVALIDATE_MS: z.coerce.number().int().min(0).default(5_000),
     REFLEX_ADMIN_TOKEN: optionalString,
+    // Audits of semantic hits (docs/operations.md, "Wrong hits"): the share of hits audited (0: none, the
+    // default, because each audit is a provider call paid with the caller's budget), a per-tenant daily cap
+    // on those calls, the judge, whether a wrong hit's question gets the fresh answer as its own entry.
+    REFLEX_AUDIT_RATE: z.coerce.number().min(0).max(1).default(0),
+    REFLEX_AUDIT_DAILY_CAP: z.coerce.number().int().min(0).default(1000),
+    REFLEX_AUDIT_JUDGE: z.enum(AUDIT_JUDGES).default(DEFAULT_AUDIT_JUDGE),
+    REFLEX_AUDIT_REPAIR: bool.default('1'),
+    // The error budget δ: a tenant whose audited wrong-hit rate may exceed it (95% upper bound) gets a
+    // higher cosine floor (cache/l3/budget). Unset: audits only measure.
+    REFLEX_MAX_WRONG_HITS: z.coerce.number().gt(0).lt(1).optional(),
     // The admin dashboard's cost estimate: JSON {"model": {"prompt": USD/1M, "completion": USD/1M}}, over DEFAULT_PRICES.
     REFLEX_PRICES: prices,
     // Where the dashboard links fills to; default: the embedded UI on REFLEX_TEMPORAL_UI_PORT.
@@ -252,6 +271,13 @@ export const configSchema = z
       l1RevalidateMs: env.REFLEX_L1_REVALIDATE_MS,
     },
     adminToken: env.REFLEX_ADMIN_TOKEN,
+    audit: {
+      rate: env.REFLEX_AUDIT_RATE,
+      dailyCap: env.REFLEX_AUDIT_DAILY_CAP,
+      judge: env.REFLEX_AUDIT_JUDGE,
+      repair: env.REFLEX_AUDIT_REPAIR,
+      maxWrongHits: env.REFLEX_MAX_WRONG_HITS,
+    },
     prices: { ...DEFAULT_PRICES, ...env.REFLEX_PRICES },
     temporalUiUrl: (env.REFLEX_TEMPORAL_UI_URL ?? `http://127.0.0.1:${env.REFLEX_TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
     databaseUrl: sharedDatabase(env, ctx),

@@ -21,6 +21,19 @@ export const tierOf = (status: string): Tier => ((TIERS as readonly string[]).in
 const FAILED_OUTCOMES = new Set(['provider_failed', 'store_failed', 'index_failed']);
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** One row of the wrong-hit estimate (cache/l3/budget/errorBudget.ts makes them). */
+export interface WrongHitEstimate {
+  /** A tenant id, or "all" for every tenant together. */
+  tenant: string;
+  audited: number;
+  wrong: number;
+  rate: number;
+  /** 95% (one-sided) Wilson upper bound of the rate. */
+  upper: number;
+  /** The tenant's raised cosine floor, when the budget raised it (+Infinity: no semantic hits). */
+  floor?: number;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   readonly requests = new Counter({ name: 'reflex_requests_total', help: 'Cached requests (chat completions, responses, embeddings) by HTTP status and cache tier', labelNames: ['status', 'tier'], registers: [this.registry] });
@@ -45,6 +58,19 @@ export class Metrics {
   readonly fleetReplicas = new Gauge({ name: 'reflex_fleet_replicas', help: 'API replicas that answered a request in the last hour (from PostgreSQL)', registers: [this.registry] });
   private fleetSource?: () => Promise<{ replicas: number; requests: Record<string, number> }>;
 
+  /** Audits (issue 28): starts in the API, ends in the worker, and the estimate read from the verdicts at each scrape. */
+  readonly auditStarts = new Counter({ name: 'reflex_audit_starts_total', help: 'Semantic hits sampled for an audit (REFLEX_AUDIT_RATE): started, capped (the tenant\'s daily cap was spent), failed (not started)', labelNames: ['event'], registers: [this.registry] });
+  readonly auditUpstreamCalls = new Counter({ name: 'reflex_audit_upstream_calls_total', help: 'Provider calls made by audits (each retry counts; a replayed audit that reuses its answer does not)', labelNames: ['result'], registers: [this.registry] });
+  readonly audits = new Counter({ name: 'reflex_audits_total', help: 'Audit workflows finished, by outcome (right, wrong, wrong_repaired, entry_gone)', labelNames: ['outcome'], registers: [this.registry] });
+  readonly wrongHitRate = new Gauge({ name: 'reflex_wrong_hit_rate', help: 'Wrong share of audited semantic hits, per tenant and "all" (verdicts of every replica)', labelNames: ['tenant'], registers: [this.registry], collect: () => this.collectWrongHits() });
+  readonly wrongHitUpper = new Gauge({ name: 'reflex_wrong_hit_rate_upper', help: '95% (one-sided Wilson) upper bound of the wrong-hit rate, per tenant and "all"', labelNames: ['tenant'], registers: [this.registry], collect: () => this.collectWrongHits() });
+  readonly auditedHits = new Gauge({ name: 'reflex_audited_hits', help: 'Audited semantic hits with a verdict, per tenant and "all"', labelNames: ['tenant'], registers: [this.registry], collect: () => this.collectWrongHits() });
+  readonly auditedWrong = new Gauge({ name: 'reflex_audited_wrong_hits', help: 'Audited semantic hits judged wrong, per tenant and "all"', labelNames: ['tenant'], registers: [this.registry], collect: () => this.collectWrongHits() });
+  readonly tenantFloor = new Gauge({ name: 'reflex_semantic_floor', help: 'The cosine floor L3 applies to a tenant whose error budget (REFLEX_MAX_WRONG_HITS) raised it (+Inf: no semantic hits)', labelNames: ['tenant'], registers: [this.registry], collect: () => this.collectWrongHits() });
+  private wrongHitSource?: () => Promise<WrongHitEstimate[]>;
+  /** The read a scrape's five gauges share: prom-client collects them concurrently, each must wait for the same read. */
+  private wrongHitsRead?: Promise<void>;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'reflex_' });
   }
@@ -52,6 +78,31 @@ export class Metrics {
   /** Where the fleet gauges read from (only with PostgreSQL); read at each scrape. */
   fleetFrom(source: () => Promise<{ replicas: number; requests: Record<string, number> }>): void {
     this.fleetSource = source;
+  }
+
+  /** Where the wrong-hit gauges read from (the API's error budget); read at each scrape. */
+  wrongHitsFrom(source: () => Promise<WrongHitEstimate[]>): void {
+    this.wrongHitSource = source;
+  }
+
+  private collectWrongHits(): Promise<void> {
+    this.wrongHitsRead ??= this.readWrongHits().finally(() => (this.wrongHitsRead = undefined));
+    return this.wrongHitsRead;
+  }
+
+  private async readWrongHits(): Promise<void> {
+    if (!this.wrongHitSource) return;
+    const estimates = await this.wrongHitSource().catch(() => undefined);
+    if (!estimates) return; // the verdicts unreadable: the last figures stay
+    for (const g of [this.wrongHitRate, this.wrongHitUpper, this.auditedHits, this.auditedWrong, this.tenantFloor]) g.reset();
+    for (const e of estimates) {
+      const labels = { tenant: e.tenant };
+      this.wrongHitRate.set(labels, e.rate);
+      this.wrongHitUpper.set(labels, e.upper);
+      this.auditedHits.set(labels, e.audited);
+      this.auditedWrong.set(labels, e.wrong);
+      if (e.floor !== undefined) this.tenantFloor.set(labels, e.floor);
+    }
   }
 
   private async collectFleet(): Promise<void> {
@@ -71,7 +122,8 @@ export class Metrics {
   }
 
   workflowFinished(kind: string, outcome: string): void {
-    if (kind !== 'fill') this.maintenance.inc({ kind, outcome });
+    if (kind === 'audit') this.audits.inc({ outcome });
+    else if (kind !== 'fill') this.maintenance.inc({ kind, outcome });
     else if (FAILED_OUTCOMES.has(outcome)) this.fillsFailed.inc({ outcome });
     else this.fillsCompleted.inc({ outcome });
   }

@@ -48,6 +48,8 @@ import { MilvusIndex } from './cache/vectordb/milvus';
 import type { VectorIndex } from './cache/vectordb/index';
 import { UsageLedger } from './ops/dashboard/usage';
 import { FleetCounts } from './ops/dashboard/fleet';
+import { ErrorBudget } from './cache/l3/budget/errorBudget';
+import { AuditClient } from './temporal/auditClient';
 
 /** What both roles use. */
 export interface Core {
@@ -98,6 +100,10 @@ export interface ApiServices extends Core {
   usage: UsageLedger;
   /** Replica-wide request numbers, with PostgreSQL. */
   fleet?: FleetCounts;
+  /** The wrong-hit estimate per tenant, and the floors the error budget raised (issue 28). */
+  budget: ErrorBudget;
+  /** Starts audits of semantic hits; absent while REFLEX_AUDIT_RATE is 0. */
+  audits?: AuditClient;
 }
 
 export function createLogger(config: Config): Logger {
@@ -182,10 +188,14 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     metrics.fleetFrom(() => fleet.window());
   }
   const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
+  const budget = new ErrorBudget(core.stores.verdicts, { delta: config.audit.maxWrongHits, base: baseFloor(config), refreshMs: BUDGET_REFRESH_MS }, log);
+  budget.start();
+  metrics.wrongHitsFrom(async () => (await budget.refresh(), budget.estimates()));
+  const audits = config.audit.rate > 0 ? createAuditClient(core, client, visibility) : undefined;
   return {
     ...core,
     exact,
-    lookup: new CacheLookup(exact, semantic, recent, log),
+    lookup: new CacheLookup(exact, semantic, recent, log, budget),
     temporal,
     fill,
     health,
@@ -200,12 +210,27 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     verifier,
     usage: new UsageLedger(fleet),
     fleet,
+    budget,
+    audits,
     async close() {
+      budget.stop();
       await fleet?.stop();
       await keys.close?.();
       await Promise.allSettled([temporal.close(), core.close()]);
     },
   };
+}
+
+/** How often the API reads on in the verdict store (new audits' verdicts move the estimate and the floors). */
+const BUDGET_REFRESH_MS = 2_000;
+
+/** The cosine floor L3 starts from, which the error budget raises: the configured verifier's. */
+export const baseFloor = (config: Config) => (config.verifier.kind === 'model' ? config.verifier.model.floor : config.similarityThreshold);
+
+function createAuditClient(core: Core, client: Client, visibility: VisibilitySupport): AuditClient {
+  const { config, log, metrics } = core;
+  const settings = { taskQueue: config.temporal.taskQueue, ...config.audit, policy: { providerMaxAttempts: config.upstream.maxAttempts, providerTimeoutMs: config.upstream.timeoutMs } };
+  return new AuditClient(client, core.blobs, settings, log, (event) => metrics.auditStarts.inc({ event }), visibility);
 }
 
 /** A Temporal client as the API uses it, on either connection (the API's own, or a co-located worker's; see FillClient.startEagerlyOn). */

@@ -23,6 +23,10 @@ import { FileOutbox } from './miss/outbox/fileOutbox';
 import type { Outbox } from './miss/outbox/outbox';
 import { PgOutbox } from './miss/outbox/pgOutbox';
 import { Database } from './postgres/database';
+import { FileVerdictStore } from './cache/l3/budget/fileVerdictStore';
+import { PgVerdictStore } from './cache/l3/budget/pgVerdictStore';
+import type { VerdictStore } from './cache/l3/budget/verdicts';
+import path from 'node:path';
 
 export type StoreKind = 'files' | 'postgres';
 
@@ -35,6 +39,8 @@ export interface Stores {
   outbox: Outbox;
   /** Stored /v1/embeddings vectors. */
   vectors: VectorBackend;
+  /** Audited semantic hits' verdicts (issue 28). */
+  verdicts: VerdictStore;
   /** The gateway keys; opened on first use (in PostgreSQL it holds a listener connection). */
   keys(): Promise<KeyStore>;
   /** Every store of a tenant emptied (an admin purge), each its own. */
@@ -54,11 +60,12 @@ function fileStores(config: Config): Stores {
   const blobs = new FileBlobStore(config.storagePath);
   const outbox = new FileOutbox(config.storagePath);
   const vectors = new FileVectors(config.embeddingsPath);
+  const verdicts = new FileVerdictStore(path.join(config.dataDir, 'verdicts'));
   const keys = new FileKeyStore(config.auth.keysPath);
   return {
-    kind: 'files', entries, blobs, outbox, vectors,
+    kind: 'files', entries, blobs, outbox, vectors, verdicts,
     keys: async () => keys,
-    removeTenant: (tenant) => removeTenant({ entries, blobs, outbox, vectors }, tenant),
+    removeTenant: (tenant) => removeTenant({ entries, blobs, outbox, vectors, verdicts }, tenant),
     close: async () => undefined,
   };
 }
@@ -68,11 +75,12 @@ function postgresStores(config: Config, database: Database, log?: Logger): Store
   const blobs = new PgBlobStore(database);
   const outbox = new PgOutbox(database);
   const vectors = new PgVectors(database);
+  const verdicts = new PgVerdictStore(database);
   let keys: Promise<KeyStore> | undefined;
   return {
-    kind: 'postgres', database, entries, blobs, outbox, vectors,
+    kind: 'postgres', database, entries, blobs, outbox, vectors, verdicts,
     keys: () => (keys ??= PgKeyStore.open(database, config.auth.keysRefreshMs, log)),
-    removeTenant: (tenant) => removeTenant({ entries, blobs, outbox, vectors }, tenant),
+    removeTenant: (tenant) => removeTenant({ entries, blobs, outbox, vectors, verdicts }, tenant),
     close: async () => {
       await (await keys?.catch(() => undefined))?.close?.();
       await database.close();
@@ -81,8 +89,8 @@ function postgresStores(config: Config, database: Database, log?: Logger): Store
 }
 
 /** A tenant out of every store (blobs, outbox and vectors first: the entries are what serves); returns how many entries it had. */
-async function removeTenant(stores: Pick<Stores, 'entries' | 'blobs' | 'outbox' | 'vectors'>, tenant: string): Promise<number> {
-  await Promise.all([stores.blobs.removeTenant(tenant), stores.outbox.removeTenant(tenant), stores.vectors.removeTenant(tenant)]);
+async function removeTenant(stores: Pick<Stores, 'entries' | 'blobs' | 'outbox' | 'vectors' | 'verdicts'>, tenant: string): Promise<number> {
+  await Promise.all([stores.blobs.removeTenant(tenant), stores.outbox.removeTenant(tenant), stores.vectors.removeTenant(tenant), stores.verdicts.removeTenant(tenant)]);
   return stores.entries.removeTenant(tenant);
 }
 

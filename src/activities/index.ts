@@ -19,6 +19,7 @@ import { isCacheable } from '../provider/cacheability';
 import { Indexable, indexRecordOf } from '../cache/vectordb/record';
 import type { AnswerBoard, PostedAnswer } from './answerBoard';
 import { createMaintenanceActivities } from './maintenance';
+import { createAuditActivities, type AuditSetup } from './audit';
 
 /** What the claim check stores for a fill's request: everything the entry needs besides the answer. */
 export interface FillRequest {
@@ -46,6 +47,8 @@ export interface ActivityDeps {
   answers?: AnswerBoard;
   /** Empties every store of a tenant (an admin purge; see maintenance.ts). */
   removeTenant(tenant: string): Promise<number>;
+  /** The verdict store and the judges of audits (issue 28; see audit.ts). */
+  audit?: AuditSetup;
 }
 
 export interface ProviderCall {
@@ -87,8 +90,9 @@ export interface IndexCall extends Indexable {
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const apiKeyOf = (sealedToken: string | undefined) => deps.upstreamKey ?? (sealedToken ? unseal(deps.seal, sealedToken) : undefined);
   const callProvider = async (call: ProviderCall): Promise<ChatCompletion> => {
-    const apiKey = deps.upstreamKey ?? (call.sealedToken ? unseal(deps.seal, call.sealedToken) : undefined);
+    const apiKey = apiKeyOf(call.sealedToken);
     try {
       if (call.endpoint === 'responses') return await deps.provider.respond(call.request, apiKey);
       return await deps.provider.complete(call.request, apiKey);
@@ -151,8 +155,20 @@ export function createActivities(deps: ActivityDeps) {
     return obtainedFrom('provider', answerRef, answer);
   };
 
+  const storeAndIndexEntry = async (call: StoreCall): Promise<{ indexed: boolean }> => {
+    const entry = await writeFilledEntry(call);
+    try {
+      await deps.index.upsert([indexRecordOf(entry)]);
+      return { indexed: true };
+    } catch (err) {
+      log.warn('index after store failed; the index step will retry', { error: String(err) });
+      return { indexed: false };
+    }
+  };
+
   return {
     ...createMaintenanceActivities(deps),
+    ...createAuditActivities({ ...deps, callProvider, apiKeyOf, storeAndIndex: indexedOrFail(storeAndIndexEntry) }),
     callProvider,
 
     /**
@@ -190,16 +206,7 @@ export function createActivities(deps: ActivityDeps) {
      * fail the step (the entry is stored): the workflow then runs the index
      * activity with its own retry budget.
      */
-    async storeAndIndexEntry(call: StoreCall): Promise<{ indexed: boolean }> {
-      const entry = await writeFilledEntry(call);
-      try {
-        await deps.index.upsert([indexRecordOf(entry)]);
-        return { indexed: true };
-      } catch (err) {
-        log.warn('index after store failed; the index step will retry', { error: String(err) });
-        return { indexed: false };
-      }
-    },
+    storeAndIndexEntry,
 
     /** The stored answer for (tenant, key), if a previous fill already wrote it (pre-claim-check fills). */
     async readStoredAnswer(address: { tenant: string; key: string }): Promise<ChatCompletion | null> {
@@ -221,6 +228,13 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type FillActivities = ReturnType<typeof createActivities>;
+
+/** A repair has no index step of its own: an index that failed fails the activity, and its retry writes both again. */
+function indexedOrFail(step: (call: StoreCall) => Promise<{ indexed: boolean }>) {
+  return async (call: StoreCall): Promise<void> => {
+    if (!(await step(call)).indexed) throw new Error('the repaired entry is stored but not indexed yet');
+  };
+}
 
 /** Hands the answer to a request of this process waiting on this fill, if any (see answerBoard.ts). */
 function postAnswer(board: AnswerBoard, posted: PostedAnswer): void {

@@ -13,9 +13,15 @@ import { Entry } from './storage/entry';
 
 export type LookupResult =
   | { status: 'HIT_L1_EXACT'; entry: Entry }
-  | { status: 'HIT_L3_VERIFIED'; entry: Entry; similarity: number }
+  /** `embedding`: the query's (an audit's repair stores it with the fresh answer). */
+  | { status: 'HIT_L3_VERIFIED'; entry: Entry; similarity: number; embedding?: Float32Array; embedder?: string }
   /** `embedder`: the id of the model that made `embedding` (the entry records it). */
   | { status: 'MISS'; embedding?: Float32Array; embedder?: string };
+
+/** A tenant's cosine floor when its error budget raised it (cache/l3/budget/errorBudget.ts). */
+export interface TenantFloors {
+  floorFor(tenant: string): number | undefined;
+}
 
 export class CacheLookup {
   constructor(
@@ -23,6 +29,7 @@ export class CacheLookup {
     private readonly semantic: SemanticLookup,
     private readonly embedder: Embedder,
     private readonly log: Logger,
+    private readonly floors?: TenantFloors,
   ) {}
 
   async lookup(tenant: Tenant, identity: CacheIdentity, options: { threshold?: number } = {}): Promise<LookupResult> {
@@ -31,10 +38,17 @@ export class CacheLookup {
     if (!identity.semanticText) return { status: 'MISS' };
     const embedding = await this.embed(identity.semanticText);
     if (!embedding) return { status: 'MISS' };
-    const hit = await this.semanticHit(tenant, identity, embedding, options.threshold);
+    const hit = await this.semanticHit(tenant, identity, embedding, this.thresholdFor(tenant.id, options.threshold));
     if (!hit) return { status: 'MISS', embedding, embedder: this.embedder.id };
     this.exact.remember(hit.entry);
-    return { status: 'HIT_L3_VERIFIED', entry: hit.entry, similarity: hit.similarity };
+    return { status: 'HIT_L3_VERIFIED', entry: hit.entry, similarity: hit.similarity, embedding, embedder: this.embedder.id };
+  }
+
+  /** A raised tenant floor overrides a laxer per-request threshold (X-Reflex-Threshold), never a stricter one. */
+  private thresholdFor(tenant: string, asked: number | undefined): number | undefined {
+    const floor = this.floors?.floorFor(tenant);
+    if (floor === undefined) return asked;
+    return asked === undefined ? floor : Math.max(asked, floor);
   }
 
   private async exactHit(tenant: Tenant, identity: CacheIdentity): Promise<Entry | undefined> {

@@ -88,6 +88,14 @@ export function buildProgram(): Command {
     .action(async (opts: { from: 'files' | 'postgres'; to: 'files' | 'postgres'; restart: boolean }) =>
       (await import('./commands/migrateStore.js')).migrateStoreCommand(loadConfig(), opts));
 
+  program
+    .command('audit')
+    .description('audits of semantic hits (REFLEX_AUDIT_RATE)')
+    .command('report')
+    .description('wrong-hit rate of audited semantic hits with its 95% upper bound, per tenant and overall, from the verdict store')
+    .option('--json', 'print JSON', false)
+    .action(withConfig(async (config, _log, opts: { json: boolean }) => (await import('./commands/audit.js')).auditReport(config, opts)));
+
   withGatewayEvalOptions(program.command('eval').description('hit quality of a running gateway on labelled pairs (loopback only)'))
     .action(async (opts: Record<string, unknown>) => (await import('./commands/eval.js')).evalCommand(toGatewayArgs(opts)));
 

@@ -115,4 +115,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE entries ALTER COLUMN body SET STORAGE MAIN;
     `,
   },
+  {
+    version: 5,
+    name: 'judged semantic hits (audits and free judgements)',
+    sql: `
+      -- cache/l3/budget/pgVerdictStore.ts: read on per tenant by seq; an id appended twice (a retried activity) is one row.
+      CREATE TABLE verdicts (
+        seq bigserial PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        tenant text NOT NULL,
+        verdict jsonb NOT NULL,
+        written_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX verdicts_tenant_seq ON verdicts (tenant, seq);
+    `,
+  },
 ];

@@ -5,6 +5,9 @@
  * the lookup's time). Both are payloads, so the payload codec encrypts them
  * like the input; only the codec endpoint (admin token) shows them.
  */
+import { answerText } from '../wire/answerText';
+
+export { answerText };
 
 /** chat / responses: a miss of that endpoint; the others say why the run exists. */
 export type FillKind = 'chat' | 'responses' | 'refresh' | 'replay' | 'outbox drain';
@@ -54,16 +57,6 @@ export function fillDetails(detail: FillDetail): string {
   else if (detail.request !== undefined) lines.push('**Answer** from the provider, after this start: the input\'s `claimCheck.storedAnswer` (through the codec endpoint)');
   if (detail.lookupMs !== undefined) lines.push(`**Lookup before the miss** ${detail.lookupMs.toFixed(1)} ms`);
   return lines.join('\n\n');
-}
-
-/** The text of a chat completion or a Responses answer; undefined for anything else. */
-export function answerText(answer: unknown): string | undefined {
-  const a = answer as { choices?: { message?: { content?: unknown } }[]; output_text?: unknown; output?: { content?: { text?: unknown }[] }[] };
-  const chat = a?.choices?.[0]?.message?.content;
-  if (typeof chat === 'string') return chat;
-  if (typeof a?.output_text === 'string') return a.output_text;
-  const parts = a?.output?.flatMap((o) => o.content ?? []).map((c) => c.text).filter((t): t is string => typeof t === 'string');
-  return parts?.length ? parts.join(' ') : undefined;
 }
 
 export function firstWords(text: string, words: number): string {

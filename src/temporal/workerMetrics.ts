@@ -10,6 +10,19 @@ import type { Metrics } from '../metrics';
 /** callProvider (fills started before the claim check); obtainAnswer calls the provider only when no stored or prefetched answer exists. */
 const PROVIDER_ACTIVITIES = new Set(['callProvider', 'obtainAnswer']);
 const PROVIDER_FAILURES = new Set(['ProviderServerError', 'ProviderClientError']);
+/** An audit's provider call (activities/audit.ts), counted apart: what audits cost. */
+const AUDIT_CALL = 'askAgain';
+
+async function countAuditCall(metrics: Metrics, run: Promise<unknown>): Promise<unknown> {
+  try {
+    const result = await run;
+    if ((result as { source?: string } | null)?.source === 'provider') metrics.auditUpstreamCalls.inc({ result: 'ok' });
+    return result;
+  } catch (err) {
+    if (PROVIDER_FAILURES.has((err as { type?: string }).type ?? '')) metrics.auditUpstreamCalls.inc({ result: 'error' });
+    throw err;
+  }
+}
 
 export function metricsSinks(metrics: Metrics): InjectedSinks<MetricsSink> {
   return {
@@ -25,6 +38,7 @@ export function upstreamCallCounter(metrics: Metrics): ActivityInterceptorsFacto
   return (ctx) => ({
     inbound: {
       async execute(input, next) {
+        if (ctx.info.activityType === AUDIT_CALL) return countAuditCall(metrics, next(input));
         if (!PROVIDER_ACTIVITIES.has(ctx.info.activityType)) return next(input);
         const plain = ctx.info.activityType === 'callProvider';
         try {

@@ -7,7 +7,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /** What a workflow does to the cache; one value per workflow type. */
-export type EntryKind = 'fill' | 'replay' | 'delete' | 'purge';
+export type EntryKind = 'fill' | 'replay' | 'delete' | 'purge' | 'audit';
 
 export const reflexAttributes = {
   tenant: defineSearchAttributeKey('ReflexTenant', SearchAttributeType.KEYWORD),

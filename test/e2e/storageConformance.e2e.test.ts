@@ -1,6 +1,6 @@
 /**
  * The storage ports' conformance suite: every method of each port — key store,
- * entry store, blob store, outbox, stored embeddings — run against both
+ * entry store, blob store, outbox, stored embeddings, audit verdicts — run against both
  * adapters, files (the embedded default) and PostgreSQL (a real server:
  * test/support/postgres.ts), so the two cannot drift apart. What only one
  * adapter has (NOTIFY between replicas, keyset pages, claims that exclude
@@ -24,6 +24,9 @@ import { PgVectors } from '../../src/cache/vectors/pgVectors';
 import { StoredVector, VectorBackend, VectorStore } from '../../src/cache/vectors/vectorStore';
 import { FileVectors } from '../../src/cache/vectors/fileVectors';
 import { usePostgres } from '../support/postgres';
+import { FileVerdictStore } from '../../src/cache/l3/budget/fileVerdictStore';
+import { PgVerdictStore } from '../../src/cache/l3/budget/pgVerdictStore';
+import type { Verdict, VerdictStore } from '../../src/cache/l3/budget/verdicts';
 import { collect, entry, hex, outboxRecord, tmp } from '../support/storeFixtures';
 
 const pg = usePostgres();
@@ -259,3 +262,39 @@ describe.each(ADAPTERS)('stored embeddings: %s', (_name, { stores, tenant }) => 
     expect(await reader.get(tenant(10), hex(2, 64))).toEqual(fresh);
   });
 });
+
+describe.each<[string, () => VerdictStore, (n: number) => string]>([
+  ['files', () => new FileVerdictStore(tmp('verdicts')), (n) => hex(n + 2000)],
+  ['postgres', () => new PgVerdictStore(pg.connect()), (n) => hex(n + 3000)],
+])('verdict store: %s', (_name, open, tenant) => {
+  const verdict = (t: string, id: string, wrong: boolean): Verdict => ({
+    id, source: 'audit', tenant: t, key: 'k'.repeat(64), entryKey: 'e'.repeat(64), model: 'm', similarity: 0.93, wrong, judge: 'embedding', judgeScore: 0.5, at: 1,
+  });
+
+  test('appended verdicts are read oldest first and read on from a cursor; tenants apart; a purge empties one tenant', async () => {
+    const store = open();
+    const [a, b] = [tenant(1), tenant(2)];
+    await store.append(verdict(a, 'v1', true));
+    await store.append(verdict(a, 'v2', false));
+    await store.append(verdict(b, 'w1', false));
+    const first = await store.read(a);
+    expect(first.verdicts.map((v) => [v.id, v.wrong])).toEqual([['v1', true], ['v2', false]]);
+    expect(first.verdicts[0]).toEqual(verdict(a, 'v1', true));
+    expect((await store.read(a, first.cursor)).verdicts).toEqual([]);
+    await store.append(verdict(a, 'v3', true));
+    expect((await store.read(a, first.cursor)).verdicts.map((v) => v.id)).toEqual(['v3']);
+    expect((await store.read(b)).verdicts.map((v) => v.id)).toEqual(['w1']);
+    expect(await store.tenants()).toEqual(expect.arrayContaining([a, b]));
+    await store.removeTenant(a);
+    expect((await store.read(a)).verdicts).toEqual([]);
+    expect(await store.tenants()).not.toContain(a);
+    expect((await store.read(b)).verdicts).toHaveLength(1);
+  });
+
+  test('a tenant id that is not 16 hex characters names no file or row', async () => {
+    const store = open();
+    await expect(store.append(verdict('../etc', 'x', true))).rejects.toThrow(/invalid tenant/);
+    await expect(store.read('../etc')).rejects.toThrow(/invalid tenant/);
+  });
+});
+

@@ -45,6 +45,11 @@ export class FakeUpstream {
   abortedStreams = 0;
   /** Items per embeddings call, in order. */
   embeddedItems: number[] = [];
+  /**
+   * Decides a chat answer's text from the question (the audit harness: the
+   * question's equivalence class decides it); undefined keeps the default.
+   */
+  answerOf?: (question: string) => string | undefined;
   /** Responses kept because the request said store (default true). */
   readonly stored = new Map<string, Record<string, unknown>>();
   private failures: ScriptedFailure[] = [];
@@ -114,8 +119,8 @@ export class FakeUpstream {
       if (body.stream === true) return this.sendEvents(res, responseEvents(answer));
       return send(res, 200, answer);
     }
-    if (body.stream === true) return this.stream(res, body, completion(body, this.calls));
-    send(res, 200, completion(body, this.calls));
+    if (body.stream === true) return this.stream(res, body, completion(body, this.calls, this.answerOf));
+    send(res, 200, completion(body, this.calls, this.answerOf));
   }
 
   private storedResponse(method: string, id: string, res: http.ServerResponse): void {
@@ -195,20 +200,20 @@ function toChunks(answer: ReturnType<typeof completion>, includeUsage: boolean):
   return out;
 }
 
-function completion(body: Record<string, unknown>, n: number) {
+function completion(body: Record<string, unknown>, n: number, answerOf?: (question: string) => string | undefined) {
   const count = typeof body.n === 'number' ? body.n : 1;
   return {
     id: `chatcmpl-upstream-${n}`,
     object: 'chat.completion',
     created: 1_700_000_000 + n,
     model: body.model,
-    choices: Array.from({ length: count }, (_, i) => choiceFor(body, i)),
+    choices: Array.from({ length: count }, (_, i) => choiceFor(body, i, answerOf)),
     usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
     system_fingerprint: 'fp_test',
   };
 }
 
-function choiceFor(body: Record<string, unknown>, index: number) {
+function choiceFor(body: Record<string, unknown>, index: number, answerOf?: (question: string) => string | undefined) {
   const messages = (body.messages as { role: string; content: unknown }[]) ?? [];
   const last = messages[messages.length - 1];
   const asked = [...messages].reverse().find((m) => m.role === 'user')?.content;
@@ -221,7 +226,7 @@ function choiceFor(body: Record<string, unknown>, index: number) {
     const call = { id: `call_${index}_${tools[0]!.function.name}`, type: 'function', function: { name: tools[0]!.function.name, arguments: JSON.stringify({ query: question }) } };
     return { index, message: { role: 'assistant', content: null, refusal: null, tool_calls: [call] }, logprobs: null, finish_reason: 'tool_calls' };
   }
-  let content = `Answer to: ${question}${suffix}`;
+  let content = answerOf?.(question) ?? `Answer to: ${question}${suffix}`;
   if (last?.role === 'tool') content = `Tool said: ${String(last.content)}${suffix}`;
   else if (format === 'json_object' || format === 'json_schema') content = JSON.stringify({ answer: question, choice: index, items: [{ id: 1, name: 'alpha' }, { id: 2, name: 'beta' }] });
   return { index, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finish };

@@ -100,6 +100,9 @@ export class FakeActivities {
       unindexEntry: async () => undefined,
       removeTenant: async () => 0,
       unindexTenant: async () => undefined,
+      askAgain: async () => ({ answerRef: 'b'.repeat(64), cacheable: true, source: 'provider' }),
+      judgeHit: async () => ({ outcome: 'judged', wrong: false, score: 0.9 }),
+      repairEntry: async () => undefined,
     };
     const all = { ...defaults, ...overrides };
     const recorded = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;

@@ -71,6 +71,7 @@ function render(o) {
   $('degraded').className = `value ${o.degraded ? 'bad' : 'good'}`;
   text('outbox', `${o.outbox.pending}${o.outbox.atLeast ? '+' : ''}`);
   renderFleet(o.fleet);
+  renderWrongHits(o.wrongHits);
   renderLatency(o.latency);
   renderFills(o.fills);
   renderKeys(o.keys);
@@ -88,6 +89,14 @@ function renderFleet(fleet) {
   text('fleet-hit-rate', pct(fleet.hitRate.total));
   text('fleet-joined', pct(fleet.hitRate.joined));
   text('fleet-saved', int(fleet.saved.prompt + fleet.saved.completion));
+}
+
+/** The audits' estimate per tenant and overall ("all"), and each tenant's raised floor. */
+function renderWrongHits(w) {
+  const budget = w.delta === null ? 'no error budget (REFLEX_MAX_WRONG_HITS unset)' : `error budget δ = ${pct(w.delta)}`;
+  text('wrong-hits-note', `audit rate ${pct(w.rate)} · ${budget} · judge: ${w.judge}`);
+  const floor = (e) => (e.floor === undefined ? (e.tenant === 'all' ? '' : 'configured') : e.floor === null ? 'closed' : e.floor.toFixed(4));
+  rows('wrong-hits', w.estimates, (e) => [e.tenant, e.audited, e.wrong, pct(e.rate), e.audited ? pct(e.upper) : '–', floor(e)]);
 }
 
 /** The last eval's picture, once one was plotted with this REFLEX_HOME (the overview says so). */

@@ -25,7 +25,7 @@ import { SseSink } from '../sse';
 /** How long a refresh waits for its new entry to be stored before answering (read-your-writes). */
 const REFRESH_SETTLE_MS = 5_000;
 
-export type CachedRouteDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill' | 'provider' | 'seal' | 'miss' | 'health' | 'admission'>;
+export type CachedRouteDeps = Pick<ApiServices, 'config' | 'log' | 'lookup' | 'exact' | 'fill' | 'provider' | 'seal' | 'miss' | 'health' | 'admission'> & Partial<Pick<ApiServices, 'audits'>>;
 
 export interface CachedEndpoint<R extends { model?: string; stream?: boolean }> {
   endpoint: ProviderEndpoint;
@@ -59,7 +59,11 @@ export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec
     services.admission.assertRoom();
     const found: LookupResult = controls.lookup ? await lookup.lookup(tenant, identity, { threshold: controls.threshold }) : { status: 'MISS' };
     const timing: Record<string, number> = { lookup: performance.now() - t0 };
-    if (found.status !== 'MISS') return respond(ctx, found.entry.response, hitHeaders(found), delivery);
+    if (found.status !== 'MISS') {
+      await respond(ctx, found.entry.response, hitHeaders(found), delivery);
+      if (found.status === 'HIT_L3_VERIFIED' && spec.endpoint === 'chat') auditLater(services, ctx, request, caller, identity, found);
+      return;
+    }
     if (controls.onlyIfCached) {
       throw new GatewayError(504, 'No cached answer for this request (only-if-cached).', 'invalid_request_error', 'cache_miss', null, { 'X-Reflex-Status': 'MISS' });
     }
@@ -149,6 +153,31 @@ function missSpec(
     replace: controls.replace || undefined,
     store: controls.store ? undefined : false,
   };
+}
+
+/**
+ * A sampled semantic hit gets an audit (issue 28), started after its answer
+ * went out; a stream was relayed by now. The caller's own token is sealed
+ * for the audit's provider call, as a fill's is (provider/credentials).
+ */
+function auditLater(services: CachedRouteDeps, ctx: Context, request: { model?: string }, caller: Caller, identity: CacheIdentity, hit: Extract<LookupResult, { status: 'HIT_L3_VERIFIED' }>): void {
+  const audits = services.audits;
+  if (!audits) return;
+  audits.afterHit(caller.tenant.id, () => ({
+    tenant: caller.tenant.id,
+    key: identity.key,
+    context: identity.context,
+    semanticText: identity.semanticText,
+    model: request.model ?? '',
+    request: request as Record<string, unknown>,
+    embedding: hit.embedding,
+    embedder: hit.embedder,
+    entryKey: hit.entry.key,
+    similarity: hit.similarity,
+    sealedToken: caller.forwarded && caller.providerKey ? services.seal.seal(caller.providerKey) : undefined,
+    requestId: ctx.state.requestId,
+    caller: callerLabel(caller),
+  }));
 }
 
 /** A gateway key as the Temporal UI names it (name, and its namespace where that differs); forwarded tokens have none. */

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { GatewayError } from '../../errors';
 import { readIfExists } from '../../cache/storage/atomicFile';
 import { lastCurvePath } from '../../ops/dashboard/lastCurve';
-import { overview } from '../../ops/dashboard/overview';
+import { overview, wrongHitRow } from '../../ops/dashboard/overview';
 import type { ApiServices } from '../../services';
 import { dataConverter } from '../../temporal/payloadCodec';
 import { adminTokenDigest, disabled, isAdminToken } from '../middleware/adminAuth';
@@ -44,7 +44,7 @@ const PAGE_HEADERS = {
   'Cache-Control': 'no-store',
 };
 
-type DashboardDeps = Pick<ApiServices, 'config' | 'metrics' | 'usage' | 'store' | 'outbox' | 'keys' | 'tenants' | 'health' | 'temporal' | 'codec' | 'fleet'>;
+type DashboardDeps = Pick<ApiServices, 'config' | 'metrics' | 'usage' | 'store' | 'outbox' | 'keys' | 'tenants' | 'health' | 'temporal' | 'codec' | 'fleet' | 'budget'>;
 
 export function dashboardRoutes(deps: DashboardDeps): Router {
   const { config } = deps;
@@ -109,6 +109,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
         ...deps,
         degraded: () => deps.health.degraded,
         prices: config.prices,
+        wrongHits: async () => (await deps.budget.refresh(), { rate: config.audit.rate, delta: config.audit.maxWrongHits ?? null, judge: config.audit.judge, estimates: deps.budget.estimates().map(wrongHitRow) }),
         fills: { client: (client ??= new Client({ connection: deps.temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(deps.codec) })), namespace: config.temporal.namespace, uiUrl: config.temporalUiUrl },
       }),
       // Whether the page should ask for the picture at all (it would be a 404 otherwise).

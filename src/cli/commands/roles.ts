@@ -25,6 +25,8 @@ import { startMilvus } from '../../ops/stack/milvus';
 import { startTemporal } from '../../ops/stack/temporal';
 import { createWorker } from '../../temporal/worker';
 import { AnswerBoard } from '../../activities/answerBoard';
+import { Judges } from '../../activities/audit';
+import { ThreadedEmbedder } from '../../cache/embedding/threadedEmbedder';
 
 type Role = 'api' | 'worker';
 export type RoleCommand = 'start' | 'serve' | 'api' | 'worker';
@@ -94,7 +96,12 @@ function browserHost(bindAddr: string): string {
 async function runWorker(core: Core, answers: AnswerBoard | undefined, services: Core | ApiServices): Promise<() => Promise<void>> {
   const { config, log, metrics } = core;
   const { provider, seal, embedder, store, blobs, index, expiry, stores } = core;
-  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, answers, removeTenant: (tenant: string) => stores.removeTenant(tenant) };
+  // Audits judge on this worker, on an embedding thread of their own: on the lookups' thread a
+  // judge's two embeddings would queue in front of the next hit's (BENCHMARKS.md, hit latency with
+  // audits). It starts with the first audit that needs it, as a judge's model loads.
+  const judgeEmbedder = await ThreadedEmbedder.open(config.model.path, config.model.name, { threads: 1, load: false });
+  const audit = { verdicts: stores.verdicts, judges: new Judges({ embedder: judgeEmbedder, provider, verifierModels: config.verifier.model.path, threads: config.model.threads }) };
+  const activities = { provider, upstreamKey: config.upstream.apiKey, seal, embedder, store, blobs, index, expiry, answers, audit, removeTenant: (tenant: string) => stores.removeTenant(tenant) };
   const start = async () => {
     const worker = await createWorker({ ...config.temporal, log, metrics, activities, codec: core.codec, tracing: core.tracing });
     // Co-located with the API: its misses start eagerly on this worker's connection (FillClient.startEagerlyOn).
@@ -127,6 +134,7 @@ async function runWorker(core: Core, answers: AnswerBoard | undefined, services:
     }
     // A replacement still waiting for Temporal never finishes starting: do not wait on it forever.
     await Promise.race([supervised, new Promise((r) => setTimeout(r, 15_000).unref())]);
+    await judgeEmbedder.close();
   };
 }
 

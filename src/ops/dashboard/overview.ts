@@ -11,7 +11,7 @@ import { describeKey } from '../../auth/keyStore';
 import type { TenantHasher } from '../../cache/keys/tenant';
 import type { EntryStore } from '../../cache/storage/entryStore';
 import type { Outbox } from '../../miss/outbox/outbox';
-import type { Metrics } from '../../metrics';
+import type { Metrics, WrongHitEstimate } from '../../metrics';
 import { collectStats } from '../stats';
 import { fillsView, FillsSource } from './fills';
 import { costOf, priceOf, PriceTable } from './prices';
@@ -30,14 +30,21 @@ export interface OverviewDeps {
   fills: FillsSource;
   /** Replica-wide numbers (PostgreSQL only). */
   fleet?: FleetCounts;
+  /** The audits' wrong-hit estimate per tenant and "all" (issue 28), and the settings it is read with. */
+  wrongHits: () => Promise<{ rate: number; delta: number | null; judge: string; estimates: WrongHitRow[] }>;
 }
+
+/** An estimate as JSON carries it: a closed floor (no semantic hits; +Infinity) is null. */
+export type WrongHitRow = Omit<WrongHitEstimate, 'floor'> & { floor?: number | null };
+
+export const wrongHitRow = (e: WrongHitEstimate): WrongHitRow => (e.floor === Infinity ? { ...e, floor: null } : e);
 
 /** How many outbox records the page counts before it says "at least". */
 const OUTBOX_COUNTED = 1000;
 const QUANTILES = [0.5, 0.95, 0.99] as const;
 
 export async function overview(deps: OverviewDeps) {
-  const [stats, latency, outbox, keys, fills, counters, fleet] = await Promise.all([
+  const [stats, latency, outbox, keys, fills, counters, fleet, wrongHits] = await Promise.all([
     collectStats(deps.store, deps.metrics),
     latencyByTier(deps.metrics),
     pendingOutbox(deps.outbox),
@@ -45,6 +52,7 @@ export async function overview(deps: OverviewDeps) {
     fillsView(deps.fills),
     fillCounters(deps.metrics),
     fleetView(deps),
+    deps.wrongHits(),
   ]);
   return {
     scope: 'requests, latency, tokens saved and key usage: this replica since it started; fleet (with PostgreSQL): every replica, the last hour; fill counters: the worker in this process (none under `reflex api`); fills listed: the whole Temporal namespace',
@@ -58,6 +66,7 @@ export async function overview(deps: OverviewDeps) {
     keys,
     fills: { counters, temporal: fills },
     fleet,
+    wrongHits,
   };
 }
 

@@ -14,7 +14,6 @@
  * each cosine shortlist floor of --sweep-floors (default: --model-floor).
  * --plot draws every verifier's curve on the same pairs (see offlinePlot.ts).
  */
-import fs from 'node:fs';
 import { cacheIdentity } from '../../cache/keys/cacheKey';
 import { OnnxEmbedder } from '../../cache/embedding/onnxEmbedder';
 import { EntrySource, SemanticHit, SemanticLookup, SemanticQuery } from '../../cache/l2/semanticLookup';
@@ -31,6 +30,7 @@ import { chatMessages, loadPairs, loadSplit, sample, withoutCrossExactRepeats, t
 import { formatScores, formatSweep, score, type Outcome } from './metrics';
 import { parseOfflineArgs } from './args';
 import { defaultSweep, plotOffline } from './offlinePlot';
+import { readVectors, writeVectors } from './vectors';
 import type { FalsePositive, OfflineOptions, OfflineResult } from './offlineResult';
 
 export type { FalsePositive, OfflineOptions, OfflineResult } from './offlineResult';
@@ -62,22 +62,6 @@ async function decide(t: Trace, lookup: SemanticLookup, verifier: Verifier): Pro
   const served = t.exactKey ?? hit?.entry.key;
   const kind = t.pair.kind ?? (t.pair.label ? 'duplicate' : 'non_duplicate');
   return { outcome: { label: t.pair.label, kind, served: served === undefined ? 'miss' : served === t.ownKey ? 'own' : 'other' }, hit };
-}
-
-/** Embeddings of earlier runs (same embedding model!), so sweeps over verifiers do not re-embed thousands of texts. */
-function readVectors(file?: string): Map<string, Float32Array> {
-  if (!file || !fs.existsSync(file)) return new Map();
-  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
-  return new Map(Object.entries(stored).map(([text, b64]) => {
-    const buf = Buffer.from(b64, 'base64');
-    return [text, new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4)];
-  }));
-}
-
-function writeVectors(file: string, vectors: Map<string, Float32Array>): void {
-  const out: Record<string, string> = {};
-  for (const [text, v] of vectors) out[text] = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
-  fs.writeFileSync(file, JSON.stringify(out));
 }
 
 /** Memoises the cross-encoder per (query, candidate), so a sweep runs it once per pair, and times the runs. */

@@ -1,0 +1,115 @@
+/**
+ * The live estimate and the error budget (issue 28), per tenant: verdicts
+ * read on from the verdict store (whichever worker of whichever replica
+ * appended them), counted once per id; the wrong-hit rate of audited
+ * semantic hits with its 95% Wilson upper bound; and, with
+ * REFLEX_MAX_WRONG_HITS, the cosine floor L3 applies to that tenant
+ * (budgetFloor). The hit path reads the floor from memory; reading the store
+ * happens on a timer and at each /metrics scrape, never on a hit.
+ */
+import type { Logger } from 'pino';
+import type { WrongHitEstimate } from '../../../metrics';
+import { budgetFloor, type Judged } from './learnedFloor';
+import type { Verdict, VerdictStore } from './verdicts';
+import { wilsonUpper } from './wilson';
+
+/** Per tenant or "all": audited, wrong, their rate, its 95% Wilson upper bound, and the floor the budget raised. */
+export type Estimate = WrongHitEstimate;
+
+export interface BudgetOptions {
+  /** δ (REFLEX_MAX_WRONG_HITS); undefined: estimate only, floors never move. */
+  delta?: number;
+  /** The floor L3 starts from (the verifier's own). */
+  base: number;
+  /** How often verdicts are read on. */
+  refreshMs: number;
+}
+
+interface TenantState {
+  cursor?: string;
+  ids: Set<string>;
+  audited: Judged[];
+  floor?: number;
+}
+
+export class ErrorBudget {
+  private readonly tenants = new Map<string, TenantState>();
+  private timer?: NodeJS.Timeout;
+  private reading?: Promise<void>;
+
+  constructor(
+    private readonly verdicts: VerdictStore,
+    private readonly options: BudgetOptions,
+    private readonly log?: Pick<Logger, 'warn'>,
+  ) {}
+
+  /** The tenant's floor, if the budget raised it: what L3 compares a candidate's cosine with instead of the configured floor. */
+  floorFor(tenant: string): number | undefined {
+    return this.tenants.get(tenant)?.floor;
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.refresh(), this.options.refreshMs);
+    this.timer.unref();
+    void this.refresh();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Reads what was appended since the last read (one read at a time; a caller during one waits for it). */
+  refresh(): Promise<void> {
+    this.reading ??= this.readOn().finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  /** Reads until every tenant's verdicts are in (a command's one-off report; the API reads on a timer). */
+  async readAll(): Promise<void> {
+    for (let before = -1, now = this.total(); now !== before; before = now, now = this.total()) await this.refresh();
+  }
+
+  private total(): number {
+    return [...this.tenants.values()].reduce((n, s) => n + s.ids.size, 0);
+  }
+
+  /** Per tenant, then "all". */
+  estimates(): Estimate[] {
+    const rows = [...this.tenants].map(([tenant, s]) => estimateOf(tenant, s.audited, s.floor));
+    const all = [...this.tenants.values()].flatMap((s) => s.audited);
+    return [...rows, estimateOf('all', all)];
+  }
+
+  private async readOn(): Promise<void> {
+    try {
+      const tenants = await this.verdicts.tenants();
+      // A purged tenant's verdicts are gone: so is what was counted of them (and its floor).
+      for (const gone of [...this.tenants.keys()].filter((t) => !tenants.includes(t))) this.tenants.delete(gone);
+      for (const tenant of tenants) {
+        const state = this.tenants.get(tenant) ?? this.tenants.set(tenant, { ids: new Set(), audited: [] }).get(tenant)!;
+        const page = await this.verdicts.read(tenant, state.cursor);
+        state.cursor = page.cursor;
+        const added = page.verdicts.filter((v) => this.add(state, v)).length;
+        if (added === 0) continue;
+        state.floor = this.options.delta === undefined ? undefined : budgetFloor(state.audited, this.options.delta, this.options.base);
+      }
+    } catch (err) {
+      this.log?.warn({ err: String(err) }, 'verdicts unreadable; the wrong-hit estimate and floors stay as they were');
+    }
+  }
+
+  /** Counts an audit's verdict once (a retried append repeats its id); whether it was new. */
+  private add(state: TenantState, v: Verdict): boolean {
+    if (v.source !== 'audit' || state.ids.has(v.id)) return false;
+    state.ids.add(v.id);
+    state.audited.push({ similarity: v.similarity, wrong: v.wrong });
+    return true;
+  }
+}
+
+export function estimateOf(tenant: string, audited: readonly Judged[], floor?: number): Estimate {
+  const wrong = audited.filter((j) => j.wrong).length;
+  const n = audited.length;
+  return { tenant, audited: n, wrong, rate: n ? wrong / n : 0, upper: wilsonUpper(wrong, n), ...(floor !== undefined ? { floor } : {}) };
+}

@@ -1,0 +1,178 @@
+/**
+ * Audits and the error budget through the real stack (issue 28): Temporal
+ * dev server, Milvus Lite, the gateway as its own process, and an HTTP
+ * upstream whose answer is decided by the question's equivalence class
+ * (classes from labelled duplicate pairs, as bench/equivalence builds them),
+ * so whether a semantic hit was wrong is known exactly. The floor starts
+ * over-serving (0.80); every semantic hit is audited (REFLEX_AUDIT_RATE=1);
+ * δ = 0.02.
+ *
+ * Tenant W is served a hard negative (another class's answer) and gets a
+ * wrong verdict, a repaired entry and a floor above that hit's cosine; tenant
+ * R is served a true paraphrase, gets a right verdict and keeps the
+ * configured floor. /metrics, the verdict files, `reflex audit report` and
+ * the audit workflows in Temporal must all say so.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Equivalence } from '../../bench/equivalence';
+import { ask, ChatResponse } from '../support/gateway';
+import { useGateway } from '../support/harness';
+import { eventually } from '../support/eventually';
+import { runCli } from '../support/cli';
+
+const A = 'How do I reset my router password?';
+const A_PARAPHRASE = 'How can I reset the password of my router?';
+/** Same class as A, less similar to it than B is: the floor W gets must refuse it, R's must not. */
+const A_FAR = 'What are the steps to reset a forgotten wifi router password?';
+/** A hard negative: close to A in words, another question. */
+const B = 'How do I change my router password?';
+
+const LABELLED = [
+  { a: A, b: A_PARAPHRASE, label: 1 as const },
+  { a: A, b: A_FAR, label: 1 as const },
+  { a: A, b: B, label: 0 as const },
+];
+const classes = new Equivalence(LABELLED);
+const ANSWERS = new Map([
+  [classes.find(A), 'Hold the reset button on the back for 30 seconds; the router restarts with the password printed on its label.'],
+  [classes.find(B), 'Log in to the admin page at 192.168.0.1, open Security, type the new password twice and save.'],
+]);
+
+const DELTA = 0.02;
+const ADMIN = 'admin-audits-e2e-token';
+// A short provider timeout: an audit activity lost with its worker is retried after 3 + 5 s.
+const h = useGateway({ REFLEX_AUDIT_RATE: '1', REFLEX_MAX_WRONG_HITS: String(DELTA), REFLEX_SIMILARITY_THRESHOLD: '0.80', REFLEX_ADMIN_TOKEN: ADMIN, REFLEX_UPSTREAM_TIMEOUT_MS: '3000' });
+
+const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
+const content = (res: ChatResponse) => res.body.choices[0].message.content as string;
+const similarity = (res: ChatResponse) => Number(res.headers.get('x-reflex-similarity'));
+
+/** A gauge's value for a tenant on /metrics, undefined when absent. */
+async function gauge(name: string, tenant: string): Promise<number | undefined> {
+  const text = (await h.gateway.request('GET', '/metrics')).body as string;
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{tenant="${tenant}"} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
+beforeAll(() => {
+  h.upstream.answerOf = (question) => ANSWERS.get(classes.find(question));
+});
+
+test('a wrong semantic hit is audited, judged wrong, repaired, and raises that tenant\'s floor only', async () => {
+  const W = h.gateway.tenantOf('tenant-w');
+  const R = h.gateway.tenantOf('tenant-r');
+  for (const token of ['tenant-w', 'tenant-r']) {
+    const miss = await h.gateway.chat(ask(A), token);
+    expect(status(miss)).toBe('MISS');
+    await h.gateway.awaitFill(miss);
+  }
+  expect(h.upstream.calls).toBe(2);
+
+  // Over-serving floor: W gets A's answer for B (wrong), R gets it for a paraphrase (right).
+  const wrong = await h.gateway.chat(ask(B), 'tenant-w');
+  expect(status(wrong)).toBe('HIT_L3_VERIFIED');
+  expect(content(wrong)).toBe(ANSWERS.get(classes.find(A)));
+  const right = await h.gateway.chat(ask(A_PARAPHRASE), 'tenant-r');
+  expect(status(right)).toBe('HIT_L3_VERIFIED');
+  expect(similarity(right)).toBeGreaterThan(similarity(wrong));
+
+  // Each audit: one provider call with the hit's own request, then a verdict on /metrics.
+  await eventually(async () => (await gauge('reflex_audited_hits', W)) === 1 && (await gauge('reflex_audited_hits', R)) === 1, { ms: 30_000, everyMs: 250, what: 'both audits recorded' });
+  expect(h.upstream.calls).toBe(4);
+  expect(h.upstream.received.slice(2).map((r) => r.headers.authorization).sort()).toEqual(['Bearer tenant-r', 'Bearer tenant-w']);
+  expect(await gauge('reflex_wrong_hit_rate', W)).toBe(1);
+  expect(await gauge('reflex_wrong_hit_rate', R)).toBe(0);
+  expect(await gauge('reflex_wrong_hit_rate_upper', W)).toBeCloseTo(1, 6);
+  expect(await gauge('reflex_wrong_hit_rate_upper', R)).toBeGreaterThan(DELTA); // one audit proves little
+  expect(await gauge('reflex_audited_wrong_hits', 'all')).toBe(1);
+  expect(await gauge('reflex_wrong_hit_rate', 'all')).toBe(0.5);
+  // W's floor rose just above the wrong hit's cosine; R has none of its own.
+  const floor = (await gauge('reflex_semantic_floor', W))!;
+  expect(floor).toBeGreaterThan(similarity(wrong) - 1e-4);
+  expect(await gauge('reflex_semantic_floor', R)).toBeUndefined();
+
+  // The verdicts, as stored: tenant, asked and served keys, cosine, judge.
+  const verdicts = (tenant: string) => readFileSync(path.join(h.stack.home, 'data', 'verdicts', `${tenant}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const [w] = verdicts(W);
+  expect(w).toMatchObject({ source: 'audit', tenant: W, wrong: true, repaired: true, model: 'test-model' });
+  expect(w.similarity).toBeCloseTo(similarity(wrong), 4);
+  expect(w.key).not.toBe(w.entryKey);
+  expect(verdicts(R)[0]).toMatchObject({ tenant: R, wrong: false });
+
+  // Repaired: W's B now has its own entry, with B's answer.
+  const again = await h.gateway.chat(ask(B), 'tenant-w');
+  expect(status(again)).toBe('HIT_L1_EXACT');
+  expect(content(again)).toBe(ANSWERS.get(classes.find(B)));
+
+  // The floor applies to W only: a far paraphrase of A, below W's floor, is a miss there and a hit for R.
+  const farR = await h.gateway.chat(ask(A_FAR), 'tenant-r');
+  expect(status(farR)).toBe('HIT_L3_VERIFIED');
+  expect(similarity(farR)).toBeLessThan(floor);
+  const farW = await h.gateway.chat(ask(A_FAR), 'tenant-w');
+  expect(status(farW)).toBe('MISS');
+  expect(content(farW)).toBe(ANSWERS.get(classes.find(A)));
+  await h.gateway.awaitFill(farW);
+});
+
+test('audit workflows read as questions in Temporal; `reflex audit report` and the dashboard agree with /metrics', async () => {
+  // Three semantic hits were served (W's B, R's two paraphrases of A): three audits.
+  await eventually(async () => (await gauge('reflex_audited_hits', 'all')) === 3, { ms: 30_000, everyMs: 250, what: 'the third audit recorded' });
+  const client = await h.gateway.temporalClient();
+  const ids: string[] = [];
+  await eventually(async () => {
+    ids.length = 0;
+    for await (const wf of client.workflow.list({ query: 'WorkflowType = "auditHitWorkflow"' })) ids.push(wf.workflowId);
+    return ids.length === 3;
+  }, { ms: 10_000, everyMs: 250, what: 'three audit workflows listed' });
+  const summaries: string[] = [];
+  for (const id of ids) {
+    expect(id).toMatch(/^audit-[0-9a-f]{16}-[0-9a-f]{16}-[0-9a-f]{8}$/);
+    const handle = client.workflow.getHandle(id);
+    expect(['right', 'wrong_repaired']).toContain(((await handle.result()) as { outcome: string }).outcome);
+    summaries.push((await (await handle.describe()).staticSummary()) ?? '');
+  }
+  expect(summaries).toHaveLength(3);
+  expect(summaries.some((s) => s.includes(`“${B}”`))).toBe(true);
+  expect(summaries.every((s) => /^audit · test-model · tenant [0-9a-f]{8} · “/.test(s))).toBe(true);
+
+  const W = h.gateway.tenantOf('tenant-w');
+  const report = await runCli(h.stack, ['audit', 'report', '--json'], { REFLEX_MAX_WRONG_HITS: String(DELTA), REFLEX_SIMILARITY_THRESHOLD: '0.80' });
+  expect(report.code).toBe(0);
+  const { estimates } = JSON.parse(report.stdout) as { estimates: { tenant: string; audited: number; wrong: number; floor?: number }[] };
+  const w = estimates.find((e) => e.tenant === W)!;
+  expect(w.wrong).toBe(1);
+  expect(w.floor).toBeCloseTo((await gauge('reflex_semantic_floor', W))!, 6);
+  expect(estimates.find((e) => e.tenant === 'all')).toMatchObject({ audited: 3, wrong: 1 });
+
+  const overview = await h.gateway.request('GET', '/admin/overview', undefined, ADMIN);
+  expect(overview.status).toBe(200);
+  const { wrongHits } = overview.body as { wrongHits: { rate: number; delta: number; judge: string; estimates: { tenant: string; wrong: number; upper: number; floor?: number }[] } };
+  expect(wrongHits).toMatchObject({ rate: 1, delta: DELTA, judge: 'embedding' });
+  expect(wrongHits.estimates.find((e) => e.tenant === W)).toMatchObject({ wrong: 1, floor: w.floor });
+  expect(wrongHits.estimates.find((e) => e.tenant === 'all')!.upper).toBeCloseTo((await gauge('reflex_wrong_hit_rate_upper', 'all'))!, 9);
+});
+
+test('an audit whose worker died mid-call completes once after the restart, with one verdict', async () => {
+  const D = h.gateway.tenantOf('tenant-d');
+  const miss = await h.gateway.chat(ask(A), 'tenant-d');
+  await h.gateway.awaitFill(miss);
+  const before = h.upstream.calls;
+  const release = h.upstream.hold();
+  try {
+    const hit = await h.gateway.chat(ask(A_PARAPHRASE), 'tenant-d');
+    expect(status(hit)).toBe('HIT_L3_VERIFIED'); // answered at once: the audit's call is what waits
+    await eventually(async () => h.upstream.calls === before + 1, { ms: 10_000, everyMs: 100, what: "the audit's provider call" });
+    await h.gateway.stop('SIGKILL');
+  } finally {
+    release();
+  }
+  await h.gateway.start();
+  await eventually(async () => (await gauge('reflex_audited_hits', D)) === 1, { ms: 40_000, everyMs: 500, what: "tenant D's audit recorded after the restart" });
+  // The call in flight when the worker died was lost with it; the retry asked once more, and only once.
+  expect(h.upstream.calls).toBe(before + 2);
+  const lines = readFileSync(path.join(h.stack.home, 'data', 'verdicts', `${D}.jsonl`), 'utf8').trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(JSON.parse(lines[0]!)).toMatchObject({ tenant: D, wrong: false });
+});
+
