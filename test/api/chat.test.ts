@@ -119,6 +119,22 @@ describe('hits', () => {
     expect(res.headers.get('age')).toBe('0');
     expect(await counterValue(app.metrics, 'reflex_requests_total', { status: '200', tier: 'HIT_L3_VERIFIED' })).toBe(1);
   });
+
+  test("a semantic hit whose audit cannot start is still answered: an audit that fails is logged, never the caller's error", async () => {
+    const asked: string[] = [];
+    app = await startFakeApp({
+      lookup: async () => ({ status: 'HIT_L3_VERIFIED', entry: entryOf('close'), similarity: 0.99 }),
+      afterHit: (tenant) => {
+        asked.push(tenant);
+        throw new Error('temporal client gone');
+      },
+    });
+    const res = await app.post(chat());
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-reflex-status')).toBe('HIT_L3_VERIFIED');
+    expect(await json(res)).toEqual(completion('close'));
+    expect(asked).toHaveLength(1);
+  });
 });
 
 describe('backpressure (REFLEX_MAX_MISSES, REFLEX_MISS_QUEUE)', () => {

@@ -31,6 +31,7 @@ import { MissPath } from '../../src/miss/missPath';
 import { Admission } from '../../src/miss/admission';
 import type { Provider } from '../../src/provider/provider';
 import type { MaintenanceClient } from '../../src/temporal/maintenanceClient';
+import type { AuditClient } from '../../src/temporal/auditClient';
 
 export const completion = (content: string, usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }): ChatCompletion => ({
   id: `chatcmpl-${content.length}`,
@@ -54,6 +55,8 @@ export interface Fakes {
   fill?: (input: MissSpec) => Promise<FillAnswer>;
   deleteEntry?: MaintenanceClient['deleteEntry'];
   purgeTenant?: MaintenanceClient['purgeTenant'];
+  /** What a sampled semantic hit's audit start does (none: audits off, as by default). */
+  afterHit?: AuditClient['afterHit'];
 }
 
 export interface FakeApp {
@@ -109,6 +112,7 @@ export async function startFakeApp(fakes: Fakes = {}): Promise<FakeApp> {
       purgeTenant: fakes.purgeTenant ?? (async () => ({ removed: 2 })),
     }, 'maintenance'),
     store: fake<EntryStore>({ list: async function* () {}, checkWritable: async () => undefined }, 'store'),
+    ...(fakes.afterHit ? { audits: fake<AuditClient>({ afterHit: fakes.afterHit }, 'audits') } : {}),
   });
   const app = createApp(services);
   const server: Server = createServer(app.callback());

@@ -32,6 +32,8 @@ export function apiServices(given: Basics & Partial<ApiServices>): ApiServices {
   const wiredOnly: Partial<ApiServices> = {
     tracing: undefined,
     database: undefined,
+    // Absent as in production while REFLEX_AUDIT_RATE is 0 (the default).
+    audits: undefined,
     embedder: none('embedder'),
     store: none('store'),
     blobs: none('blobs'),

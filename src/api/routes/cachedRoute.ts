@@ -163,21 +163,26 @@ function missSpec(
 function auditLater(services: CachedRouteDeps, ctx: Context, request: { model?: string }, caller: Caller, identity: CacheIdentity, hit: Extract<LookupResult, { status: 'HIT_L3_VERIFIED' }>): void {
   const audits = services.audits;
   if (!audits) return;
-  audits.afterHit(caller.tenant.id, () => ({
-    tenant: caller.tenant.id,
-    key: identity.key,
-    context: identity.context,
-    semanticText: identity.semanticText,
-    model: request.model ?? '',
-    request: request as Record<string, unknown>,
-    embedding: hit.embedding,
-    embedder: hit.embedder,
-    entryKey: hit.entry.key,
-    similarity: hit.similarity,
-    sealedToken: caller.forwarded && caller.providerKey ? services.seal.seal(caller.providerKey) : undefined,
-    requestId: ctx.state.requestId,
-    caller: callerLabel(caller),
-  }));
+  try {
+    audits.afterHit(caller.tenant.id, () => ({
+      tenant: caller.tenant.id,
+      key: identity.key,
+      context: identity.context,
+      semanticText: identity.semanticText,
+      model: request.model ?? '',
+      request: request as Record<string, unknown>,
+      embedding: hit.embedding,
+      embedder: hit.embedder,
+      entryKey: hit.entry.key,
+      similarity: hit.similarity,
+      sealedToken: caller.forwarded && caller.providerKey ? services.seal.seal(caller.providerKey) : undefined,
+      requestId: ctx.state.requestId,
+      caller: callerLabel(caller),
+    }));
+  } catch (err) {
+    // The hit was answered: an audit that cannot be started is logged, never the caller's error.
+    services.log.warn({ err: String(err), requestId: ctx.state.requestId }, 'audit not started');
+  }
 }
 
 /** A gateway key as the Temporal UI names it (name, and its namespace where that differs); forwarded tokens have none. */
