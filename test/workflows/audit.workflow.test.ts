@@ -7,7 +7,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { auditHitWorkflow } from '../../src/workflows/audit';
 import { AUDIT_WORKFLOW, AuditInput, auditWorkflowId } from '../../src/workflows/auditDefinitions';
 import { reflexAttributes, startAttributes } from '../../src/workflows/visibility';
-import { FakeActivities, SinkLog, createTestEnv, withWorker } from './support';
+import { FakeActivities, SinkLog, createTestEnv, recordHistory, withWorker } from './support';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -23,7 +23,8 @@ const input: AuditInput = {
   policy: { providerMaxAttempts: 2, providerTimeoutMs: 1000 },
 };
 
-async function audit(fakes: FakeActivities, args: AuditInput, unique: string) {
+/** `history`: the name its history is saved under for the replay test (REFLEX_RECORD_HISTORIES=1). */
+async function audit(fakes: FakeActivities, args: AuditInput, unique: string, history?: string) {
   const sinks = new SinkLog();
   let result: unknown;
   let outcome: unknown;
@@ -34,13 +35,14 @@ async function audit(fakes: FakeActivities, args: AuditInput, unique: string) {
     });
     result = await handle.result();
     outcome = (await handle.describe()).typedSearchAttributes.get(reflexAttributes.outcome);
+    if (history) await recordHistory(handle, history);
   }, sinks);
   return { result, outcome, names: fakes.calls.map((c) => c.name), sinks: sinks.calls };
 }
 
 test('a wrong hit with a cacheable fresh answer is repaired under the asked key', async () => {
   const fakes = new FakeActivities({ judgeHit: async () => ({ outcome: 'judged', wrong: true, score: 0.2 }) });
-  const r = await audit(fakes, input, '00000001');
+  const r = await audit(fakes, input, '00000001', 'audit-wrong-repaired');
   expect(r.result).toEqual({ outcome: 'wrong_repaired', score: 0.2 });
   expect(r.outcome).toBe('wrong_repaired');
   expect(r.names).toEqual(['askAgain', 'judgeHit', 'repairEntry']);
@@ -49,7 +51,7 @@ test('a wrong hit with a cacheable fresh answer is repaired under the asked key'
 });
 
 test('a right hit, a wrong one with repair off, and a wrong one whose fresh answer may not be cached are not repaired', async () => {
-  const right = await audit(new FakeActivities(), input, '00000002');
+  const right = await audit(new FakeActivities(), input, '00000002', 'audit-right');
   expect(right.result).toEqual({ outcome: 'right', score: 0.9 });
   expect(right.names).toEqual(['askAgain', 'judgeHit']);
   const wrong = () => new FakeActivities({ judgeHit: async () => ({ outcome: 'judged', wrong: true, score: 0.1 }) });
@@ -58,7 +60,7 @@ test('a right hit, a wrong one with repair off, and a wrong one whose fresh answ
     askAgain: async () => ({ answerRef: 'b'.repeat(64), cacheable: false, source: 'provider' }),
     judgeHit: async () => ({ outcome: 'judged', wrong: true, score: 0.1 }),
   });
-  const r = await audit(uncacheable, input, '00000004');
+  const r = await audit(uncacheable, input, '00000004', 'audit-wrong');
   expect(r.result).toEqual({ outcome: 'wrong', score: 0.1 });
   expect(r.names).toEqual(['askAgain', 'judgeHit']);
   // The verdict is told no repair happens (it records `repaired` only for one that does).
@@ -66,7 +68,7 @@ test('a right hit, a wrong one with repair off, and a wrong one whose fresh answ
 });
 
 test('a served entry deleted since the hit ends the audit without a verdict or repair', async () => {
-  const r = await audit(new FakeActivities({ judgeHit: async () => ({ outcome: 'entry_gone', wrong: false, score: 0 }) }), input, '00000005');
+  const r = await audit(new FakeActivities({ judgeHit: async () => ({ outcome: 'entry_gone', wrong: false, score: 0 }) }), input, '00000005', 'audit-entry-gone');
   expect(r.result).toEqual({ outcome: 'entry_gone' });
   expect(r.names).toEqual(['askAgain', 'judgeHit']);
 });

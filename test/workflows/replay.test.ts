@@ -43,6 +43,11 @@ const REQUIRED = [
   'delete-deleted',
   'delete-absent',
   'purge-purged',
+  // Audits of semantic hits (issue 28): each outcome.
+  'audit-right',
+  'audit-wrong',
+  'audit-wrong-repaired',
+  'audit-entry-gone',
 ];
 
 const fixtures = readdirSync(HISTORIES_DIR)
