@@ -55,8 +55,10 @@ export class Metrics {
 
   /** Replica-wide request numbers (PostgreSQL, ops/dashboard/fleet.ts): the same on every replica, so never summed across them. */
   readonly fleetRequests = new Gauge({ name: 'reflex_fleet_requests', help: 'Requests answered by all API replicas together in the last hour, by tier (from PostgreSQL; every replica reports the same figure: do not sum it across replicas)', labelNames: ['tier'], registers: [this.registry], collect: () => this.collectFleet() });
-  readonly fleetReplicas = new Gauge({ name: 'reflex_fleet_replicas', help: 'API replicas that answered a request in the last hour (from PostgreSQL)', registers: [this.registry] });
+  readonly fleetReplicas = new Gauge({ name: 'reflex_fleet_replicas', help: 'API replicas that answered a request in the last hour (from PostgreSQL)', registers: [this.registry], collect: () => this.collectFleet() });
   private fleetSource?: () => Promise<{ replicas: number; requests: Record<string, number> }>;
+  /** The read both fleet gauges share in a scrape (prom-client collects them concurrently: each waits for it). */
+  private fleetRead?: Promise<void>;
 
   /** Audits (issue 28): starts in the API, ends in the worker, and the estimate read from the verdicts at each scrape. */
   readonly auditStarts = new Counter({ name: 'reflex_audit_starts_total', help: 'Semantic hits sampled for an audit (REFLEX_AUDIT_RATE): started, capped (the tenant\'s daily cap was spent), failed (not started)', labelNames: ['event'], registers: [this.registry] });
@@ -105,7 +107,12 @@ export class Metrics {
     }
   }
 
-  private async collectFleet(): Promise<void> {
+  private collectFleet(): Promise<void> {
+    this.fleetRead ??= this.readFleet().finally(() => (this.fleetRead = undefined));
+    return this.fleetRead;
+  }
+
+  private async readFleet(): Promise<void> {
     if (!this.fleetSource) return;
     try {
       const { replicas, requests } = await this.fleetSource();

@@ -92,6 +92,20 @@ describe('ErrorBudget over a file verdict store', () => {
     expect(text).toContain('reflex_audited_hits{tenant="all"} 1');
     expect(text).toMatch(new RegExp(`reflex_semantic_floor\\{tenant="${T1}"\\} 0\\.93`));
   });
+
+  test('the fleet gauges show one read in the scrape that made it (both wait for it, neither lags a scrape)', async () => {
+    const metrics = new Metrics();
+    let reads = 0;
+    metrics.fleetFrom(async () => {
+      reads++;
+      await new Promise((r) => setTimeout(r, 5));
+      return { replicas: 3, requests: { HIT_L1_EXACT: 7 } };
+    });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('reflex_fleet_replicas 3');
+    expect(text).toContain('reflex_fleet_requests{tier="HIT_L1_EXACT"} 7');
+    expect(reads).toBe(1);
+  });
 });
 
 describe('AuditClient', () => {
