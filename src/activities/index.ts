@@ -20,18 +20,9 @@ import { Indexable, indexRecordOf } from '../cache/vectordb/record';
 import type { AnswerBoard, PostedAnswer } from './answerBoard';
 import { createMaintenanceActivities } from './maintenance';
 import { createAuditActivities, type AuditSetup } from './audit';
+import type { FillRequest } from './fillRequest';
 
-/** What the claim check stores for a fill's request: everything the entry needs besides the answer. */
-export interface FillRequest {
-  /** The caller's request, forwarded to the provider unchanged. */
-  request: Record<string, unknown>;
-  context: string;
-  model: string;
-  semanticText: string;
-  embedding?: number[];
-  /** The id of the model that made `embedding`; absent in requests stored before models were recorded. */
-  embedder?: string;
-}
+export type { FillRequest } from './fillRequest';
 
 export interface ActivityDeps {
   provider: Provider;

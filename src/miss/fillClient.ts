@@ -14,7 +14,7 @@ import { withDeadline } from '../deadline';
 import { temporalFailure } from '../temporal/failures';
 import { GatewayError, unavailable } from '../errors';
 import { providerError } from '../provider/failure';
-import type { FillRequest } from '../activities';
+import { fillRequestOf } from '../activities/fillRequest';
 import type { AnswerBoard, PostedAnswer } from '../activities/answerBoard';
 import type { cacheFillWorkflow } from '../workflows/fill';
 import { FillOrigin, reflexAttributes, startAttributes } from '../workflows/visibility';
@@ -168,13 +168,7 @@ export class FillClient {
 
   /** The claim check: the request (and the API's embedding) to storage, its reference into the input. */
   private async prepare(spec: MissSpec): Promise<FillInput> {
-    const request: FillRequest = {
-      request: spec.request,
-      context: spec.context,
-      model: spec.model,
-      semanticText: spec.semanticText,
-      ...(spec.embedding ? { embedding: Array.from(spec.embedding), embedder: spec.embedder } : {}),
-    };
+    const request = fillRequestOf(spec);
     return {
       // Chat fills keep the input they always had.
       ...(spec.endpoint && spec.endpoint !== 'chat' ? { endpoint: spec.endpoint } : {}),

@@ -9,7 +9,7 @@
 import type { Client } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { FillRequest } from '../activities';
+import { fillRequestOf } from '../activities/fillRequest';
 import type { BlobStore } from '../cache/storage/blobStore';
 import { AUDIT_WORKFLOW, AuditInput, AuditJudgeKind, auditWorkflowId } from '../workflows/auditDefinitions';
 import type { FillPolicy } from '../workflows/definitions';
@@ -88,13 +88,7 @@ export class AuditClient {
 
   /** Starts the audit now; resolves with its workflow id. */
   async start(hit: ServedHit): Promise<string> {
-    const request: FillRequest = {
-      request: hit.request,
-      context: hit.context,
-      model: hit.model,
-      semanticText: hit.semanticText,
-      ...(hit.embedding ? { embedding: Array.from(hit.embedding), embedder: hit.embedder } : {}),
-    };
+    const request = fillRequestOf(hit);
     const input: AuditInput = {
       tenant: hit.tenant,
       key: hit.key,
