@@ -16,10 +16,12 @@
  * labelled duplicates (equivalence.ts), so every wrong hit is known.
  *
  * Two policies, each hit audited with probability --audit-rate (a wrong one
- * repaired). Live: what the gateway runs (budgetFloor over audited hits only).
- * Learned: learnedFloor over audits and free judgements (each candidate the
- * floor refused, judged against the miss's fresh answer; not in the gateway
- * yet). Reported
+ * repaired), the gateway's two starts (REFLEX_BUDGET_START). `live`: open
+ * (budgetFloor over audited hits only). `learned`: strict (learnedFloor over
+ * audits and free judgements: each candidate the floor refused, judged
+ * against the miss's fresh answer); `learned:Z` the same at another
+ * confidence (Z of the one-sided Wilson bound; the gateway's is 1.645, 95%),
+ * to show what a laxer one would cost. Reported
  * per seed: semantic hits served after --warmup and how many were wrong, the
  * audits' estimate and its 95% upper bound (does it cover the true rate?), and
  * the best fixed floor on the same stream (the most hits with a true wrong
@@ -187,11 +189,11 @@ async function main(): Promise<void> {
       delta: { type: 'string', default: '0.02' }, base: { type: 'string', default: '0.9' }, 'audit-rate': { type: 'string', default: '0.05' },
       stream: { type: 'string', default: '6000' }, warmup: { type: 'string', default: '1500' }, seeds: { type: 'string', default: '20' },
       'embeddings-cache': { type: 'string' }, 'model-path': { type: 'string', default: '.reflex/models' }, 'model-name': { type: 'string', default: 'all-MiniLM-L6-v2' },
-      kind: { type: 'string', default: 'zipf' }, zipf: { type: 'string', default: '1.1' }, negatives: { type: 'string', default: '0.3' },
+      kind: { type: 'string', default: 'zipf' }, policies: { type: 'string', default: 'live,learned' }, grid: { type: 'string', default: '41' }, zipf: { type: 'string', default: '1.1' }, negatives: { type: 'string', default: '0.3' },
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help || !values.pairs) return void console.log('usage: node dist-bench/bench/budgetSim.js --pairs FILE [--split tune] [--delta 0.02] [--base 0.9] [--audit-rate 0.05] [--stream 6000] [--warmup 1500] [--seeds 20] [--embeddings-cache F] [--kind zipf|pairs] [--zipf 1.1] [--negatives 0.3]');
+  if (values.help || !values.pairs) return void console.log('usage: node dist-bench/bench/budgetSim.js --pairs FILE [--split tune] [--delta 0.02] [--base 0.9] [--audit-rate 0.05] [--stream 6000] [--warmup 1500] [--seeds 20] [--embeddings-cache F] [--kind zipf|pairs] [--zipf 1.1] [--negatives 0.3] [--policies live,learned[:z]] [--grid 41]');
   const opts: Options = {
     pairs: values.pairs, split: values.split, splits: values.splits!, delta: Number(values.delta), base: Number(values.base), auditRate: Number(values['audit-rate']),
     stream: Number(values.stream), warmup: Number(values.warmup), seeds: Number(values.seeds), embeddingsCache: values['embeddings-cache'], modelPath: values['model-path']!, modelName: values['model-name']!,
@@ -204,15 +206,19 @@ async function main(): Promise<void> {
   const vectors = readVectors(opts.embeddingsCache);
   const cached = vectors.size;
   const comparison = new TextComparison(embedder, false);
-  const grid = Array.from({ length: 41 }, (_, i) => opts.base + ((1 - opts.base) * i) / 40);
+  const steps = Number(values.grid);
+  const grid = Array.from({ length: steps }, (_, i) => opts.base + ((1 - opts.base) * i) / (steps - 1));
   console.log(`${opts.kind} stream of ${opts.stream} questions (${opts.warmup} warm-up)${opts.kind === 'zipf' ? `, Zipf s ${opts.zipf}, hard negatives ${opts.negatives}` : ''}, δ ${opts.delta}, base floor ${opts.base}, audit rate ${opts.auditRate}`);
-  console.log('| seed | policy | served | true wrong rate | audits | audit estimate | 95% upper | covers | floor at the end | best fixed floor | its hits | ratio |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  const policies = {
-    live: { free: false, floorOf: (judged: Judged[]) => budgetFloor(judged, opts.delta, opts.base) ?? opts.base },
-    learned: { free: true, floorOf: (judged: Judged[]) => learnedFloor(judged, opts.delta, opts.base) },
+  console.log('| seed | policy | served | true wrong rate | audits | audit estimate | 95% upper | covers | judged | floor at the end | best fixed floor | its hits | ratio |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  type Policy = { free: boolean; floorOf: (judged: Judged[]) => number };
+  const policyOf = (name: string): Policy => {
+    if (name === 'live') return { free: false, floorOf: (judged) => budgetFloor(judged, opts.delta, opts.base) ?? opts.base };
+    const [, z] = name.split(':');
+    return { free: true, floorOf: (judged) => learnedFloor(judged, opts.delta, opts.base, z ? Number(z) : undefined) };
   };
-  const tally = { live: { covered: 0, under: 0, ratios: [] as number[] }, learned: { covered: 0, under: 0, ratios: [] as number[] } };
+  const policies = Object.fromEntries(values.policies!.split(',').map((n) => [n, policyOf(n)]));
+  const tally = Object.fromEntries(Object.keys(policies).map((n) => [n, { covered: 0, under: 0, ratios: [] as number[] }]));
   for (let seed = 1; seed <= opts.seeds; seed++) {
     const stream = opts.kind === 'zipf' ? zipfStream(pairs, eq, opts, seed) : streamOf(pairs, opts.stream, seed);
     for (const q of stream) if (!vectors.has(q)) vectors.set(q, await embedder.embed(q));
@@ -221,15 +227,15 @@ async function main(): Promise<void> {
       const fixed = await run(stream, new Cache(vectors, comparison, opts.base), eq, { ...opts, auditRate: 0, free: false }, () => t, seed);
       if (fixed.served > best.served && fixed.wrong <= opts.delta * fixed.served) best = { floor: t, served: fixed.served };
     }
-    for (const [name, policy] of Object.entries(policies) as Array<[keyof typeof policies, (typeof policies)['live']]>) {
+    for (const [name, policy] of Object.entries(policies)) {
       const r = await run(stream, new Cache(vectors, comparison, opts.base), eq, { ...opts, free: policy.free }, policy.floorOf, seed);
       const rate = r.served ? r.wrong / r.served : 0;
       const covers = r.upper >= rate;
       const ratio = best.served ? r.served / best.served : NaN;
-      tally[name].covered += covers ? 1 : 0;
-      tally[name].under += rate <= opts.delta ? 1 : 0;
-      tally[name].ratios.push(ratio);
-      console.log(`| ${seed} | ${name} | ${r.served} | ${rate.toFixed(4)} (${r.wrong}) | ${r.audits} | ${(r.audits ? r.auditedWrong / r.audits : 0).toFixed(4)} | ${r.upper.toFixed(4)} | ${covers ? 'yes' : 'no'} | ${r.floor.toFixed(4)} | ${best.floor.toFixed(4)} | ${best.served} | ${ratio.toFixed(2)} |`);
+      tally[name]!.covered += covers ? 1 : 0;
+      tally[name]!.under += rate <= opts.delta ? 1 : 0;
+      tally[name]!.ratios.push(ratio);
+      console.log(`| ${seed} | ${name} | ${r.served} | ${rate.toFixed(4)} (${r.wrong}) | ${r.audits} | ${(r.audits ? r.auditedWrong / r.audits : 0).toFixed(4)} | ${r.upper.toFixed(4)} | ${covers ? 'yes' : 'no'} | ${r.judged} | ${r.floor.toFixed(4)} | ${best.floor.toFixed(4)} | ${best.served} | ${ratio.toFixed(2)} |`);
     }
   }
   if (opts.embeddingsCache && vectors.size > cached) writeVectors(opts.embeddingsCache, vectors);

@@ -37,6 +37,8 @@ export const DEFAULT_GUARDS: readonly string[] = GUARD_NAMES.filter((n) => n !==
  */
 export const AUDIT_JUDGES = ['embedding', 'model', 'llm'] as const;
 export const DEFAULT_AUDIT_JUDGE = 'embedding';
+/** How a tenant starts under an error budget (cache/l3/budget/errorBudget.ts). */
+export const BUDGET_STARTS = ['strict', 'open'] as const;
 export const EMBEDDING_JUDGE_THRESHOLD = 0.687;
 export const MODEL_JUDGE_THRESHOLD = 0.423;
 
@@ -176,6 +178,9 @@ export const configSchema = z
     // The error budget δ: a tenant whose audited wrong-hit rate may exceed it (95% upper bound) gets a
     // higher cosine floor (cache/l3/budget). Unset: audits only measure.
     REFLEX_MAX_WRONG_HITS: z.coerce.number().gt(0).lt(1).optional(),
+    // How a tenant starts under that budget: strict (no semantic hits until its judgements show a floor
+    // within δ) or open (the configured floor, raised once audits find wrong hits). See errorBudget.ts.
+    REFLEX_BUDGET_START: z.enum(BUDGET_STARTS).default('strict'),
     // The admin dashboard's cost estimate: JSON {"model": {"prompt": USD/1M, "completion": USD/1M}}, over DEFAULT_PRICES.
     REFLEX_PRICES: prices,
     // Where the dashboard links fills to; default: the embedded UI on REFLEX_TEMPORAL_UI_PORT.
@@ -277,6 +282,7 @@ export const configSchema = z
       judge: env.REFLEX_AUDIT_JUDGE,
       repair: env.REFLEX_AUDIT_REPAIR,
       maxWrongHits: env.REFLEX_MAX_WRONG_HITS,
+      budgetStart: env.REFLEX_BUDGET_START,
     },
     prices: { ...DEFAULT_PRICES, ...env.REFLEX_PRICES },
     temporalUiUrl: (env.REFLEX_TEMPORAL_UI_URL ?? `http://127.0.0.1:${env.REFLEX_TEMPORAL_UI_PORT}`).replace(/\/$/, ''),

@@ -188,7 +188,7 @@ export async function createApiServices(core: Core, answers?: AnswerBoard): Prom
     metrics.fleetFrom(() => fleet.window());
   }
   const tenants = TenantHasher.fromConfig(config.auth.tenantSecret, config.home);
-  const budget = new ErrorBudget(core.stores.verdicts, { delta: config.audit.maxWrongHits, base: baseFloor(config), refreshMs: BUDGET_REFRESH_MS }, log);
+  const budget = new ErrorBudget(core.stores.verdicts, { delta: config.audit.maxWrongHits, base: baseFloor(config), start: config.audit.budgetStart, refreshMs: BUDGET_REFRESH_MS }, log);
   budget.start();
   metrics.wrongHitsFrom(async () => (await budget.refresh(), budget.estimates()));
   const audits = config.audit.rate > 0 ? createAuditClient(core, client, visibility) : undefined;

@@ -20,6 +20,7 @@ import { answerText } from '../wire/answerText';
 import type { ChatCompletion } from '../wire/chat';
 import { LlmJudge } from './llmJudge';
 import type { FillRequest, ProviderCall, StoreCall } from './index';
+import type { RefusedForJudging } from './fillRequest';
 
 /** Where verdicts go and who judges: only a worker that runs audits has them. */
 export interface AuditSetup {
@@ -125,6 +126,50 @@ export function createAuditActivities(deps: AuditDeps) {
 }
 
 export type AuditActivities = ReturnType<typeof createAuditActivities>;
+
+/** The miss whose fresh answer a refused candidate is judged against. */
+export interface JudgedMiss {
+  tenant: string;
+  key: string;
+  model: string;
+  question: string;
+  fresh: ChatCompletion;
+  refused: RefusedForJudging;
+  /** Unique per miss (its fill run): a retried store step appends the same id, counted once. */
+  id: string;
+}
+
+/**
+ * A free judgement (issue 28): a candidate the tenant's error-budget floor
+ * refused, judged against the answer its miss paid for anyway, and appended
+ * as a `free` verdict — what a strict budget learns its floor from without a
+ * provider call of its own. The LLM judge asks the provider, so it judges
+ * here only with the configured upstream key (a caller's token is not
+ * carried into the store step). Throws on failure; the caller decides.
+ */
+export async function judgeRefused(deps: Pick<AuditDeps, 'store' | 'audit' | 'apiKeyOf'>, miss: JudgedMiss): Promise<'judged' | 'skipped'> {
+  const apiKey = deps.apiKeyOf(undefined);
+  if (!deps.audit || (miss.refused.judge === 'llm' && !apiKey)) return 'skipped';
+  const entry = await deps.store.read(miss.tenant, miss.refused.entryKey);
+  if (!entry) return 'skipped'; // deleted or replaced since: nothing to say about it
+  const judge = await deps.audit.judges.get(miss.refused.judge);
+  const pair = { question: miss.question, served: answerText(entry.response) ?? '', fresh: answerText(miss.fresh) ?? '' };
+  const judged = await judge.judge(pair, { model: miss.model, apiKey });
+  await deps.audit.verdicts.append({
+    id: miss.id,
+    source: 'free',
+    tenant: miss.tenant,
+    key: miss.key,
+    entryKey: miss.refused.entryKey,
+    model: miss.model,
+    similarity: miss.refused.similarity,
+    wrong: !judged.same,
+    judge: judge.kind,
+    judgeScore: judged.score,
+    at: Date.now(),
+  });
+  return 'judged';
+}
 
 /** The judges, each made on first use: a worker that never audits with the cross-encoder never loads it. */
 export class Judges {

@@ -19,7 +19,7 @@ import { isCacheable } from '../provider/cacheability';
 import { Indexable, indexRecordOf } from '../cache/vectordb/record';
 import type { AnswerBoard, PostedAnswer } from './answerBoard';
 import { createMaintenanceActivities } from './maintenance';
-import { createAuditActivities, type AuditSetup } from './audit';
+import { createAuditActivities, judgeRefused, type AuditSetup } from './audit';
 import type { FillRequest } from './fillRequest';
 
 export type { FillRequest } from './fillRequest';
@@ -108,7 +108,9 @@ export function createActivities(deps: ActivityDeps) {
     return request;
   };
 
-  const writeFilledEntry = async (call: StoreCall): Promise<Entry> => {
+  const writeFilledEntry = async (call: StoreCall): Promise<Entry> => (await writeFilled(call)).entry;
+
+  const writeFilled = async (call: StoreCall): Promise<{ entry: Entry; request: FillRequest }> => {
     const request = await fillRequest(call.tenant, call.requestRef);
     const response = await deps.blobs.get<ChatCompletion>(call.tenant, call.answerRef);
     if (!response) throw new Error(`the answer blob ${call.answerRef} is gone`);
@@ -126,7 +128,19 @@ export function createActivities(deps: ActivityDeps) {
       response,
     };
     await deps.store.write(entry);
-    return entry;
+    return { entry, request };
+  };
+
+  /** A refused candidate's free judgement, best effort: a lost one is one sample fewer, never a failed fill. */
+  const judgeFree = async (call: StoreCall, { entry, request }: { entry: Entry; request: FillRequest }): Promise<void> => {
+    if (!request.refused) return;
+    const id = JSON.stringify(['free', thisRun() ?? `${call.key}:${call.answerRef}`]);
+    const miss = { tenant: call.tenant, key: call.key, model: request.model, question: request.semanticText, fresh: entry.response, refused: request.refused, id };
+    try {
+      await judgeRefused({ store: deps.store, audit: deps.audit, apiKeyOf }, miss);
+    } catch (err) {
+      log.warn('free judgement failed', { error: String(err) });
+    }
   };
 
   /** The answer and what the workflow records of it; see obtainAnswer. */
@@ -147,13 +161,19 @@ export function createActivities(deps: ActivityDeps) {
   };
 
   const storeAndIndexEntry = async (call: StoreCall): Promise<{ indexed: boolean }> => {
-    const entry = await writeFilledEntry(call);
+    const written = await writeFilled(call);
+    const indexed = await indexOnce(written.entry);
+    await judgeFree(call, written); // after the index: the new entry is findable first
+    return { indexed };
+  };
+
+  const indexOnce = async (entry: Entry): Promise<boolean> => {
     try {
       await deps.index.upsert([indexRecordOf(entry)]);
-      return { indexed: true };
+      return true;
     } catch (err) {
       log.warn('index after store failed; the index step will retry', { error: String(err) });
-      return { indexed: false };
+      return false;
     }
   };
 

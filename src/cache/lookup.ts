@@ -16,7 +16,18 @@ export type LookupResult =
   /** `embedding`: the query's (an audit's repair stores it with the fresh answer). */
   | { status: 'HIT_L3_VERIFIED'; entry: Entry; similarity: number; embedding?: Float32Array; embedder?: string }
   /** `embedder`: the id of the model that made `embedding` (the entry records it). */
-  | { status: 'MISS'; embedding?: Float32Array; embedder?: string };
+  | { status: 'MISS'; embedding?: Float32Array; embedder?: string; refused?: RefusedCandidate };
+
+/**
+ * A candidate the verifier accepted that the tenant's error-budget floor
+ * refused: its miss pays for a fresh answer anyway, so the worker judges the
+ * candidate's answer against it for free (a `free` verdict, cache/l3/budget).
+ */
+export interface RefusedCandidate {
+  entryKey: string;
+  /** The cosine L3 compared (what the floor applies to). */
+  similarity: number;
+}
 
 /** A tenant's cosine floor when its error budget raised it (cache/l3/budget/errorBudget.ts). */
 export interface TenantFloors {
@@ -38,17 +49,16 @@ export class CacheLookup {
     if (!identity.semanticText) return { status: 'MISS' };
     const embedding = await this.embed(identity.semanticText);
     if (!embedding) return { status: 'MISS' };
-    const hit = await this.semanticHit(tenant, identity, embedding, this.thresholdFor(tenant.id, options.threshold));
+    const hit = await this.semanticHit(tenant, identity, embedding, options.threshold);
     if (!hit) return { status: 'MISS', embedding, embedder: this.embedder.id };
+    // The verifier judged at the request's threshold; the tenant's raised floor, if any, is applied here, so a
+    // candidate it alone refused is known to the miss (RefusedCandidate). It overrides a laxer X-Reflex-Threshold.
+    const floor = this.floors?.floorFor(tenant.id);
+    if (floor !== undefined && !(hit.similarity >= floor)) {
+      return { status: 'MISS', embedding, embedder: this.embedder.id, refused: { entryKey: hit.entry.key, similarity: hit.similarity } };
+    }
     this.exact.remember(hit.entry);
     return { status: 'HIT_L3_VERIFIED', entry: hit.entry, similarity: hit.similarity, embedding, embedder: this.embedder.id };
-  }
-
-  /** A raised tenant floor overrides a laxer per-request threshold (X-Reflex-Threshold), never a stricter one. */
-  private thresholdFor(tenant: string, asked: number | undefined): number | undefined {
-    const floor = this.floors?.floorFor(tenant);
-    if (floor === undefined) return asked;
-    return asked === undefined ? floor : Math.max(asked, floor);
   }
 
   private async exactHit(tenant: Tenant, identity: CacheIdentity): Promise<Entry | undefined> {

@@ -6,6 +6,7 @@
  * only the live request has, plus the answer.
  */
 import { randomBytes } from 'node:crypto';
+import type { RefusedForJudging } from '../activities/fillRequest';
 import type { ProviderEndpoint } from '../provider/provider';
 import type { ChatCompletion } from '../wire/chat';
 import { fillWorkflowId, refreshWorkflowId } from '../workflows/definitions';
@@ -33,6 +34,8 @@ export interface MissSpec {
   caller?: string;
   /** Milliseconds the cache lookup took before this miss (the fill's details show it). */
   lookupMs?: number;
+  /** A candidate the error budget's floor refused, to judge against this miss's answer. */
+  refused?: RefusedForJudging;
 }
 
 /**
@@ -46,7 +49,7 @@ export function fillIdFor(spec: { tenant: string; key: string; replace?: boolean
 }
 
 /** What an outbox record keeps of a miss: everything its fill needs, and nothing only the live request has (a sealed token, a fill id, timings). */
-type Kept = 'endpoint' | 'tenant' | 'key' | 'context' | 'model' | 'semanticText' | 'request' | 'embedder' | 'requestId' | 'caller' | 'replace';
+type Kept = 'endpoint' | 'tenant' | 'key' | 'context' | 'model' | 'semanticText' | 'request' | 'embedder' | 'requestId' | 'caller' | 'replace' | 'refused';
 
 export interface OutboxRecord extends Pick<MissSpec, Kept> {
   version: 1;
@@ -57,7 +60,7 @@ export interface OutboxRecord extends Pick<MissSpec, Kept> {
 }
 
 export function outboxRecordOf(spec: MissSpec, answer: ChatCompletion, answeredAt = Date.now()): OutboxRecord {
-  const { endpoint, tenant, key, context, model, semanticText, request, embedding, embedder, requestId, caller, replace } = spec;
+  const { endpoint, tenant, key, context, model, semanticText, request, embedding, embedder, requestId, caller, replace, refused } = spec;
   return {
     version: 1,
     // Chat records keep the form they always had.
@@ -67,6 +70,7 @@ export function outboxRecordOf(spec: MissSpec, answer: ChatCompletion, answeredA
     requestId,
     ...(caller ? { caller } : {}),
     ...(replace ? { replace: true } : {}),
+    ...(refused ? { refused } : {}),
     answer,
     answeredAt,
   };

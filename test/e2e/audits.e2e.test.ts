@@ -10,7 +10,9 @@
  * Tenant W is served a hard negative (another class's answer) and gets a
  * wrong verdict, a repaired entry and a floor above that hit's cosine; tenant
  * R is served a true paraphrase, gets a right verdict and keeps the
- * configured floor. /metrics, the verdict files, `reflex audit report` and
+ * configured floor; a candidate W's floor then refuses is judged for free.
+ * Both start open (REFLEX_BUDGET_START=open: serving at the configured floor
+ * until audits object); the strict start is budgetStrict.e2e.test.ts. /metrics, the verdict files, `reflex audit report` and
  * the audit workflows in Temporal must all say so.
  */
 import { readFileSync } from 'node:fs';
@@ -42,18 +44,15 @@ const ANSWERS = new Map([
 const DELTA = 0.02;
 const ADMIN = 'admin-audits-e2e-token';
 // A short provider timeout: an audit activity lost with its worker is retried after 3 + 5 s.
-const h = useGateway({ REFLEX_AUDIT_RATE: '1', REFLEX_MAX_WRONG_HITS: String(DELTA), REFLEX_SIMILARITY_THRESHOLD: '0.80', REFLEX_ADMIN_TOKEN: ADMIN, REFLEX_UPSTREAM_TIMEOUT_MS: '3000' });
+const BUDGET = { REFLEX_MAX_WRONG_HITS: String(DELTA), REFLEX_SIMILARITY_THRESHOLD: '0.80', REFLEX_BUDGET_START: 'open' };
+const h = useGateway({ REFLEX_AUDIT_RATE: '1', ...BUDGET, REFLEX_ADMIN_TOKEN: ADMIN, REFLEX_UPSTREAM_TIMEOUT_MS: '3000' });
 
 const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
 const content = (res: ChatResponse) => res.body.choices[0].message.content as string;
 const similarity = (res: ChatResponse) => Number(res.headers.get('x-reflex-similarity'));
 
 /** A gauge's value for a tenant on /metrics, undefined when absent. */
-async function gauge(name: string, tenant: string): Promise<number | undefined> {
-  const text = (await h.gateway.request('GET', '/metrics')).body as string;
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{tenant="${tenant}"} `));
-  return line === undefined ? undefined : Number(line.split(' ')[1]);
-}
+const gauge = (name: string, tenant: string) => h.gateway.metric(name, `tenant="${tenant}"`);
 
 beforeAll(() => {
   h.upstream.answerOf = (question) => ANSWERS.get(classes.find(question));
@@ -113,6 +112,13 @@ test('a wrong semantic hit is audited, judged wrong, repaired, and raises that t
   expect(status(farW)).toBe('MISS');
   expect(content(farW)).toBe(ANSWERS.get(classes.find(A)));
   await h.gateway.awaitFill(farW);
+  // The candidate W's floor refused was judged for free against the answer that miss paid for: right,
+  // at its cosine. It informs the floor, never the estimate of served hits.
+  const free = verdicts(W).filter((v) => v.source === 'free');
+  expect(free).toEqual([expect.objectContaining({ tenant: W, wrong: false, judge: 'embedding' })]);
+  expect(free[0].similarity).toBeLessThan(floor);
+  expect(free[0].similarity).toBeCloseTo(similarity(farR), 4);
+  expect(await gauge('reflex_audited_hits', W)).toBe(1);
 });
 
 test('audit workflows read as questions in Temporal; `reflex audit report` and the dashboard agree with /metrics', async () => {
@@ -137,7 +143,7 @@ test('audit workflows read as questions in Temporal; `reflex audit report` and t
   expect(summaries.every((s) => /^audit · test-model · tenant [0-9a-f]{8} · “/.test(s))).toBe(true);
 
   const W = h.gateway.tenantOf('tenant-w');
-  const report = await runCli(h.stack, ['audit', 'report', '--json'], { REFLEX_MAX_WRONG_HITS: String(DELTA), REFLEX_SIMILARITY_THRESHOLD: '0.80' });
+  const report = await runCli(h.stack, ['audit', 'report', '--json'], BUDGET);
   expect(report.code).toBe(0);
   const { estimates } = JSON.parse(report.stdout) as { estimates: { tenant: string; audited: number; wrong: number; floor?: number }[] };
   const w = estimates.find((e) => e.tenant === W)!;

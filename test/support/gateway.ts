@@ -104,6 +104,14 @@ export class GatewayProcess {
     return { status: res.status, headers: res.headers, body: parsed };
   }
 
+  /** A sample on /metrics, e.g. metric('reflex_audited_hits', 'tenant="…"'); undefined when absent (`+Inf` reads as Infinity). */
+  async metric(name: string, labels = ''): Promise<number | undefined> {
+    const text = (await this.request('GET', '/metrics')).body as string;
+    const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+    const value = line?.split(' ').at(-1);
+    return value === undefined ? undefined : value === '+Inf' ? Infinity : Number(value);
+  }
+
   /** Waits until the fill behind a MISS has finished storing and indexing. */
   async awaitFill(res: ChatResponse): Promise<unknown> {
     const id = res.headers.get('x-reflex-fill-id');

@@ -53,7 +53,7 @@ describe('ErrorBudget over a file verdict store', () => {
 
   test('estimates per tenant and overall, each id once, floors for the tenant over δ only', async () => {
     const store = new FileVerdictStore(dir);
-    const budget = new ErrorBudget(store, { delta: 0.02, base: 0.85, refreshMs: 60_000 });
+    const budget = new ErrorBudget(store, { delta: 0.02, base: 0.85, start: 'open', refreshMs: 60_000 });
     await store.append(verdict(T1, 'a1', 0.93, true));
     await store.append(verdict(T1, 'a1', 0.93, true)); // a retried append
     await store.append(verdict(T1, 'a2', 0.97, false));
@@ -84,7 +84,7 @@ describe('ErrorBudget over a file verdict store', () => {
   test('/metrics exports the estimate and the floor', async () => {
     const store = new FileVerdictStore(dir);
     await store.append(verdict(T1, 'a1', 0.93, true));
-    const budget = new ErrorBudget(store, { delta: 0.02, base: 0.85, refreshMs: 60_000 });
+    const budget = new ErrorBudget(store, { delta: 0.02, base: 0.85, start: 'open', refreshMs: 60_000 });
     const metrics = new Metrics();
     metrics.wrongHitsFrom(async () => (await budget.refresh(), budget.estimates()));
     const text = await metrics.registry.metrics();
@@ -158,7 +158,7 @@ test('a purged tenant drops out of the estimate, and its verdicts written afterw
   const dir = mkdtempSync(path.join(os.tmpdir(), 'verdicts-'));
   try {
     const store = new FileVerdictStore(dir);
-    const budget = new ErrorBudget(store, { delta: 0.02, base: 0.85, refreshMs: 60_000 });
+    const budget = new ErrorBudget(store, { delta: 0.02, base: 0.85, start: 'open', refreshMs: 60_000 });
     const v = (id: string, wrong: boolean): Verdict => ({ id, source: 'audit', tenant: T1, key: 'k', entryKey: 'e', model: 'm', similarity: 0.9, wrong, judge: 'embedding', judgeScore: 0, at: 1 });
     for (const id of ['a', 'b', 'c']) await store.append(v(id, true));
     await budget.refresh();

@@ -71,7 +71,7 @@ export function cachedRoute<R extends { model?: string; stream?: boolean }>(spec
     // Past REFLEX_MAX_MISSES in flight the miss waits its turn, or is refused with 503 + Retry-After.
     const release = await services.admission.enter();
     try {
-      await answerMiss(ctx, spec, services, { request, caller, identity, controls, delivery, embedding: found.embedding, embedder: found.embedder, bypass, t0, timing });
+      await answerMiss(ctx, spec, services, { request, caller, identity, controls, delivery, found, bypass, t0, timing });
     } finally {
       release();
     }
@@ -84,8 +84,8 @@ interface MissContext<R> {
   identity: CacheIdentity;
   controls: CacheControls;
   delivery: Delivery;
-  embedding: Float32Array | undefined;
-  embedder: string | undefined;
+  /** The lookup's miss: the query's embedding, and a candidate the error budget refused. */
+  found: Extract<LookupResult, { status: 'MISS' }>;
   bypass: string | undefined;
   t0: number;
   timing: Record<string, number>;
@@ -96,7 +96,7 @@ async function answerMiss<R extends { model?: string; stream?: boolean }>(ctx: C
   const { config, fill, exact, log, miss } = services;
   const { request, caller, identity, controls, delivery, bypass, t0, timing } = m;
   const tenant = caller.tenant;
-  const missed = { ...missSpec(spec.endpoint, services, ctx, request, caller, identity, controls, m), lookupMs: timing.lookup };
+  const missed = { ...missSpec(spec.endpoint, services, ctx, request, caller, identity, controls, m.found), lookupMs: timing.lookup };
   // A refresh answers only once its entry replaced the old one, so the next request sees it.
   const settleRefresh = async (workflowId: string | undefined) => {
     if (!controls.replace) return;
@@ -132,9 +132,9 @@ function missSpec(
   caller: Caller,
   identity: CacheIdentity,
   controls: CacheControls,
-  { embedding, embedder }: { embedding?: Float32Array; embedder?: string },
+  { embedding, embedder, refused }: Extract<LookupResult, { status: 'MISS' }>,
 ): MissSpec {
-  const { seal } = services;
+  const { seal, config } = services;
   return {
     // Chat fills keep the input they always had (see FillInput.endpoint).
     ...(endpoint === 'chat' ? {} : { endpoint }),
@@ -152,6 +152,7 @@ function missSpec(
     caller: callerLabel(caller),
     replace: controls.replace || undefined,
     store: controls.store ? undefined : false,
+    ...(refused && controls.store ? { refused: { ...refused, judge: config.audit.judge } } : {}),
   };
 }
 

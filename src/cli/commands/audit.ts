@@ -12,7 +12,7 @@ import { openStores } from '../../stores';
 export async function auditReport(config: Config, opts: { json: boolean }): Promise<void> {
   const stores = await openStores(config);
   try {
-    const budget = new ErrorBudget(stores.verdicts, { delta: config.audit.maxWrongHits, base: baseFloor(config), refreshMs: 0 });
+    const budget = new ErrorBudget(stores.verdicts, { delta: config.audit.maxWrongHits, base: baseFloor(config), start: config.audit.budgetStart, refreshMs: 0 });
     await budget.readAll();
     const estimates = budget.estimates();
     const delta = config.audit.maxWrongHits;

@@ -3,13 +3,21 @@
  * read on from the verdict store (whichever worker of whichever replica
  * appended them), counted once per id; the wrong-hit rate of audited
  * semantic hits with its 95% Wilson upper bound; and, with
- * REFLEX_MAX_WRONG_HITS, the cosine floor L3 applies to that tenant
- * (budgetFloor). The hit path reads the floor from memory; reading the store
- * happens on a timer and at each /metrics scrape, never on a hit.
+ * REFLEX_MAX_WRONG_HITS, the cosine floor L3 applies to that tenant. The hit
+ * path reads the floor from memory; reading the store happens on a timer and
+ * at each /metrics scrape, never on a hit.
+ *
+ * Two ways to start (REFLEX_BUDGET_START). `strict`: a tenant gets no
+ * semantic hits until its judgements (audits, and the free judgements of
+ * candidates the floor refused) show a floor that keeps them under δ with
+ * 95% confidence (learnedFloor). `open`: the configured floor serves until
+ * audited wrong hits push the bound past δ (budgetFloor): more hits early,
+ * and the wrong ones served before the audits catch up (BENCHMARKS.md).
  */
 import type { Logger } from 'pino';
+import type { BUDGET_STARTS } from '../../../config';
 import type { WrongHitEstimate } from '../../../metrics';
-import { budgetFloor, type Judged } from './learnedFloor';
+import { budgetFloor, CLOSED, learnedFloor, type Judged } from './learnedFloor';
 import type { Verdict, VerdictStore } from './verdicts';
 import { wilsonUpper } from './wilson';
 
@@ -23,12 +31,19 @@ export interface BudgetOptions {
   base: number;
   /** How often verdicts are read on. */
   refreshMs: number;
+  /** How a tenant starts (see above); default strict. */
+  start?: BudgetStart;
 }
+
+export type BudgetStart = (typeof BUDGET_STARTS)[number];
 
 interface TenantState {
   cursor?: string;
   ids: Set<string>;
+  /** Audited hits: a uniform sample of what was served (the estimate). */
   audited: Judged[];
+  /** Audited hits and free judgements: what a strict start learns its floor from. */
+  judged: Judged[];
   floor?: number;
 }
 
@@ -45,7 +60,14 @@ export class ErrorBudget {
 
   /** The tenant's floor, if the budget raised it: what L3 compares a candidate's cosine with instead of the configured floor. */
   floorFor(tenant: string): number | undefined {
-    return this.tenants.get(tenant)?.floor;
+    const state = this.tenants.get(tenant);
+    if (state) return state.floor;
+    // A tenant nothing was judged for yet: closed when it starts strict.
+    return this.options.delta !== undefined && this.startsStrict ? CLOSED : undefined;
+  }
+
+  private get startsStrict(): boolean {
+    return (this.options.start ?? 'strict') === 'strict';
   }
 
   start(): void {
@@ -87,23 +109,31 @@ export class ErrorBudget {
       // A purged tenant's verdicts are gone: so is what was counted of them (and its floor).
       for (const gone of [...this.tenants.keys()].filter((t) => !tenants.includes(t))) this.tenants.delete(gone);
       for (const tenant of tenants) {
-        const state = this.tenants.get(tenant) ?? this.tenants.set(tenant, { ids: new Set(), audited: [] }).get(tenant)!;
+        const state = this.tenants.get(tenant) ?? this.tenants.set(tenant, { ids: new Set(), audited: [], judged: [], floor: this.floorFor(tenant) }).get(tenant)!;
         const page = await this.verdicts.read(tenant, state.cursor);
         state.cursor = page.cursor;
         const added = page.verdicts.filter((v) => this.add(state, v)).length;
         if (added === 0) continue;
-        state.floor = this.options.delta === undefined ? undefined : budgetFloor(state.audited, this.options.delta, this.options.base);
+        state.floor = this.floorOf(state);
       }
     } catch (err) {
       this.log?.warn({ err: String(err) }, 'verdicts unreadable; the wrong-hit estimate and floors stay as they were');
     }
   }
 
-  /** Counts an audit's verdict once (a retried append repeats its id); whether it was new. */
+  private floorOf(state: TenantState): number | undefined {
+    const { delta, base } = this.options;
+    if (delta === undefined) return undefined;
+    return this.startsStrict ? learnedFloor(state.judged, delta, base) : budgetFloor(state.audited, delta, base);
+  }
+
+  /** Counts a verdict once (a retried append repeats its id); whether it was new. */
   private add(state: TenantState, v: Verdict): boolean {
-    if (v.source !== 'audit' || state.ids.has(v.id)) return false;
+    if (state.ids.has(v.id)) return false;
     state.ids.add(v.id);
-    state.audited.push({ similarity: v.similarity, wrong: v.wrong });
+    const judged = { similarity: v.similarity, wrong: v.wrong };
+    state.judged.push(judged);
+    if (v.source === 'audit') state.audited.push(judged);
     return true;
   }
 }

@@ -8,7 +8,7 @@
  * shown to keep the rate under δ — so a tenant starts strict and relaxes only
  * as far as its judgements allow.
  */
-import { wilsonUpper } from './wilson';
+import { wilsonUpper, Z_95_ONE_SIDED } from './wilson';
 
 export interface Judged {
   /** The cosine L3 compared (what the floor applies to). */
@@ -20,7 +20,7 @@ export interface Judged {
 /** No floor: nothing has shown that semantic hits stay under δ for this tenant. */
 export const CLOSED = Number.POSITIVE_INFINITY;
 
-export function learnedFloor(judged: readonly Judged[], delta: number, base: number): number {
+export function learnedFloor(judged: readonly Judged[], delta: number, base: number, z = Z_95_ONE_SIDED): number {
   const eligible = judged.filter((j) => j.similarity >= base).sort((a, b) => b.similarity - a.similarity);
   let best = CLOSED;
   let wrong = 0;
@@ -28,7 +28,7 @@ export function learnedFloor(judged: readonly Judged[], delta: number, base: num
     wrong += eligible[i]!.wrong ? 1 : 0;
     // A floor sits at a judged similarity; ties go in together.
     if (i + 1 < eligible.length && eligible[i + 1]!.similarity === eligible[i]!.similarity) continue;
-    if (wilsonUpper(wrong, i + 1) <= delta) best = eligible[i]!.similarity;
+    if (wilsonUpper(wrong, i + 1, z) <= delta) best = eligible[i]!.similarity;
   }
   return best;
 }
