@@ -14,9 +14,14 @@
  * Both start open (REFLEX_BUDGET_START=open: serving at the configured floor
  * until audits object); the strict start is budgetStrict.e2e.test.ts. /metrics, the verdict files, `reflex audit report` and
  * the audit workflows in Temporal must all say so.
+ *
+ * Audits are durable: one whose provider call is in flight when its worker,
+ * Temporal or both are killed completes once, with one verdict, and pays the
+ * provider once unless the answer died with the worker.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Equivalence } from '../../bench/equivalence';
 import { ask, ChatResponse } from '../support/gateway';
 import { useGateway } from '../support/harness';
@@ -44,8 +49,9 @@ const ANSWERS = new Map([
 const DELTA = 0.02;
 const ADMIN = 'admin-audits-e2e-token';
 // A short provider timeout: an audit activity lost with its worker is retried after 3 + 5 s.
+const PROVIDER_TIMEOUT_MS = 3_000;
 const BUDGET = { REFLEX_MAX_WRONG_HITS: String(DELTA), REFLEX_SIMILARITY_THRESHOLD: '0.80', REFLEX_BUDGET_START: 'open' };
-const h = useGateway({ REFLEX_AUDIT_RATE: '1', ...BUDGET, REFLEX_ADMIN_TOKEN: ADMIN, REFLEX_UPSTREAM_TIMEOUT_MS: '3000' });
+const h = useGateway({ REFLEX_AUDIT_RATE: '1', ...BUDGET, REFLEX_ADMIN_TOKEN: ADMIN, REFLEX_UPSTREAM_TIMEOUT_MS: String(PROVIDER_TIMEOUT_MS) });
 
 const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
 const content = (res: ChatResponse) => res.body.choices[0].message.content as string;
@@ -182,3 +188,115 @@ test('an audit whose worker died mid-call completes once after the restart, with
   expect(JSON.parse(lines[0]!)).toMatchObject({ tenant: D, wrong: false });
 });
 
+/** The audit's provider activity times out 5 s after the provider call would (workflows/audit.ts). */
+const AUDIT_CALL_TIMEOUT_MS = PROVIDER_TIMEOUT_MS + 5_000;
+
+/**
+ * The token's tenant gets A's entry, then a paraphrase of A is served from it
+ * while the provider holds its answers: resolves once the audit's provider
+ * call is in flight, with the calls made before it and the hold's release.
+ */
+async function auditInFlight(token: string): Promise<{ before: number; release: () => void }> {
+  await h.gateway.awaitFill(await h.gateway.chat(ask(A), token));
+  const before = h.upstream.calls;
+  const release = h.upstream.hold();
+  try {
+    const hit = await h.gateway.chat(ask(A_PARAPHRASE), token);
+    expect(status(hit)).toBe('HIT_L3_VERIFIED');
+    await eventually(async () => h.upstream.calls === before + 1, { ms: 10_000, everyMs: 100, what: "the audit's provider call" });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return { before, release };
+}
+
+/**
+ * The tenant's hit was audited exactly once: one audit workflow, closed as
+ * completed with a right verdict, one verdict line, counted once on
+ * /metrics. Resolves with the workflow's id.
+ */
+async function expectAuditedOnce(tenant: string): Promise<string> {
+  await eventually(async () => (await gauge('reflex_audited_hits', tenant)) === 1, { ms: 60_000, everyMs: 500, what: `tenant ${tenant}'s audit recorded` });
+  const client = await h.gateway.temporalClient();
+  const ids: string[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = "auditHitWorkflow" AND WorkflowId STARTS_WITH "audit-${tenant}-"` })) ids.push(wf.workflowId);
+  expect(ids).toHaveLength(1);
+  const handle = client.workflow.getHandle(ids[0]!);
+  await expect(handle.result()).resolves.toMatchObject({ outcome: 'right' });
+  expect((await handle.describe()).status.name).toBe('COMPLETED');
+  const lines = readFileSync(path.join(h.stack.home, 'data', 'verdicts', `${tenant}.jsonl`), 'utf8').trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(JSON.parse(lines[0]!)).toMatchObject({ tenant, wrong: false });
+  return ids[0]!;
+}
+
+/** How the audit's provider step ended, from its history: the attempt that completed, why the one before it failed, and where its answer came from. */
+async function providerStep(workflowId: string): Promise<{ attempt: number; lastFailure?: string; source: 'provider' | 'reused' }> {
+  const events = (await (await h.gateway.temporalClient()).workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  // The provider call is the workflow's first activity: the first started event is its last attempt.
+  const started = events.find((e) => e.activityTaskStartedEventAttributes)!.activityTaskStartedEventAttributes!;
+  // Its result, decoded with the gateway's key: only the provider activity's says where the answer came from.
+  const source = /"source":"(provider|reused)"/.exec(await h.gateway.historyText(workflowId))?.[1] as 'provider' | 'reused' | undefined;
+  expect(source).toBeDefined();
+  return { attempt: started.attempt ?? 0, lastFailure: started.lastFailure?.message ?? undefined, source: source! };
+}
+
+/** The gateway took Temporal back: a new miss on the tenant is answered and its fill completes. */
+async function expectFillsAgain(token: string): Promise<void> {
+  const later = await h.gateway.chat(ask(`Asked once Temporal was back (${token}): what does a router do?`), token);
+  expect(later.status).toBe(200);
+  expect(status(later)).toBe('MISS');
+  await expect(h.gateway.awaitFill(later)).resolves.toMatchObject({ outcome: 'cached' });
+}
+
+test('an audit whose provider call was in flight when Temporal was killed completes once after Temporal restarts, with one provider call', async () => {
+  const T = h.gateway.tenantOf('tenant-t');
+  const { before, release } = await auditInFlight('tenant-t');
+  const heldAt = Date.now();
+  try {
+    await h.stack.killTemporal(); // SIGKILL; the activity's start was committed to its database, which the restart reopens
+    await h.stack.startTemporal();
+  } finally {
+    release();
+  }
+  // Still within the provider's timeout: the call answered is the one in flight across the restart.
+  expect(Date.now() - heldAt).toBeLessThan(PROVIDER_TIMEOUT_MS);
+  const id = await expectAuditedOnce(T);
+  expect(h.upstream.calls).toBe(before + 1);
+  // The worker lived on: the first attempt's answer was accepted by the restarted server.
+  expect(await providerStep(id)).toEqual({ attempt: 1, lastFailure: undefined, source: 'provider' });
+  await expectFillsAgain('tenant-t');
+});
+
+test('an audit whose provider answered while Temporal was down past the call\'s timeout completes once, reusing that answer', async () => {
+  const U = h.gateway.tenantOf('tenant-u');
+  const { before, release } = await auditInFlight('tenant-u');
+  await h.stack.killTemporal();
+  release(); // answered while Temporal is down: the worker keeps it as its run's answer, and cannot report it
+  // Down past the activity's timeout (a duration, not a condition to poll): the restarted server times the attempt out and retries it.
+  await sleep(AUDIT_CALL_TIMEOUT_MS + 1_000);
+  await h.stack.startTemporal();
+  const id = await expectAuditedOnce(U);
+  expect(h.upstream.calls).toBe(before + 1);
+  expect(await providerStep(id)).toEqual({ attempt: 2, lastFailure: 'activity StartToClose timeout', source: 'reused' });
+  await expectFillsAgain('tenant-u');
+});
+
+test('an audit whose worker and Temporal were both killed mid-call completes once after both restart', async () => {
+  const V = h.gateway.tenantOf('tenant-v');
+  const { before, release } = await auditInFlight('tenant-v');
+  try {
+    await h.gateway.stop('SIGKILL');
+    await h.stack.killTemporal();
+  } finally {
+    release();
+  }
+  await h.stack.startTemporal();
+  await h.gateway.start();
+  const id = await expectAuditedOnce(V);
+  // The call in flight died with the worker before its answer was kept, so the retry must ask again: two calls, not more.
+  expect(h.upstream.calls).toBe(before + 2);
+  expect(await providerStep(id)).toEqual({ attempt: 2, lastFailure: 'activity StartToClose timeout', source: 'provider' });
+  await expectFillsAgain('tenant-v');
+});
