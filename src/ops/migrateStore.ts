@@ -2,7 +2,9 @@
  * `reflex migrate-store`: copies the gateway's state from one storage adapter
  * to another (files → PostgreSQL to move a deployment onto several hosts;
  * the reverse too) without calling the provider: entries, outbox records,
- * stored embeddings and gateway keys. Claim-check blobs are not copied: they
+ * stored embeddings, gateway keys and verdicts (what each tenant's error
+ * budget learned its floor from: without them a strict tenant starts closed
+ * again). Claim-check blobs are not copied: they
  * only matter while a fill runs (stop the gateway first, let fills finish).
  *
  * Idempotent: every write is an upsert of the same content, so a second run
@@ -16,16 +18,18 @@ import type { KeyStore } from '../auth/keyStore';
 import type { EntryStore } from '../cache/storage/entryStore';
 import type { Outbox } from '../miss/outbox/outbox';
 import type { VectorBackend } from '../cache/vectors/vectorStore';
+import type { Verdict, VerdictStore } from '../cache/l3/budget/verdicts';
 
 export interface StateStores {
   entries: EntryStore;
   outbox: Outbox;
   vectors: VectorBackend;
   keys: KeyStore;
+  verdicts: VerdictStore;
 }
 
-export type Phase = 'entries' | 'outbox' | 'embeddings' | 'keys';
-const PHASES: readonly Phase[] = ['entries', 'outbox', 'embeddings', 'keys'];
+export type Phase = 'entries' | 'outbox' | 'embeddings' | 'keys' | 'verdicts';
+const PHASES: readonly Phase[] = ['entries', 'outbox', 'embeddings', 'keys', 'verdicts'];
 const CHECKPOINT_EVERY = 100;
 
 export interface MigrateProgress {
@@ -49,7 +53,7 @@ interface Item {
 
 export async function migrateStore(from: StateStores, to: StateStores, checkpointFile: string, progress?: MigrateProgress, restart = false): Promise<MigrateSummary> {
   const resume = restart ? undefined : await readCheckpoint(checkpointFile);
-  const summary: MigrateSummary = { entries: 0, outbox: 0, embeddings: 0, keys: 0, ...(resume && { resumedAt: resume }) };
+  const summary: MigrateSummary = { entries: 0, outbox: 0, embeddings: 0, keys: 0, verdicts: 0, ...(resume && { resumedAt: resume }) };
   for (const phase of PHASES) {
     if (resume && PHASES.indexOf(phase) < PHASES.indexOf(resume.phase)) continue;
     const after = resume?.phase === phase ? resume.after : '';
@@ -90,9 +94,32 @@ async function* itemsOf(phase: Phase, from: StateStores, to: StateStores): Async
         if (stored) await to.vectors.write(v.tenant, v.key, stored);
       } };
     }
-  } else {
+  } else if (phase === 'keys') {
     for (const k of await from.keys.exportAll()) yield { address: k.hash, copy: () => to.keys.importKey(k) };
+  } else {
+    yield* verdictItems(from.verdicts, to.verdicts);
   }
+}
+
+/**
+ * Each tenant's verdicts in the order they were appended (the address keeps
+ * it: tenant, then position). One the target already holds is skipped: the
+ * file store appends a repeated id as a line of its own.
+ */
+async function* verdictItems(from: VerdictStore, to: VerdictStore): AsyncGenerator<Item> {
+  for (const tenant of await from.tenants()) {
+    const present = new Set((await readAll(to, tenant)).map((v) => v.id));
+    for (const [i, verdict] of (await readAll(from, tenant)).entries()) {
+      if (present.has(verdict.id)) continue;
+      yield { address: `${tenant}/${String(i).padStart(12, '0')}`, copy: () => to.append(verdict) };
+    }
+  }
+}
+
+async function readAll(store: VerdictStore, tenant: string): Promise<Verdict[]> {
+  const all: Verdict[] = [];
+  for (let cursor: string | undefined, page; (page = await store.read(tenant, cursor)).verdicts.length > 0; cursor = page.cursor) all.push(...page.verdicts);
+  return all;
 }
 
 /** Sorted by address, whatever order the source listed in: the checkpoint compares addresses. */

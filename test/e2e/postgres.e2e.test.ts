@@ -21,6 +21,9 @@ import { PgOutbox } from '../../src/miss/outbox/pgOutbox';
 import { PgVectors } from '../../src/cache/vectors/pgVectors';
 import { FileVectors } from '../../src/cache/vectors/fileVectors';
 import { migrateStore, StateStores } from '../../src/ops/migrateStore';
+import { FileVerdictStore } from '../../src/cache/l3/budget/fileVerdictStore';
+import { PgVerdictStore } from '../../src/cache/l3/budget/pgVerdictStore';
+import type { Verdict, VerdictStore } from '../../src/cache/l3/budget/verdicts';
 import { KeyRateLimiter } from '../../src/auth/rateLimit';
 import { batchFor, LeasedCount } from '../../src/auth/leasedCount';
 import { Database, PAGE } from '../../src/postgres/database';
@@ -229,14 +232,17 @@ describe('reflex migrate-store (src/ops/migrateStore.ts)', () => {
   const filesAt = (root: string): StateStores => ({
     entries: new FileEntryStore(path.join(root, 'entries')), outbox: new FileOutbox(path.join(root, 'entries')),
     vectors: new FileVectors(path.join(root, 'embeddings')), keys: new FileKeyStore(path.join(root, 'keys')),
+    verdicts: new FileVerdictStore(path.join(root, 'verdicts')),
   });
   const postgresOf = async (): Promise<StateStores> => {
     const db = connect();
-    return { entries: new PgEntryStore(db), outbox: new PgOutbox(db), vectors: new PgVectors(db), keys: await replica() };
+    return { entries: new PgEntryStore(db), outbox: new PgOutbox(db), vectors: new PgVectors(db), keys: await replica(), verdicts: new PgVerdictStore(db) };
   };
   const T = hex(77);
+  const verdict = (id: string, source: Verdict['source'], wrong: boolean): Verdict => ({ id, source, tenant: T, key: hex(1, 64), entryKey: hex(2, 64), model: 'm', similarity: 0.93, wrong, judge: 'embedding', judgeScore: 0.5, at: 7 });
+  const idsOf = async (store: VerdictStore) => (await store.read(T)).verdicts.map((v) => v.id);
 
-  test('files → postgres copies entries, outbox, embeddings and keys; a rerun changes nothing; a checkpoint resumes; and back', async () => {
+  test('files → postgres copies entries, outbox, embeddings, keys and verdicts; a rerun changes nothing; a checkpoint resumes; and back', async () => {
     const root = tmp('move');
     const files = filesAt(root);
     for (const n of [1, 2, 3]) await files.entries.write(entry(T, hex(n, 64), `moved ${n}`));
@@ -245,10 +251,13 @@ describe('reflex migrate-store (src/ops/migrateStore.ts)', () => {
     const vector = { version: 1 as const, model: 'm', vector: 'AACAPw==', tokens: 2, tokensExact: true, createdAt: 5 };
     await files.vectors.write(T, hex(8, 64), vector);
     const { secret } = await files.keys.create({ name: 'moved', namespace: 'movers' });
+    const judged = [verdict('audit-1', 'audit', true), verdict('free-1', 'free', false)];
+    for (const v of judged) await files.verdicts.append(v);
 
     const pg = await postgresOf();
     const checkpoint = path.join(root, 'checkpoint.json');
-    expect(await migrateStore(files, pg, checkpoint)).toEqual({ entries: 3, outbox: 1, embeddings: 1, keys: 1 });
+    expect(await migrateStore(files, pg, checkpoint)).toEqual({ entries: 3, outbox: 1, embeddings: 1, keys: 1, verdicts: 2 });
+    expect((await pg.verdicts.read(T)).verdicts).toEqual(judged); // in order: the error budget reads them on
     for (const n of [1, 2, 3]) expect(await pg.entries.read(T, hex(n, 64))).toEqual(entry(T, hex(n, 64), `moved ${n}`));
     expect(await pg.outbox.read(T, record.key)).toEqual(record);
     expect(await pg.vectors.read(T, hex(8, 64))).toEqual(vector);
@@ -256,7 +265,7 @@ describe('reflex migrate-store (src/ops/migrateStore.ts)', () => {
     expect(existsSync(checkpoint)).toBe(false);
 
     // Idempotent: the same again, nothing new.
-    await migrateStore(files, pg, checkpoint);
+    expect(await migrateStore(files, pg, checkpoint)).toMatchObject({ verdicts: 0 });
     expect((await collect(pg.entries.list(T))).map((f) => f.key)).toEqual([1, 2, 3].map((n) => hex(n, 64)));
     // Resumable: a run that stopped after the first entry copies only what came after it.
     writeFileSync(checkpoint, JSON.stringify({ phase: 'entries', after: `${T}/${hex(1, 64)}` }));
@@ -266,6 +275,9 @@ describe('reflex migrate-store (src/ops/migrateStore.ts)', () => {
     const back = filesAt(tmp('back'));
     await migrateStore(pg, back, path.join(root, 'back.json'));
     expect(await back.entries.read(T, hex(2, 64))).toEqual(entry(T, hex(2, 64), 'moved 2'));
+    // Twice into files: the file store would append a repeated id as a line of its own; the copy skips it.
+    await migrateStore(pg, back, path.join(root, 'back.json'));
+    expect(await idsOf(back.verdicts)).toEqual(['audit-1', 'free-1']);
     expect(back.keys.find(secret)?.name).toBe('moved');
   });
 });

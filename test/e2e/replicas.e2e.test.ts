@@ -273,7 +273,7 @@ test('`reflex migrate` finds the schema the replicas applied, and says so withou
 test('`reflex migrate-store` runs from the CLI (an empty files home: nothing to copy) and refuses a move onto itself', async () => {
   const moved = await runCli(stack, ['migrate-store', '--from', 'files', '--to', 'postgres'], { ...shared, REFLEX_HOME: home() });
   expect(moved.code).toBe(0);
-  expect(moved.summary).toEqual({ command: 'migrate-store', from: 'files', to: 'postgres', entries: 0, outbox: 0, embeddings: 0, keys: 0 });
+  expect(moved.summary).toEqual({ command: 'migrate-store', from: 'files', to: 'postgres', entries: 0, outbox: 0, embeddings: 0, keys: 0, verdicts: 0 });
   const same = await runCli(stack, ['migrate-store', '--from', 'files', '--to', 'files'], shared);
   expect(same.code).toBe(1);
   expect(same.stderr).toContain('nothing to move');

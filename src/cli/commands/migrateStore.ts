@@ -25,7 +25,7 @@ export async function migrateStoreCommand(config: Config, opts: { from: StoreKin
 }
 
 async function stateOf(stores: Stores): Promise<StateStores> {
-  return { entries: stores.entries, outbox: stores.outbox, vectors: stores.vectors, keys: await stores.keys() };
+  return { entries: stores.entries, outbox: stores.outbox, vectors: stores.vectors, keys: await stores.keys(), verdicts: stores.verdicts };
 }
 
 function progressBar(): MigrateProgress {
