@@ -16,6 +16,7 @@ import type { KeyStore } from './auth/keyStore';
 import type { Database } from './postgres/database';
 import { openStores, type Stores } from './stores';
 import { LeasedCount } from './auth/leasedCount';
+import { SHARED_WINDOW_MS, SharedAllowance } from './temporal/auditAllowance';
 import { KeyRateLimiter } from './auth/rateLimit';
 import { TenantHasher } from './cache/keys/tenant';
 import { ExactCache } from './cache/l1/exactCache';
@@ -230,7 +231,9 @@ export const baseFloor = (config: Config) => (config.verifier.kind === 'model' ?
 function createAuditClient(core: Core, client: Client, visibility: VisibilitySupport): AuditClient {
   const { config, log, metrics } = core;
   const settings = { taskQueue: config.temporal.taskQueue, ...config.audit, policy: { providerMaxAttempts: config.upstream.maxAttempts, providerTimeoutMs: config.upstream.timeoutMs } };
-  return new AuditClient(client, core.blobs, settings, log, (event) => metrics.auditStarts.inc({ event }), visibility);
+  // With PostgreSQL the replicas share each tenant's daily cap; alone, each counts its own.
+  const allowance = core.database ? new SharedAllowance(new LeasedCount(core.database.pool, SHARED_WINDOW_MS), config.audit.dailyCap, log) : undefined;
+  return new AuditClient(client, core.blobs, settings, { log, count: (event) => metrics.auditStarts.inc({ event }), visibility, allowance });
 }
 
 /** A Temporal client as the API uses it, on either connection (the API's own, or a co-located worker's; see FillClient.startEagerlyOn). */

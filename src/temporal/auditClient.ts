@@ -1,7 +1,7 @@
 /**
  * Starts audits of served semantic hits (issue 28): a sampled share
  * (REFLEX_AUDIT_RATE), within a per-tenant daily cap on audit calls
- * (REFLEX_AUDIT_DAILY_CAP), each an auditHitWorkflow with a readable id and
+ * (REFLEX_AUDIT_DAILY_CAP, auditAllowance.ts), each an auditHitWorkflow with a readable id and
  * the question as its summary. afterHit decides synchronously and starts in
  * the background, after the hit's answer went out: an audit never delays a
  * hit, and a failure to start one is logged, never the caller's problem.
@@ -14,6 +14,7 @@ import type { BlobStore } from '../cache/storage/blobStore';
 import { AUDIT_WORKFLOW, AuditInput, AuditJudgeKind, auditWorkflowId } from '../workflows/auditDefinitions';
 import type { FillPolicy } from '../workflows/definitions';
 import { startAttributes } from '../workflows/visibility';
+import { LocalAllowance, type AuditAllowance } from './auditAllowance';
 import { fillDetails, firstWords } from './fillLabels';
 import type { VisibilitySupport } from './visibilitySupport';
 
@@ -47,43 +48,59 @@ export interface ServedHit {
 
 export type AuditEvent = 'started' | 'capped' | 'failed';
 
+export interface AuditClientOptions {
+  log: Pick<Logger, 'warn'>;
+  count?: (event: AuditEvent) => void;
+  visibility?: VisibilitySupport;
+  /** The daily cap's count; default: this replica's own. */
+  allowance?: AuditAllowance;
+  random?: () => number;
+}
+
 export class AuditClient {
-  private readonly spent = new Map<string, number>();
-  private day = utcDay();
+  private readonly allowance: AuditAllowance;
+  private readonly count: (event: AuditEvent) => void;
+  private readonly random: () => number;
 
   constructor(
     private readonly client: Client,
     private readonly blobs: BlobStore,
     private readonly settings: AuditSettings,
-    private readonly log: Pick<Logger, 'warn'>,
-    private readonly count: (event: AuditEvent) => void = () => undefined,
-    private readonly visibility?: VisibilitySupport,
-    private readonly random: () => number = Math.random,
-  ) {}
+    private readonly options: AuditClientOptions,
+  ) {
+    this.allowance = options.allowance ?? new LocalAllowance(settings.dailyCap);
+    this.count = options.count ?? (() => undefined);
+    this.random = options.random ?? Math.random;
+  }
 
   /**
    * Samples the hit; a sampled one within its tenant's cap starts its audit
    * in the background. `describe` runs only for those (it seals a token).
-   * Returns whether an audit will start.
+   * Returns whether an audit was sampled and not refused at once by the cap
+   * (a shared cap that must ask PostgreSQL decides in the background).
    */
   afterHit(tenant: string, describe: () => ServedHit): boolean {
     if (!(this.random() < this.settings.rate)) return false;
-    if (!this.take(tenant)) {
+    const allowed = this.allowance.take(tenant);
+    if (allowed === false) {
       this.count('capped');
       return false;
     }
     const hit = describe();
     // After this turn of the event loop: the hit's response is written first.
-    setImmediate(() => {
-      this.start(hit).then(
-        () => this.count('started'),
-        (err: unknown) => {
-          this.count('failed');
-          this.log.warn({ err: String(err), tenant: hit.tenant, requestId: hit.requestId }, 'audit not started');
-        },
-      );
-    });
+    setImmediate(() => void this.startAllowed(hit, allowed));
     return true;
+  }
+
+  private async startAllowed(hit: ServedHit, allowed: true | Promise<boolean>): Promise<void> {
+    if (!(await allowed)) return this.count('capped');
+    try {
+      await this.start(hit);
+      this.count('started');
+    } catch (err) {
+      this.count('failed');
+      this.options.log.warn({ err: String(err), tenant: hit.tenant, requestId: hit.requestId }, 'audit not started');
+    }
   }
 
   /** Starts the audit now; resolves with its workflow id. */
@@ -103,7 +120,7 @@ export class AuditClient {
       requestId: hit.requestId,
     };
     const workflowId = auditWorkflowId(hit.tenant, hit.key, randomBytes(4).toString('hex'));
-    const labelled = await this.visibility?.available();
+    const labelled = await this.options.visibility?.available();
     await this.client.workflow.start(AUDIT_WORKFLOW, {
       workflowId,
       taskQueue: this.settings.taskQueue,
@@ -115,19 +132,6 @@ export class AuditClient {
     });
     return workflowId;
   }
-
-  /** One audit call of the tenant's daily allowance (UTC days), if any is left. */
-  private take(tenant: string): boolean {
-    const today = utcDay();
-    if (today !== this.day) {
-      this.day = today;
-      this.spent.clear();
-    }
-    const used = this.spent.get(tenant) ?? 0;
-    if (used >= this.settings.dailyCap) return false;
-    this.spent.set(tenant, used + 1);
-    return true;
-  }
 }
 
 /** What the UI's workflow list shows: what is audited, and the question. */
@@ -136,4 +140,3 @@ export function auditSummary(hit: Pick<ServedHit, 'tenant' | 'model' | 'caller' 
   return `audit · ${hit.model} · ${who} · “${firstWords(hit.semanticText, 10)}” (cosine ${hit.similarity.toFixed(3)})`;
 }
 
-const utcDay = () => Math.floor(Date.now() / 86_400_000);

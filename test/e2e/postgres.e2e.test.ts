@@ -26,6 +26,7 @@ import { PgVerdictStore } from '../../src/cache/l3/budget/pgVerdictStore';
 import type { Verdict, VerdictStore } from '../../src/cache/l3/budget/verdicts';
 import { KeyRateLimiter } from '../../src/auth/rateLimit';
 import { batchFor, LeasedCount } from '../../src/auth/leasedCount';
+import { SHARED_WINDOW_MS, SharedAllowance } from '../../src/temporal/auditAllowance';
 import { Database, PAGE } from '../../src/postgres/database';
 import { CHORES_LOCK, Leadership } from '../../src/postgres/leadership';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -219,6 +220,16 @@ describe('shared limits leased in batches (src/auth/leasedCount.ts)', () => {
     const decisions = await Promise.all(Array.from({ length: 6 }, () => broken.take('key_fallback', 4)));
     expect(decisions.filter((d) => d.allowed)).toHaveLength(4);
     expect(decisions.every((d) => d.limit === 4)).toBe(true);
+  });
+
+  test("audits' daily cap holds across replicas (REFLEX_AUDIT_DAILY_CAP), and per replica while PostgreSQL cannot answer", async () => {
+    const replicas = [0, 1].map(() => new SharedAllowance(new LeasedCount(connect().pool, SHARED_WINDOW_MS), 5));
+    const tenant = hex(31);
+    const allowed = await Promise.all(Array.from({ length: 12 }, (_, i) => replicas[i % 2]!.take(tenant)));
+    expect(allowed.filter(Boolean)).toHaveLength(5);
+    expect(await replicas[0]!.take(hex(32))).toBe(true); // another tenant's own allowance
+    const broken = new SharedAllowance(new LeasedCount(new Database('postgres://reflex:wrong@127.0.0.1:1/none').pool, SHARED_WINDOW_MS), 2);
+    expect(await Promise.all([1, 2, 3].map(() => broken.take(tenant)))).toEqual([true, true, false]);
   });
 
   /** Leases are upserts on rate_limits: the sum of points handed out. */

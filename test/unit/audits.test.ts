@@ -14,6 +14,7 @@ import { budgetFloor, type Judged } from '../../src/cache/l3/budget/learnedFloor
 import type { Verdict } from '../../src/cache/l3/budget/verdicts';
 import { AuditClient, type ServedHit } from '../../src/temporal/auditClient';
 import { Metrics } from '../../src/metrics';
+import type { AuditAllowance } from '../../src/temporal/auditAllowance';
 
 const T1 = 'aaaaaaaaaaaaaaaa';
 const T2 = 'bbbbbbbbbbbbbbbb';
@@ -114,13 +115,13 @@ describe('AuditClient', () => {
     entryKey: 'e'.repeat(64), similarity: 0.93,
   });
 
-  function client(rate: number, dailyCap: number, random: () => number) {
+  function client(rate: number, dailyCap: number, random: () => number, allowance?: AuditAllowance) {
     const starts: { workflowId: string; args: unknown[]; staticSummary: string }[] = [];
     const temporal = { workflow: { start: jest.fn(async (_type: string, options: any) => void starts.push(options)) } };
     const blobs = { put: jest.fn(async () => 'ref') };
     const events: string[] = [];
     const settings = { taskQueue: 'q', rate, dailyCap, judge: 'model' as const, repair: true, policy: { providerMaxAttempts: 2, providerTimeoutMs: 1000 } };
-    const audits = new AuditClient(temporal as any, blobs as any, settings, { warn: () => undefined }, (e) => events.push(e), undefined, random);
+    const audits = new AuditClient(temporal as any, blobs as any, settings, { log: { warn: () => undefined }, count: (e) => events.push(e), random, allowance });
     return { audits, starts, events, blobs };
   }
 
@@ -146,6 +147,16 @@ describe('AuditClient', () => {
     expect([audits.afterHit(T1, () => hit(T1)), audits.afterHit(T1, () => hit(T1)), audits.afterHit(T1, () => hit(T1))]).toEqual([true, true, false]);
     expect(audits.afterHit(T2, () => hit(T2))).toBe(true);
     expect(events).toEqual(['capped']);
+  });
+
+  test('a shared cap that must ask first decides in the background: refused, nothing starts', async () => {
+    const answers = [Promise.resolve(false), Promise.resolve(true)];
+    const { audits, starts, events } = client(1, 10, () => 0, { take: () => answers.shift()! });
+    expect(audits.afterHit(T1, () => hit(T1))).toBe(true);
+    expect(audits.afterHit(T1, () => hit(T1))).toBe(true);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual(['capped', 'started']);
+    expect(starts).toHaveLength(1);
   });
 
   test('rate 0 never audits', () => {
