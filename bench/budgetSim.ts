@@ -19,9 +19,7 @@
  * repaired), the gateway's two starts (REFLEX_BUDGET_START). `live`: open
  * (budgetFloor over audited hits only). `learned`: strict (learnedFloor over
  * audits and free judgements: each candidate the floor refused, judged
- * against the miss's fresh answer); `learned:Z` the same at another
- * confidence (Z of the one-sided Wilson bound; the gateway's is 1.645, 95%),
- * to show what a laxer one would cost. Reported
+ * against the miss's fresh answer). Reported
  * per seed: semantic hits served after --warmup and how many were wrong, the
  * audits' estimate and its 95% upper bound (does it cover the true rate?), and
  * the best fixed floor on the same stream (the most hits with a true wrong
@@ -193,7 +191,7 @@ async function main(): Promise<void> {
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help || !values.pairs) return void console.log('usage: node dist-bench/bench/budgetSim.js --pairs FILE [--split tune] [--delta 0.02] [--base 0.9] [--audit-rate 0.05] [--stream 6000] [--warmup 1500] [--seeds 20] [--embeddings-cache F] [--kind zipf|pairs] [--zipf 1.1] [--negatives 0.3] [--policies live,learned[:z]] [--grid 41]');
+  if (values.help || !values.pairs) return void console.log('usage: node dist-bench/bench/budgetSim.js --pairs FILE [--split tune] [--delta 0.02] [--base 0.9] [--audit-rate 0.05] [--stream 6000] [--warmup 1500] [--seeds 20] [--embeddings-cache F] [--kind zipf|pairs] [--zipf 1.1] [--negatives 0.3] [--policies live,learned] [--grid 41]');
   const opts: Options = {
     pairs: values.pairs, split: values.split, splits: values.splits!, delta: Number(values.delta), base: Number(values.base), auditRate: Number(values['audit-rate']),
     stream: Number(values.stream), warmup: Number(values.warmup), seeds: Number(values.seeds), embeddingsCache: values['embeddings-cache'], modelPath: values['model-path']!, modelName: values['model-name']!,
@@ -214,8 +212,8 @@ async function main(): Promise<void> {
   type Policy = { free: boolean; floorOf: (judged: Judged[]) => number };
   const policyOf = (name: string): Policy => {
     if (name === 'live') return { free: false, floorOf: (judged) => budgetFloor(judged, opts.delta, opts.base) ?? opts.base };
-    const [, z] = name.split(':');
-    return { free: true, floorOf: (judged) => learnedFloor(judged, opts.delta, opts.base, z ? Number(z) : undefined) };
+    if (name === 'learned') return { free: true, floorOf: (judged) => learnedFloor(judged, opts.delta, opts.base) };
+    throw new Error(`unknown policy ${name} (live, learned)`);
   };
   const policies = Object.fromEntries(values.policies!.split(',').map((n) => [n, policyOf(n)]));
   const tally = Object.fromEntries(Object.keys(policies).map((n) => [n, { covered: 0, under: 0, ratios: [] as number[] }]));

@@ -6,8 +6,9 @@
  * no semantic hit until its free judgements (each candidate the floor
  * refused, judged by the worker against the answer its miss paid for) show a
  * floor within δ; then hits at or above that floor are served, for that
- * tenant only. δ = 0.3 here so that seven clean judgements open it (0 of 7:
- * 95% upper bound 0.28); at δ = 0.02 it takes 133.
+ * tenant only. δ = 0.6 here so that nine clean judgements open it (α split
+ * over the grid's 20 floors from 0.80 and the sample's doublings: 0 wrong of
+ * 8 bounds at 0.61, of 9 at 0.597); at δ = 0.02 it takes about 800.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,10 +25,13 @@ const PAIRS: Array<[string, string]> = [
   ['Why is the sky blue?', 'Why is the sky blue in color?'],
   ['What is machine learning?', 'What is machine learning exactly?'],
   ['How do I install Node.js on Ubuntu?', 'How can I install Node.js on Ubuntu?'],
+  ['How do I enable two-factor authentication on my Google account?', 'How can I enable two-factor authentication on my Google account?'],
+  ['How do I lose weight fast?', 'How can I lose weight quickly?'],
 ];
 const ANSWERS = new Map(PAIRS.flatMap(([a, b], i) => [[a, `answer ${i}`], [b, `answer ${i}`]] as const));
 
-const h = useGateway({ REFLEX_MAX_WRONG_HITS: '0.3', REFLEX_SIMILARITY_THRESHOLD: '0.80', REFLEX_AUDIT_RATE: '0' });
+const BASE = 0.8;
+const h = useGateway({ REFLEX_MAX_WRONG_HITS: '0.6', REFLEX_SIMILARITY_THRESHOLD: String(BASE), REFLEX_AUDIT_RATE: '0' });
 
 const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
 const floorOf = (tenant: string) => h.gateway.metric('reflex_semantic_floor', `tenant="${tenant}"`);
@@ -47,7 +51,9 @@ async function missed(question: string, token: string): Promise<ChatResponse> {
 
 test('no semantic hit until free judgements open the floor; then the tenant is served at or above it', async () => {
   const S = h.gateway.tenantOf('tenant-s');
-  for (const [original, paraphrase] of PAIRS) {
+  for (const [i, [original, paraphrase]] of PAIRS.entries()) {
+    // Eight clean judgements are one too few.
+    if (i === PAIRS.length - 1) expect(await floorOf(S)).toBe(Infinity);
     await missed(original, 'tenant-s');
     // Closed: the paraphrase is a miss (the provider answers) and its candidate a free judgement.
     const refused = await missed(paraphrase, 'tenant-s');
@@ -59,15 +65,16 @@ test('no semantic hit until free judgements open the floor; then the tenant is s
   expect(judged).toHaveLength(PAIRS.length);
   expect(judged.every((v) => v.source === 'free' && v.wrong === false && v.tenant === S)).toBe(true);
   const lowest = Math.min(...judged.map((v) => v.similarity));
-  // Read on a timer by the API: the floor opens at the least similar clean judgement.
-  await eventually(async () => (await floorOf(S)) === lowest, { ms: 15_000, everyMs: 250, what: "tenant S's floor opened" });
+  expect(lowest).toBeGreaterThanOrEqual(BASE);
+  // Read by the API at each scrape: every candidate at or above the configured floor was judged, so that floor opens.
+  await eventually(async () => (await floorOf(S)) === BASE, { ms: 15_000, everyMs: 250, what: "tenant S's floor opened" });
   expect(await h.gateway.metric('reflex_audited_hits', `tenant="${S}"`)).toBe(0); // free judgements are not audits
 
   // Open: a near-identical rewording of a stored question is served; another tenant is still closed.
   const probe = `${PAIRS[0]![0]} please`;
   const served = await h.gateway.chat(ask(probe), 'tenant-s');
   expect(status(served)).toBe('HIT_L3_VERIFIED');
-  expect(Number(served.headers.get('x-reflex-similarity'))).toBeGreaterThanOrEqual(lowest);
+  expect(Number(served.headers.get('x-reflex-similarity'))).toBeGreaterThanOrEqual(BASE);
   expect(served.body).toMatchObject({ choices: [{ message: { content: 'answer 0' } }] });
   await missed(PAIRS[0]![0], 'tenant-t');
   await missed(probe, 'tenant-t');
