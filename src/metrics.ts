@@ -32,6 +32,8 @@ export interface WrongHitEstimate {
   upper: number;
   /** The tenant's raised cosine floor, when the budget raised it (+Infinity: no semantic hits). */
   floor?: number;
+  /** Judged candidates the floor is learned from: audits and free judgements. */
+  judged: number;
 }
 
 export class Metrics {
@@ -68,9 +70,10 @@ export class Metrics {
   readonly wrongHitUpper = new Gauge({ name: 'reflex_wrong_hit_rate_upper', help: '95% (one-sided Wilson) upper bound of the wrong-hit rate, per tenant and "all"', labelNames: ['tenant'], registers: [this.registry], collect: () => this.collectWrongHits() });
   readonly auditedHits = new Gauge({ name: 'reflex_audited_hits', help: 'Audited semantic hits with a verdict, per tenant and "all"', labelNames: ['tenant'], registers: [this.registry], collect: () => this.collectWrongHits() });
   readonly auditedWrong = new Gauge({ name: 'reflex_audited_wrong_hits', help: 'Audited semantic hits judged wrong, per tenant and "all"', labelNames: ['tenant'], registers: [this.registry], collect: () => this.collectWrongHits() });
+  readonly judgedCandidates = new Gauge({ name: 'reflex_judged_candidates', help: 'Judged semantic candidates (audits and free judgements of refused ones) the error budget learns its floor from, per tenant and "all"', labelNames: ['tenant'], registers: [this.registry], collect: () => this.collectWrongHits() });
   readonly tenantFloor = new Gauge({ name: 'reflex_semantic_floor', help: 'The cosine floor L3 applies to a tenant whose error budget (REFLEX_MAX_WRONG_HITS) raised it (+Inf: no semantic hits)', labelNames: ['tenant'], registers: [this.registry], collect: () => this.collectWrongHits() });
   private wrongHitSource?: () => Promise<WrongHitEstimate[]>;
-  /** The read a scrape's five gauges share: prom-client collects them concurrently, each must wait for the same read. */
+  /** The read a scrape's six gauges share: prom-client collects them concurrently, each must wait for the same read. */
   private wrongHitsRead?: Promise<void>;
 
   constructor() {
@@ -96,13 +99,14 @@ export class Metrics {
     if (!this.wrongHitSource) return;
     const estimates = await this.wrongHitSource().catch(() => undefined);
     if (!estimates) return; // the verdicts unreadable: the last figures stay
-    for (const g of [this.wrongHitRate, this.wrongHitUpper, this.auditedHits, this.auditedWrong, this.tenantFloor]) g.reset();
+    for (const g of [this.wrongHitRate, this.wrongHitUpper, this.auditedHits, this.auditedWrong, this.judgedCandidates, this.tenantFloor]) g.reset();
     for (const e of estimates) {
       const labels = { tenant: e.tenant };
       this.wrongHitRate.set(labels, e.rate);
       this.wrongHitUpper.set(labels, e.upper);
       this.auditedHits.set(labels, e.audited);
       this.auditedWrong.set(labels, e.wrong);
+      this.judgedCandidates.set(labels, e.judged);
       if (e.floor !== undefined) this.tenantFloor.set(labels, e.floor);
     }
   }

@@ -28,20 +28,23 @@ describe('wilsonUpper (one-sided 95%)', () => {
 describe('learnedFloor', () => {
   const judged = (pairs: Array<[number, boolean]>): Judged[] => pairs.map(([similarity, wrong]) => ({ similarity, wrong }));
 
-  test('closed until enough right judgements show the rate stays under δ', () => {
+  test('closed until enough right judgements show the rate stays under δ, with α split over the grid and the looks', () => {
+    const clean = (n: number) => judged(Array.from({ length: n }, (_, i) => [0.99 - i * 0.0003, false]));
     expect(learnedFloor([], 0.05, 0.9)).toBe(CLOSED);
-    expect(learnedFloor(judged(Array.from({ length: 20 }, (_, i) => [0.99 - i * 0.001, false])), 0.05, 0.9)).toBe(CLOSED);
-    // 0 wrong of 60: the bound is 0.044, under 0.05 — the floor is the lowest similarity judged.
-    expect(learnedFloor(judged(Array.from({ length: 60 }, (_, i) => [0.99 - i * 0.001, false])), 0.05, 0.9)).toBeCloseTo(0.931, 6);
+    expect(learnedFloor(clean(60), 0.05, 0.9)).toBe(CLOSED); // one floor looked at once would open here (0 of 60 bounds at 0.044)
+    expect(learnedFloor(clean(280), 0.05, 0.9)).toBe(CLOSED);
+    // 0 wrong of 290 bounds under 0.05 at z 3.9 (α/(10 floors × 9 × 10)): every candidate from 0.90 up was judged.
+    expect(learnedFloor(clean(290), 0.05, 0.9)).toBeCloseTo(0.9, 6);
   });
 
-  test('wrong judgements below a similarity keep the floor above them', () => {
-    const right = Array.from({ length: 200 }, (_, i): [number, boolean] => [0.999 - i * 0.0003, false]);
+  test('floors are grid steps, and wrong judgements low down keep it above most of them', () => {
+    const right = Array.from({ length: 1000 }, (_, i): [number, boolean] => [0.999 - i * 0.00005, false]);
     const wrongLow = Array.from({ length: 30 }, (_, i): [number, boolean] => [0.93 - i * 0.001, true]);
-    // δ = 0.02: 0 of 200 right ones bound 0.013; one wrong more and it is 0.027.
-    expect(learnedFloor(judged([...right, ...wrongLow]), 0.02, 0.9)).toBeCloseTo(0.999 - 199 * 0.0003, 6);
-    // δ = 0.05 allows a few of them in: 5 wrong of 205 bound 0.049.
-    expect(learnedFloor(judged([...right, ...wrongLow]), 0.05, 0.9)).toBeCloseTo(0.926, 6);
+    // δ = 0.02: from 0.93 up, 1 wrong of 1001 bounds at 0.018; from 0.92, 11 of 1011 does not.
+    expect(learnedFloor(judged([...right, ...wrongLow]), 0.02, 0.9)).toBeCloseTo(0.93, 6);
+    // Larger budgets let more of them in.
+    expect(learnedFloor(judged([...right, ...wrongLow]), 0.05, 0.9)).toBeCloseTo(0.91, 6);
+    expect(learnedFloor(judged([...right, ...wrongLow]), 0.1, 0.9)).toBeCloseTo(0.9, 6);
   });
 
   test('never below the configured floor', () => {

@@ -109,7 +109,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
         ...deps,
         degraded: () => deps.health.degraded,
         prices: config.prices,
-        wrongHits: async () => (await deps.budget.refresh(), { rate: config.audit.rate, delta: config.audit.maxWrongHits ?? null, judge: config.audit.judge, estimates: deps.budget.estimates().map(wrongHitRow) }),
+        wrongHits: async () => (await deps.budget.refresh(), { rate: config.audit.rate, delta: config.audit.maxWrongHits ?? null, start: config.audit.budgetStart, judge: config.audit.judge, estimates: deps.budget.estimates().map(wrongHitRow) }),
         fills: { client: (client ??= new Client({ connection: deps.temporal, namespace: config.temporal.namespace, dataConverter: dataConverter(deps.codec) })), namespace: config.temporal.namespace, uiUrl: config.temporalUiUrl },
       }),
       // Whether the page should ask for the picture at all (it would be a 404 otherwise).

@@ -27,9 +27,9 @@ function table(rows: readonly Estimate[], delta: number | undefined): string {
   const lines = [
     `wrong hits among audited semantic hits (95% upper bound: Wilson, one-sided)${delta === undefined ? '' : `; error budget δ = ${pct(delta)}`}`,
     '',
-    ['tenant', 'audited', 'wrong', 'rate', 'upper 95%', 'floor'].map((h) => h.padEnd(18)).join(''),
+    ['tenant', 'audited', 'wrong', 'rate', 'upper 95%', 'judged', 'floor'].map((h) => h.padEnd(18)).join(''),
     ...rows.map((r) =>
-      [r.tenant, String(r.audited), String(r.wrong), pct(r.rate), r.audited ? pct(r.upper) : '—', r.floor === undefined ? 'configured' : Number.isFinite(r.floor) ? r.floor.toFixed(4) : 'closed']
+      [r.tenant, String(r.audited), String(r.wrong), pct(r.rate), r.audited ? pct(r.upper) : '—', String(r.judged), r.floor === undefined ? 'configured' : Number.isFinite(r.floor) ? r.floor.toFixed(4) : 'closed']
         .map((c) => c.padEnd(18))
         .join(''),
     ),

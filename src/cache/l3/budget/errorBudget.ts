@@ -98,9 +98,9 @@ export class ErrorBudget {
 
   /** Per tenant, then "all". */
   estimates(): Estimate[] {
-    const rows = [...this.tenants].map(([tenant, s]) => estimateOf(tenant, s.audited, s.floor));
-    const all = [...this.tenants.values()].flatMap((s) => s.audited);
-    return [...rows, estimateOf('all', all)];
+    const rows = [...this.tenants].map(([tenant, s]) => estimateOf(tenant, s.audited, s.judged.length, s.floor));
+    const states = [...this.tenants.values()];
+    return [...rows, estimateOf('all', states.flatMap((s) => s.audited), states.reduce((n, s) => n + s.judged.length, 0))];
   }
 
   private async readOn(): Promise<void> {
@@ -138,8 +138,8 @@ export class ErrorBudget {
   }
 }
 
-export function estimateOf(tenant: string, audited: readonly Judged[], floor?: number): Estimate {
+export function estimateOf(tenant: string, audited: readonly Judged[], judged: number, floor?: number): Estimate {
   const wrong = audited.filter((j) => j.wrong).length;
   const n = audited.length;
-  return { tenant, audited: n, wrong, rate: n ? wrong / n : 0, upper: wilsonUpper(wrong, n), ...(floor !== undefined ? { floor } : {}) };
+  return { tenant, audited: n, wrong, rate: n ? wrong / n : 0, upper: wilsonUpper(wrong, n), judged, ...(floor !== undefined ? { floor } : {}) };
 }
