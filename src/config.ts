@@ -175,8 +175,8 @@ export const configSchema = z
     REFLEX_AUDIT_DAILY_CAP: z.coerce.number().int().min(0).default(1000),
     REFLEX_AUDIT_JUDGE: z.enum(AUDIT_JUDGES).default(DEFAULT_AUDIT_JUDGE),
     REFLEX_AUDIT_REPAIR: bool.default('1'),
-    // The error budget δ: a tenant whose audited wrong-hit rate may exceed it (95% upper bound) gets a
-    // higher cosine floor (cache/l3/budget). Unset: audits only measure.
+    // The error budget δ: each tenant's semantic hits are held to a cosine floor its judged candidates show
+    // keeps the wrong share under δ at 95% (cache/l3/budget). Unset: audits only measure.
     REFLEX_MAX_WRONG_HITS: z.coerce.number().gt(0).lt(1).optional(),
     // How a tenant starts under that budget: strict (no semantic hits until its judgements show a floor
     // within δ) or open (the configured floor, raised once audits find wrong hits). See errorBudget.ts.

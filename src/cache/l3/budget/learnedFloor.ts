@@ -35,13 +35,14 @@ const ALPHA = 0.05;
 
 export function learnedFloor(judged: readonly Judged[], delta: number, base: number): number {
   const floors = floorGrid(base);
-  const eligible = judged.filter((j) => j.similarity >= base);
-  for (const floor of floors) {
-    const above = eligible.filter((j) => j.similarity >= floor);
-    const wrong = above.filter((j) => j.wrong).length;
-    if (above.length > 0 && wilsonUpper(wrong, above.length, zFor(floors.length, above.length)) <= delta) return floor;
+  const sorted = judged.filter((j) => j.similarity >= base).sort((a, b) => b.similarity - a.similarity);
+  // From the top floor down, the judgements at or above each: one pass, the lowest passing floor wins.
+  let lowest = CLOSED;
+  for (let f = floors.length - 1, n = 0, wrong = 0; f >= 0; f--) {
+    for (; n < sorted.length && sorted[n]!.similarity >= floors[f]!; n++) wrong += sorted[n]!.wrong ? 1 : 0;
+    if (n > 0 && wilsonUpper(wrong, n, zFor(floors.length, n)) <= delta) lowest = floors[f]!;
   }
-  return CLOSED;
+  return lowest;
 }
 
 /** Floors from base up in FLOOR_STEP, lowest first (rounded: no float drift in what /metrics shows). */
