@@ -15,7 +15,7 @@ import { judgeRefused, type JudgedMiss, type Judges } from '../../src/activities
 import { fillRequestOf } from '../../src/activities/fillRequest';
 import type { Embedder } from '../../src/cache/embedding/embedder';
 import { CLOSED } from '../../src/cache/l3/budget/learnedFloor';
-import { ErrorBudget } from '../../src/cache/l3/budget/errorBudget';
+import { ErrorBudget, KEPT_JUDGEMENTS } from '../../src/cache/l3/budget/errorBudget';
 import { FileVerdictStore } from '../../src/cache/l3/budget/fileVerdictStore';
 import type { Verdict, VerdictStore } from '../../src/cache/l3/budget/verdicts';
 import type { Judge } from '../../src/cache/l3/judge/judge';
@@ -144,5 +144,17 @@ describe('ErrorBudget, strict start', () => {
     await budget.refresh();
     expect(budget.floorFor(T)).toBe(CLOSED);
     expect(new ErrorBudget(store, { base: 0.85, refreshMs: 60_000 }).floorFor(T)).toBeUndefined();
+  });
+
+  test("memory stays bounded: a tenant's latest judgements are kept, a repeated id still counts once", async () => {
+    const many = Array.from({ length: 70_000 }, (_, i) => verdict(`v${i}`, i % 2 ? 'free' : 'audit', 0.95, false));
+    const pages = [many.slice(0, 40_000), [...many.slice(40_000), many[69_999]!]];
+    const store = fake<VerdictStore>({ tenants: async () => [T], read: async (_t: string, cursor?: string) => ({ verdicts: pages[Number(cursor ?? 0)] ?? [], cursor: String(Number(cursor ?? 0) + 1) }) }, 'verdicts');
+    const budget = new ErrorBudget(store, { delta: 0.02, base: 0.85, refreshMs: 60_000 });
+    await budget.readAll();
+    const row = budget.estimates().find((e) => e.tenant === T)!;
+    expect(row.judged).toBeGreaterThanOrEqual(KEPT_JUDGEMENTS);
+    expect(row.judged).toBeLessThanOrEqual(KEPT_JUDGEMENTS * 1.1);
+    expect(row.audited).toBe(35_000); // under the bound: every audit of the 70,000 verdicts, the repeat counted once
   });
 });

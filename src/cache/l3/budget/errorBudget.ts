@@ -14,6 +14,7 @@
  * audited wrong hits push the bound past δ (budgetFloor): more hits early,
  * and the wrong ones served before the audits catch up (BENCHMARKS.md).
  */
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { BUDGET_STARTS } from '../../../config';
 import type { WrongHitEstimate } from '../../../metrics';
@@ -39,7 +40,10 @@ export type BudgetStart = (typeof BUDGET_STARTS)[number];
 
 interface TenantState {
   cursor?: string;
-  ids: Set<string>;
+  /** Ids of the latest verdicts: a retried append repeats one soon after the first. */
+  ids: LRUCache<string, true>;
+  /** Verdicts counted, ever (how readAll sees progress). */
+  counted: number;
   /** Audited hits: a uniform sample of what was served (the estimate). */
   audited: Judged[];
   /** Audited hits and free judgements: what a strict start learns its floor from. */
@@ -93,7 +97,7 @@ export class ErrorBudget {
   }
 
   private total(): number {
-    return [...this.tenants.values()].reduce((n, s) => n + s.ids.size, 0);
+    return [...this.tenants.values()].reduce((n, s) => n + s.counted, 0);
   }
 
   /** Per tenant, then "all". */
@@ -109,7 +113,7 @@ export class ErrorBudget {
       // A purged tenant's verdicts are gone: so is what was counted of them (and its floor).
       for (const gone of [...this.tenants.keys()].filter((t) => !tenants.includes(t))) this.tenants.delete(gone);
       for (const tenant of tenants) {
-        const state = this.tenants.get(tenant) ?? this.tenants.set(tenant, { ids: new Set(), audited: [], judged: [], floor: this.floorFor(tenant) }).get(tenant)!;
+        const state = this.tenants.get(tenant) ?? this.tenants.set(tenant, { ids: new LRUCache({ max: 2 * KEPT_JUDGEMENTS }), counted: 0, audited: [], judged: [], floor: this.floorFor(tenant) }).get(tenant)!;
         const page = await this.verdicts.read(tenant, state.cursor);
         state.cursor = page.cursor;
         const added = page.verdicts.filter((v) => this.add(state, v)).length;
@@ -130,12 +134,26 @@ export class ErrorBudget {
   /** Counts a verdict once (a retried append repeats its id); whether it was new. */
   private add(state: TenantState, v: Verdict): boolean {
     if (state.ids.has(v.id)) return false;
-    state.ids.add(v.id);
+    state.ids.set(v.id, true);
+    state.counted++;
     const judged = { similarity: v.similarity, wrong: v.wrong };
-    state.judged.push(judged);
-    if (v.source === 'audit') state.audited.push(judged);
+    keepLatest(state.judged, judged);
+    if (v.source === 'audit') keepLatest(state.audited, judged);
     return true;
   }
+}
+
+/**
+ * Judgements kept per tenant, the latest: memory stays bounded however long
+ * a replica runs, and the floor and the estimate follow what its traffic is
+ * now (a strict floor needs about a thousand).
+ */
+export const KEPT_JUDGEMENTS = 50_000;
+
+function keepLatest(list: Judged[], judged: Judged): void {
+  list.push(judged);
+  // Trimmed in steps, not one shift per verdict.
+  if (list.length > KEPT_JUDGEMENTS * 1.1) list.splice(0, list.length - KEPT_JUDGEMENTS);
 }
 
 export function estimateOf(tenant: string, audited: readonly Judged[], judged: number, floor?: number): Estimate {
