@@ -16,7 +16,7 @@ import type { Verdict, VerdictStore } from '../cache/l3/budget/verdicts';
 import { EMBEDDING_JUDGE_THRESHOLD, MODEL_JUDGE_THRESHOLD } from '../config';
 import { isCacheable } from '../provider/cacheability';
 import type { Provider } from '../provider/provider';
-import { answerText } from '../wire/answerText';
+import { judgedText } from '../wire/answerText';
 import type { ChatCompletion } from '../wire/chat';
 import { LlmJudge } from './llmJudge';
 import type { FillRequest, ProviderCall, StoreCall } from './index';
@@ -98,7 +98,7 @@ export function createAuditActivities(deps: AuditDeps) {
       const { semanticText } = await requestOf(deps.blobs, call.tenant, call.requestRef);
       const { judges, verdicts } = setup();
       const judge = await judges.get(call.judge);
-      const pair = { question: semanticText, served: answerText(entry.response) ?? '', fresh: answerText(fresh) ?? '' };
+      const pair = { question: semanticText, served: judgedText(entry.response) ?? '', fresh: judgedText(fresh) ?? '' };
       const judged = await judge.judge(pair, { model: call.model, apiKey: deps.apiKeyOf(call.sealedToken) });
       const verdict: Verdict = {
         id: thisRun(),
@@ -152,8 +152,10 @@ export async function judgeRefused(deps: Pick<AuditDeps, 'store' | 'audit' | 'ap
   if (!deps.audit || (miss.refused.judge === 'llm' && !apiKey)) return 'skipped';
   const entry = await deps.store.read(miss.tenant, miss.refused.entryKey);
   if (!entry) return 'skipped'; // deleted or replaced since: nothing to say about it
+  const [served, fresh] = [judgedText(entry.response), judgedText(miss.fresh)];
+  if (served === undefined || fresh === undefined) return 'skipped'; // nothing to compare: no sample rather than a guessed one
   const judge = await deps.audit.judges.get(miss.refused.judge);
-  const pair = { question: miss.question, served: answerText(entry.response) ?? '', fresh: answerText(miss.fresh) ?? '' };
+  const pair = { question: miss.question, served, fresh };
   const judged = await judge.judge(pair, { model: miss.model, apiKey });
   await deps.audit.verdicts.append({
     id: miss.id,

@@ -25,6 +25,7 @@ import { CacheLookup } from '../../src/cache/lookup';
 import type { Entry } from '../../src/cache/storage/entry';
 import type { EntryStore } from '../../src/cache/storage/entryStore';
 import { outboxRecordOf, missSpecOf, type MissSpec } from '../../src/miss/missSpec';
+import { judgedText } from '../../src/wire/answerText';
 import { fake } from '../support/fake';
 
 const T = 'aaaaaaaaaaaaaaaa';
@@ -91,6 +92,19 @@ describe('judgeRefused', () => {
     expect(await judgeRefused(d.deps, miss)).toBe('judged');
     expect(d.appended).toEqual([expect.objectContaining({ id: miss.id, source: 'free', tenant: T, key: miss.key, entryKey: stored.key, similarity: 0.93, wrong: true, judge: 'embedding', judgeScore: 0.2 })]);
     expect(d.judged[0]).toMatchObject({ pair: { question: miss.question, served: 'Log in at 192.168.0.1 and change it under Security.', fresh: 'Hold the reset button for 30 seconds.' } });
+  });
+
+  test("tool calls are what an agent's answer says: judged as name(arguments); an answer with nothing to compare is no sample", async () => {
+    const call = (city: string) => ({ ...answer(''), choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: `{"city":"${city}"}` } }] }, finish_reason: 'tool_calls' }] });
+    expect(judgedText(call('Paris'))).toBe('get_weather({"city":"Paris"})');
+    expect(judgedText({ output: [{ type: 'function_call', name: 'get_weather', arguments: '{"city":"Oslo"}' }] })).toBe('get_weather({"city":"Oslo"})');
+    expect(judgedText({ ...answer('Checking.'), choices: [{ ...call('Rome').choices[0]!, message: { ...call('Rome').choices[0]!.message, content: 'Checking.' } }] })).toBe('Checking.\nget_weather({"city":"Rome"})');
+    const d = deps({ entry: { ...stored, response: call('Paris') }, same: true });
+    await judgeRefused(d.deps, { ...miss, fresh: call('London') });
+    expect(d.judged[0]).toMatchObject({ pair: { served: 'get_weather({"city":"Paris"})', fresh: 'get_weather({"city":"London"})' } });
+    const empty = deps({ entry: { ...stored, response: {} }, same: true });
+    expect(await judgeRefused(empty.deps, miss)).toBe('skipped');
+    expect(empty.appended).toHaveLength(0);
   });
 
   test('skips a candidate gone since, a worker without audits, and the LLM judge without the configured key', async () => {
