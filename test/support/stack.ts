@@ -42,10 +42,12 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const home = mkdtempSync(path.join(os.tmpdir(), 'reflex-e2e-'));
   const dataDir = path.join(home, 'data');
   const temporalAddress = `127.0.0.1:${await freePort()}`;
-  const milvusAddress = `127.0.0.1:${await freePort()}`;
   const uiPort = await freePort();
   const temporalOptions = { venv: VENV, address: temporalAddress, uiPort, headless: !options.ui, dataDir, namespace: 'default' };
   let temporal: ManagedProcess | undefined = await startTemporal(temporalOptions);
+  // Chosen once Temporal listens: the dev server binds free ports of its own besides the ones it is given,
+  // and one picked before it started could be taken by then (a CI run failed so: "already in use").
+  const milvusAddress = `127.0.0.1:${await freePort()}`;
   let milvus: ManagedProcess | undefined = await startMilvus({ venv: VENV, address: milvusAddress, dataDir }).catch(async (err: unknown) => {
     await temporal?.stop(); // else it outlives the failed start and keeps jest from exiting
     throw err;
