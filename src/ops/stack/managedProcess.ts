@@ -16,7 +16,7 @@
  * directly (not through a pipe to us), so our death never breaks its stdout.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -144,14 +144,50 @@ export function splitAddress(address: string): { host: string; port: number } {
   return { host: address.slice(0, idx) || '127.0.0.1', port: Number(address.slice(idx + 1)) };
 }
 
-/** A loopback port nothing listens on right now (for tests and benchmarks that start their own stack). */
-export function freePort(): Promise<number> {
+/**
+ * A loopback port nothing listens on right now (for tests and benchmarks that
+ * start their own stack), chosen below the kernel's ephemeral range: a port
+ * the OS hands out for "any free port" comes from that range, and the
+ * processes started after the pick do ask for such ports (the Temporal dev
+ * server binds five of its own besides the ones it is given), so a pick from
+ * it could be taken before its process binds it. Random within the range
+ * below, so concurrent test files rarely try the same one; the OS's choice if
+ * none of the tries is free.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  const low = Math.max(1024, high - 12_000);
+  for (let tries = 0; tries < 50; tries++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    // Never the same port twice to one process: the first may not be bound yet.
+    if (handedOut.has(port) || !(await canBind(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  return listenOn(0);
+}
+
+const handedOut = new Set<number>();
+
+/** The low end of the kernel's ephemeral port range (Linux; 32768 where it cannot be read). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 2048 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+const canBind = (port: number) => listenOn(port).then(() => true, () => false);
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as net.AddressInfo;
+      server.close(() => resolve(bound));
     });
   });
 }
