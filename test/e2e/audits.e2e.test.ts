@@ -11,9 +11,10 @@
  * wrong verdict, a repaired entry and a floor above that hit's cosine; tenant
  * R is served a true paraphrase, gets a right verdict and keeps the
  * configured floor; a candidate W's floor then refuses is judged for free.
- * Both start open (REFLEX_BUDGET_START=open: serving at the configured floor
- * until audits object); the strict start is budgetStrict.e2e.test.ts. /metrics, the verdict files, `reflex audit report` and
- * the audit workflows in Temporal must all say so.
+ * /metrics, the verdict files, `reflex audit report` and the audit
+ * workflows in Temporal must all say so. Both start open
+ * (REFLEX_BUDGET_START=open: serving at the configured floor until audits
+ * object); the strict start is budgetStrict.e2e.test.ts.
  *
  * Audits are durable: one whose provider call is in flight when its worker,
  * Temporal or both are killed completes once, with one verdict, and pays the
