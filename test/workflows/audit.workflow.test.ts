@@ -3,19 +3,12 @@
  * activities: ask again, judge, repair only a wrong hit whose fresh answer
  * may be cached; a served entry deleted meanwhile ends it without a verdict.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { auditHitWorkflow } from '../../src/workflows/audit';
 import { AUDIT_WORKFLOW, AuditInput, auditWorkflowId } from '../../src/workflows/auditDefinitions';
 import { reflexAttributes, startAttributes } from '../../src/workflows/visibility';
-import { FakeActivities, SinkLog, createTestEnv, recordHistory, withWorker } from './support';
+import { FakeActivities, SinkLog, useTestEnv, recordHistory, withWorker } from './support';
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await createTestEnv();
-}, 60_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+const t = useTestEnv();
 
 const tenant = '0123456789abcdef';
 const input: AuditInput = {
@@ -28,8 +21,8 @@ async function audit(fakes: FakeActivities, args: AuditInput, unique: string, hi
   const sinks = new SinkLog();
   let result: unknown;
   let outcome: unknown;
-  await withWorker(env, fakes, async (taskQueue) => {
-    const handle = await env.client.workflow.start<typeof auditHitWorkflow>(AUDIT_WORKFLOW, {
+  await withWorker(t.env, fakes, async (taskQueue) => {
+    const handle = await t.env.client.workflow.start<typeof auditHitWorkflow>(AUDIT_WORKFLOW, {
       workflowId: auditWorkflowId(tenant, args.key, unique), taskQueue, args: [args],
       typedSearchAttributes: startAttributes({ tenant, key: args.key, model: 'm', kind: 'audit' }),
     });

@@ -8,24 +8,18 @@
  */
 import { Client, WorkflowFailedError, WorkflowHandle, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Obtained } from '../../src/activities';
 import { FILL_WORKFLOW, FillInput, PROVIDER_FAILURE_TYPE, WRITE_FAILURE_TYPE, answerUpdate, fillWorkflowId, statusQuery } from '../../src/workflows/definitions';
 import type { cacheFillWorkflow } from '../../src/workflows/fill';
 import { reflexAttributes } from '../../src/workflows/visibility';
 import { eventually } from '../support/eventually';
-import { FakeActivities, SinkLog, createTestEnv, fillInput, gate, recordHistory, withWorker, miss as fillMiss, startOperation } from './support';
+import { FakeActivities, SinkLog, useTestEnv, fillInput, gate, recordHistory, withWorker, miss as fillMiss, startOperation } from './support';
 
-let env: TestWorkflowEnvironment;
+const t = useTestEnv();
 let client: Client;
 
-beforeAll(async () => {
-  env = await createTestEnv();
-  client = env.client;
-}, 60_000);
-
-afterAll(async () => {
-  await env?.teardown();
+beforeAll(() => {
+  client = t.env.client;
 });
 
 const ANSWER_REF = 'a'.repeat(64);
@@ -45,7 +39,7 @@ describe('cacheFillWorkflow (claim check) outcomes', () => {
     const fakes = new FakeActivities({ obtainAnswer: async () => answered() });
     const sinks = new SinkLog();
     const input = fillInput();
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input), sinks);
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input), sinks);
 
     expect(answer).toEqual({ ok: true, value: { answerRef: ANSWER_REF } });
     expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
@@ -65,14 +59,14 @@ describe('cacheFillWorkflow (claim check) outcomes', () => {
 
   test('cached without an embedding from the API: the store step embeds (reported as embed done)', async () => {
     const fakes = new FakeActivities();
-    const { result, handle } = await withWorker(env, fakes, (tq) => miss(tq, fillInput({ embedded: false })));
+    const { result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, fillInput({ embedded: false })));
     expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'done', store: 'done', index: 'done' } } });
     await recordHistory(handle, 'fill-cached-embedded');
   });
 
   test('a Responses API fill: the endpoint reaches the local activity; chat fills send none', async () => {
     const fakes = new FakeActivities();
-    await withWorker(env, fakes, async (tq) => {
+    await withWorker(t.env, fakes, async (tq) => {
       await miss(tq, fillInput({ endpoint: 'responses' }));
       await miss(tq, fillInput());
     });
@@ -83,7 +77,7 @@ describe('cacheFillWorkflow (claim check) outcomes', () => {
 
   test('already_cached: the stored answer is named, nothing else runs', async () => {
     const fakes = new FakeActivities({ obtainAnswer: async () => ({ source: 'stored' }) });
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, fillInput()));
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, fillInput()));
     expect(answer).toEqual({ ok: true, value: { stored: true } });
     expect(result).toEqual({ ok: true, value: { outcome: 'already_cached', steps: { provider: 'skipped', embed: 'skipped', store: 'skipped', index: 'skipped' } } });
     expect(fakes.names()).toEqual(['obtainAnswer']);
@@ -92,7 +86,7 @@ describe('cacheFillWorkflow (claim check) outcomes', () => {
 
   test('a refresh (replace) and a no-store request skip the stored-answer guard', async () => {
     const fakes = new FakeActivities();
-    await withWorker(env, fakes, async (tq) => {
+    await withWorker(t.env, fakes, async (tq) => {
       await miss(tq, fillInput({ replace: true }));
       const { result, handle } = await miss(tq, fillInput({ store: false }));
       expect(handle.workflowId).toMatch(/-nostore$/);
@@ -110,7 +104,7 @@ describe('cacheFillWorkflow (claim check) outcomes', () => {
       },
     });
     const input = fillInput({ policy: { providerMaxAttempts: 3, providerTimeoutMs: 5_000, indexMaxAttempts: 1 } });
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input));
     const cause = !answer.ok ? ((answer.error as { cause: ApplicationFailure }).cause) : undefined;
     expect(cause?.type).toBe(PROVIDER_FAILURE_TYPE);
     expect(cause?.details?.[0]).toEqual(details);
@@ -126,14 +120,14 @@ describe('cacheFillWorkflow (claim check) outcomes', () => {
       },
     });
     const input = fillInput({ policy: { providerMaxAttempts: 2, providerTimeoutMs: 5_000, indexMaxAttempts: 1 } });
-    const { result } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    const { result } = await withWorker(t.env, fakes, (tq) => miss(tq, input));
     expect(fakes.names()).toEqual(['obtainAnswer', 'obtainAnswer']);
     expect(result.ok && result.value.outcome).toBe('provider_failed');
   });
 
   test('not_cacheable: answered, never stored', async () => {
     const fakes = new FakeActivities({ obtainAnswer: async () => answered(false) });
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, fillInput()));
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, fillInput()));
     expect(answer.ok).toBe(true);
     expect(result.ok && result.value.outcome).toBe('not_cacheable');
     expect(fakes.names()).toEqual(['obtainAnswer']);
@@ -142,13 +136,13 @@ describe('cacheFillWorkflow (claim check) outcomes', () => {
 
   test('store_failed and index_failed fail the run as EntryWriteFailed after the answer', async () => {
     const storeFails = new FakeActivities({ storeAndIndexEntry: async () => Promise.reject(ApplicationFailure.nonRetryable('disk full', 'StorageError')) });
-    const stored = await withWorker(env, storeFails, (tq) => miss(tq, fillInput()));
+    const stored = await withWorker(t.env, storeFails, (tq) => miss(tq, fillInput()));
     expect(stored.answer.ok).toBe(true);
     expect(expectWriteFailure(stored.result).message).toContain('store step gave up after its retry budget: disk full');
     await recordHistory(stored.handle, 'fill-store-failed');
 
     const indexFails = new FakeActivities({ storeAndIndexEntry: async () => ({ indexed: false }), indexStoredEntry: async () => Promise.reject(new Error('milvus unavailable')) });
-    const indexed = await withWorker(env, indexFails, (tq) => miss(tq, fillInput({ policy: { providerMaxAttempts: 1, providerTimeoutMs: 5_000, indexMaxAttempts: 2 } })));
+    const indexed = await withWorker(t.env, indexFails, (tq) => miss(tq, fillInput({ policy: { providerMaxAttempts: 1, providerTimeoutMs: 5_000, indexMaxAttempts: 2 } })));
     expect(indexFails.names()).toEqual(['obtainAnswer', 'storeAndIndexEntry', 'indexStoredEntry', 'indexStoredEntry']);
     expect(expectWriteFailure(indexed.result).message).toContain('reflex replay');
     await recordHistory(indexed.handle, 'fill-index-failed');
@@ -158,7 +152,7 @@ describe('cacheFillWorkflow (claim check) outcomes', () => {
 describe('cacheFillWorkflow (claim check) index retry', () => {
   test('an index that failed inside the store step is retried by the index activity, and the fill is cached', async () => {
     const fakes = new FakeActivities({ storeAndIndexEntry: async () => ({ indexed: false }) });
-    const { result, handle } = await withWorker(env, fakes, (tq) => miss(tq, fillInput()));
+    const { result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, fillInput()));
     expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
     expect(fakes.names()).toEqual(['obtainAnswer', 'storeAndIndexEntry', 'indexStoredEntry']);
     await recordHistory(handle, 'fill-index-retried');
@@ -169,7 +163,7 @@ describe('cacheFillWorkflow (claim check) miss-path behaviour', () => {
   test('early return: the answer update completes while storing is still running', async () => {
     const storing = gate();
     const fakes = new FakeActivities({ storeAndIndexEntry: () => storing.wait.then(() => ({ indexed: true })) });
-    await withWorker(env, fakes, async (taskQueue) => {
+    await withWorker(t.env, fakes, async (taskQueue) => {
       const op = startOperation(taskQueue, fillInput());
       expect(await client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation: op })).toEqual({ answerRef: ANSWER_REF });
       const handle = await op.workflowHandle();
@@ -187,7 +181,7 @@ describe('cacheFillWorkflow (claim check) miss-path behaviour', () => {
     const sinks = new SinkLog();
     const input = fillInput();
     await withWorker(
-      env,
+      t.env,
       fakes,
       async (taskQueue) => {
         const first = await client.workflow.startUpdateWithStart(answerUpdate, { startWorkflowOperation: startOperation(taskQueue, input), waitForStage: WorkflowUpdateStage.ACCEPTED });
@@ -211,7 +205,7 @@ describe('cacheFillWorkflow (claim check) miss-path behaviour', () => {
   test('prefetched (a streamed miss or a drained outbox record): the answer reference goes in, no provider call', async () => {
     const fakes = new FakeActivities({ obtainAnswer: async (call) => ({ source: 'prefetched', answerRef: call.answerRef!, cacheable: true }) });
     const input = fillInput({ answerRef: 'b'.repeat(64) });
-    await withWorker(env, fakes, async (taskQueue) => {
+    await withWorker(t.env, fakes, async (taskQueue) => {
       const handle = await client.workflow.start<typeof cacheFillWorkflow>(FILL_WORKFLOW, { workflowId: fillWorkflowId(input.tenant, input.key), taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING' });
       expect(await handle.result()).toEqual({ outcome: 'cached', steps: { provider: 'skipped', embed: 'skipped', store: 'done', index: 'done' } });
       await recordHistory(handle, 'fill-prefetched');
@@ -230,7 +224,7 @@ describe('cacheFillWorkflow in one task (inOneTask: an eager start answered thro
   test('cached: store and index are a local activity in the first task; no activity task, no patch marker', async () => {
     const fakes = new FakeActivities({ obtainAnswer: async () => answered() });
     const input = fillInput({ inOneTask: true });
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input));
     expect(answer).toEqual({ ok: true, value: { answerRef: ANSWER_REF } });
     expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
     expect(fakes.names()).toEqual(['obtainAnswer', 'storeAndIndexEntry']);
@@ -245,7 +239,7 @@ describe('cacheFillWorkflow in one task (inOneTask: an eager start answered thro
 
   test('started with its outcome (outcomeAtStart): a cached end upserts neither memo nor search attributes; any other end still does', async () => {
     const fakes = new FakeActivities({ obtainAnswer: async () => answered() });
-    const { result, handle } = await withWorker(env, fakes, (tq) => miss(tq, fillInput({ inOneTask: true, outcomeAtStart: true })));
+    const { result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, fillInput({ inOneTask: true, outcomeAtStart: true })));
     expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
     const events = await eventsOf(handle);
     // The provider call and the write are the two markers; the update's two events are this test's caller (an eager start has none).
@@ -257,7 +251,7 @@ describe('cacheFillWorkflow in one task (inOneTask: an eager start answered thro
     await recordHistory(handle, 'fill-cached-outcome-at-start');
 
     const failing = new FakeActivities({ storeAndIndexEntry: async () => ({ indexed: false }), indexStoredEntry: async () => { throw new Error('milvus down'); } });
-    const failed = await withWorker(env, failing, (tq) => miss(tq, fillInput({ inOneTask: true, outcomeAtStart: true })));
+    const failed = await withWorker(t.env, failing, (tq) => miss(tq, fillInput({ inOneTask: true, outcomeAtStart: true })));
     expect(failed.result.ok).toBe(false);
     expect((await failed.handle.describe()).typedSearchAttributes.get(reflexAttributes.outcome)).toBe('index_failed');
     await recordHistory(failed.handle, 'fill-index-failed-outcome-at-start');
@@ -271,7 +265,7 @@ describe('cacheFillWorkflow in one task (inOneTask: an eager start answered thro
         return { indexed: false };
       },
     });
-    const { result, handle } = await withWorker(env, fakes, (tq) => miss(tq, fillInput({ inOneTask: true })));
+    const { result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, fillInput({ inOneTask: true })));
     expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
     // Three quick local tries, then the durable store activity, then the index activity.
     expect(fakes.names()).toEqual(['obtainAnswer', 'storeAndIndexEntry', 'storeAndIndexEntry', 'storeAndIndexEntry', 'storeAndIndexEntry', 'indexStoredEntry']);
@@ -283,7 +277,7 @@ describe('cacheFillWorkflow in one task (inOneTask: an eager start answered thro
   test('prefetched in one task: nobody called, written in the first task', async () => {
     const fakes = new FakeActivities({ obtainAnswer: async (call) => ({ source: 'prefetched', answerRef: call.answerRef!, cacheable: true }) });
     const input = fillInput({ answerRef: 'b'.repeat(64), inOneTask: true });
-    await withWorker(env, fakes, async (taskQueue) => {
+    await withWorker(t.env, fakes, async (taskQueue) => {
       const handle = await client.workflow.start<typeof cacheFillWorkflow>(FILL_WORKFLOW, { workflowId: fillWorkflowId(input.tenant, input.key), taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING' });
       expect(await handle.result()).toEqual({ outcome: 'cached', steps: { provider: 'skipped', embed: 'skipped', store: 'done', index: 'done' } });
       expect((await eventsOf(handle)).filter((e) => e === 'workflowTaskCompleted')).toHaveLength(1);

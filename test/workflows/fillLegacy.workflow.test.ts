@@ -7,7 +7,6 @@
  */
 import { Client, WorkflowFailedError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   FILL_WORKFLOW,
   LegacyFillInput as FillInput,
@@ -21,18 +20,13 @@ import type { ProviderFailure } from '../../src/provider/failure';
 import type { cacheFillWorkflow } from '../../src/workflows/fill';
 import { reflexAttributes } from '../../src/workflows/visibility';
 import { eventually } from '../support/eventually';
-import { ChatCompletion, FakeActivities, SinkLog, completion, contentOf, finishOf, createTestEnv, legacyFillInput as fillInput, gate, recordHistory, withWorker, miss as fillMiss, startOperation } from './support';
+import { ChatCompletion, FakeActivities, SinkLog, completion, contentOf, finishOf, useTestEnv, legacyFillInput as fillInput, gate, recordHistory, withWorker, miss as fillMiss, startOperation } from './support';
 
-let env: TestWorkflowEnvironment;
+const t = useTestEnv();
 let client: Client;
 
-beforeAll(async () => {
-  env = await createTestEnv();
-  client = env.client;
-}, 60_000);
-
-afterAll(async () => {
-  await env?.teardown();
+beforeAll(() => {
+  client = t.env.client;
 });
 
 const miss = (taskQueue: string, input: FillInput) => fillMiss(client, taskQueue, input);
@@ -48,7 +42,7 @@ describe('cacheFillWorkflow outcomes', () => {
     const fakes = new FakeActivities({ callProvider: async () => completion('stop', 'fresh answer') });
     const sinks = new SinkLog();
     const input = fillInput();
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input), sinks);
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input), sinks);
 
     expect(answer.ok && contentOf(answer.value)).toBe('fresh answer');
     expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
@@ -70,7 +64,7 @@ describe('cacheFillWorkflow outcomes', () => {
   test('cached without an embedding from the API: the workflow embeds the semantic text', async () => {
     const fakes = new FakeActivities({ embed: async () => [1, 2, 3] });
     const input = fillInput({ embedding: undefined });
-    const { result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    const { result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input));
 
     expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'done', store: 'done', index: 'done' } } });
     expect(fakes.argsOf('embed')).toEqual([input.semanticText]);
@@ -83,7 +77,7 @@ describe('cacheFillWorkflow outcomes', () => {
     const response = { id: 'resp_1', object: 'response', status: 'completed', output: [{ type: 'message', id: 'msg_1', role: 'assistant', content: [{ type: 'output_text', text: 'hi' }] }] };
     const fakes = new FakeActivities({ callProvider: async () => response });
     const input = fillInput({ endpoint: 'responses', request: { model: 'gpt-4o-mini', input: 'hello' } });
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input));
 
     expect(answer).toEqual({ ok: true, value: response });
     expect(result).toEqual({ ok: true, value: { outcome: 'cached', steps: { provider: 'done', embed: 'skipped', store: 'done', index: 'done' } } });
@@ -95,10 +89,10 @@ describe('cacheFillWorkflow outcomes', () => {
   test('a Responses API fill whose response is incomplete answers but stores nothing; chat fills send no endpoint', async () => {
     const incomplete = { id: 'resp_2', object: 'response', status: 'incomplete', output: [{ type: 'message', content: [] }] };
     const fakes = new FakeActivities({ callProvider: async () => incomplete });
-    const { result } = await withWorker(env, fakes, (tq) => miss(tq, fillInput({ endpoint: 'responses' })));
+    const { result } = await withWorker(t.env, fakes, (tq) => miss(tq, fillInput({ endpoint: 'responses' })));
     expect(result).toMatchObject({ ok: true, value: { outcome: 'not_cacheable' } });
     const chat = new FakeActivities();
-    await withWorker(env, chat, (tq) => miss(tq, fillInput()));
+    await withWorker(t.env, chat, (tq) => miss(tq, fillInput()));
     expect(chat.argsOf('callProvider')[0]).not.toHaveProperty('endpoint');
   });
 
@@ -106,7 +100,7 @@ describe('cacheFillWorkflow outcomes', () => {
     const fakes = new FakeActivities({ readStoredAnswer: async () => completion('stop', 'stored answer') });
     const sinks = new SinkLog();
     const input = fillInput();
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input), sinks);
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input), sinks);
 
     expect(answer.ok && contentOf(answer.value)).toBe('stored answer');
     expect(result).toEqual({ ok: true, value: { outcome: 'already_cached', steps: { provider: 'skipped', embed: 'skipped', store: 'skipped', index: 'skipped' } } });
@@ -119,7 +113,7 @@ describe('cacheFillWorkflow outcomes', () => {
   test('a refresh (replace) skips the stored-answer guard and asks the provider', async () => {
     const fakes = new FakeActivities({ readStoredAnswer: async () => completion('stop', 'stale') });
     const input = fillInput({ replace: true });
-    const { answer, result } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    const { answer, result } = await withWorker(t.env, fakes, (tq) => miss(tq, input));
 
     expect(answer.ok && contentOf(answer.value)).toBe(contentOf(completion('stop')));
     expect(result.ok && result.value.outcome).toBe('cached');
@@ -134,7 +128,7 @@ describe('cacheFillWorkflow outcomes', () => {
       },
     });
     const input = fillInput({ policy: { providerMaxAttempts: 3, providerTimeoutMs: 5_000, indexMaxAttempts: 1 } });
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input));
 
     expect(answer.ok).toBe(false);
     const error = !answer.ok ? answer.error : undefined;
@@ -157,7 +151,7 @@ describe('cacheFillWorkflow outcomes', () => {
       },
     });
     const input = fillInput({ policy: { providerMaxAttempts: 2, providerTimeoutMs: 5_000, indexMaxAttempts: 1 } });
-    const { answer, result } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    const { answer, result } = await withWorker(t.env, fakes, (tq) => miss(tq, input));
 
     const cause = !answer.ok ? ((answer.error as WorkflowUpdateFailedError).cause as ApplicationFailure) : undefined;
     expect(cause?.details?.[0]).toMatchObject({ status: 0, retryable: true, body: { error: { message: 'ECONNREFUSED', type: 'api_error' } } });
@@ -168,7 +162,7 @@ describe('cacheFillWorkflow outcomes', () => {
   test('not_stored: a no-store request is answered, never embedded, stored or indexed', async () => {
     const fakes = new FakeActivities({ readStoredAnswer: async () => completion('stop', 'stored answer') });
     const input = fillInput({ store: false });
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input));
 
     expect(handle.workflowId).toMatch(/-nostore$/);
     expect(answer.ok && contentOf(answer.value)).toBe(contentOf(completion('stop')));
@@ -180,7 +174,7 @@ describe('cacheFillWorkflow outcomes', () => {
   test('not_cacheable: a truncated answer is returned but not stored', async () => {
     const fakes = new FakeActivities({ callProvider: async () => completion('length') });
     const input = fillInput();
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input));
 
     expect(answer.ok && finishOf(answer.value)).toBe('length');
     expect(result).toEqual({ ok: true, value: { outcome: 'not_cacheable', steps: { provider: 'done', embed: 'skipped', store: 'skipped', index: 'skipped' } } });
@@ -196,7 +190,7 @@ describe('cacheFillWorkflow outcomes', () => {
     });
     const sinks = new SinkLog();
     const input = fillInput();
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input), sinks);
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input), sinks);
 
     expect(answer.ok).toBe(true);
     expect(fakes.names()).toEqual(['readStoredAnswer', 'callProvider', 'writeEntry']);
@@ -214,7 +208,7 @@ describe('cacheFillWorkflow outcomes', () => {
       },
     });
     const input = fillInput({ policy: { providerMaxAttempts: 1, providerTimeoutMs: 5_000, indexMaxAttempts: 2 } });
-    const { answer, result, handle } = await withWorker(env, fakes, (tq) => miss(tq, input));
+    const { answer, result, handle } = await withWorker(t.env, fakes, (tq) => miss(tq, input));
 
     expect(answer.ok).toBe(true);
     expect(fakes.names()).toEqual(['readStoredAnswer', 'callProvider', 'writeEntry', 'indexEntry', 'indexEntry']);
@@ -242,7 +236,7 @@ describe('cacheFillWorkflow miss-path behaviour', () => {
     const indexing = gate();
     const fakes = new FakeActivities({ indexEntry: () => indexing.wait });
     const input = fillInput();
-    await withWorker(env, fakes, async (taskQueue) => {
+    await withWorker(t.env, fakes, async (taskQueue) => {
       const op = startOperation(taskQueue, input);
       const answer = await client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation: op });
       expect(finishOf(answer)).toBe('stop');
@@ -263,7 +257,7 @@ describe('cacheFillWorkflow miss-path behaviour', () => {
     const sinks = new SinkLog();
     const input = fillInput();
     await withWorker(
-      env,
+      t.env,
       fakes,
       async (taskQueue) => {
         const first = await client.workflow.startUpdateWithStart(answerUpdate, {
@@ -293,7 +287,7 @@ describe('cacheFillWorkflow miss-path behaviour', () => {
     const fakes = new FakeActivities();
     const prefetched = completion('stop', 'streamed answer');
     const input = fillInput({ prefetched });
-    await withWorker(env, fakes, async (taskQueue) => {
+    await withWorker(t.env, fakes, async (taskQueue) => {
       // As FillClient.handOff does it: a plain start, nothing waits for an answer.
       const handle = await client.workflow.start<typeof cacheFillWorkflow>(FILL_WORKFLOW, {
         workflowId: fillWorkflowId(input.tenant, input.key),

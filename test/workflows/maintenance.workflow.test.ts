@@ -5,7 +5,6 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { deleteEntryWorkflow, purgeTenantWorkflow, replayFillWorkflow } from '../../src/workflows/maintenance';
 import {
   DELETE_WORKFLOW,
@@ -16,17 +15,9 @@ import {
   replayWorkflowId,
 } from '../../src/workflows/maintenanceDefinitions';
 import { reflexAttributes, startAttributes } from '../../src/workflows/visibility';
-import { FakeActivities, SinkLog, createTestEnv, recordHistory, withWorker } from './support';
+import { FakeActivities, SinkLog, useTestEnv, recordHistory, withWorker } from './support';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTestEnv();
-}, 60_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const t = useTestEnv();
 
 const tenant = 'tenant-m';
 
@@ -37,10 +28,10 @@ describe('replayFillWorkflow', () => {
     const fakes = new FakeActivities({ indexStoredEntry: async () => 'indexed' });
     const sinks = new SinkLog();
     await withWorker(
-      env,
+      t.env,
       fakes,
       async (taskQueue) => {
-        const handle = await env.client.workflow.start<typeof replayFillWorkflow>(REPLAY_WORKFLOW, {
+        const handle = await t.env.client.workflow.start<typeof replayFillWorkflow>(REPLAY_WORKFLOW, {
           workflowId: replayWorkflowId(tenant, 'k1', 'run-1'),
           taskQueue,
           args: [{ tenant, key: 'k1', replayOf, indexMaxAttempts: 1 }],
@@ -60,8 +51,8 @@ describe('replayFillWorkflow', () => {
 
   test('nothing_stored: nothing to index, the index step is skipped', async () => {
     const fakes = new FakeActivities({ indexStoredEntry: async () => 'nothing_stored' });
-    await withWorker(env, fakes, async (taskQueue) => {
-      const handle = await env.client.workflow.start<typeof replayFillWorkflow>(REPLAY_WORKFLOW, {
+    await withWorker(t.env, fakes, async (taskQueue) => {
+      const handle = await t.env.client.workflow.start<typeof replayFillWorkflow>(REPLAY_WORKFLOW, {
         workflowId: replayWorkflowId(tenant, 'k2', 'run-2'),
         taskQueue,
         args: [{ tenant, key: 'k2', replayOf, indexMaxAttempts: 1 }],
@@ -79,8 +70,8 @@ describe('replayFillWorkflow', () => {
         throw new Error('milvus unavailable');
       },
     });
-    await withWorker(env, fakes, async (taskQueue) => {
-      const handle = await env.client.workflow.start<typeof replayFillWorkflow>(REPLAY_WORKFLOW, {
+    await withWorker(t.env, fakes, async (taskQueue) => {
+      const handle = await t.env.client.workflow.start<typeof replayFillWorkflow>(REPLAY_WORKFLOW, {
         workflowId: replayWorkflowId(tenant, 'k3', 'run-3'),
         taskQueue,
         args: [{ tenant, key: 'k3', replayOf, indexMaxAttempts: 2 }],
@@ -98,10 +89,10 @@ describe('deleteEntryWorkflow', () => {
     const fakes = new FakeActivities({ removeEntry: async () => true });
     const sinks = new SinkLog();
     await withWorker(
-      env,
+      t.env,
       fakes,
       async (taskQueue) => {
-        const handle = await env.client.workflow.start<typeof deleteEntryWorkflow>(DELETE_WORKFLOW, {
+        const handle = await t.env.client.workflow.start<typeof deleteEntryWorkflow>(DELETE_WORKFLOW, {
           workflowId: deleteWorkflowId(tenant, 'k1'),
           taskQueue,
           args: [{ tenant, key: 'k1' }],
@@ -124,8 +115,8 @@ describe('deleteEntryWorkflow', () => {
 
   test('absent: nothing stored, the index is still cleaned; reports zero removed', async () => {
     const fakes = new FakeActivities({ removeEntry: async () => false });
-    await withWorker(env, fakes, async (taskQueue) => {
-      const handle = await env.client.workflow.start<typeof deleteEntryWorkflow>(DELETE_WORKFLOW, {
+    await withWorker(t.env, fakes, async (taskQueue) => {
+      const handle = await t.env.client.workflow.start<typeof deleteEntryWorkflow>(DELETE_WORKFLOW, {
         workflowId: deleteWorkflowId(tenant, 'k2'),
         taskQueue,
         args: [{ tenant, key: 'k2' }],
@@ -145,8 +136,8 @@ describe('deleteEntryWorkflow', () => {
         return true;
       },
     });
-    await withWorker(env, fakes, async (taskQueue) => {
-      const handle = await env.client.workflow.start<typeof deleteEntryWorkflow>(DELETE_WORKFLOW, {
+    await withWorker(t.env, fakes, async (taskQueue) => {
+      const handle = await t.env.client.workflow.start<typeof deleteEntryWorkflow>(DELETE_WORKFLOW, {
         workflowId: deleteWorkflowId(tenant, 'k3'),
         taskQueue,
         args: [{ tenant, key: 'k3' }],
@@ -162,10 +153,10 @@ describe('purgeTenantWorkflow', () => {
     const fakes = new FakeActivities({ removeTenant: async () => 3 });
     const sinks = new SinkLog();
     await withWorker(
-      env,
+      t.env,
       fakes,
       async (taskQueue) => {
-        const handle = await env.client.workflow.start<typeof purgeTenantWorkflow>(PURGE_WORKFLOW, {
+        const handle = await t.env.client.workflow.start<typeof purgeTenantWorkflow>(PURGE_WORKFLOW, {
           workflowId: purgeWorkflowId(tenant),
           taskQueue,
           args: [{ tenant }],
@@ -193,8 +184,8 @@ describe('purgeTenantWorkflow', () => {
         throw ApplicationFailure.nonRetryable('collection dropped', 'MilvusError');
       },
     });
-    await withWorker(env, fakes, async (taskQueue) => {
-      const handle = await env.client.workflow.start<typeof purgeTenantWorkflow>(PURGE_WORKFLOW, {
+    await withWorker(t.env, fakes, async (taskQueue) => {
+      const handle = await t.env.client.workflow.start<typeof purgeTenantWorkflow>(PURGE_WORKFLOW, {
         workflowId: purgeWorkflowId(`${tenant}-x`),
         taskQueue,
         args: [{ tenant: `${tenant}-x` }],

@@ -36,6 +36,26 @@ try {
   // Already installed by an earlier file in this jest worker.
 }
 
+/**
+ * One local Temporal dev server for a test file: started before its tests,
+ * torn down after them; read `.env` inside tests and hooks.
+ */
+export function useTestEnv(): { readonly env: TestWorkflowEnvironment } {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await createTestEnv();
+  }, 60_000);
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return {
+    get env() {
+      if (!env) throw new Error('the test environment is not started yet (read it inside a test or hook)');
+      return env;
+    },
+  };
+}
+
 export function createTestEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
