@@ -19,7 +19,10 @@
  * repaired), the gateway's two starts (REFLEX_BUDGET_START). `live`: open
  * (budgetFloor over audited hits only). `learned`: strict (learnedFloor over
  * audits and free judgements: each candidate the floor refused, judged
- * against the miss's fresh answer). Reported
+ * against the miss's fresh answer). `repeats`, a study and no gateway mode:
+ * learned, and each exact repeat of a question stored after its candidate was
+ * refused counts that judgement again (served hits are per request, free
+ * judgements per distinct question). Reported
  * per seed: semantic hits served after --warmup and how many were wrong, the
  * audits' estimate and its 95% upper bound (does it cover the true rate?), and
  * the best fixed floor on the same stream (the most hits with a true wrong
@@ -61,6 +64,12 @@ interface Options {
   negatives: number;
   /** Candidates the floor refused are judged for free (the learned policy); off: audits only (the live one). */
   free: boolean;
+  /**
+   * An exact repeat of a question whose entry was stored after its candidate
+   * was refused counts that judgement again (the `repeats` policy, a study):
+   * served traffic is per request, free judgements are per distinct question.
+   */
+  repeats?: boolean;
 }
 
 /** What one decision needs: the best candidate the base verifier accepts, if any. */
@@ -73,6 +82,8 @@ interface RunResult {
   auditedWrong: number;
   upper: number;
   judged: number;
+  /** Of those, how many were wrong. */
+  judgedWrong: number;
   floor: number;
 }
 
@@ -153,29 +164,44 @@ const ask = (q: string) => ({ model: MODEL, messages: [{ role: 'user', content: 
 async function run(stream: string[], cache: Cache, eq: Equivalence, opts: Options, floorOf: (judged: Judged[]) => number, seed: number): Promise<RunResult> {
   const random = prng(seed * 7919 + 1);
   const judged: Judged[] = [];
-  const result: RunResult = { served: 0, wrong: 0, audits: 0, auditedWrong: 0, upper: 1, judged: 0, floor: CLOSED };
+  const result: RunResult = { served: 0, wrong: 0, audits: 0, auditedWrong: 0, upper: 1, judged: 0, judgedWrong: 0, floor: CLOSED };
   let floor = floorOf(judged);
+  const refusedFor = new Map<string, Judged>();
+  // Every look is valid (learnedFloor); past 1,000 judgements the floor is recomputed every 25th, for the run's time.
+  const judge = (j: Judged) => {
+    judged.push(j);
+    if (judged.length < 1_000 || judged.length % 25 === 0) floor = floorOf(judged);
+  };
   for (const [i, q] of stream.entries()) {
-    if (cache.has(q)) continue; // an exact repeat: L1, always right
+    if (cache.has(q)) {
+      // An exact repeat: L1, always right; under `repeats`, another request the refused candidate would have answered.
+      const again = opts.repeats ? refusedFor.get(q) : undefined;
+      if (again) judge(again);
+      continue;
+    }
     const best = await cache.decide(q);
     const counted = i >= opts.warmup;
     if (best && best.similarity >= floor) {
       const wrong = !eq.same(q, best.entry.semanticText);
       if (counted) (result.served++, (result.wrong += wrong ? 1 : 0));
       if (random() < opts.auditRate) {
-        judged.push({ similarity: best.similarity, wrong });
+        judge({ similarity: best.similarity, wrong });
         if (counted) (result.audits++, (result.auditedWrong += wrong ? 1 : 0));
         if (wrong) await cache.store(q); // the audit's repair: the fresh answer for this question
       }
     } else {
       // A miss: the provider answers; a candidate the floor alone refused is judged against that answer for free.
-      if (best && opts.free) judged.push({ similarity: best.similarity, wrong: !eq.same(q, best.entry.semanticText) });
+      if (best && opts.free) {
+        const refused = { similarity: best.similarity, wrong: !eq.same(q, best.entry.semanticText) };
+        judge(refused);
+        refusedFor.set(q, refused);
+      }
       await cache.store(q);
     }
-    if (best) floor = floorOf(judged);
   }
   result.upper = wilsonUpper(result.auditedWrong, result.audits);
   result.judged = judged.length;
+  result.judgedWrong = judged.filter((j) => j.wrong).length;
   result.floor = floor;
   return result;
 }
@@ -207,13 +233,14 @@ async function main(): Promise<void> {
   const steps = Number(values.grid);
   const grid = Array.from({ length: steps }, (_, i) => opts.base + ((1 - opts.base) * i) / (steps - 1));
   console.log(`${opts.kind} stream of ${opts.stream} questions (${opts.warmup} warm-up)${opts.kind === 'zipf' ? `, Zipf s ${opts.zipf}, hard negatives ${opts.negatives}` : ''}, δ ${opts.delta}, base floor ${opts.base}, audit rate ${opts.auditRate}`);
-  console.log('| seed | policy | served | true wrong rate | audits | audit estimate | 95% upper | covers | judged | floor at the end | best fixed floor | its hits | ratio |');
+  console.log('| seed | policy | served | true wrong rate | audits | audit estimate | 95% upper | covers | judged (wrong) | floor at the end | best fixed floor | its hits | ratio |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  type Policy = { free: boolean; floorOf: (judged: Judged[]) => number };
+  type Policy = { free: boolean; repeats?: boolean; floorOf: (judged: Judged[]) => number };
   const policyOf = (name: string): Policy => {
     if (name === 'live') return { free: false, floorOf: (judged) => budgetFloor(judged, opts.delta, opts.base) ?? opts.base };
     if (name === 'learned') return { free: true, floorOf: (judged) => learnedFloor(judged, opts.delta, opts.base) };
-    throw new Error(`unknown policy ${name} (live, learned)`);
+    if (name === 'repeats') return { free: true, repeats: true, floorOf: (judged) => learnedFloor(judged, opts.delta, opts.base) };
+    throw new Error(`unknown policy ${name} (live, learned, repeats)`);
   };
   const policies = Object.fromEntries(values.policies!.split(',').map((n) => [n, policyOf(n)]));
   const tally = Object.fromEntries(Object.keys(policies).map((n) => [n, { covered: 0, under: 0, ratios: [] as number[] }]));
@@ -226,14 +253,14 @@ async function main(): Promise<void> {
       if (fixed.served > best.served && fixed.wrong <= opts.delta * fixed.served) best = { floor: t, served: fixed.served };
     }
     for (const [name, policy] of Object.entries(policies)) {
-      const r = await run(stream, new Cache(vectors, comparison, opts.base), eq, { ...opts, free: policy.free }, policy.floorOf, seed);
+      const r = await run(stream, new Cache(vectors, comparison, opts.base), eq, { ...opts, free: policy.free, repeats: policy.repeats }, policy.floorOf, seed);
       const rate = r.served ? r.wrong / r.served : 0;
       const covers = r.upper >= rate;
       const ratio = best.served ? r.served / best.served : NaN;
       tally[name]!.covered += covers ? 1 : 0;
       tally[name]!.under += rate <= opts.delta ? 1 : 0;
       tally[name]!.ratios.push(ratio);
-      console.log(`| ${seed} | ${name} | ${r.served} | ${rate.toFixed(4)} (${r.wrong}) | ${r.audits} | ${(r.audits ? r.auditedWrong / r.audits : 0).toFixed(4)} | ${r.upper.toFixed(4)} | ${covers ? 'yes' : 'no'} | ${r.judged} | ${r.floor.toFixed(4)} | ${best.floor.toFixed(4)} | ${best.served} | ${ratio.toFixed(2)} |`);
+      console.log(`| ${seed} | ${name} | ${r.served} | ${rate.toFixed(4)} (${r.wrong}) | ${r.audits} | ${(r.audits ? r.auditedWrong / r.audits : 0).toFixed(4)} | ${r.upper.toFixed(4)} | ${covers ? 'yes' : 'no'} | ${r.judged} (${r.judgedWrong}) | ${r.floor.toFixed(4)} | ${best.floor.toFixed(4)} | ${best.served} | ${ratio.toFixed(2)} |`);
     }
   }
   if (opts.embeddingsCache && vectors.size > cached) writeVectors(opts.embeddingsCache, vectors);

@@ -1,5 +1,5 @@
 /** The error budget's arithmetic: the Wilson upper bound, and the floor learned from judged candidates. */
-import { CLOSED, learnedFloor, type Judged } from '../../src/cache/l3/budget/learnedFloor';
+import { CLOSED, learnedFloor, underBudget, type Judged } from '../../src/cache/l3/budget/learnedFloor';
 import { wilsonUpper } from '../../src/cache/l3/budget/wilson';
 
 describe('wilsonUpper (one-sided 95%)', () => {
@@ -28,13 +28,45 @@ describe('wilsonUpper (one-sided 95%)', () => {
 describe('learnedFloor', () => {
   const judged = (pairs: Array<[number, boolean]>): Judged[] => pairs.map(([similarity, wrong]) => ({ similarity, wrong }));
 
-  test('closed until enough right judgements show the rate stays under δ, with α split over the grid and the looks', () => {
+  test('closed until enough right judgements show the rate stays under δ, with α split over the grid', () => {
     const clean = (n: number) => judged(Array.from({ length: n }, (_, i) => [0.99 - i * 0.0003, false]));
     expect(learnedFloor([], 0.05, 0.9)).toBe(CLOSED);
     expect(learnedFloor(clean(60), 0.05, 0.9)).toBe(CLOSED); // one floor looked at once would open here (0 of 60 bounds at 0.044)
-    expect(learnedFloor(clean(280), 0.05, 0.9)).toBe(CLOSED);
-    // 0 wrong of 290 bounds under 0.05 at z 3.9 (α/(10 floors × 9 × 10)): every candidate from 0.90 up was judged.
-    expect(learnedFloor(clean(290), 0.05, 0.9)).toBeCloseTo(0.9, 6);
+    expect(learnedFloor(clean(139), 0.05, 0.9)).toBe(CLOSED);
+    // 0 wrong of 140: the mixture's likelihood ratio passes 10 floors / α = 200; every candidate from 0.90 up was judged.
+    expect(learnedFloor(clean(140), 0.05, 0.9)).toBeCloseTo(0.9, 6);
+  });
+
+  test('how many clean judgements open a floor at δ = 2% (20 floors from 0.80): about 400, and each wrong one costs ~100 more', () => {
+    const opensAt = (wrong: number) => {
+      let n = wrong + 1;
+      while (!underBudget(wrong, n, 0.02, 20)) n++;
+      return n;
+    };
+    expect(opensAt(0)).toBe(397);
+    expect(opensAt(1)).toBe(507);
+    expect(opensAt(5)).toBe(914);
+  });
+
+  test('valid at every look: at a true rate of δ, a floor looked at after each of 2,000 judgements opens in at most α of runs', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const everOpened = (rate: number, delta: number) => {
+      let opened = 0;
+      for (let run = 0; run < 500; run++) {
+        for (let n = 1, wrong = 0; n <= 2000; n++) {
+          if (random() < rate) wrong++;
+          if (underBudget(wrong, n, delta, 1)) {
+            opened++;
+            break;
+          }
+        }
+      }
+      return opened / 500;
+    };
+    expect(everOpened(0.05, 0.05)).toBeLessThanOrEqual(0.05);
+    // …and it does open where the rate is well under δ.
+    expect(everOpened(0.01, 0.05)).toBeGreaterThan(0.95);
   });
 
   test('floors are grid steps, and wrong judgements low down keep it above most of them', () => {

@@ -133,14 +133,14 @@ describe('ErrorBudget, strict start', () => {
     const budget = new ErrorBudget(store, { delta: 0.02, base: 0.85, refreshMs: 60_000 });
     expect(budget.floorFor(T)).toBe(CLOSED); // nothing judged yet
     const clean = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => verdict(`f${from + i}`, 'free', 0.9 + ((from + i) % 140) * 0.0005, false));
-    for (const v of clean(0, 700)) await store.append(v);
+    for (const v of clean(0, 379)) await store.append(v);
     await budget.refresh();
-    // 0 wrong of 700 bounds at 0.022 with α split over the grid's 15 floors and the sample's doublings: still closed.
+    // 0 wrong of 379 is one short of what rejects "δ or more" at α split over the grid's 15 floors: still closed.
     expect(budget.floorFor(T)).toBe(CLOSED);
-    for (const v of clean(700, 850)) await store.append(v);
+    for (const v of clean(379, 420)) await store.append(v);
     await store.append(verdict('w', 'free', 0.88, true));
     await budget.refresh();
-    // 0 of 850 from 0.89 up bounds under δ; the wrong one at 0.88 keeps the floor above it (the grid's next step).
+    // 0 of 420 from 0.89 up is enough; the wrong one at 0.88 keeps the floor above it (the grid's next step).
     expect(budget.floorFor(T)).toBeCloseTo(0.89, 6);
     expect(budget.estimates().find((e) => e.tenant === T)).toMatchObject({ audited: 0, wrong: 0 });
     await store.append(verdict('a', 'audit', 0.97, false));
@@ -151,7 +151,7 @@ describe('ErrorBudget, strict start', () => {
   test('a purged tenant is closed again; without δ nothing is closed', async () => {
     const store = new FileVerdictStore(dir);
     const budget = new ErrorBudget(store, { delta: 0.02, base: 0.85, refreshMs: 60_000 });
-    for (let i = 0; i < 850; i++) await store.append(verdict(`f${i}`, 'free', 0.95, false));
+    for (let i = 0; i < 420; i++) await store.append(verdict(`f${i}`, 'free', 0.95, false));
     await budget.refresh();
     expect(budget.floorFor(T)).toBeCloseTo(0.85, 6); // every candidate at or above 0.85 was judged: the base's floor holds
     await store.removeTenant(T);
