@@ -98,6 +98,17 @@ export class ExactCache {
   }
 
   /**
+   * A copy in memory, even past its revalidation (never an expired one), with
+   * no storage read and no use counted: what L2 ranks a shortlist by. Whatever
+   * it ranks first is loaded (revalidated) before it is served.
+   */
+  inMemory(tenant: string, key: string): Entry | undefined {
+    const id = `${tenant}:${key}`;
+    const entry = this.lru.get(id, { allowStale: true }) ?? this.provisionals.get(id);
+    return entry && !this.expiry.isExpired(entry) ? entry : undefined;
+  }
+
+  /**
    * The stored entry; when the store cannot answer (PostgreSQL or the shared
    * volume down), the copy this replica last read, if it still has one
    * (stale-if-error): what it served seconds ago beats paying the provider

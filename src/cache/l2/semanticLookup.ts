@@ -30,6 +30,13 @@ export interface SemanticHit {
 /** Where candidates are loaded from: L1 in the gateway (memory, then the entry file); a Map in the offline eval. */
 export interface EntrySource {
   load(tenant: string, key: string): Promise<Entry | undefined>;
+  /**
+   * A copy in memory, even one past its revalidation: enough to rank by (a
+   * key's question, context and vector only change with a new model, which
+   * the candidate check sees), so a shortlist costs no storage reads. The
+   * candidate L3 accepts is loaded again before it is served.
+   */
+  inMemory?(tenant: string, key: string): Entry | undefined;
 }
 
 export interface SemanticLookupOptions {
@@ -80,15 +87,26 @@ export class SemanticLookup {
       if (!('compared' in comparison)) continue;
       const { compared } = comparison;
       const verdict = await verifier.verify(compared.query, { text: compared.candidate, similarity: compared.similarity, threshold: query.threshold });
-      if (verdict.accepted) return { entry: c.entry, similarity: compared.similarity };
+      if (!verdict.accepted) continue;
+      const served = await this.current(c.entry);
+      if (served) return { entry: served, similarity: compared.similarity };
     }
     return undefined;
+  }
+
+  /** The stored entry a candidate ranked from memory stands for, if it still is what L3 judged (not deleted, expired or re-embedded since). */
+  private async current(ranked: Entry): Promise<Entry | undefined> {
+    if (!this.entries.inMemory) return ranked;
+    const entry = await this.entries.load(ranked.tenant, ranked.key);
+    const same = entry && entry.semanticText === ranked.semanticText && entry.context === ranked.context && entry.embedder === ranked.embedder;
+    return same ? entry : undefined;
   }
 
   /** Loads a candidate, re-checking tenant, context and model: the index is a hint, the entry is the truth. */
   private async load({ tenant, key }: EntryAddress, query: SemanticQuery): Promise<Entry | undefined> {
     if (tenant !== query.tenant || !key) return undefined;
-    const entry = await this.entries.load(tenant, key);
-    return entry && entry.context === query.context && entry.embedder === this.options.embedder ? entry : undefined;
+    const usable = (entry?: Entry) => (entry && entry.context === query.context && entry.embedder === this.options.embedder ? entry : undefined);
+    // A copy in memory that no longer fits (re-embedded by another model since) is read again.
+    return usable(this.entries.inMemory?.(tenant, key)) ?? usable(await this.entries.load(tenant, key));
   }
 }
