@@ -14,7 +14,7 @@
  * never reaches 1/α' with probability over α', however often it is looked
  * at. A mixture over a few q (DELTA_SHARES of δ) adapts to how clean the
  * candidates are, and α' = α / (floors in the grid). At δ = 2% a floor opens
- * after ~420 clean judgements at or above it (a Wilson bound with α split
+ * after ~400 clean judgements at or above it (a Wilson bound with α split
  * over floors and doublings of the sample needed ~800, and a doubling's own
  * looks were not covered).
  */
