@@ -34,6 +34,8 @@ export interface WrongHitEstimate {
   floor?: number;
   /** Judged candidates the floor is learned from: audits and free judgements. */
   judged: number;
+  /** A strict tenant with no floor open: clean judgements still needed at the configured floor, if none of them is wrong. */
+  toOpen?: number;
 }
 
 export class Metrics {

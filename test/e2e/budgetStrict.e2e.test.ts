@@ -31,7 +31,8 @@ const PAIRS: Array<[string, string]> = [
 const ANSWERS = new Map(PAIRS.flatMap(([a, b], i) => [[a, `answer ${i}`], [b, `answer ${i}`]] as const));
 
 const BASE = 0.8;
-const h = useGateway({ REFLEX_MAX_WRONG_HITS: '0.6', REFLEX_SIMILARITY_THRESHOLD: String(BASE), REFLEX_AUDIT_RATE: '0' });
+const ADMIN = 'admin-budget-strict-e2e-token';
+const h = useGateway({ REFLEX_MAX_WRONG_HITS: '0.6', REFLEX_SIMILARITY_THRESHOLD: String(BASE), REFLEX_AUDIT_RATE: '0', REFLEX_ADMIN_TOKEN: ADMIN });
 
 const status = (res: ChatResponse) => res.headers.get('x-reflex-status');
 const floorOf = (tenant: string) => h.gateway.metric('reflex_semantic_floor', `tenant="${tenant}"`);
@@ -52,8 +53,13 @@ async function missed(question: string, token: string): Promise<ChatResponse> {
 test('no semantic hit until free judgements open the floor; then the tenant is served at or above it', async () => {
   const S = h.gateway.tenantOf('tenant-s');
   for (const [i, [original, paraphrase]] of PAIRS.entries()) {
-    // Eight clean judgements are one too few.
-    if (i === PAIRS.length - 1) expect(await floorOf(S)).toBe(Infinity);
+    // Eight clean judgements are one too few, and the dashboard says so.
+    if (i === PAIRS.length - 1) {
+      expect(await floorOf(S)).toBe(Infinity);
+      const overview = await h.gateway.request('GET', '/admin/overview', undefined, ADMIN);
+      const { estimates } = (overview.body as { wrongHits: { estimates: { tenant: string; judged: number; toOpen?: number }[] } }).wrongHits;
+      expect(estimates.find((e) => e.tenant === S)).toMatchObject({ judged: PAIRS.length - 1, toOpen: 1 });
+    }
     await missed(original, 'tenant-s');
     // Closed: the paraphrase is a miss (the provider answers) and its candidate a free judgement.
     const refused = await missed(paraphrase, 'tenant-s');

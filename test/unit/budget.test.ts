@@ -1,5 +1,5 @@
 /** The error budget's arithmetic: the Wilson upper bound, and the floor learned from judged candidates. */
-import { CLOSED, learnedFloor, underBudget, type Judged } from '../../src/cache/l3/budget/learnedFloor';
+import { cleanToOpen, CLOSED, learnedFloor, underBudget, type Judged } from '../../src/cache/l3/budget/learnedFloor';
 import { wilsonUpper } from '../../src/cache/l3/budget/wilson';
 
 describe('wilsonUpper (one-sided 95%)', () => {
@@ -46,6 +46,11 @@ describe('learnedFloor', () => {
     expect(opensAt(0)).toBe(397);
     expect(opensAt(1)).toBe(507);
     expect(opensAt(5)).toBe(914);
+    // What the dashboard's "to open" says: the same counts, from wherever a tenant stands.
+    expect(cleanToOpen(0, 0, 0.02, 20)).toBe(397);
+    expect(cleanToOpen(0, 300, 0.02, 20)).toBe(97);
+    expect(cleanToOpen(1, 100, 0.02, 20)).toBe(407);
+    expect(cleanToOpen(0, 397, 0.02, 20)).toBe(0);
   });
 
   test('valid at every look: at a true rate of δ, a floor looked at after each of 2,000 judgements opens in at most α of runs', () => {

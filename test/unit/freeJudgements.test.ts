@@ -137,11 +137,13 @@ describe('ErrorBudget, strict start', () => {
     await budget.refresh();
     // 0 wrong of 379 is one short of what rejects "δ or more" at α split over the grid's 15 floors: still closed.
     expect(budget.floorFor(T)).toBe(CLOSED);
+    expect(budget.estimates().find((e) => e.tenant === T)).toMatchObject({ judged: 379, toOpen: 1 });
     for (const v of clean(379, 420)) await store.append(v);
     await store.append(verdict('w', 'free', 0.88, true));
     await budget.refresh();
     // 0 of 420 from 0.89 up is enough; the wrong one at 0.88 keeps the floor above it (the grid's next step).
     expect(budget.floorFor(T)).toBeCloseTo(0.89, 6);
+    expect(budget.estimates().find((e) => e.tenant === T)!.toOpen).toBeUndefined(); // open: nothing left to count
     expect(budget.estimates().find((e) => e.tenant === T)).toMatchObject({ audited: 0, wrong: 0 });
     await store.append(verdict('a', 'audit', 0.97, false));
     await budget.refresh();

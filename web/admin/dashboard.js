@@ -96,7 +96,7 @@ function renderWrongHits(w) {
   const budget = w.delta === null ? 'no error budget (REFLEX_MAX_WRONG_HITS unset)' : `error budget δ = ${pct(w.delta)}, ${w.start} start`;
   text('wrong-hits-note', `audit rate ${pct(w.rate)} · ${budget} · judge: ${w.judge}`);
   const floor = (e) => (e.floor === undefined ? (e.tenant === 'all' ? '' : 'configured') : e.floor === null ? 'closed' : e.floor.toFixed(4));
-  rows('wrong-hits', w.estimates, (e) => [e.tenant, e.audited, e.wrong, pct(e.rate), e.audited ? pct(e.upper) : '–', e.judged, floor(e)]);
+  rows('wrong-hits', w.estimates, (e) => [e.tenant, e.audited, e.wrong, pct(e.rate), e.audited ? pct(e.upper) : '–', e.judged, floor(e), e.toOpen ?? '–']);
 }
 
 /** The last eval's picture, once one was plotted with this REFLEX_HOME (the overview says so). */

@@ -18,7 +18,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { BUDGET_STARTS } from '../../../config';
 import type { WrongHitEstimate } from '../../../metrics';
-import { budgetFloor, CLOSED, learnedFloor, type Judged } from './learnedFloor';
+import { budgetFloor, cleanToOpen, CLOSED, floorGrid, learnedFloor, type Judged } from './learnedFloor';
 import type { Verdict, VerdictStore } from './verdicts';
 import { wilsonUpper } from './wilson';
 
@@ -102,7 +102,7 @@ export class ErrorBudget {
 
   /** Per tenant, then "all". */
   estimates(): Estimate[] {
-    const rows = [...this.tenants].map(([tenant, s]) => estimateOf(tenant, s.audited, s.judged.length, s.floor));
+    const rows = [...this.tenants].map(([tenant, s]) => ({ ...estimateOf(tenant, s.audited, s.judged.length, s.floor), ...this.toOpen(s) }));
     const states = [...this.tenants.values()];
     return [...rows, estimateOf('all', states.flatMap((s) => s.audited), states.reduce((n, s) => n + s.judged.length, 0))];
   }
@@ -129,6 +129,14 @@ export class ErrorBudget {
     const { delta, base } = this.options;
     if (delta === undefined) return undefined;
     return this.startsStrict ? learnedFloor(state.judged, delta, base) : budgetFloor(state.audited, delta, base);
+  }
+
+  /** A closed strict tenant: how many clean judgements at or above the configured floor would open it (the dashboard's "to open"). */
+  private toOpen(state: TenantState): { toOpen?: number } {
+    const { delta, base } = this.options;
+    if (delta === undefined || !this.startsStrict || state.floor !== CLOSED) return {};
+    const atBase = state.judged.filter((j) => j.similarity >= base);
+    return { toOpen: cleanToOpen(atBase.filter((j) => j.wrong).length, atBase.length, delta, floorGrid(base).length) };
   }
 
   /** Counts a verdict once (a retried append repeats its id); whether it was new. */

@@ -72,6 +72,25 @@ export function underBudget(wrong: number, n: number, delta: number, tests: numb
 }
 
 /**
+ * How many more judgements, none of them wrong, `wrong` of `n` needs before
+ * it passes (0 once it does): how far a closed floor is from opening. The
+ * ratio only grows with each clean judgement, so a doubling then a bisection
+ * finds it.
+ */
+export function cleanToOpen(wrong: number, n: number, delta: number, tests: number): number {
+  if (underBudget(wrong, n, delta, tests)) return 0;
+  let hi = 1;
+  for (; !underBudget(wrong, n + hi, delta, tests); hi *= 2) if (hi > 1e9) return Number.POSITIVE_INFINITY;
+  let lo = Math.floor(hi / 2); // fails (or is 0, which failed above)
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (underBudget(wrong, n + mid, delta, tests)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/**
  * A tenant's floor under the error budget, from its audited hits (each one a
  * uniform sample of what it was served): none (the configured one applies)
  * while no wrong hit was seen or the audited rate's upper bound is within δ.
