@@ -13,7 +13,6 @@ export function answerText(answer: unknown): string | undefined {
   return parts?.length ? parts.join(' ') : undefined;
 }
 
-
 /**
  * What a judge compares (audits, free judgements): the text, then each tool
  * call as `name(arguments)`. An agent's answer is often only a tool call, with

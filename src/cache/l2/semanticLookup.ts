@@ -88,25 +88,28 @@ export class SemanticLookup {
       const { compared } = comparison;
       const verdict = await verifier.verify(compared.query, { text: compared.candidate, similarity: compared.similarity, threshold: query.threshold });
       if (!verdict.accepted) continue;
-      const served = await this.current(c.entry);
+      const served = await this.current(c.entry, query);
       if (served) return { entry: served, similarity: compared.similarity };
     }
     return undefined;
   }
 
   /** The stored entry a candidate ranked from memory stands for, if it still is what L3 judged (not deleted, expired or re-embedded since). */
-  private async current(ranked: Entry): Promise<Entry | undefined> {
+  private async current(ranked: Entry, query: SemanticQuery): Promise<Entry | undefined> {
     if (!this.entries.inMemory) return ranked;
-    const entry = await this.entries.load(ranked.tenant, ranked.key);
-    const same = entry && entry.semanticText === ranked.semanticText && entry.context === ranked.context && entry.embedder === ranked.embedder;
-    return same ? entry : undefined;
+    const entry = this.fits(await this.entries.load(ranked.tenant, ranked.key), query);
+    return entry?.semanticText === ranked.semanticText ? entry : undefined;
   }
 
   /** Loads a candidate, re-checking tenant, context and model: the index is a hint, the entry is the truth. */
   private async load({ tenant, key }: EntryAddress, query: SemanticQuery): Promise<Entry | undefined> {
     if (tenant !== query.tenant || !key) return undefined;
-    const usable = (entry?: Entry) => (entry && entry.context === query.context && entry.embedder === this.options.embedder ? entry : undefined);
     // A copy in memory that no longer fits (re-embedded by another model since) is read again.
-    return usable(this.entries.inMemory?.(tenant, key)) ?? usable(await this.entries.load(tenant, key));
+    return this.fits(this.entries.inMemory?.(tenant, key), query) ?? this.fits(await this.entries.load(tenant, key), query);
+  }
+
+  /** The entry, if it is in the query's context and embedded by this lookup's model. */
+  private fits(entry: Entry | undefined, query: SemanticQuery): Entry | undefined {
+    return entry && entry.context === query.context && entry.embedder === this.options.embedder ? entry : undefined;
   }
 }
