@@ -25,10 +25,15 @@ const answer = { id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index:
 async function setup(answers?: AnswerBoard) {
   const blobs = new FileBlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-obtain-')));
   const complete = jest.fn(async () => answer);
-  const acts = createActivities(fake<ActivityDeps>({ provider: fake<Provider>({ complete }, 'provider'), upstreamKey: 'sk-test', blobs, answers }, 'deps'));
+  const activitiesOn = (store: FileBlobStore) => createActivities(fake<ActivityDeps>({ provider: fake<Provider>({ complete }, 'provider'), upstreamKey: 'sk-test', blobs: store, answers }, 'deps'));
   const call: AnswerCall = { tenant, key: 'e'.repeat(64), requestRef: await blobs.put(tenant, { request: { model: 'm', messages: [] } }), guarded: false };
-  const inRun = (workflowId: string, runId: string) => new MockActivityEnvironment({ workflowExecution: { workflowId, runId } }).run(acts.obtainAnswer, call);
-  return { blobs, complete, inRun };
+  const runner = (store: FileBlobStore) => {
+    const acts = activitiesOn(store);
+    return (workflowId: string, runId: string) => new MockActivityEnvironment({ workflowExecution: { workflowId, runId } }).run(acts.obtainAnswer, call);
+  };
+  // A worker started again: the same files, none of the old process's copies in memory.
+  const restarted = () => runner(new FileBlobStore(blobs.root));
+  return { blobs, complete, inRun: runner(blobs), restarted };
 }
 
 test('the same run asked again (a replayed workflow task) reuses its answer: one provider call', async () => {
@@ -52,13 +57,22 @@ test('another run of the same fill, or another fill, calls the provider', async 
 });
 
 test('a marker whose answer blob is gone falls back to the provider, and marks the new answer', async () => {
-  const { blobs, complete, inRun } = await setup();
+  const { blobs, complete, inRun, restarted } = await setup();
   const { answerRef } = (await inRun('fill-a', 'run-1')) as { answerRef: string };
   unlinkSync(blobs.pathOf(tenant, answerRef)); // the marker stays
-  await expect(inRun('fill-a', 'run-1')).resolves.toMatchObject({ source: 'provider' });
+  const again = restarted();
+  await expect(again('fill-a', 'run-1')).resolves.toMatchObject({ source: 'provider' });
   expect(complete).toHaveBeenCalledTimes(2);
-  await inRun('fill-a', 'run-1');
+  await again('fill-a', 'run-1');
   expect(complete).toHaveBeenCalledTimes(2);
+});
+
+test('the process that put the answer reuses its copy in memory, even after the file went (content-addressed: never stale)', async () => {
+  const { blobs, complete, inRun } = await setup();
+  const { answerRef } = (await inRun('fill-a', 'run-1')) as { answerRef: string };
+  unlinkSync(blobs.pathOf(tenant, answerRef));
+  await expect(inRun('fill-a', 'run-1')).resolves.toMatchObject({ source: 'provider', answerRef });
+  expect(complete).toHaveBeenCalledTimes(1);
 });
 
 test('the marker is written before the answer is posted to a waiting request', async () => {

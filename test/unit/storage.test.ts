@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ExactCache } from '../../src/cache/l1/exactCache';
@@ -73,6 +73,26 @@ describe('claim-check blobs and the outbox, beside the entries', () => {
     expect(await blobs.sweep(Date.now() - 60_000)).toBe(0);
     expect(await blobs.sweep(Date.now() + 1_000)).toBe(1);
     expect(await blobs.get(tenant, ref)).toBeUndefined();
+  });
+
+  test('a blob this process put is read back from memory, as its own copy, never for another tenant; a sweep or a purge drops the copies', async () => {
+    const blobs = new FileBlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-recent-')));
+    const put = async (value: unknown) => {
+      const ref = await blobs.put(tenant, value);
+      unlinkSync(blobs.pathOf(tenant, ref)); // only the copy in memory is left
+      return ref;
+    };
+    const kept = await put({ q: 'kept' });
+    const copy = await blobs.get<{ q: string }>(tenant, kept);
+    expect(copy).toEqual({ q: 'kept' });
+    copy!.q = 'changed by a reader';
+    expect(await blobs.get(tenant, kept)).toEqual({ q: 'kept' });
+    expect(await blobs.get('b'.repeat(16), kept)).toBeUndefined();
+    await blobs.removeTenant(tenant);
+    expect(await blobs.get(tenant, kept)).toBeUndefined();
+    const swept = await put({ q: 'swept' });
+    await blobs.sweep(0);
+    expect(await blobs.get(tenant, swept)).toBeUndefined();
   });
 
   test("a fill run's answer marker is the tenant's own, is not an entry, and is swept with the blobs", async () => {

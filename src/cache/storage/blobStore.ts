@@ -20,6 +20,7 @@
  * already given, and never an entry already stored.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 export const REF = /^[0-9a-f]{64}$/;
 
@@ -41,12 +42,25 @@ export interface BlobStore {
   removeTenant(tenant: string): Promise<void>;
 }
 
-/** What every adapter shares: references are the sha256 of the JSON, and a run's answer is written with its marker. */
+/**
+ * Copies of the blobs this process put in the last minute. A fill reads its
+ * request back in the provider step and again, with its answer, in the store
+ * step, moments after they were put, and in `reflex start` the same process
+ * put them: three reads per miss that need no I/O. A reference is the hash of
+ * its content, so a copy is never stale; a sweep or a purge drops them (a
+ * swept blob is not served from memory), and another process simply reads.
+ */
+const RECENT = { maxSize: 8 << 20, maxEntrySize: 1 << 20, ttl: 60_000 };
+
+/** What every adapter shares: references are the sha256 of the JSON, a run's answer is written with its marker, recent blobs are read from memory. */
 export abstract class ContentAddressedBlobs implements BlobStore {
+  private readonly recent = new LRUCache<string, string>({ ...RECENT, sizeCalculation: (data) => Math.max(1, data.length) });
+
   async put(tenant: string, value: unknown): Promise<string> {
     const data = JSON.stringify(value);
     const ref = refOf(data);
     await this.write(tenant, ref, data);
+    this.remember(tenant, ref, data);
     return ref;
   }
 
@@ -59,19 +73,44 @@ export abstract class ContentAddressedBlobs implements BlobStore {
     const data = JSON.stringify(value);
     const ref = refOf(data);
     await Promise.all([this.write(tenant, ref, data), this.markRun(tenant, run, ref)]);
+    this.remember(tenant, ref, data);
     return ref;
+  }
+
+  async get<T>(tenant: string, ref: string): Promise<T | undefined> {
+    const copy = this.recent.get(recentKey(tenant, ref));
+    if (copy !== undefined) return JSON.parse(copy) as T;
+    const data = await this.read(tenant, ref);
+    return data === undefined ? undefined : (JSON.parse(data) as T);
+  }
+
+  async sweep(before: number): Promise<number> {
+    this.recent.clear();
+    return this.removeOlder(before);
+  }
+
+  async removeTenant(tenant: string): Promise<void> {
+    for (const key of this.recent.keys()) if (key.startsWith(recentKey(tenant, ''))) this.recent.delete(key);
+    await this.removeAll(tenant);
+  }
+
+  private remember(tenant: string, ref: string, data: string): void {
+    this.recent.set(recentKey(tenant, ref), data);
   }
 
   /** Stores `data` under `ref`; the same content again only refreshes its time, so the sweep keeps it. */
   protected abstract write(tenant: string, ref: string, data: string): Promise<void>;
-  abstract get<T>(tenant: string, ref: string): Promise<T | undefined>;
+  /** The JSON stored under `ref`, if any. */
+  protected abstract read(tenant: string, ref: string): Promise<string | undefined>;
+  /** sweep, in storage. */
+  protected abstract removeOlder(before: number): Promise<number>;
+  /** removeTenant, in storage. */
+  protected abstract removeAll(tenant: string): Promise<void>;
   abstract markRun(tenant: string, run: string, answerRef: string): Promise<void>;
   abstract runAnswer(tenant: string, run: string): Promise<string | undefined>;
-  abstract sweep(before: number): Promise<number>;
   abstract findAnyTenant<T>(ref: string): Promise<T | undefined>;
-  abstract removeTenant(tenant: string): Promise<void>;
 }
 
+const recentKey = (tenant: string, ref: string) => `${tenant}/${ref}`;
 
 export const refOf = (data: string) => createHash('sha256').update(data).digest('hex');
-

@@ -1,5 +1,5 @@
 /** Blobs in files: <root>/<tenant>/blobs/<ref[0:2]>/<ref>, beside the tenant's entries (see blobStore.ts). */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { namesIn as names, readIfExists, removeIfEmpty, writeFileAtomic } from './atomicFile';
 import { ContentAddressedBlobs, REF, refOf } from './blobStore';
@@ -19,17 +19,18 @@ export class FileBlobStore extends ContentAddressedBlobs {
     return path.join(this.root, tenant, BLOB_DIR, ref.slice(0, 2), ref);
   }
 
-  async get<T>(tenant: string, ref: string): Promise<T | undefined> {
-    const text = await readIfExists(this.pathOf(tenant, ref));
-    return text === undefined ? undefined : (JSON.parse(text) as T);
+  protected read(tenant: string, ref: string): Promise<string | undefined> {
+    return readIfExists(this.pathOf(tenant, ref));
   }
 
+  /**
+   * The same content again replaces the file with itself, which also marks it
+   * as recently needed for the sweeper. Nearly every put is new content (a
+   * miss's request, a provider's answer), so trying to refresh an existing
+   * copy first was a failing system call on each.
+   */
   protected async write(tenant: string, ref: string, data: string): Promise<void> {
-    const file = this.pathOf(tenant, ref);
-    // Already there (same content): only mark it as recently needed, so the sweeper keeps it.
-    const now = new Date();
-    const refreshed = await fs.utimes(file, now, now).then(() => true, () => false);
-    if (!refreshed) await writeFileAtomic(file, data, { durable: false });
+    await writeFileAtomic(this.pathOf(tenant, ref), data, { durable: false });
   }
 
   /**
@@ -46,7 +47,10 @@ export class FileBlobStore extends ContentAddressedBlobs {
 
   /** The answer blob `run` recorded with markRun, if the marker is there. */
   async runAnswer(tenant: string, run: string): Promise<string | undefined> {
-    const ref = (await readIfExists(this.runPathOf(tenant, run)))?.trim();
+    const file = this.runPathOf(tenant, run);
+    // Nearly every run asks before it has a marker: one stat here instead of a failing open in libuv's pool.
+    if (!existsSync(file)) return undefined;
+    const ref = (await readIfExists(file))?.trim();
     return ref && REF.test(ref) ? ref : undefined;
   }
 
@@ -64,14 +68,13 @@ export class FileBlobStore extends ContentAddressedBlobs {
     return undefined;
   }
 
-  async removeTenant(tenant: string): Promise<void> {
+  protected async removeAll(tenant: string): Promise<void> {
     if (!HEX.test(tenant)) throw new Error(`invalid tenant ${tenant}`);
     await fs.rm(path.join(this.root, tenant, BLOB_DIR), { recursive: true, force: true });
     await removeIfEmpty(path.join(this.root, tenant));
   }
 
-  /** Removes blobs (and run markers) not written or refreshed since `before` (ms); returns how many. */
-  async sweep(before: number): Promise<number> {
+  protected async removeOlder(before: number): Promise<number> {
     let removed = 0;
     for (const tenant of await names(this.root)) {
       if (!HEX.test(tenant)) continue;

@@ -11,9 +11,9 @@ export class PgBlobStore extends ContentAddressedBlobs {
     super();
   }
 
-  async get<T>(tenant: string, ref: string): Promise<T | undefined> {
+  protected async read(tenant: string, ref: string): Promise<string | undefined> {
     const { rows } = await this.db.pool.query<{ data: string }>('SELECT data FROM blobs WHERE tenant = $1 AND ref = $2', [tenant, ref]);
-    return rows[0] ? (JSON.parse(rows[0].data) as T) : undefined;
+    return rows[0]?.data;
   }
 
   async markRun(tenant: string, run: string, answerRef: string): Promise<void> {
@@ -29,7 +29,7 @@ export class PgBlobStore extends ContentAddressedBlobs {
     return rows[0]?.answer_ref;
   }
 
-  sweep(before: number): Promise<number> {
+  protected removeOlder(before: number): Promise<number> {
     return this.db.transaction(async (client) => {
       let removed = 0;
       for (const table of ['blobs', 'fill_runs']) removed += (await client.query(`DELETE FROM ${table} WHERE written_at < to_timestamp($1 / 1000.0)`, [before])).rowCount ?? 0;
@@ -37,7 +37,7 @@ export class PgBlobStore extends ContentAddressedBlobs {
     });
   }
 
-  removeTenant(tenant: string): Promise<void> {
+  protected removeAll(tenant: string): Promise<void> {
     return this.db.transaction(async (client) => {
       for (const table of ['blobs', 'fill_runs']) await client.query(`DELETE FROM ${table} WHERE tenant = $1`, [tenant]);
     });
