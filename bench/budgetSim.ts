@@ -26,7 +26,10 @@
  * per seed: semantic hits served after --warmup and how many were wrong, the
  * audits' estimate and its 95% upper bound (does it cover the true rate?), and
  * the best fixed floor on the same stream (the most hits with a true wrong
- * rate ≤ δ after warm-up).
+ * rate ≤ δ after warm-up), and what each paid: provider calls after warm-up
+ * (misses and audits). A semantic hit refused is a miss, but its question is
+ * then stored, so its repeats are exact hits: the calls show what a strict
+ * floor costs where the hit counts alone do not.
  */
 import { cacheIdentity } from '../src/cache/keys/cacheKey';
 import { budgetFloor, learnedFloor, CLOSED, type Judged } from '../src/cache/l3/budget/learnedFloor';
@@ -85,6 +88,8 @@ interface RunResult {
   /** Of those, how many were wrong. */
   judgedWrong: number;
   floor: number;
+  /** Provider calls after warm-up: misses and audits (what the stream paid for). */
+  calls: number;
 }
 
 /** a, then its b a little later, every pair interleaved; `count` questions. */
@@ -164,7 +169,7 @@ const ask = (q: string) => ({ model: MODEL, messages: [{ role: 'user', content: 
 async function run(stream: string[], cache: Cache, eq: Equivalence, opts: Options, floorOf: (judged: Judged[]) => number, seed: number): Promise<RunResult> {
   const random = prng(seed * 7919 + 1);
   const judged: Judged[] = [];
-  const result: RunResult = { served: 0, wrong: 0, audits: 0, auditedWrong: 0, upper: 1, judged: 0, judgedWrong: 0, floor: CLOSED };
+  const result: RunResult = { served: 0, wrong: 0, audits: 0, auditedWrong: 0, upper: 1, judged: 0, judgedWrong: 0, floor: CLOSED, calls: 0 };
   let floor = floorOf(judged);
   const refusedFor = new Map<string, Judged>();
   // Every look is valid (learnedFloor); past 1,000 judgements the floor is recomputed every 25th, for the run's time.
@@ -186,11 +191,12 @@ async function run(stream: string[], cache: Cache, eq: Equivalence, opts: Option
       if (counted) (result.served++, (result.wrong += wrong ? 1 : 0));
       if (random() < opts.auditRate) {
         judge({ similarity: best.similarity, wrong });
-        if (counted) (result.audits++, (result.auditedWrong += wrong ? 1 : 0));
+        if (counted) (result.audits++, result.calls++, (result.auditedWrong += wrong ? 1 : 0));
         if (wrong) await cache.store(q); // the audit's repair: the fresh answer for this question
       }
     } else {
       // A miss: the provider answers; a candidate the floor alone refused is judged against that answer for free.
+      if (counted) result.calls++;
       if (best && opts.free) {
         const refused = { similarity: best.similarity, wrong: !eq.same(q, best.entry.semanticText) };
         judge(refused);
@@ -233,8 +239,8 @@ async function main(): Promise<void> {
   const steps = Number(values.grid);
   const grid = Array.from({ length: steps }, (_, i) => opts.base + ((1 - opts.base) * i) / (steps - 1));
   console.log(`${opts.kind} stream of ${opts.stream} questions (${opts.warmup} warm-up)${opts.kind === 'zipf' ? `, Zipf s ${opts.zipf}, hard negatives ${opts.negatives}` : ''}, δ ${opts.delta}, base floor ${opts.base}, audit rate ${opts.auditRate}`);
-  console.log('| seed | policy | served | true wrong rate | audits | audit estimate | 95% upper | covers | judged (wrong) | floor at the end | best fixed floor | its hits | ratio |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| seed | policy | served | true wrong rate | audits | audit estimate | 95% upper | covers | judged (wrong) | floor at the end | best fixed floor | its hits | ratio | provider calls: policy / best fixed |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   type Policy = { free: boolean; repeats?: boolean; floorOf: (judged: Judged[]) => number };
   const policyOf = (name: string): Policy => {
     if (name === 'live') return { free: false, floorOf: (judged) => budgetFloor(judged, opts.delta, opts.base) ?? opts.base };
@@ -247,10 +253,10 @@ async function main(): Promise<void> {
   for (let seed = 1; seed <= opts.seeds; seed++) {
     const stream = opts.kind === 'zipf' ? zipfStream(pairs, eq, opts, seed) : streamOf(pairs, opts.stream, seed);
     for (const q of stream) if (!vectors.has(q)) vectors.set(q, await embedder.embed(q));
-    let best = { floor: CLOSED, served: 0 };
+    let best = { floor: CLOSED, served: 0, calls: 0 };
     for (const t of grid) {
       const fixed = await run(stream, new Cache(vectors, comparison, opts.base), eq, { ...opts, auditRate: 0, free: false }, () => t, seed);
-      if (fixed.served > best.served && fixed.wrong <= opts.delta * fixed.served) best = { floor: t, served: fixed.served };
+      if (fixed.served > best.served && fixed.wrong <= opts.delta * fixed.served) best = { floor: t, served: fixed.served, calls: fixed.calls };
     }
     for (const [name, policy] of Object.entries(policies)) {
       const r = await run(stream, new Cache(vectors, comparison, opts.base), eq, { ...opts, free: policy.free, repeats: policy.repeats }, policy.floorOf, seed);
@@ -260,7 +266,7 @@ async function main(): Promise<void> {
       tally[name]!.covered += covers ? 1 : 0;
       tally[name]!.under += rate <= opts.delta ? 1 : 0;
       tally[name]!.ratios.push(ratio);
-      console.log(`| ${seed} | ${name} | ${r.served} | ${rate.toFixed(4)} (${r.wrong}) | ${r.audits} | ${(r.audits ? r.auditedWrong / r.audits : 0).toFixed(4)} | ${r.upper.toFixed(4)} | ${covers ? 'yes' : 'no'} | ${r.judged} (${r.judgedWrong}) | ${r.floor.toFixed(4)} | ${best.floor.toFixed(4)} | ${best.served} | ${ratio.toFixed(2)} |`);
+      console.log(`| ${seed} | ${name} | ${r.served} | ${rate.toFixed(4)} (${r.wrong}) | ${r.audits} | ${(r.audits ? r.auditedWrong / r.audits : 0).toFixed(4)} | ${r.upper.toFixed(4)} | ${covers ? 'yes' : 'no'} | ${r.judged} (${r.judgedWrong}) | ${r.floor.toFixed(4)} | ${best.floor.toFixed(4)} | ${best.served} | ${ratio.toFixed(2)} | ${r.calls} / ${best.calls} (${(r.calls / best.calls).toFixed(3)}) |`);
     }
   }
   if (opts.embeddingsCache && vectors.size > cached) writeVectors(opts.embeddingsCache, vectors);
