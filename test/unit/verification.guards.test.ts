@@ -25,6 +25,14 @@ describe('number guard', () => {
   });
   it('treats a digit and its word as the same number', () => {
     expect(numberGuard.conflict('walk 5 km', 'walk five km')).toBe(false);
+    expect(numberGuard.conflict('walk 5 km in two hours', 'walk five km in 2 hours')).toBe(false);
+  });
+  it('flags the same numbers repeated differently or in another order (a set of them was not enough)', () => {
+    // Served wrong before: the run id holds a 1 and a 2, so both questions' numbers were the set {1, 2}.
+    expect(numberGuard.conflict('Bench mxe1v2cv question 2: what should I know about topic 2?', 'Bench mxe1v2cv question 1: what should I know about topic 1?')).toBe(true);
+    expect(numberGuard.conflict('Is 2 greater than 1?', 'Is 1 greater than 2?')).toBe(true);
+    expect(numberGuard.conflict('What is 2 + 2?', 'What is 2 + 2 + 2?')).toBe(true);
+    expect(numberGuard.conflict('Bench mxe1v2cv question 2 about topic 2', 'bench mxe1v2cv question 2 about topic 2')).toBe(false);
   });
 });
 

@@ -3,7 +3,6 @@
  * "$200" vs "$250") change the answer, yet barely move a sentence embedding.
  */
 import type { Guard } from './guard';
-import { sameSet, words } from '../text';
 
 // "one" is left out on purpose: "which one is better" is not a count.
 const NUMBER_WORDS: Record<string, string> = {
@@ -20,13 +19,24 @@ function canonicalNumber(raw: string): string {
   return frac === undefined || /^0*$/.test(frac) ? i : `${i}.${frac.replace(/0+$/, '')}`;
 }
 
+/** The numbers of a text in the order they appear, digits and number words alike. */
 export function numbersIn(text: string): string[] {
-  const digits = (text.match(/\d+(?:[.,]\d+)*/g) ?? []).map(canonicalNumber);
-  const spelled = words(text).flatMap((w) => (w in NUMBER_WORDS ? [NUMBER_WORDS[w]!] : []));
-  return [...digits, ...spelled];
+  const found: string[] = [];
+  for (const [token] of text.matchAll(/\d+(?:[.,]\d+)*|\p{L}+/gu)) {
+    if (/^\d/.test(token)) found.push(canonicalNumber(token));
+    else if (token.toLowerCase() in NUMBER_WORDS) found.push(NUMBER_WORDS[token.toLowerCase()]!);
+  }
+  return found;
 }
 
+/**
+ * The same numbers, as often and in the same order. Compared as sets, "topic 2
+ * … question 2" matched "topic 1 … question 1" wherever both numbers also
+ * appeared elsewhere in the text (an id such as "run-1x2"), and "is 2 more than
+ * 1" matched "is 1 more than 2". A paraphrase that reorders its numbers is a
+ * miss, which costs a provider call; a wrong answer costs more.
+ */
 export const numberGuard: Guard = {
   name: 'number_mismatch',
-  conflict: (query, candidate) => !sameSet(numbersIn(query), numbersIn(candidate)),
+  conflict: (query, candidate) => numbersIn(query).join(' ') !== numbersIn(candidate).join(' '),
 };
