@@ -26,14 +26,6 @@ export function stems(text: string): string[] {
   return words(text).map(stem);
 }
 
-/** Sorted distinct values, so two extractions compare with one join. */
-export function distinctSorted(values: Iterable<string>): string[] {
-  return [...new Set(values)].sort();
-}
-
-export function sameSet(a: Iterable<string>, b: Iterable<string>): boolean {
-  return distinctSorted(a).join('\u0000') === distinctSorted(b).join('\u0000');
-}
 
 /** Function words: ignored when deciding which content two questions share. */
 export const STOPWORDS = new Set(
