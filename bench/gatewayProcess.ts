@@ -28,6 +28,8 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Keep the temporary REFLEX_HOME after stop (for logs and profiles). */
   keepHome?: boolean;
+  /** Another checkout's build to run (its dist/), to compare builds side by side; default: this one. */
+  repo?: string;
 }
 
 /** Starts `reflex start` with REFLEX_MOCK_PROVIDER=1 and waits until /ready answers 200. */
@@ -40,7 +42,8 @@ export async function startEmbeddedGateway(options: StartOptions = {}): Promise<
   // benchmark's own client read every log line.
   const log = openSync(path.join(home, 'gateway.log'), 'a');
   // As `npm start` runs it: no Node flags, so the benchmarks measure what runs.
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(REPO, 'dist', 'cli', 'index.js'), 'start'], {
+  const repo = options.repo ?? REPO;
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(repo, 'dist', 'cli', 'index.js'), 'start'], {
     env: {
       ...process.env,
       REFLEX_HOME: home,
