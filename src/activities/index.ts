@@ -21,10 +21,6 @@ import type { AnswerBoard, PostedAnswer } from './answerBoard';
 import { createMaintenanceActivities } from './maintenance';
 import { createAuditActivities, judgeRefused, type AuditSetup } from './audit';
 import type { FillRequest } from './fillRequest';
-import { setTimeout as sleep } from 'node:timers/promises';
-
-/** How long a fill looks again for a request blob not there yet (see fillRequest), 170 ms in all. */
-const REQUEST_BLOB_PAUSES_MS = [20, 50, 100];
 
 export type { FillRequest } from './fillRequest';
 
@@ -107,15 +103,9 @@ export function createActivities(deps: ActivityDeps) {
     return entry && !deps.expiry.isExpired(entry) ? entry.response : null;
   };
   const fillRequest = async (tenant: string, ref: string): Promise<FillRequest> => {
-    // An eager start goes out while its request is written (FillClient.fill); should the server hand the
-    // run to a worker in another process instead, that worker may look before the file is there.
-    for (let look = 0; ; look++) {
-      const request = await deps.blobs.get<FillRequest>(tenant, ref);
-      if (request) return request;
-      if (look === REQUEST_BLOB_PAUSES_MS.length) break;
-      await sleep(REQUEST_BLOB_PAUSES_MS[look]);
-    }
-    throw ApplicationFailure.create({ message: `the fill's request blob ${ref} is gone`, type: 'RequestBlobMissing', nonRetryable: true });
+    const request = await deps.blobs.get<FillRequest>(tenant, ref);
+    if (!request) throw ApplicationFailure.create({ message: `the fill's request blob ${ref} is gone`, type: 'RequestBlobMissing', nonRetryable: true });
+    return request;
   };
 
   const writeFilledEntry = async (call: StoreCall): Promise<Entry> => (await writeFilled(call)).entry;

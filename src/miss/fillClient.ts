@@ -97,19 +97,14 @@ export class FillClient {
     // Started eagerly here, the answer comes through the board, not the update: the fill may run in one task.
     const eager = this.answers && this.eager;
     const starter = randomBytes(8).toString('hex');
-    const { input: prepared, written } = this.prepare(spec);
-    const input = { ...prepared, starter, ...(eager ? { inOneTask: true } : {}) };
-    // Started eagerly, the first task runs on this process's worker, which reads the request from this
-    // process's copy: the start goes out while the file is written. Any other start waits for the file.
-    if (!eager) await written;
+    const input = { ...(await this.prepare(spec)), starter, ...(eager ? { inOneTask: true } : {}) };
     const t1 = performance.now();
     const options = this.startOptions(workflowId, input, await this.labelled(), describeFill(spec, kindOf(spec)));
     let result: AnswerRef | ChatCompletion;
     const early = this.answers?.wait(workflowId);
     try {
-      const answered = early && eager ? this.startEagerly(eager, options, early.answer, starter, written) : this.updateWithStart(options, early?.answer, starter);
-      // The answer counts only once the request is stored too: a fill whose request could not be kept fails here.
-      result = await withDeadline(Promise.all([answered, written]).then(([answer]) => answer), this.options.deadlineMs, exceeded);
+      const answered = early && eager ? this.startEagerly(eager, options, early.answer, starter) : this.updateWithStart(options, early?.answer, starter);
+      result = await withDeadline(answered, this.options.deadlineMs, exceeded);
     } catch (err) {
       throw toGatewayError(err);
     } finally {
@@ -137,21 +132,18 @@ export class FillClient {
    * process, or the server dispatched the task as usual), it joins through
    * update-with-start like any other caller.
    */
-  private async startEagerly(client: Client, options: FillStartOptions, posted: Promise<PostedAnswer>, caller: string, written: Promise<void>): Promise<AnswerRef | ChatCompletion> {
+  private async startEagerly(client: Client, options: FillStartOptions, posted: Promise<PostedAnswer>, caller: string): Promise<AnswerRef | ChatCompletion> {
     let handle;
     try {
       handle = await client.withDeadline(Date.now() + EAGER_START_MS, () => client.workflow.start<typeof cacheFillWorkflow>(FILL_WORKFLOW, { ...options, requestEagerStart: true }));
     } catch {
       // Unanswered in time, the start may still have been applied: ask again on the API's own connection,
       // which joins that run if it exists and fails fast if Temporal is down (then degraded mode answers).
-      // A run it starts may go to any worker: the request is stored first.
-      await written;
       return this.updateWithStart(options, posted, caller);
     }
     if (handle.eagerlyStarted) return posted.then(postedAnswer);
     // Joined a run already open: update-with-start, not an update on that run, which may close before
     // the update reaches it (the server then starts a new run instead of failing the update).
-    await written;
     return this.updateWithStart(options, posted, caller);
   }
 
@@ -164,9 +156,7 @@ export class FillClient {
   async handOff(spec: MissSpec, answer: ChatCompletion, drained = false): Promise<string> {
     const workflowId = spec.fillId ?? fillIdFor(spec);
     // Nobody waits on this fill's update, so it runs in one task.
-    const { input: prepared, written } = this.prepare(spec);
-    await written;
-    const input = { ...prepared, answerRef: await this.storeBlob(spec.tenant, answer), inOneTask: true };
+    const input = { ...(await this.prepare(spec)), answerRef: await this.storeBlob(spec.tenant, answer), inOneTask: true };
     const description = describeFill(spec, drained ? 'outbox drain' : kindOf(spec), { answer, streamed: !drained });
     try {
       await withDeadline(this.client.workflow.start(FILL_WORKFLOW, this.startOptions(workflowId, input, await this.labelled(), description)), this.options.deadlineMs, exceeded);
@@ -176,28 +166,16 @@ export class FillClient {
     return workflowId;
   }
 
-  /**
-   * The claim check: the request (and the API's embedding) to storage, its
-   * reference into the input; `written` once it is stored (a failure there is
-   * the gateway's storage_unavailable).
-   */
-  private prepare(spec: MissSpec): { input: FillInput; written: Promise<void> } {
-    const { ref, written } = this.blobs.begin(spec.tenant, fillRequestOf(spec));
-    const stored = written.catch((err: unknown) => {
-      throw storageError(err);
-    });
-    stored.catch(() => undefined); // awaited by the caller; never an unhandled rejection meanwhile
-    return { input: this.inputOf(spec, ref), written: stored };
-  }
-
-  private inputOf(spec: MissSpec, requestRef: string): FillInput {
+  /** The claim check: the request (and the API's embedding) to storage, its reference into the input. */
+  private async prepare(spec: MissSpec): Promise<FillInput> {
+    const request = fillRequestOf(spec);
     return {
       // Chat fills keep the input they always had.
       ...(spec.endpoint && spec.endpoint !== 'chat' ? { endpoint: spec.endpoint } : {}),
       tenant: spec.tenant,
       key: spec.key,
       model: spec.model,
-      requestRef,
+      requestRef: await this.storeBlob(spec.tenant, request),
       embedded: spec.embedding !== undefined,
       sealedToken: spec.sealedToken,
       policy: this.options.policy,
@@ -212,7 +190,7 @@ export class FillClient {
     try {
       return await this.blobs.put(tenant, value);
     } catch (err) {
-      throw storageError(err);
+      throw unavailable(`The entry store cannot be written: ${err instanceof Error ? err.message : String(err)}`, 'storage_unavailable');
     }
   }
 
@@ -286,8 +264,6 @@ function describeFill(spec: MissSpec, kind: MissKind, handed?: { answer: ChatCom
 
 /** Fills always join an open run of their id (update-with-start requires the policy set). */
 type FillStartOptions = WorkflowStartOptions<typeof cacheFillWorkflow> & { workflowIdConflictPolicy: 'USE_EXISTING' };
-
-const storageError = (err: unknown) => unavailable(`The entry store cannot be written: ${err instanceof Error ? err.message : String(err)}`, 'storage_unavailable');
 
 class DeadlineExceeded extends Error {}
 const exceeded = () => new DeadlineExceeded();

@@ -94,61 +94,6 @@ describe('FillClient starting eagerly on the co-located worker', () => {
     expect(start).toHaveBeenCalledWith('cacheFillWorkflow', expect.objectContaining({ requestEagerStart: true, workflowId: fillIdFor(spec), workflowIdConflictPolicy: 'USE_EXISTING' }));
   });
 
-  /** A blob store whose writes wait until `release` (or fail), to see what goes out before the request is stored. */
-  const heldBlobs = (fail = false) => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    const store = new FileBlobStore(mkdtempSync(path.join(os.tmpdir(), 'reflex-held-')));
-    const write = (store as unknown as { write(t: string, r: string, d: string): Promise<void> }).write.bind(store);
-    jest.spyOn(store as unknown as { write(t: string, r: string, d: string): Promise<void> }, 'write').mockImplementation(async (...args) => {
-      await held;
-      if (fail) throw new Error('disk full');
-      return write(...args);
-    });
-    return { store, release };
-  };
-
-  test("an eager start goes out while the request is written (its worker reads this process's copy); the answer waits for the write", async () => {
-    const board = new AnswerBoard();
-    const { store, release } = heldBlobs();
-    const seen: unknown[] = [];
-    const { client, start } = workerClient(true, () => setImmediate(async () => {
-      seen.push(await store.get(spec.tenant, (start.mock.calls[0] as unknown as [string, { args: [{ requestRef: string }] }])[1].args[0].requestRef));
-      board.post(fillIdFor(spec), { answerRef: 'r', answer });
-    }));
-    const fill = new FillClient(neverUsed, store, entries, options, undefined, board);
-    fill.startEagerlyOn(client);
-    let settled = false;
-    const answered = fill.fill(spec).finally(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 30));
-    expect(start).toHaveBeenCalledTimes(1);
-    expect(seen).toEqual([expect.objectContaining({ semanticText: 'q' })]);
-    expect(settled).toBe(false);
-    release();
-    await expect(answered).resolves.toMatchObject({ response: answer });
-  });
-
-  test('a request that could not be stored fails the miss as storage_unavailable, even with an answer posted', async () => {
-    const board = new AnswerBoard();
-    const { store, release } = heldBlobs(true);
-    const { client } = workerClient(true, () => setImmediate(() => (board.post(fillIdFor(spec), { answerRef: 'r', answer }), release())));
-    const fill = new FillClient(neverUsed, store, entries, options, undefined, board);
-    fill.startEagerlyOn(client);
-    await expect(fill.fill(spec)).rejects.toMatchObject({ status: 503, code: 'storage_unavailable' });
-  });
-
-  test('a start that is not eager (the update on the API connection) waits for the request to be stored', async () => {
-    const { store, release } = heldBlobs();
-    const update = jest.fn(async () => ({ answerRef: await store.put(spec.tenant, answer) }));
-    const fill = new FillClient({ workflow: { executeUpdateWithStart: update } } as unknown as Client, store, entries, options);
-    const answered = fill.fill(spec);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(update).not.toHaveBeenCalled();
-    release();
-    await expect(answered).resolves.toMatchObject({ response: answer });
-    expect(update).toHaveBeenCalledTimes(1);
-  });
-
   test("a posted final failure is the provider's error, status and all", async () => {
     const board = new AnswerBoard();
     const failure = { status: 429, retryable: true, retryAfter: '7', body: { error: { message: 'slow down', type: 'rate_limit_error', param: null, code: null } } };

@@ -11,7 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { ActivityDeps, AnswerCall, createActivities } from '../../src/activities';
 import { AnswerBoard } from '../../src/activities/answerBoard';
-import { refOf } from '../../src/cache/storage/blobStore';
 import { FileBlobStore } from '../../src/cache/storage/fileBlobStore';
 import type { Entry } from '../../src/cache/storage/entry';
 import type { EntryStore } from '../../src/cache/storage/entryStore';
@@ -74,19 +73,6 @@ test('the process that put the answer reuses its copy in memory, even after the 
   unlinkSync(blobs.pathOf(tenant, answerRef));
   await expect(inRun('fill-a', 'run-1')).resolves.toMatchObject({ source: 'provider', answerRef });
   expect(complete).toHaveBeenCalledTimes(1);
-});
-
-test("a request blob written moments after the run reached this worker (an eager start's write still under way) is read; one that never comes is missing", async () => {
-  const { blobs, complete } = await setup();
-  const late = { request: { model: 'm', messages: [{ role: 'user', content: 'late' }] } };
-  // This worker's process did not start the fill: its store has no copy, and the file is not there yet.
-  const acts = createActivities(fake<ActivityDeps>({ provider: fake<Provider>({ complete }, 'provider'), upstreamKey: 'sk-test', blobs: new FileBlobStore(blobs.root), answers: undefined }, 'deps'));
-  const call: AnswerCall = { tenant, key: 'e'.repeat(64), requestRef: refOf(JSON.stringify(late)), guarded: false };
-  const run = (workflowId: string, requestRef: string) => new MockActivityEnvironment({ workflowExecution: { workflowId, runId: 'run-1' } }).run(acts.obtainAnswer, { ...call, requestRef });
-  const obtaining = run('fill-late', call.requestRef);
-  setTimeout(() => void blobs.put(tenant, late), 40); // the starting process's write lands
-  await expect(obtaining).resolves.toMatchObject({ source: 'provider' });
-  await expect(run('fill-never', 'f'.repeat(64))).rejects.toMatchObject({ type: 'RequestBlobMissing' });
 });
 
 test('the marker is written before the answer is posted to a waiting request', async () => {

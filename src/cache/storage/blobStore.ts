@@ -27,12 +27,6 @@ export const REF = /^[0-9a-f]{64}$/;
 export interface BlobStore {
   /** Stores value as JSON; returns its reference (the sha256 of the JSON). */
   put(tenant: string, value: unknown): Promise<string>;
-  /**
-   * put, without waiting: the reference and this process's copy at once,
-   * `written` once the blob is stored (it rejects if it could not be). For a
-   * caller whose reader is most likely this process (see FillClient.fill).
-   */
-  begin(tenant: string, value: unknown): { ref: string; written: Promise<void> };
   /** put, and records the blob as the answer the fill run `run` obtained (markRun). */
   putForRun(tenant: string, run: string, value: unknown): Promise<string>;
   get<T>(tenant: string, ref: string): Promise<T | undefined>;
@@ -63,21 +57,11 @@ export abstract class ContentAddressedBlobs implements BlobStore {
   private readonly recent = new LRUCache<string, string>({ ...RECENT, sizeCalculation: (data) => Math.max(1, data.length) });
 
   async put(tenant: string, value: unknown): Promise<string> {
-    const { ref, written } = this.begin(tenant, value);
-    await written;
-    return ref;
-  }
-
-  begin(tenant: string, value: unknown): { ref: string; written: Promise<void> } {
     const data = JSON.stringify(value);
     const ref = refOf(data);
+    await this.write(tenant, ref, data);
     this.remember(tenant, ref, data);
-    // A blob that could not be stored is not read from memory either.
-    const written = this.write(tenant, ref, data).catch((err: unknown) => {
-      this.recent.delete(recentKey(tenant, ref));
-      throw err;
-    });
-    return { ref, written };
+    return ref;
   }
 
   /**
