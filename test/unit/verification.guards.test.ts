@@ -76,6 +76,13 @@ describe('direction guard', () => {
     expect(directionGuard.conflict('Is Python faster than Java?', 'Is Java faster than Python?')).toBe(true);
     expect(directionGuard.conflict('Redirect HTTP to HTTPS', 'Redirect HTTPS to HTTP')).toBe(true);
   });
+  it('flags the two sides of an exclusion, a contrast or a sequence swapped', () => {
+    expect(directionGuard.conflict('Give me a recipe with chicken but no garlic', 'Give me a recipe with garlic but no chicken')).toBe(true);
+    expect(directionGuard.conflict('Should I wash the wool before dyeing it?', 'Should I dye the wool before washing it?')).toBe(true);
+    expect(directionGuard.conflict('Use tabs instead of spaces in Python', 'Use spaces instead of tabs in Python')).toBe(true);
+    expect(directionGuard.conflict('Is it bad to drain the battery fast while charging?', 'Is it bad to charge the battery fast while draining?')).toBe(true);
+    expect(directionGuard.conflict('Give me a recipe with chicken but no garlic', 'A chicken recipe with no garlic, please')).toBe(false);
+  });
   it('accepts the same direction reworded', () => {
     expect(directionGuard.conflict('How do I convert JSON to YAML?', 'Convert JSON to YAML quickly')).toBe(false);
     expect(directionGuard.conflict('Difference between Python and Java', 'Difference between Java and Python')).toBe(false);
