@@ -52,6 +52,9 @@ describe('negation guard', () => {
 describe('antonym guard', () => {
   it.each([
     ['How do I enable 2FA?', 'How do I disable 2FA?'],
+    ['Who is older, Obama or Biden?', 'Who is younger, Obama or Biden?'],
+    ['What happened yesterday in the stock market?', 'What happened today in the stock market?'],
+    ['How to center a div horizontally', 'How to center a div vertically'],
     ['Sort in ascending order', 'Sort in descending order'],
     ['How to upload files to Drive', 'How to download files from Drive'],
     ['How do I uninstall Node?', 'How do I install Node?'],

@@ -32,7 +32,18 @@ const PAIRS = (
   // Superlatives embed like their opposites too: "shortest" vs "longest".
   'shortest/longest highest/lowest biggest/smallest largest/smallest fastest/slowest oldest/youngest ' +
   'oldest/newest strongest/weakest easiest/hardest richest/poorest hottest/coldest cheapest/costliest ' +
-  'earliest/latest nearest/farthest closest/farthest'
+  'earliest/latest nearest/farthest closest/farthest ' +
+  // Comparatives and their plain forms: "who is older, A or B" and "who is younger, A or B" embed at ~0.97.
+  'older/younger elder/younger taller/shorter tall/short heavier/lighter heavy/light wider/narrower wide/narrow ' +
+  'thicker/thinner thick/thin deeper/shallower deep/shallow warmer/cooler warm/cool hotter/colder richer/poorer ' +
+  'stronger/weaker easier/harder cheaper/dearer closer/farther nearer/farther ' +
+  // When, where and which way: "what happened yesterday" and "... today" embed at ~0.96.
+  'yesterday/today today/tomorrow yesterday/tomorrow next/last next/previous past/future ancient/modern ' +
+  'horizontal/vertical horizontally/vertically local/remote locally/remotely front/back top/bottom ' +
+  'inner/outer forward/backward head/tail wet/dry full/empty odd/even public/private static/dynamic ' +
+  'sync/async synchronous/asynchronous explicit/implicit singular/plural major/minor absolute/relative ' +
+  'debit/credit asset/liability offense/defense attack/defend adult/child adults/children ' +
+  'fahrenheit/celsius celsius/kelvin fahrenheit/kelvin metric/imperial'
 )
   .split(' ')
   .map((p) => p.split('/').map((w) => stem(w.replace('-', ''))) as [string, string]);
