@@ -32,6 +32,9 @@ describe('number guard', () => {
     expect(numberGuard.conflict('Bench mxe1v2cv question 2: what should I know about topic 2?', 'Bench mxe1v2cv question 1: what should I know about topic 1?')).toBe(true);
     expect(numberGuard.conflict('Is 2 greater than 1?', 'Is 1 greater than 2?')).toBe(true);
     expect(numberGuard.conflict('What is 2 + 2?', 'What is 2 + 2 + 2?')).toBe(true);
+    expect(numberGuard.conflict('Increase the price by 10%', 'Increase the price to 10%')).toBe(true);
+    expect(numberGuard.conflict('Find users with at least 3 orders', 'Find users with at most 3 orders')).toBe(true);
+    expect(numberGuard.conflict('Increase the price by 10%', 'Raise the price 10%')).toBe(false);
     expect(numberGuard.conflict('Bench mxe1v2cv question 2 about topic 2', 'bench mxe1v2cv question 2 about topic 2')).toBe(false);
   });
 });
@@ -83,6 +86,7 @@ describe('direction guard', () => {
     expect(directionGuard.conflict('Give me a recipe with chicken but no garlic', 'Give me a recipe with garlic but no chicken')).toBe(true);
     expect(directionGuard.conflict('Should I wash the wool before dyeing it?', 'Should I dye the wool before washing it?')).toBe(true);
     expect(directionGuard.conflict('Use tabs instead of spaces in Python', 'Use spaces instead of tabs in Python')).toBe(true);
+    expect(directionGuard.conflict('What is the time in London when it is noon in New York?', 'What is the time in New York when it is noon in London?')).toBe(true);
     expect(directionGuard.conflict('Is it bad to drain the battery fast while charging?', 'Is it bad to charge the battery fast while draining?')).toBe(true);
     expect(directionGuard.conflict('Give me a recipe with chicken but no garlic', 'A chicken recipe with no garlic, please')).toBe(false);
   });

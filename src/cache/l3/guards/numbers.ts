@@ -19,14 +19,38 @@ function canonicalNumber(raw: string): string {
   return frac === undefined || /^0*$/.test(frac) ? i : `${i}.${frac.replace(/0+$/, '')}`;
 }
 
-/** The numbers of a text in the order they appear, digits and number words alike. */
-export function numbersIn(text: string): string[] {
-  const found: string[] = [];
+/**
+ * Words that say what a number does: "increase by 10%" is not "increase to
+ * 10%", "at least 30" is not "at most 30".
+ */
+const ROLES = new Set(['by', 'to', 'from', 'per', 'over', 'under', 'above', 'below', 'than', 'least', 'most', 'within', 'after', 'before', 'until', 'since']);
+
+interface Found {
+  value: string;
+  /** The role word right before it, if any. */
+  role?: string;
+}
+
+/** The numbers of a text in the order they appear, digits and number words alike, each with its role word. */
+function numbersWithRoles(text: string): Found[] {
+  const found: Found[] = [];
+  let previous: string | undefined;
   for (const [token] of text.matchAll(/\d+(?:[.,]\d+)*|\p{L}+/gu)) {
-    if (/^\d/.test(token)) found.push(canonicalNumber(token));
-    else if (token.toLowerCase() in NUMBER_WORDS) found.push(NUMBER_WORDS[token.toLowerCase()]!);
+    const word = token.toLowerCase();
+    const value = /^\d/.test(token) ? canonicalNumber(token) : NUMBER_WORDS[word];
+    if (value !== undefined) found.push({ value, ...(previous && ROLES.has(previous) ? { role: previous } : {}) });
+    previous = word;
   }
   return found;
+}
+
+export function numbersIn(text: string): string[] {
+  return numbersWithRoles(text).map((n) => n.value);
+}
+
+/** Both name a role for the same number, and not the same one (a side that names none is a rewording). */
+function roleChanged(a: Found[], b: Found[]): boolean {
+  return a.some((n, i) => n.role !== undefined && b[i]?.role !== undefined && n.role !== b[i]!.role);
 }
 
 /**
@@ -34,9 +58,13 @@ export function numbersIn(text: string): string[] {
  * … question 2" matched "topic 1 … question 1" wherever both numbers also
  * appeared elsewhere in the text (an id such as "run-1x2"), and "is 2 more than
  * 1" matched "is 1 more than 2". A paraphrase that reorders its numbers is a
- * miss, which costs a provider call; a wrong answer costs more.
+ * miss, which costs a provider call; a wrong answer costs more. So is one
+ * that names another role for a number ("by 10%" against "to 10%").
  */
 export const numberGuard: Guard = {
   name: 'number_mismatch',
-  conflict: (query, candidate) => numbersIn(query).join(' ') !== numbersIn(candidate).join(' '),
+  conflict: (query, candidate) => {
+    const [a, b] = [numbersWithRoles(query), numbersWithRoles(candidate)];
+    return a.map((n) => n.value).join(' ') !== b.map((n) => n.value).join(' ') || roleChanged(a, b);
+  },
 };
