@@ -58,6 +58,7 @@ describe('antonym guard', () => {
     ['Who is older, Obama or Biden?', 'Who is younger, Obama or Biden?'],
     ['What happened yesterday in the stock market?', 'What happened today in the stock market?'],
     ['How to center a div horizontally', 'How to center a div vertically'],
+    ['How do I undo the last commit but keep the changes?', 'How do I undo the last commit and discard the changes?'],
     ['Sort in ascending order', 'Sort in descending order'],
     ['How to upload files to Drive', 'How to download files from Drive'],
     ['How do I uninstall Node?', 'How do I install Node?'],
@@ -97,6 +98,11 @@ describe('direction guard', () => {
 });
 
 describe('entity guard', () => {
+  it('flags other operators, or the same ones in another order', () => {
+    expect(entityGuard.conflict('What is the difference between == and === in JavaScript?', 'What is the difference between = and == in JavaScript?')).toBe(true);
+    expect(entityGuard.conflict('Why is a <= b true here?', 'Why is a >= b true here?')).toBe(true);
+    expect(entityGuard.conflict('What is the difference between == and === in JavaScript?', 'difference between == and === in javascript')).toBe(false);
+  });
   it('flags different names, including when one side is lower-case', () => {
     expect(entityGuard.conflict('What are the best hotels in Paris?', 'What are the best hotels in London?')).toBe(true);
     expect(entityGuard.conflict('best hotels in paris', 'What are the best hotels in London?')).toBe(true);

@@ -43,7 +43,10 @@ const PAIRS = (
   'inner/outer forward/backward head/tail wet/dry full/empty odd/even public/private static/dynamic ' +
   'sync/async synchronous/asynchronous explicit/implicit singular/plural major/minor absolute/relative ' +
   'debit/credit asset/liability offense/defense attack/defend adult/child adults/children ' +
-  'fahrenheit/celsius celsius/kelvin fahrenheit/kelvin metric/imperial'
+  'fahrenheit/celsius celsius/kelvin fahrenheit/kelvin metric/imperial ' +
+  // Keeping against throwing away: "undo the commit but keep the changes" / "… and discard the changes" (~0.97).
+  'keep/discard keep/delete keep/remove keep/drop save/discard commit/rollback read/write get/set ' +
+  'enter/exit arrive/depart arrival/departure expand/collapse attach/detach join/leave'
 )
   .split(' ')
   .map((p) => p.split('/').map((w) => stem(w.replace('-', ''))) as [string, string]);

@@ -12,6 +12,7 @@
  * [A-Z]), format directives (%m month vs %M minute), date patterns (yyyy-MM-dd
  * vs yyyy-mm-dd, HH:mm vs hh:mm) and short command-line flags (ls -l vs ls -L)
  * — are matched exactly wherever they appear, since only this guard sees case.
+ * So are operators (==, ===, !=, &&, ->), in order.
  */
 import type { Guard } from './guard';
 import { STOPWORDS, stems, words } from '../text';
@@ -99,7 +100,16 @@ export function missingItems(from: string, to: string): string[] {
   return [...missingText, ...missingExact, ...missingNames, ...missingUnits];
 }
 
+/**
+ * Comparison and logic operators in order: "== and ===" is not "= and ==".
+ * Words around them embed alike and the tokenizers drop the symbols.
+ */
+export function operators(text: string): string[] {
+  return text.match(/[=<>!&|]+/g) ?? [];
+}
+
 export const entityGuard: Guard = {
   name: 'entity_mismatch',
-  conflict: (query, candidate) => missingItems(query, candidate).length > 0 || missingItems(candidate, query).length > 0,
+  conflict: (query, candidate) =>
+    missingItems(query, candidate).length > 0 || missingItems(candidate, query).length > 0 || operators(query).join(' ') !== operators(candidate).join(' '),
 };
