@@ -101,6 +101,8 @@ describe('entity guard', () => {
   it('flags other operators, or the same ones in another order', () => {
     expect(entityGuard.conflict('What is the difference between == and === in JavaScript?', 'What is the difference between = and == in JavaScript?')).toBe(true);
     expect(entityGuard.conflict('Why is a <= b true here?', 'Why is a >= b true here?')).toBe(true);
+    expect(entityGuard.conflict('Why is a != b true here?', 'Why is a == b true here?')).toBe(true);
+    expect(entityGuard.conflict('How do I fix this error!', 'How do I fix this error?')).toBe(false);
     expect(entityGuard.conflict('What is the difference between == and === in JavaScript?', 'difference between == and === in javascript')).toBe(false);
   });
   it('flags different names, including when one side is lower-case', () => {

@@ -26,7 +26,6 @@ export function stems(text: string): string[] {
   return words(text).map(stem);
 }
 
-
 /** Function words: ignored when deciding which content two questions share. */
 export const STOPWORDS = new Set(
   (

@@ -102,10 +102,11 @@ export function missingItems(from: string, to: string): string[] {
 
 /**
  * Comparison and logic operators in order: "== and ===" is not "= and ==".
- * Words around them embed alike and the tokenizers drop the symbols.
+ * Words around them embed alike and the tokenizers drop the symbols. A "!"
+ * counts only before "=": "Thanks!" is punctuation.
  */
 export function operators(text: string): string[] {
-  return text.match(/[=<>!&|]+/g) ?? [];
+  return text.match(/!=+|[=<>&|]+/g) ?? [];
 }
 
 export const entityGuard: Guard = {
