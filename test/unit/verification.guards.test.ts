@@ -5,6 +5,9 @@ import { differentLanguage, dominantScript, latinLanguage } from '../../src/cach
 import { isNegated, negationGuard } from '../../src/cache/l3/guards/negation';
 import { numberGuard, numbersIn } from '../../src/cache/l3/guards/numbers';
 import { addedDetail } from '../../src/cache/l3/guards/detail';
+import { unitGuard, unitsIn } from '../../src/cache/l3/guards/units';
+import { questionWordGuard } from '../../src/cache/l3/guards/questionWord';
+import { siblingSwap } from '../../src/cache/l3/guards/siblings';
 import { stem } from '../../src/cache/l3/text';
 
 describe('text helpers', () => {
@@ -68,6 +71,7 @@ describe('antonym guard', () => {
     ['Why is the market going up today?', 'Why is the market going down today?'],
     ['How do I zoom in on a Mac?', 'How do I zoom out on a Mac?'],
     ['What does a trade surplus mean?', 'What does a trade deficit mean?'],
+    ['What are the similarities between cats and dogs?', 'What are the differences between cats and dogs?'],
   ])('flags %s / %s', (a, b) => {
     expect(antonymGuard.conflict(a, b)).toBe(true);
   });
@@ -164,6 +168,55 @@ describe('language guard', () => {
     expect(differentLanguage('How do I reset my password?', 'Как сбросить мой пароль?')).toBe(true);
     expect(differentLanguage("What's a good name for a grocery store?", 'What is a good domain name for a store?')).toBe(false);
     expect(differentLanguage('Who is Robert De Niro?', 'Who is De Niro?')).toBe(false);
+  });
+});
+
+describe('unit guard', () => {
+  it('reads spelled-out and abbreviated units as one, digits attached or not', () => {
+    expect([...unitsIn('How many kg is 150 lbs?')]).toEqual(['kilogram', 'pound']);
+    expect([...unitsIn('walk 5km in 100ms')]).toEqual(['kilometer']);
+    expect([...unitsIn('e.g. MS Word, a bit more')]).toEqual([]);
+  });
+  it('flags another unit on either side (served wrong at 0.984 before)', () => {
+    expect(unitGuard.conflict("What's heavier, a pound of feathers or a kilogram of steel?", "What's heavier, a kilogram of feathers or a kilogram of steel?")).toBe(true);
+    expect(unitGuard.conflict('How many grams are in a pound?', 'How many ounces are in a pound?')).toBe(true);
+    expect(unitGuard.conflict('Convert 100 dollars to euros', 'Convert 100 dollars to pounds')).toBe(true);
+  });
+  it('leaves the same units reworded, and a side naming none, alone', () => {
+    expect(unitGuard.conflict('How many kg is 150 lbs?', 'How many kilograms is 150 pounds?')).toBe(false);
+    expect(unitGuard.conflict('How heavy is a bowling ball?', 'How many pounds is a bowling ball?')).toBe(false);
+  });
+});
+
+describe('question-word guard', () => {
+  it('flags a question that asks for another kind of answer', () => {
+    expect(questionWordGuard.conflict('When did Abraham Lincoln die?', 'How did Abraham Lincoln die?')).toBe(true);
+    expect(questionWordGuard.conflict('Where is the Great Barrier Reef?', 'What is the Great Barrier Reef?')).toBe(true);
+    expect(questionWordGuard.conflict('Some context first. Why did sales stay flat?', 'Some context first. How did sales stay flat?')).toBe(true);
+    expect(questionWordGuard.conflict('What year did the Titanic sink?', 'Where did the Titanic sink?')).toBe(true);
+  });
+  it('reads "what year" as when and "how come" as why, and a conjunction as no question', () => {
+    expect(questionWordGuard.conflict('When did Lincoln die?', 'What year did Lincoln die?')).toBe(false);
+    expect(questionWordGuard.conflict('Why is the sky blue?', 'How come the sky is blue?')).toBe(false);
+    expect(questionWordGuard.conflict('What happens when I run npm install?', 'What happens if I run npm install?')).toBe(false);
+    expect(questionWordGuard.conflict('How do I reverse a string?', "What's the way to reverse a string?")).toBe(false);
+  });
+  it('defers to the cross-encoder where the model verifier asks it', () => {
+    expect(questionWordGuard.modelReadsIt).toBe(true);
+  });
+});
+
+describe('sibling guard', () => {
+  it('flags one term of a kind swapped for another', () => {
+    expect(siblingSwap('Calculate the area of a circle with radius 5', 'Calculate the area of a circle with diameter 5')).toBe(true);
+    expect(siblingSwap('How many seasons of Breaking Bad are there?', 'How many episodes of Breaking Bad are there?')).toBe(true);
+    expect(siblingSwap('Can we move it to Tuesday?', 'Can we move it to thursday?')).toBe(true);
+    expect(siblingSwap('Is grain-free food good for dogs?', 'Is grain-free food good for cats?')).toBe(true);
+  });
+  it('leaves a question naming both, or neither, alone', () => {
+    expect(siblingSwap('Area and radius of a circle', 'Radius and area of a circle')).toBe(false);
+    expect(siblingSwap('Can dogs and cats share food?', 'Can cats and dogs share food?')).toBe(false);
+    expect(siblingSwap('How do I merge cells?', 'How can I merge cells?')).toBe(false);
   });
 });
 

@@ -83,15 +83,23 @@ describe('both modes', () => {
   const guards = createVerifier({ threshold: 0 });
   const negatives = loadPairs(`${__dirname}/../data/adversarial.jsonl`).filter((p) => p.label === 0);
 
-  it('a guard that vetoes in guards mode vetoes in model mode too, whatever the cosine', async () => {
+  it('a guard that vetoes in guards mode vetoes in model mode too, whatever the cosine, but where the model reads it', async () => {
+    const modelReads = new Set(ALL_GUARDS.filter((g) => g.modelReadsIt).map((g) => g.name));
     let vetoed = 0;
+    let deferred = 0;
     for (const p of negatives) {
       for (const similarity of [0.86, 0.99]) {
         const g = guards.verifyNow(p.b, { text: p.a, similarity });
         const m = await lenient.verify(p.b, { text: p.a, similarity });
-        if (!g.accepted) (vetoed++, expect(m).toEqual(g));
+        if (g.accepted) continue;
+        vetoed++;
+        // Under the guards floor the model decides what the question-word guard would (and this model serves all).
+        if (similarity < 0.97 && modelReads.has(g.reason)) (deferred++, expect(m.reason).not.toBe(g.reason));
+        else expect(m).toEqual(g);
       }
     }
+    expect(modelReads).toEqual(new Set(['question_mismatch']));
+    expect(deferred).toBeGreaterThan(0);
     expect(vetoed).toBeGreaterThan(negatives.length); // most pairs are caught by a guard, not by the cosine floor
   });
 });

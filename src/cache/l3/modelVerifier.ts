@@ -31,9 +31,10 @@ export class ModelVerifier implements Verifier {
   async verify(query: string, candidate: Candidate): Promise<Verdict> {
     // X-Reflex-Threshold replaces the cosine floor here too, so a caller can still be stricter per request.
     if (!(candidate.similarity >= (candidate.threshold ?? this.floor))) return { accepted: false, reason: 'below_threshold' };
-    const veto = this.guards.find((g) => g.conflict(query, candidate.text));
+    const modelAsked = candidate.similarity < this.guardsFloor;
+    const veto = this.guards.find((g) => !(modelAsked && g.modelReadsIt) && g.conflict(query, candidate.text));
     if (veto) return { accepted: false, reason: veto.name };
-    if (candidate.similarity >= this.guardsFloor) return { accepted: true, reason: 'verified' };
+    if (!modelAsked) return { accepted: true, reason: 'verified' };
     const p = await this.scorer.score(query, candidate.text);
     return p >= this.threshold ? { accepted: true, reason: 'verified' } : { accepted: false, reason: 'model_rejected' };
   }

@@ -46,7 +46,9 @@ const PAIRS = (
   'fahrenheit/celsius celsius/kelvin fahrenheit/kelvin metric/imperial ' +
   // Keeping against throwing away: "undo the commit but keep the changes" / "… and discard the changes" (~0.97).
   'keep/discard keep/delete keep/remove keep/drop save/discard commit/rollback read/write get/set ' +
-  'enter/exit arrive/depart arrival/departure expand/collapse attach/detach join/leave'
+  'enter/exit arrive/depart arrival/departure expand/collapse attach/detach join/leave ' +
+  // "The similarities between cats and dogs" against "the differences" (0.928, served by the model verifier).
+  'similar/different similarity/difference same/different alike/different'
 )
   .split(' ')
   .map((p) => p.split('/').map((w) => stem(w.replace('-', ''))) as [string, string]);

@@ -1,0 +1,46 @@
+/**
+ * Terms of one kind that are never each other's rewording: "the area of a
+ * circle with radius 5" against "… diameter 5" (cosine 0.965, over the
+ * floor), "seasons" against "episodes" of a show, "copy and paste" against
+ * "cut and paste" (0.92 and 0.89, served by the model verifier). Opposites
+ * have their own guard (antonyms.ts); these are siblings. A conflict needs a
+ * member of a group on one side only and another member on the other side only.
+ */
+import type { Guard } from './guard';
+import { stem, stems } from '../text';
+
+const GROUPS = [
+  'radius diameter circumference perimeter area volume',
+  'mean median mode variance',
+  'precision recall accuracy',
+  'sensitivity specificity',
+  'derivative integral',
+  'sin cos tan sine cosine tangent',
+  'stack queue heap',
+  'row column',
+  'process thread coroutine',
+  'copy cut',
+  'undo redo',
+  'season episode chapter',
+  'username password email',
+  'breakfast lunch dinner',
+  'morning afternoon evening night',
+  'spring summer autumn winter',
+  'monday tuesday wednesday thursday friday saturday sunday',
+  'january february march april june july august september october november december',
+  'red orange yellow green blue purple pink brown grey gray black white',
+  'dog cat horse rabbit hamster bird parrot fish snake',
+  'first second third fourth fifth sixth seventh eighth ninth tenth',
+].map((g) => new Set(g.split(' ').map(stem)));
+
+export function siblingSwap(query: string, candidate: string): boolean {
+  const a = new Set(stems(query));
+  const b = new Set(stems(candidate));
+  return GROUPS.some((group) => {
+    const onlyA = [...group].some((w) => a.has(w) && !b.has(w));
+    const onlyB = [...group].some((w) => b.has(w) && !a.has(w));
+    return onlyA && onlyB;
+  });
+}
+
+export const siblingGuard: Guard = { name: 'sibling_mismatch', conflict: siblingSwap };
