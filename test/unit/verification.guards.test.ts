@@ -75,8 +75,13 @@ describe('antonym guard', () => {
   ])('flags %s / %s', (a, b) => {
     expect(antonymGuard.conflict(a, b)).toBe(true);
   });
+  it('flags both poles on both sides in the other order (and reads "loved" as "love")', () => {
+    expect(antonymGuard.conflict('I loved the battery life and hated the screen.', 'I hated the battery life and loved the screen.')).toBe(true);
+    expect(antonymGuard.conflict('I loved the battery life.', 'I hated the battery life.')).toBe(true);
+  });
   it('leaves a question that names both poles, and plain rewordings, alone', () => {
     expect(antonymGuard.conflict('How do I enable or disable 2FA?', 'How do I disable 2FA?')).toBe(false);
+    expect(antonymGuard.conflict('How do I enable or disable 2FA?', 'How do I disable or enable 2FA?')).toBe(false);
     expect(antonymGuard.conflict('How do I enable 2FA?', 'How can I enable 2FA?')).toBe(false);
   });
 });
@@ -174,8 +179,14 @@ describe('language guard', () => {
 describe('unit guard', () => {
   it('reads spelled-out and abbreviated units as one, digits attached or not', () => {
     expect([...unitsIn('How many kg is 150 lbs?')]).toEqual(['kilogram', 'pound']);
-    expect([...unitsIn('walk 5km in 100ms')]).toEqual(['kilometer']);
+    expect([...unitsIn('walk 5km in 100ms')]).toEqual(['kilometer', 'millisecond']);
     expect([...unitsIn('e.g. MS Word, a bit more')]).toEqual([]);
+  });
+  it('reads a time or a short spelling as a unit only after a count', () => {
+    expect([...unitsIn('Delivery took two days')]).toEqual(['day']);
+    expect([...unitsIn('How many calories a day, in 100ms?')]).toEqual(['calorie', 'day', 'millisecond']);
+    expect([...unitsIn('What day is it? Open MS Word, then the constructor')]).toEqual([]);
+    expect(unitGuard.conflict('Delivery took two days and the box was intact.', 'Delivery took two weeks and the box was intact.')).toBe(true);
   });
   it('flags another unit on either side (served wrong at 0.984 before)', () => {
     expect(unitGuard.conflict("What's heavier, a pound of feathers or a kilogram of steel?", "What's heavier, a kilogram of feathers or a kilogram of steel?")).toBe(true);

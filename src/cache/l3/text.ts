@@ -15,7 +15,9 @@ export function words(text: string): string[] {
  */
 export function stem(word: string): string {
   let w = word.replace(/'s$/, '');
-  if (/(?:ing|ed)$/.test(w) && w.length > 5) w = w.replace(/(?:ing|ed)$/, '');
+  // -ed from five letters on: "loved" and "hated" met nothing in the opposites list before.
+  if (/ing$/.test(w) && w.length > 5) w = w.slice(0, -3);
+  else if (/ed$/.test(w) && w.length > 4) w = w.slice(0, -2);
   else if (/ies$/.test(w) && w.length > 4) w = w.slice(0, -3) + 'y';
   else if (/[^s]s$/.test(w) && w.length > 3) w = w.slice(0, -1);
   if (/e$/.test(w) && w.length > 3) w = w.slice(0, -1);

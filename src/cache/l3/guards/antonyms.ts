@@ -2,7 +2,7 @@
  * Opposite terms ("enable"/"disable", "ascending"/"descending",
  * "upload"/"download") sit almost on top of each other in embedding space.
  * A conflict needs one term on one side only and its opposite on the other
- * side only; a question that mentions both poles is left to the threshold.
+ * side only, or both on both sides in the other order.
  */
 import type { Guard } from './guard';
 import { stem, stems } from '../text';
@@ -87,10 +87,28 @@ function pole(set: Set<string>, [x, y]: [string, string]): number {
 // Phrasal verbs whose particle carries the polarity: "log in" vs "log out".
 const joinParticles = (text: string) => text.replace(/\b(log|sign|check|opt|clock|plug|zoom|print|fade)[\s-]+(in|out|on|off)\b/gi, '$1$2');
 
+const JOINERS = new Set(['or', 'and', 'vs', 'versus', 'nor']);
+
+/**
+ * Both poles on both sides, in the other order: "I loved the battery and hated
+ * the screen" against "I hated the battery and loved the screen" (0.984). Poles
+ * joined as one choice ("enable or disable") may come in either order.
+ */
+function polesSwapped(a: string[], b: string[], [x, y]: [string, string]): boolean {
+  const order = (t: string[]) => {
+    const [i, j] = [t.indexOf(x), t.indexOf(y)];
+    if (i < 0 || j < 0) return 0;
+    const [lo, hi] = i < j ? [i, j] : [j, i];
+    return hi - lo === 1 || (hi - lo === 2 && JOINERS.has(t[lo + 1]!)) ? 0 : Math.sign(j - i);
+  };
+  return order(a) * order(b) === -1;
+}
+
 export function opposed(query: string, candidate: string): boolean {
-  const a = new Set(stems(joinParticles(query)));
-  const b = new Set(stems(joinParticles(candidate)));
-  if (PAIRS.some((pair) => pole(a, pair) * pole(b, pair) === -1)) return true;
+  const [ta, tb] = [stems(joinParticles(query)), stems(joinParticles(candidate))];
+  const a = new Set(ta);
+  const b = new Set(tb);
+  if (PAIRS.some((pair) => pole(a, pair) * pole(b, pair) === -1 || polesSwapped(ta, tb, pair))) return true;
   const onlyA = [...a].filter((w) => !b.has(w));
   const onlyB = [...b].filter((w) => !a.has(w));
   return onlyA.some((x) => onlyB.some((y) => prefixOpposite(x, y)));

@@ -11,6 +11,8 @@ const NUMBER_WORDS: Record<string, string> = {
   thousand: '1000', million: '1000000', billion: '1000000000', half: '0.5', twice: '2x', double: '2x', triple: '3x',
 };
 
+export const isNumberWord = (word: string): boolean => Object.hasOwn(NUMBER_WORDS, word);
+
 /** Digits with thousands separators removed and leading zeros dropped: "1,000" = "1000", "07" = "7". */
 function canonicalNumber(raw: string): string {
   const plain = raw.replace(/,(?=\d{3}\b)/g, '');
@@ -37,7 +39,7 @@ function numbersWithRoles(text: string): Found[] {
   let previous: string | undefined;
   for (const [token] of text.matchAll(/\d+(?:[.,]\d+)*|\p{L}+/gu)) {
     const word = token.toLowerCase();
-    const value = /^\d/.test(token) ? canonicalNumber(token) : NUMBER_WORDS[word];
+    const value = /^\d/.test(token) ? canonicalNumber(token) : isNumberWord(word) ? NUMBER_WORDS[word] : undefined;
     if (value !== undefined) found.push({ value, ...(previous && ROLES.has(previous) ? { role: previous } : {}) });
     previous = word;
   }

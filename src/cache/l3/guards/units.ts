@@ -8,6 +8,7 @@
  */
 import type { Guard } from './guard';
 import { words } from '../text';
+import { isNumberWord } from './numbers';
 
 /**
  * Canonical unit, then its other spellings. Only words that are units nearly
@@ -32,12 +33,34 @@ const UNITS: string[][] = [
   ['dollar', 'dollars', 'usd'], ['euro', 'euros', 'eur'], ['yen', 'jpy'], ['rupee', 'rupees', 'inr'], ['gbp'],
 ];
 
-const CANONICAL = new Map(UNITS.flatMap(([name, ...rest]) => [name!, ...rest].map((w) => [w, name!] as const)));
+/**
+ * Units only after a count: time ("two days" against "two weeks", served wrong
+ * at 0.973; but "what day is it" names no unit), and short spellings that are
+ * units after digits only ("100 ms", "5 g", not "MS Word" or "e.g.").
+ */
+const TIME: string[][] = [
+  ['second', 'seconds', 'sec', 'secs'], ['minute', 'minutes', 'mins'], ['hour', 'hours', 'hrs'], ['day', 'days'],
+  ['week', 'weeks'], ['month', 'months'], ['year', 'years'], ['decade', 'decades'], ['century', 'centuries'],
+];
+const AFTER_DIGITS: string[][] = [['gram', 'g'], ['millisecond', 'ms'], ['second', 's'], ['minute', 'min'], ['hour', 'h', 'hr'], ['tonne', 'ton', 'tons'], ['terabyte', 'tb']];
+const COUNTS = new Set(['a', 'an', 'one', 'per', 'every', 'each', 'many', 'few', 'several', 'couple', 'of']);
+
+const canonical = (groups: string[][]) => new Map(groups.flatMap(([name, ...rest]) => [name!, ...rest].map((w) => [w, name!] as const)));
+const ALWAYS = canonical(UNITS);
+const COUNTED = canonical(TIME);
+const DIGITED = canonical(AFTER_DIGITS);
 
 /** "5km" and "100ms" are one token to `words`: the digits are split off first. */
 export function unitsIn(text: string): Set<string> {
-  const spaced = text.replace(/(\d)([a-z]+)\b/gi, '$1 $2');
-  return new Set(words(spaced).flatMap((w) => CANONICAL.get(w) ?? []));
+  const tokens = words(text.replace(/(\d)([a-z]+)\b/gi, '$1 $2'));
+  const found = new Set<string>();
+  tokens.forEach((w, i) => {
+    const before = tokens[i - 1] ?? '';
+    const digits = /^\d/.test(before);
+    const unit = ALWAYS.get(w) ?? (digits || COUNTS.has(before) || isNumberWord(before) ? COUNTED.get(w) : undefined) ?? (digits ? DIGITED.get(w) : undefined);
+    if (unit) found.add(unit);
+  });
+  return found;
 }
 
 export const unitGuard: Guard = {
