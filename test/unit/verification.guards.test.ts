@@ -187,6 +187,8 @@ describe('unit guard', () => {
     expect([...unitsIn('How many calories a day, in 100ms?')]).toEqual(['calorie', 'day', 'millisecond']);
     expect([...unitsIn('What day is it? Open MS Word, then the constructor')]).toEqual([]);
     expect(unitGuard.conflict('Delivery took two days and the box was intact.', 'Delivery took two weeks and the box was intact.')).toBe(true);
+    expect(unitGuard.conflict('Set an alarm for 6:30 am', 'Set an alarm for 6:30pm')).toBe(true);
+    expect(unitGuard.conflict('I am late for the 6:30 pm train', 'I am late for the 6:30 pm train again')).toBe(false);
   });
   it('flags another unit on either side (served wrong at 0.984 before)', () => {
     expect(unitGuard.conflict("What's heavier, a pound of feathers or a kilogram of steel?", "What's heavier, a kilogram of feathers or a kilogram of steel?")).toBe(true);
@@ -222,6 +224,7 @@ describe('sibling guard', () => {
     expect(siblingSwap('Calculate the area of a circle with radius 5', 'Calculate the area of a circle with diameter 5')).toBe(true);
     expect(siblingSwap('How many seasons of Breaking Bad are there?', 'How many episodes of Breaking Bad are there?')).toBe(true);
     expect(siblingSwap('Can we move it to Tuesday?', 'Can we move it to thursday?')).toBe(true);
+    expect(siblingSwap('Book a table for two at 7pm tonight.', 'Book a table for two at 7pm tomorrow.')).toBe(true);
     expect(siblingSwap('Is grain-free food good for dogs?', 'Is grain-free food good for cats?')).toBe(true);
   });
   it('leaves a question naming both, or neither, alone', () => {

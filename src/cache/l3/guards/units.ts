@@ -42,7 +42,11 @@ const TIME: string[][] = [
   ['second', 'seconds', 'sec', 'secs'], ['minute', 'minutes', 'mins'], ['hour', 'hours', 'hrs'], ['day', 'days'],
   ['week', 'weeks'], ['month', 'months'], ['year', 'years'], ['decade', 'decades'], ['century', 'centuries'],
 ];
-const AFTER_DIGITS: string[][] = [['gram', 'g'], ['millisecond', 'ms'], ['second', 's'], ['minute', 'min'], ['hour', 'h', 'hr'], ['tonne', 'ton', 'tons'], ['terabyte', 'tb']];
+const AFTER_DIGITS: string[][] = [
+  ['gram', 'g'], ['millisecond', 'ms'], ['second', 's'], ['minute', 'min'], ['hour', 'h', 'hr'], ['tonne', 'ton', 'tons'], ['terabyte', 'tb'],
+  // The half of the day: "6:30 am" against "6:30 pm" (0.972); "I am" is no time.
+  ['am'], ['pm'],
+];
 const COUNTS = new Set(['a', 'an', 'one', 'per', 'every', 'each', 'many', 'few', 'several', 'couple', 'of']);
 
 const canonical = (groups: string[][]) => new Map(groups.flatMap(([name, ...rest]) => [name!, ...rest].map((w) => [w, name!] as const)));
