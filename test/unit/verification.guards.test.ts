@@ -8,6 +8,7 @@ import { addedDetail } from '../../src/cache/l3/guards/detail';
 import { unitGuard, unitsIn } from '../../src/cache/l3/guards/units';
 import { questionWordGuard } from '../../src/cache/l3/guards/questionWord';
 import { siblingSwap } from '../../src/cache/l3/guards/siblings';
+import { orderSwapped } from '../../src/cache/l3/guards/orderSwap';
 import { stem } from '../../src/cache/l3/text';
 
 describe('text helpers', () => {
@@ -87,6 +88,9 @@ describe('antonym guard', () => {
 });
 
 describe('direction guard', () => {
+  it('reads "cannot" as a connector', () => {
+    expect(directionGuard.conflict('What things can you do in Japan that you cannot in the USA?', 'What things can you do in USA that you cannot do in Japan?')).toBe(true);
+  });
   it('flags swapped source and target', () => {
     expect(directionGuard.conflict('How do I convert JSON to YAML?', 'How do I convert YAML to JSON?')).toBe(true);
     expect(directionGuard.conflict('Is Python faster than Java?', 'Is Java faster than Python?')).toBe(true);
@@ -231,6 +235,21 @@ describe('sibling guard', () => {
     expect(siblingSwap('Area and radius of a circle', 'Radius and area of a circle')).toBe(false);
     expect(siblingSwap('Can dogs and cats share food?', 'Can cats and dogs share food?')).toBe(false);
     expect(siblingSwap('How do I merge cells?', 'How can I merge cells?')).toBe(false);
+  });
+});
+
+describe('order-swap guard', () => {
+  it('flags two words trading places around the same words', () => {
+    expect(orderSwapped('Are tigers afraid of cats?', 'Are cats afraid of tigers?')).toBe(true);
+    expect(orderSwapped('What percentage of Muslims are terrorists?', 'What percentage of terrorists are Muslim?')).toBe(true);
+    expect(orderSwapped('Can psychology graduates apply for data science?', 'Can data science graduates apply for psychology?')).toBe(true);
+  });
+  it('leaves coordinations, moved clauses and moved modifiers alone', () => {
+    expect(orderSwapped('Why are Pakistan and India enemies?', 'Why are India and Pakistan enemies?')).toBe(false);
+    expect(orderSwapped('What is the difference between a historian and an archaeologist?', 'What is the difference between an archaeologist and a historian?')).toBe(false);
+    expect(orderSwapped('If you could travel back in time, what would you change?', 'What would you change if you could travel back in time?')).toBe(false);
+    expect(orderSwapped('Which is the best country to do an MS in?', 'Which country is best to do an MS in?')).toBe(false);
+    expect(orderSwapped('How do I delete saved Snapchat messages?', 'How do I delete Snapchat saved messages?')).toBe(false);
   });
 });
 

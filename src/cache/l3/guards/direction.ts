@@ -14,7 +14,7 @@ import { STOPWORDS, words } from '../text';
 // garlic" is not "garlic but no chicken", "wash before dyeing" is not "dye before washing".
 const CONNECTORS = new Set([
   'to', 'into', 'from', 'than', 'vs', 'versus', 'over', 'onto', 'toward', 'towards', 'against',
-  'no', 'not', 'without', 'except', 'but', 'instead', 'rather', 'unlike', 'before', 'after', 'while', 'because', 'when',
+  'no', 'not', 'cannot', 'without', 'except', 'but', 'instead', 'rather', 'unlike', 'before', 'after', 'while', 'because', 'when',
 ]);
 
 function orderedPairs(tokens: string[], shared: Set<string>): Array<[string, string]> {

@@ -6,6 +6,7 @@ import { entityGuard } from './entities';
 import { languageGuard } from './language';
 import { negationGuard } from './negation';
 import { numberGuard } from './numbers';
+import { orderSwapGuard } from './orderSwap';
 import { questionWordGuard } from './questionWord';
 import { siblingGuard } from './siblings';
 import { unitGuard } from './units';
@@ -14,7 +15,7 @@ export type { Guard } from './guard';
 
 /** Most decisive first; order only changes which reason is reported. */
 export const ALL_GUARDS: readonly Guard[] = [
-  languageGuard, numberGuard, unitGuard, negationGuard, antonymGuard, siblingGuard, directionGuard, questionWordGuard, entityGuard, detailGuard,
+  languageGuard, numberGuard, unitGuard, negationGuard, antonymGuard, siblingGuard, directionGuard, orderSwapGuard, questionWordGuard, entityGuard, detailGuard,
 ];
 
 /** The names REFLEX_VERIFIER_GUARDS takes, and the default set, belong to the configuration. */
