@@ -4,9 +4,27 @@
  * differ in a way the embedding glosses over, never to understand them.
  */
 
+/**
+ * The guards tokenise the same two texts one after another (ten guards, one
+ * candidate): the last few results are kept, so each text is split once. The
+ * arrays are shared: callers must not change them.
+ */
+const RECENT = 8;
+function remembered(cache: Map<string, readonly string[]>, text: string, compute: (t: string) => string[]): readonly string[] {
+  let found = cache.get(text);
+  if (found === undefined) {
+    found = compute(text);
+    cache.set(text, found);
+    if (cache.size > RECENT) cache.delete(cache.keys().next().value!);
+  }
+  return found;
+}
+const recentWords = new Map<string, readonly string[]>();
+const recentStems = new Map<string, readonly string[]>();
+
 /** Lower-cased word tokens; apostrophes stay inside so "don't" is one token. */
-export function words(text: string): string[] {
-  return text.normalize('NFKC').toLowerCase().replace(/’/g, "'").match(/[\p{L}\p{N}]+(?:'[\p{L}]+)*/gu) ?? [];
+export function words(text: string): readonly string[] {
+  return remembered(recentWords, text, (t) => t.normalize('NFKC').toLowerCase().replace(/’/g, "'").match(/[\p{L}\p{N}]+(?:'[\p{L}]+)*/gu) ?? []);
 }
 
 /**
@@ -24,8 +42,8 @@ export function stem(word: string): string {
   return w;
 }
 
-export function stems(text: string): string[] {
-  return words(text).map(stem);
+export function stems(text: string): readonly string[] {
+  return remembered(recentStems, text, (t) => words(t).map(stem));
 }
 
 /** Function words: ignored when deciding which content two questions share. */

@@ -53,6 +53,13 @@ const PAIRS = (
   .split(' ')
   .map((p) => p.split('/').map((w) => stem(w.replace('-', ''))) as [string, string]);
 
+/** Each pole's opposites, both ways, so a text is checked word by word, not pair by pair. */
+const OPPOSITES = new Map<string, string[]>();
+for (const [x, y] of PAIRS) {
+  OPPOSITES.set(x, [...(OPPOSITES.get(x) ?? []), y]);
+  OPPOSITES.set(y, [...(OPPOSITES.get(y) ?? []), x]);
+}
+
 // Generic prefix opposites for terms the list misses: "do"/"undo", "encode"/"decode".
 const ADDED_PREFIXES = ['un', 'dis', 'de', 'non', 'anti', 'mis', 'in', 'im', 'il', 'ir'];
 const SWAPPED_PREFIXES: Array<[string, string]> = [
@@ -63,6 +70,8 @@ const MIN_ROOT = 4;
 const PARTICLE_PAIRS: Array<[string, string]> = [['in', 'out'], ['on', 'off']];
 
 function prefixOpposite(x: string, y: string): boolean {
+  // Every rule below needs a shared root at the end, or a shared stem before a particle.
+  if (x.slice(-MIN_ROOT) !== y.slice(-MIN_ROOT) && x.slice(0, 3) !== y.slice(0, 3)) return false;
   for (const p of ADDED_PREFIXES) {
     if (y === p + x && x.length >= MIN_ROOT) return true;
     if (x === p + y && y.length >= MIN_ROOT) return true;
@@ -79,11 +88,6 @@ function particleSwap(x: string, y: string): boolean {
   return PARTICLE_PAIRS.some(([p, q]) => x.endsWith(p) && y.endsWith(q) && x.length > p.length + 2 && x.slice(0, -p.length) === y.slice(0, -q.length));
 }
 
-/** +1 when only the first pole occurs, -1 when only the second, 0 otherwise. */
-function pole(set: Set<string>, [x, y]: [string, string]): number {
-  return Number(set.has(x)) - Number(set.has(y));
-}
-
 // Phrasal verbs whose particle carries the polarity: "log in" vs "log out".
 const joinParticles = (text: string) => text.replace(/\b(log|sign|check|opt|clock|plug|zoom|print|fade)[\s-]+(in|out|on|off)\b/gi, '$1$2');
 
@@ -94,8 +98,8 @@ const JOINERS = new Set(['or', 'and', 'vs', 'versus', 'nor']);
  * the screen" against "I hated the battery and loved the screen" (0.984). Poles
  * joined as one choice ("enable or disable") may come in either order.
  */
-function polesSwapped(a: string[], b: string[], [x, y]: [string, string]): boolean {
-  const order = (t: string[]) => {
+function polesSwapped(a: readonly string[], b: readonly string[], [x, y]: [string, string]): boolean {
+  const order = (t: readonly string[]) => {
     const [i, j] = [t.indexOf(x), t.indexOf(y)];
     if (i < 0 || j < 0) return 0;
     const [lo, hi] = i < j ? [i, j] : [j, i];
@@ -108,9 +112,13 @@ export function opposed(query: string, candidate: string): boolean {
   const [ta, tb] = [stems(joinParticles(query)), stems(joinParticles(candidate))];
   const a = new Set(ta);
   const b = new Set(tb);
-  if (PAIRS.some((pair) => pole(a, pair) * pole(b, pair) === -1 || polesSwapped(ta, tb, pair))) return true;
   const onlyA = [...a].filter((w) => !b.has(w));
   const onlyB = [...b].filter((w) => !a.has(w));
+  // One pole on one side only, its opposite on the other side only.
+  if (onlyA.some((x) => OPPOSITES.get(x)?.some((y) => b.has(y) && !a.has(y)))) return true;
+  // Both poles on both sides, in the other order.
+  const both = [...a].filter((w) => b.has(w) && OPPOSITES.has(w));
+  if (both.some((x) => OPPOSITES.get(x)!.some((y) => both.includes(y) && polesSwapped(ta, tb, [x, y])))) return true;
   return onlyA.some((x) => onlyB.some((y) => prefixOpposite(x, y)));
 }
 

@@ -11,7 +11,8 @@ const NUMBER_WORDS: Record<string, string> = {
   thousand: '1000', million: '1000000', billion: '1000000000', half: '0.5', twice: '2x', double: '2x', triple: '3x',
 };
 
-export const isNumberWord = (word: string): boolean => Object.hasOwn(NUMBER_WORDS, word);
+const NUMBER_WORD_SET = new Set(Object.keys(NUMBER_WORDS));
+export const isNumberWord = (word: string): boolean => NUMBER_WORD_SET.has(word);
 
 /** Digits with thousands separators removed and leading zeros dropped: "1,000" = "1000", "07" = "7". */
 function canonicalNumber(raw: string): string {

@@ -9,7 +9,7 @@
 import type { Guard } from './guard';
 import { stem, stems } from '../text';
 
-const GROUPS = [
+const GROUPS: string[][] = [
   'radius diameter circumference perimeter area volume',
   'mean median mode variance',
   'precision recall accuracy',
@@ -32,16 +32,21 @@ const GROUPS = [
   'red orange yellow green blue purple pink brown grey gray black white',
   'dog cat horse rabbit hamster bird parrot fish snake',
   'first second third fourth fifth sixth seventh eighth ninth tenth',
-].map((g) => new Set(g.split(' ').map(stem)));
+].map((g) => g.split(' ').map(stem));
+
+/** Each term's group. */
+const GROUP_OF = new Map(GROUPS.flatMap((group, i) => group.map((w) => [w, i] as const)));
+
+/** The groups of the terms one side has and the other lacks. */
+function groupsOnlyIn(own: Set<string>, other: Set<string>): Set<number> {
+  return new Set([...own].flatMap((w) => (other.has(w) ? [] : (GROUP_OF.get(w) ?? []))));
+}
 
 export function siblingSwap(query: string, candidate: string): boolean {
   const a = new Set(stems(query));
   const b = new Set(stems(candidate));
-  return GROUPS.some((group) => {
-    const onlyA = [...group].some((w) => a.has(w) && !b.has(w));
-    const onlyB = [...group].some((w) => b.has(w) && !a.has(w));
-    return onlyA && onlyB;
-  });
+  const onlyB = groupsOnlyIn(b, a);
+  return onlyB.size > 0 && [...groupsOnlyIn(a, b)].some((g) => onlyB.has(g));
 }
 
 export const siblingGuard: Guard = { name: 'sibling_mismatch', conflict: siblingSwap };
