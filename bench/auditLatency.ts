@@ -1,6 +1,6 @@
 /**
  * Does auditing slow semantic hits (issue 28)? Rerunnable:
- *   node dist-bench/bench/auditLatency.js [--n 200] [--rounds 30] [--block 40] [--skip 5] [--rate 0.05] [--control] [--swap]
+ *   node dist-bench/bench/auditLatency.js [--n 200] [--rounds 30] [--block 40] [--skip 5] [--rate 0.05] [--control] [--swap] [--baseline DIR]
  * Two `reflex start` stacks side by side (mock provider), one auditing at
  * --rate and one not (--control: neither, to see what the two stacks differ
  * by alone; --swap: the auditing one started second), each filled with the
@@ -12,7 +12,8 @@
  * stack is asked at a time, so the idle one costs nothing; an audit's
  * background work lands in its own stack's block (the first --skip requests
  * of each block are left out, so an audit started at the end of the other
- * block does not count against this one). Separate runs of each setting
+ * block does not count against this one). `--control --baseline DIR` compares
+ * builds instead: the second stack runs another checkout's build. Separate runs of each setting
  * differ by 3–6 ms from minute to minute on a shared host; blocks a second
  * apart see the same host, so the per-round differences show what auditing
  * itself costs.
@@ -51,14 +52,15 @@ async function main(): Promise<void> {
       rate: { type: 'string', default: '0.05', description: 'REFLEX_AUDIT_RATE of the auditing stack' },
       control: { type: 'boolean', default: false, description: 'neither stack audits (an A/A check of the setup)' },
       swap: { type: 'boolean', default: false, description: 'start the auditing stack second' },
+      baseline: { type: 'string', description: "the not-audited stack runs this checkout's build (with --control: build against build)" },
     },
   });
   const [n, rounds, block, skip] = [Number(values.n), Number(values.rounds), Number(values.block), Number(values.skip)];
   const rate = values.control ? '0' : values.rate!;
   // No repair: a repaired rewrite would become an exact hit and leave the stream.
   const env = { REFLEX_AUTH: 'none', REFLEX_LOG_LEVEL: 'warn', REFLEX_AUDIT_DAILY_CAP: '1000000', REFLEX_AUDIT_REPAIR: '0' };
-  const start = (auditRate: string) => startEmbeddedGateway({ env: { ...env, REFLEX_AUDIT_RATE: auditRate } });
-  const [first, second] = values.swap ? [await start('0'), await start(rate)] : [await start(rate), await start('0')];
+  const start = (auditRate: string, repo?: string) => startEmbeddedGateway({ env: { ...env, REFLEX_AUDIT_RATE: auditRate }, ...(repo ? { repo } : {}) });
+  const [first, second] = values.swap ? [await start('0', values.baseline), await start(rate)] : [await start(rate), await start('0', values.baseline)];
   const stacks: Record<'audited' | 'plain', BenchGateway> = values.swap ? { audited: second, plain: first } : { audited: first, plain: second };
   const run = Date.now().toString(36);
   const question = (i: number) => `Question ${run} ${i}: how should I maintain my ${TOPICS[i % TOPICS.length]} over the next few months?`;
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
     const sorted = [...differences].sort((a, b) => a - b);
     console.log(`${values.swap ? 'auditing stack started second' : 'auditing stack started first'}; semantic hits, one at a time, ${rounds} rounds of ${block} per stack (first ${skip} of each block left out)`);
     console.log(`audited (rate ${rate})  ${fmt(samples.audited)}`);
-    console.log(`not audited        ${fmt(samples.plain)}`);
+    console.log(`not audited${values.baseline ? ` (${values.baseline})` : ''}  ${fmt(samples.plain)}`);
     console.log(`per-round p50 difference (audited − not): median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms, quartiles ${sorted[Math.floor(sorted.length / 4)]!.toFixed(2)} / ${sorted[Math.floor((3 * sorted.length) / 4)]!.toFixed(2)} ms`);
     console.log(`answers that were not semantic hits (left out): ${other}`);
     console.log(`audits: ${await auditCounts(stacks.audited.url)}`);

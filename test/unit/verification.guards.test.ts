@@ -9,6 +9,7 @@ import { unitGuard, unitsIn } from '../../src/cache/l3/guards/units';
 import { questionWordGuard } from '../../src/cache/l3/guards/questionWord';
 import { siblingSwap } from '../../src/cache/l3/guards/siblings';
 import { orderSwapped } from '../../src/cache/l3/guards/orderSwap';
+import { unread } from '../../src/cache/l3/guards/unreadLanguage';
 import { stem } from '../../src/cache/l3/text';
 
 describe('text helpers', () => {
@@ -250,6 +251,21 @@ describe('order-swap guard', () => {
     expect(orderSwapped('If you could travel back in time, what would you change?', 'What would you change if you could travel back in time?')).toBe(false);
     expect(orderSwapped('Which is the best country to do an MS in?', 'Which country is best to do an MS in?')).toBe(false);
     expect(orderSwapped('How do I delete saved Snapchat messages?', 'How do I delete Snapchat saved messages?')).toBe(false);
+  });
+});
+
+describe('unread-language guard', () => {
+  it('refuses a semantic hit in a language the model and guards do not read', () => {
+    expect(unread('如何开启两步验证？', '如何关闭两步验证？')).toBe(true); // cosine 1.000: unknown tokens
+    expect(unread('¿Cómo activo la autenticación de dos factores?', '¿Cómo puedo activar la autenticación de dos factores?')).toBe(true);
+    expect(unread('¿Cuántas calorías tiene un plátano?', '¿Cuántas calorías tienen dos plátanos?')).toBe(true);
+    expect(unread('Как включить двухфакторную аутентификацию?', 'Как отключить двухфакторную аутентификацию?')).toBe(true);
+  });
+  it('lets English through, accents and the same foreign words included', () => {
+    expect(unread('How do I reset my password?', 'How can I reset my password?')).toBe(false);
+    expect(unread('Who is Beyoncé?', 'Who is Beyonce?')).toBe(false);
+    expect(unread('What does 你好 mean?', 'What is the meaning of 你好?')).toBe(false);
+    expect(unread('What does 你好 mean?', 'What does 再见 mean?')).toBe(true);
   });
 });
 

@@ -5,27 +5,26 @@
  */
 
 /**
- * The guards tokenise the same two texts one after another (ten guards, one
- * candidate): the last few results are kept, so each text is split once. The
- * arrays are shared: callers must not change them.
+ * Every guard reads the same two texts, one guard after another: the last
+ * few results of a reading are kept, so each text is read once per
+ * candidate. Results are shared: callers must not change them.
  */
 const RECENT = 8;
-function remembered(cache: Map<string, readonly string[]>, text: string, compute: (t: string) => string[]): readonly string[] {
-  let found = cache.get(text);
-  if (found === undefined) {
-    found = compute(text);
+export function lastFew<T>(compute: (text: string) => T): (text: string) => T {
+  const cache = new Map<string, T>();
+  return (text) => {
+    if (cache.has(text)) return cache.get(text)!;
+    const found = compute(text);
     cache.set(text, found);
     if (cache.size > RECENT) cache.delete(cache.keys().next().value!);
-  }
-  return found;
+    return found;
+  };
 }
-const recentWords = new Map<string, readonly string[]>();
-const recentStems = new Map<string, readonly string[]>();
 
 /** Lower-cased word tokens; apostrophes stay inside so "don't" is one token. */
-export function words(text: string): readonly string[] {
-  return remembered(recentWords, text, (t) => t.normalize('NFKC').toLowerCase().replace(/’/g, "'").match(/[\p{L}\p{N}]+(?:'[\p{L}]+)*/gu) ?? []);
-}
+export const words: (text: string) => readonly string[] = lastFew(
+  (t) => t.normalize('NFKC').toLowerCase().replace(/’/g, "'").match(/[\p{L}\p{N}]+(?:'[\p{L}]+)*/gu) ?? [],
+);
 
 /**
  * A light suffix stripper so "disables", "disabled" and "disabling" meet
@@ -42,9 +41,7 @@ export function stem(word: string): string {
   return w;
 }
 
-export function stems(text: string): readonly string[] {
-  return remembered(recentStems, text, (t) => words(t).map(stem));
-}
+export const stems: (text: string) => readonly string[] = lastFew((t) => words(t).map(stem));
 
 /** Function words: ignored when deciding which content two questions share. */
 export const STOPWORDS = new Set(

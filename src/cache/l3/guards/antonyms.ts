@@ -33,6 +33,8 @@ const PAIRS = (
   'shortest/longest highest/lowest biggest/smallest largest/smallest fastest/slowest oldest/youngest ' +
   'oldest/newest strongest/weakest easiest/hardest richest/poorest hottest/coldest cheapest/costliest ' +
   'earliest/latest nearest/farthest closest/farthest ' +
+  // One side's superlative against the other's "most …": "cheaper" / "more expensive" (0.955, model verifier).
+  'cheaper/expensive cheapest/expensive cheapest/priciest safest/dangerous quickest/slowest rarest/common ' +
   // Comparatives and their plain forms: "who is older, A or B" and "who is younger, A or B" embed at ~0.97.
   'older/younger elder/younger taller/shorter tall/short heavier/lighter heavy/light wider/narrower wide/narrow ' +
   'thicker/thinner thick/thin deeper/shallower deep/shallow warmer/cooler warm/cool hotter/colder richer/poorer ' +

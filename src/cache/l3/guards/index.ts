@@ -10,12 +10,13 @@ import { orderSwapGuard } from './orderSwap';
 import { questionWordGuard } from './questionWord';
 import { siblingGuard } from './siblings';
 import { unitGuard } from './units';
+import { unreadLanguageGuard } from './unreadLanguage';
 
 export type { Guard } from './guard';
 
 /** Most decisive first; order only changes which reason is reported. */
 export const ALL_GUARDS: readonly Guard[] = [
-  languageGuard, numberGuard, unitGuard, negationGuard, antonymGuard, siblingGuard, directionGuard, orderSwapGuard, questionWordGuard, entityGuard, detailGuard,
+  languageGuard, unreadLanguageGuard, numberGuard, unitGuard, negationGuard, antonymGuard, siblingGuard, directionGuard, orderSwapGuard, questionWordGuard, entityGuard, detailGuard,
 ];
 
 /** The names REFLEX_VERIFIER_GUARDS takes, and the default set, belong to the configuration. */

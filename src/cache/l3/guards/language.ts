@@ -5,7 +5,7 @@
  * frequent function words the text uses.
  */
 import type { Guard } from './guard';
-import { words } from '../text';
+import { lastFew, words } from '../text';
 
 const SCRIPTS: Array<[string, RegExp]> = [
   ['latin', /\p{Script=Latin}/u], ['cyrillic', /\p{Script=Cyrillic}/u], ['greek', /\p{Script=Greek}/u],
@@ -14,7 +14,7 @@ const SCRIPTS: Array<[string, RegExp]> = [
   ['thai', /\p{Script=Thai}/u],
 ];
 
-export function dominantScript(text: string): string {
+export const dominantScript = lastFew((text: string): string => {
   const counts = new Map<string, number>();
   for (const ch of text) {
     // ASCII is decided without the Unicode tests (it runs on the hit path, per candidate).
@@ -24,14 +24,14 @@ export function dominantScript(text: string): string {
   // Japanese mixes kanji with kana: any kana makes it Japanese, not Chinese.
   if ((counts.get('kana') ?? 0) > 0) return 'kana';
   return [...counts].sort((x, y) => y[1] - x[1])[0]?.[0] ?? 'none';
-}
+});
 
 // Frequent function words that are rare in English text (no one-letter words: "a" is English
 // too), and letters English does not use.
 const FUNCTION_WORDS: Record<string, string[] | Set<string>> = {
   en: ('the is are was were what how why do does did can of to and in my i you with for which who has have an ' +
     'from after on at it this that be will would should or not if there your some as by when where get any').split(' '),
-  es: 'el la los las es qué cómo por para con una del mi puedo se en de que cuál dónde cuándo está muy hoy'.split(' '),
+  es: 'el la los las es qué cómo por para con un una del mi puedo se en de que cuál dónde cuándo está muy hoy tiene hay son cuánto cuántos cuántas'.split(' '),
   fr: 'le la les est quoi comment pourquoi pour avec une des du mon je et dans de que qui quel quelle ce sont il fait'.split(' '),
   de: 'der die das ist was wie warum für mit ein eine und ich mein nicht zu den im von wo wer sind'.split(' '),
   it: 'il lo la gli è che come perché per con una uno del mio di non sono qual cosa'.split(' '),
@@ -39,17 +39,17 @@ const FUNCTION_WORDS: Record<string, string[] | Set<string>> = {
   nl: 'de het een is wat hoe waarom voor met ik mijn en niet van op zijn'.split(' '),
 };
 for (const lang of Object.keys(FUNCTION_WORDS)) FUNCTION_WORDS[lang] = new Set(FUNCTION_WORDS[lang]);
-const LETTERS: Record<string, RegExp> = { es: /[¿¡ñ]/g, fr: /[çœèêëîûà]/g, de: /[ßäöü]/g, pt: /[ãõ]/g };
+const LETTERS: Record<string, RegExp> = { es: /[¿¡ñáíóú]/g, fr: /[çœèêëîûà]/g, de: /[ßäöü]/g, pt: /[ãõ]/g };
 
 /** Best-scoring language, or '' when the text gives no clear winner. */
-export function latinLanguage(text: string): string {
+export const latinLanguage = lastFew((text: string): string => {
   const ws = words(text);
   const scores = Object.entries(FUNCTION_WORDS)
     .map(([lang, list]) => [lang, ws.filter((w) => (list as Set<string>).has(w)).length + (text.match(LETTERS[lang] ?? /$^/g)?.length ?? 0)] as const)
     .sort((x, y) => y[1] - x[1]);
   const [best, second] = scores;
   return best && best[1] >= 2 && best[1] > (second?.[1] ?? 0) ? best[0] : '';
-}
+});
 
 export function differentLanguage(query: string, candidate: string): boolean {
   const sa = dominantScript(query);
