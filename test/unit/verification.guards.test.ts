@@ -260,10 +260,15 @@ describe('unread-language guard', () => {
     expect(unread('¿Cómo activo la autenticación de dos factores?', '¿Cómo puedo activar la autenticación de dos factores?')).toBe(true);
     expect(unread('¿Cuántas calorías tiene un plátano?', '¿Cuántas calorías tienen dos plátanos?')).toBe(true);
     expect(unread('Как включить двухфакторную аутентификацию?', 'Как отключить двухфакторную аутентификацию?')).toBe(true);
+    // Languages no list names: letters English lacks and no English function word, or a plain-ASCII language's own words.
+    expect(unread('Jak włączyć uwierzytelnianie dwuskładnikowe?', 'Jak wyłączyć uwierzytelnianie dwuskładnikowe?')).toBe(true);
+    expect(unread('Jinsi ya kuwasha uthibitishaji wa hatua mbili?', 'Jinsi ya kuzima uthibitishaji wa hatua mbili?')).toBe(true);
   });
   it('lets English through, accents and the same foreign words included', () => {
     expect(unread('How do I reset my password?', 'How can I reset my password?')).toBe(false);
     expect(unread('Who is Beyoncé?', 'Who is Beyonce?')).toBe(false);
+    expect(unread("What's Pokémon GO's biggest appeal?", 'What is the biggest appeal of Pokémon GO?')).toBe(false);
+    expect(unread('Ferrari 488 GTB vs Huracan?', 'Ferrari 488 GTB or Huracan?')).toBe(false);
     expect(unread('What does 你好 mean?', 'What is the meaning of 你好?')).toBe(false);
     expect(unread('What does 你好 mean?', 'What does 再见 mean?')).toBe(true);
   });

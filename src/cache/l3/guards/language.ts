@@ -37,9 +37,17 @@ const FUNCTION_WORDS: Record<string, string[] | Set<string>> = {
   it: 'il lo la gli è che come perché per con una uno del mio di non sono qual cosa'.split(' '),
   pt: 'os é que como por para com uma um meu eu não em qual onde'.split(' '),
   nl: 'de het een is wat hoe waarom voor met ik mijn en niet van op zijn'.split(' '),
+  // Written in plain ASCII, so no letter gives them away.
+  id: 'yang dan di ke dari untuk dengan cara bagaimana apa apakah tidak ini itu saya bisa'.split(' '),
+  sw: 'ya wa na kwa jinsi gani nini hii ni kuwa za la'.split(' '),
+  tl: 'ang ng sa mga paano ano ba ko ako hindi'.split(' '),
 };
 for (const lang of Object.keys(FUNCTION_WORDS)) FUNCTION_WORDS[lang] = new Set(FUNCTION_WORDS[lang]);
 const LETTERS: Record<string, RegExp> = { es: /[¿¡ñáíóú]/g, fr: /[çœèêëîûà]/g, de: /[ßäöü]/g, pt: /[ãõ]/g };
+
+/** Whether any of the text's words is a frequent English function word ("what's" read as "what"). */
+export const hasEnglishFunctionWord = (text: string): boolean =>
+  words(text).some((w) => (FUNCTION_WORDS.en as Set<string>).has(w.replace(/'s$/, '')));
 
 /** Best-scoring language, or '' when the text gives no clear winner. */
 export const latinLanguage = lastFew((text: string): string => {

@@ -12,13 +12,20 @@
  */
 import type { Guard } from './guard';
 import { words } from '../text';
-import { dominantScript, latinLanguage } from './language';
+import { dominantScript, hasEnglishFunctionWord, latinLanguage } from './language';
 
+/**
+ * Latin script in a language no list knows ("Jak włączyć …?", Polish: served
+ * its opposite at 0.991) reads as foreign when it has letters English lacks
+ * and none of English's function words; a terse English query ("Ferrari 488
+ * GTB vs Huracan?") has neither, so it stays readable.
+ */
 const read = (text: string): boolean => {
   const script = dominantScript(text);
   if (script !== 'latin' && script !== 'none') return false;
   const language = latinLanguage(text);
-  return language === '' || language === 'en';
+  if (language !== '') return language === 'en';
+  return !(/[^\p{ASCII}\P{L}]/u.test(text) && words(text).length >= 3 && !hasEnglishFunctionWord(text));
 };
 
 /** Words with a letter outside the Latin script, sorted: "什么" in "What does 什么 mean?". */
