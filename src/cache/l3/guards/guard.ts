@@ -9,8 +9,9 @@ export interface Guard {
   /**
    * The cross-encoder reads this difference better than the guard: the model
    * verifier asks this guard only where it does not ask the model (at or over
-   * the guards' floor). On QQP the question-word guard vetoed 18 pairs the
-   * model served rightly for 2 it served wrongly (BENCHMARKS.md).
+   * the guards' floor). On QQP the question-word guard, asked below it too,
+   * vetoed 18 pairs the model served rightly for 2 it served wrongly
+   * (BENCHMARKS.md); word order is the other such guard.
    */
   readonly modelReadsIt?: boolean;
 }
