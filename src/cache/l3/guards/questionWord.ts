@@ -3,9 +3,10 @@
  * so do "Where is the Great Barrier Reef?" and "What is …?". The question
  * word names what the answer is: a time, a place, a reason, a person. Each
  * side's kinds must be the same set when both open with a question word.
- * Only the four words with one meaning count: "how" and "what" are left out because "What's
- * the way to reverse a string" is "How do I reverse a string", and "what
- * year" or "how come" are read as the kind they name.
+ * Only the four words with one meaning count; "how" and "what" name no kind
+ * ("What's the way to reverse a string" is "How do I reverse a string"),
+ * and "what year" or "how come" are read as the kind they name. Asked by the
+ * model verifier only at or over the guards' floor.
  */
 import type { Guard } from './guard';
 import { words } from '../text';

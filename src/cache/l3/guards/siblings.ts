@@ -1,10 +1,11 @@
 /**
  * Terms of one kind that are never each other's rewording: "the area of a
  * circle with radius 5" against "… diameter 5" (cosine 0.965, over the
- * floor), "a table at 7pm tonight" against "… tomorrow" (0.964), "seasons" against "episodes" of a show, "copy and paste" against
- * "cut and paste" (0.92 and 0.89, served by the model verifier). Opposites
- * have their own guard (antonyms.ts); these are siblings. A conflict needs a
- * member of a group on one side only and another member on the other side only.
+ * floor), "a table at 7pm tonight" against "… tomorrow" (0.964), "seasons"
+ * against "episodes" of a show and "copy and paste" against "cut and paste"
+ * (0.92 and 0.89, served by the model verifier). Opposites have their own
+ * guard (antonyms.ts); these are siblings. A conflict needs a member of a
+ * group on one side only and another member on the other side only.
  */
 import type { Guard } from './guard';
 import { stem, stems } from '../text';
