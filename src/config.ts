@@ -23,7 +23,7 @@ export const DEFAULT_MODEL_THRESHOLD = 0.9;
 export const DEFAULT_VERIFIER_MODELS_DIR = path.resolve(__dirname, '../models');
 export const VERIFIER_MODEL_NAME = 'verifier';
 /** REFLEX_VERIFIER_GUARDS' vocabulary: the L3 guards by name (cache/l3/guards implements each). */
-export const GUARD_NAMES = ['language_mismatch', 'unread_language', 'number_mismatch', 'unit_mismatch', 'negation_mismatch', 'antonym_mismatch', 'sibling_mismatch', 'direction_swap', 'order_swap', 'question_mismatch', 'entity_mismatch', 'added_detail'] as const;
+export const GUARD_NAMES = ['language_mismatch', 'unread_language', 'number_mismatch', 'unit_mismatch', 'negation_mismatch', 'antonym_mismatch', 'sibling_mismatch', 'quantifier_mismatch', 'direction_swap', 'order_swap', 'question_mismatch', 'entity_mismatch', 'added_detail'] as const;
 /**
  * On by default: all but added_detail, which on QQP vetoed more true
  * duplicates than false ones (BENCHMARKS.md), because people often add a

@@ -7,7 +7,7 @@ import { numberGuard, numbersIn } from '../../src/cache/l3/guards/numbers';
 import { addedDetail } from '../../src/cache/l3/guards/detail';
 import { unitGuard, unitsIn } from '../../src/cache/l3/guards/units';
 import { questionWordGuard } from '../../src/cache/l3/guards/questionWord';
-import { siblingSwap } from '../../src/cache/l3/guards/siblings';
+import { quantifierGuard, siblingSwap } from '../../src/cache/l3/guards/siblings';
 import { orderSwapped } from '../../src/cache/l3/guards/orderSwap';
 import { unread } from '../../src/cache/l3/guards/unreadLanguage';
 import { stem } from '../../src/cache/l3/text';
@@ -236,6 +236,19 @@ describe('sibling guard', () => {
     expect(siblingSwap('Area and radius of a circle', 'Radius and area of a circle')).toBe(false);
     expect(siblingSwap('Can dogs and cats share food?', 'Can cats and dogs share food?')).toBe(false);
     expect(siblingSwap('How do I merge cells?', 'How can I merge cells?')).toBe(false);
+  });
+});
+
+describe('quantifier guard', () => {
+  it('flags another quantity or frequency', () => {
+    expect(quantifierGuard.conflict('Are all mushrooms poisonous?', 'Are most mushrooms poisonous?')).toBe(true);
+    expect(quantifierGuard.conflict('Is it always safe to drink tap water in Spain?', 'Is it usually safe to drink tap water in Spain?')).toBe(true);
+    expect(quantifierGuard.conflict('Do most people like cilantro?', 'Do few people like cilantro?')).toBe(true);
+  });
+  it('reads words of one meaning as one', () => {
+    expect(quantifierGuard.conflict('Do all birds fly?', 'Does every bird fly?')).toBe(false);
+    expect(quantifierGuard.conflict('Do any birds swim?', 'Do some birds swim?')).toBe(false);
+    expect(quantifierGuard.modelReadsIt).toBe(true);
   });
 });
 

@@ -98,7 +98,7 @@ describe('both modes', () => {
         else expect(m).toEqual(g);
       }
     }
-    expect(modelReads).toEqual(new Set(['order_swap', 'question_mismatch']));
+    expect(modelReads).toEqual(new Set(['order_swap', 'question_mismatch', 'quantifier_mismatch']));
     expect(deferred).toBeGreaterThan(0);
     expect(vetoed).toBeGreaterThan(negatives.length); // most pairs are caught by a guard, not by the cosine floor
   });

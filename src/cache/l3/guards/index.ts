@@ -8,7 +8,7 @@ import { negationGuard } from './negation';
 import { numberGuard } from './numbers';
 import { orderSwapGuard } from './orderSwap';
 import { questionWordGuard } from './questionWord';
-import { siblingGuard } from './siblings';
+import { quantifierGuard, siblingGuard } from './siblings';
 import { unitGuard } from './units';
 import { unreadLanguageGuard } from './unreadLanguage';
 
@@ -16,7 +16,7 @@ export type { Guard } from './guard';
 
 /** Most decisive first; order only changes which reason is reported. */
 export const ALL_GUARDS: readonly Guard[] = [
-  languageGuard, unreadLanguageGuard, numberGuard, unitGuard, negationGuard, antonymGuard, siblingGuard, directionGuard, orderSwapGuard, questionWordGuard, entityGuard, detailGuard,
+  languageGuard, unreadLanguageGuard, numberGuard, unitGuard, negationGuard, antonymGuard, siblingGuard, quantifierGuard, directionGuard, orderSwapGuard, questionWordGuard, entityGuard, detailGuard,
 ];
 
 /** The names REFLEX_VERIFIER_GUARDS takes, and the default set, belong to the configuration. */
