@@ -93,7 +93,7 @@ describe('both modes', () => {
         const m = await lenient.verify(p.b, { text: p.a, similarity });
         if (g.accepted) continue;
         vetoed++;
-        // Under the guards floor the model decides what those guards would (and this model serves all).
+        // Under the guards' floor the model decides what those guards would (and this model serves all).
         if (similarity < 0.97 && modelReads.has(g.reason)) (deferred++, expect(m.reason).not.toBe(g.reason));
         else expect(m).toEqual(g);
       }

@@ -4,7 +4,7 @@
  * candidates (the model, not the embedding, now tells paraphrases from
  * near-misses), the structural guards veto what they are sure of for free
  * (below the guards' floor, all but those the model reads better: question
- * words and word order, Guard.modelReadsIt),
+ * words, word order and quantifiers, Guard.modelReadsIt),
  * a candidate at or above the guard verifier's own floor is served as that
  * verifier would serve it (the model adds almost no precision there and
  * rejected one-word rewordings such as "Which"/"What"; BENCHMARKS.md), and

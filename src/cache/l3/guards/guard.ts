@@ -11,7 +11,7 @@ export interface Guard {
    * verifier asks this guard only where it does not ask the model (at or over
    * the guards' floor). On QQP the question-word guard, asked below it too,
    * vetoed 18 pairs the model served rightly for 2 it served wrongly
-   * (BENCHMARKS.md); word order is the other such guard.
+   * (BENCHMARKS.md); word order and quantifiers are the others.
    */
   readonly modelReadsIt?: boolean;
 }
