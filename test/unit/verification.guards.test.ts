@@ -230,6 +230,7 @@ describe('sibling guard', () => {
     expect(siblingSwap('How many seasons of Breaking Bad are there?', 'How many episodes of Breaking Bad are there?')).toBe(true);
     expect(siblingSwap('Can we move it to Tuesday?', 'Can we move it to thursday?')).toBe(true);
     expect(siblingSwap('Book a table for two at 7pm tonight.', 'Book a table for two at 7pm tomorrow.')).toBe(true);
+    expect(siblingSwap('Can I drink water during a fast?', 'Can I drink water after a fast?')).toBe(true);
     expect(siblingSwap('Is grain-free food good for dogs?', 'Is grain-free food good for cats?')).toBe(true);
   });
   it('leaves a question naming both, or neither, alone', () => {

@@ -27,6 +27,8 @@ const GROUPS = [
   'breakfast lunch dinner',
   'morning afternoon evening night',
   'yesterday today tonight tomorrow',
+  // "Can I drink water during a fast?" / "… after a fast?" (0.960, model verifier).
+  'before during after',
   'spring summer autumn winter',
   'monday tuesday wednesday thursday friday saturday sunday',
   'january february march april june july august september october november december',
