@@ -19,20 +19,16 @@
  * itself costs.
  */
 import { percentiles } from './load';
+import { post } from './post';
+import { rewriteOf, storedQuestion } from './prompts';
 import { startEmbeddedGateway, type BenchGateway } from './gatewayProcess';
 import { scriptArgs } from './scriptArgs';
 
-const TOPICS = ['router', 'garden', 'invoice', 'kubernetes', 'passport', 'bicycle', 'mortgage', 'python', 'guitar', 'vaccine'];
-
+/** One chat request over the benchmarks' keep-alive client; its latency and X-Reflex-Status. */
 async function ask(url: string, content: string): Promise<{ ms: number; status: string }> {
-  const t0 = performance.now();
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer reflex-bench' },
-    body: JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }] }),
-  });
-  await res.arrayBuffer();
-  return { ms: performance.now() - t0, status: res.headers.get('x-reflex-status') ?? String(res.status) };
+  const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content }] });
+  const res = await post(`${url}/v1/chat/completions`, body, { 'content-type': 'application/json', authorization: 'Bearer reflex-bench' });
+  return { ms: res.ms, status: res.header('x-reflex-status') ?? String(res.status) };
 }
 
 /** The audit counters from a stack's /metrics. */
@@ -63,10 +59,10 @@ async function main(): Promise<void> {
   const [first, second] = values.swap ? [await start('0', values.baseline), await start(rate)] : [await start(rate), await start('0', values.baseline)];
   const stacks: Record<'audited' | 'plain', BenchGateway> = values.swap ? { audited: second, plain: first } : { audited: first, plain: second };
   const run = Date.now().toString(36);
-  const question = (i: number) => `Question ${run} ${i}: how should I maintain my ${TOPICS[i % TOPICS.length]} over the next few months?`;
+  const question = (i: number) => storedQuestion(run, i);
   /** The h-th hit's text: question h mod n, lower-cased, its (h div n)-th word capitalised. */
   const rewrite = (h: number) => {
-    const words = question(h % n).toLowerCase().replace(/[?:]/g, '').split(' ');
+    const words = rewriteOf(question(h % n)).split(' ');
     const k = Math.floor(h / n) % words.length;
     words[k] = words[k]!.charAt(0).toUpperCase() + words[k]!.slice(1);
     return words.join(' ');

@@ -8,7 +8,7 @@
  * host. Reports microseconds per pair, each round.
  */
 import path from 'node:path';
-import { ALL_GUARDS, DEFAULT_GUARDS, type Guard } from '../src/cache/l3/guards';
+import { DEFAULT_GUARDS, guardsByName, type Guard } from '../src/cache/l3/guards';
 import { loadPairs } from '../src/ops/eval/pairs';
 import { scriptArgs } from './scriptArgs';
 
@@ -27,16 +27,12 @@ interface Build {
   guards: readonly Guard[];
 }
 
-function defaults(all: readonly Guard[], names: readonly string[]): Guard[] {
-  return all.filter((g) => names.includes(g.name));
-}
-
 function load(): Build[] {
-  const builds: Build[] = [{ name: 'this build', guards: defaults(ALL_GUARDS, DEFAULT_GUARDS) }];
+  const builds: Build[] = [{ name: 'this build', guards: guardsByName(DEFAULT_GUARDS) }];
   if (values.baseline) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const other = require(path.resolve(values.baseline, 'dist/cache/l3/guards')) as { ALL_GUARDS: Guard[]; DEFAULT_GUARDS: string[] };
-    builds.push({ name: values.baseline, guards: defaults(other.ALL_GUARDS, other.DEFAULT_GUARDS) });
+    const other = require(path.resolve(values.baseline, 'dist/cache/l3/guards')) as { guardsByName: typeof guardsByName; DEFAULT_GUARDS: string[] };
+    builds.push({ name: values.baseline, guards: other.guardsByName(other.DEFAULT_GUARDS) });
   }
   return builds;
 }

@@ -22,9 +22,16 @@ export function lastFew<T>(compute: (text: string) => T): (text: string) => T {
 }
 
 /** Lower-cased word tokens; apostrophes stay inside so "don't" is one token. */
-export const words: (text: string) => readonly string[] = lastFew(
-  (t) => t.normalize('NFKC').toLowerCase().replace(/’/g, "'").match(/[\p{L}\p{N}]+(?:'[\p{L}]+)*/gu) ?? [],
-);
+export function tokens(text: string): string[] {
+  return text.normalize('NFKC').toLowerCase().replace(/’/g, "'").match(/[\p{L}\p{N}]+(?:'[\p{L}]+)*/gu) ?? [];
+}
+
+/**
+ * `tokens` of a whole question or candidate, kept for the guards that follow.
+ * A one-off reading of a part (a sentence, a rewritten copy) calls `tokens`,
+ * so it does not push the two texts out of the last few kept.
+ */
+export const words: (text: string) => readonly string[] = lastFew(tokens);
 
 /**
  * A light suffix stripper so "disables", "disabled" and "disabling" meet

@@ -9,7 +9,7 @@
  * model verifier only at or over the guards' floor.
  */
 import type { Guard } from './guard';
-import { words } from '../text';
+import { tokens } from '../text';
 
 const KINDS: Record<string, string> = { when: 'time', where: 'place', why: 'reason', who: 'person', whom: 'person', whose: 'person' };
 /** Two-word openings that ask for one of those kinds. */
@@ -27,7 +27,7 @@ function kinds(text: string): { asks: boolean; kinds: Set<string> } {
   const found = new Set<string>();
   let asks = false;
   for (const sentence of text.split(/[.?!;:\n]+/)) {
-    const ws = words(sentence);
+    const ws = tokens(sentence);
     if (!ws[0] || !ASKS.has(ws[0])) continue;
     asks = true;
     const kind = KINDS[ws[0]] ?? PHRASES.find(([re]) => re.test(ws.slice(0, 3).join(' ')))?.[1];

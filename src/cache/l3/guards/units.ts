@@ -7,7 +7,7 @@
  * names none ("how heavy is it") is left to the other guards.
  */
 import type { Guard } from './guard';
-import { words } from '../text';
+import { tokens } from '../text';
 import { isNumberWord } from './numbers';
 
 /**
@@ -54,12 +54,12 @@ const ALWAYS = canonical(UNITS);
 const COUNTED = canonical(TIME);
 const DIGITED = canonical(AFTER_DIGITS);
 
-/** "5km" and "100ms" are one token to `words`: the digits are split off first. */
+/** "5km" and "100ms" are one token to `tokens`: the digits are split off first. */
 export function unitsIn(text: string): Set<string> {
-  const tokens = words(text.replace(/(\d)([a-z]+)\b/gi, '$1 $2'));
+  const ws = tokens(text.replace(/(\d)([a-z]+)\b/gi, '$1 $2'));
   const found = new Set<string>();
-  tokens.forEach((w, i) => {
-    const before = tokens[i - 1] ?? '';
+  ws.forEach((w, i) => {
+    const before = ws[i - 1] ?? '';
     const digits = /^\d/.test(before);
     const unit = ALWAYS.get(w) ?? (digits || COUNTS.has(before) || isNumberWord(before) ? COUNTED.get(w) : undefined) ?? (digits ? DIGITED.get(w) : undefined);
     if (unit) found.add(unit);
